@@ -1,0 +1,170 @@
+// File: core/records/record_store.h
+//
+// The core's store of customers, interactions and opportunities, over one
+// RocksDB database. Every mutation is exactly one WriteBatch holding the
+// record, every index entry it adds or removes, its count delta, its change
+// feed event and its idempotency record: all of it is durable or none of it.
+//
+// Concurrency: records are read and validated without locks; one commit
+// mutex then re-checks what was read (revision, references, uniqueness),
+// assigns the feed sequence and writes. An update that loses a race is
+// retried when the caller gave no expected revision, and is ABORTED with the
+// current revision when it did. No update is ever lost.
+//
+// Thread-safe.
+#ifndef RAPPORT_CORE_RECORDS_RECORD_STORE_H_
+#define RAPPORT_CORE_RECORDS_RECORD_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/common/clock.h"
+#include "core/common/request_context.h"
+#include "core/ids/ulid.h"
+#include "core/records/page_token.h"
+#include "core/records/query_planner.h"
+#include "core/records/record_validator.h"
+#include "core/records/resource_kind.h"
+#include "core/store/database.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "google/protobuf/message.h"
+#include "rapport/v1/admin.pb.h"
+#include "rapport/v1/common.pb.h"
+#include "rapport/v1/event.pb.h"
+#include "rapport/v1/schema.pb.h"
+
+namespace rapport::records {
+
+using RecordPtr = std::unique_ptr<google::protobuf::Message>;
+
+struct RecordStoreOptions {
+  ValidationOptions validation;
+  // A filter no index narrows is answered by scanning only while the tenant
+  // holds at most this many records of the type; beyond, it is refused.
+  int64_t unindexed_scan_limit = 1000;
+  // Most index entries one List/Search page examines before it returns what
+  // it has (possibly fewer than page_size) with a next_page_token.
+  int max_examined_per_page = 10000;
+};
+
+struct ListRequest {
+  std::string filter;
+  std::string order_by;
+  int32_t page_size = 0;
+  std::string page_token;
+};
+
+struct ListResult {
+  std::vector<RecordPtr> records;
+  std::string next_page_token;
+};
+
+struct UpsertOutcome {
+  RecordPtr record;
+  v1::UpsertResult result = v1::UPSERT_RESULT_UNSPECIFIED;
+};
+
+class RecordStore {
+ public:
+  // REQUIRES: db and clock outlive the store.
+  static absl::StatusOr<std::unique_ptr<RecordStore>> Open(store::Database* db,
+                                                           const Clock* clock,
+                                                           RecordStoreOptions options);
+
+  // Creates a record of `type` from `record` (a message of that kind; output
+  // fields must be unset). With a request_id, a retry returns the first
+  // result. INVALID_ARGUMENT naming fields on bad input; nothing is written.
+  absl::StatusOr<RecordPtr> Create(const RequestContext& ctx, ResourceType type,
+                                   const google::protobuf::Message& record,
+                                   std::string_view request_id);
+  // NOT_FOUND if no such record in the tenant.
+  absl::StatusOr<RecordPtr> Get(const RequestContext& ctx, ResourceType type,
+                                std::string_view id);
+  absl::StatusOr<RecordPtr> GetByExternalRef(const RequestContext& ctx, ResourceType type,
+                                             std::string_view system,
+                                             std::string_view external_id);
+  // Applies the fields named by `mask` from `patch` (which carries the id).
+  // expected_revision 0 = any. Returns the record after the update (unchanged
+  // records are not rewritten and keep their revision).
+  absl::StatusOr<RecordPtr> Update(const RequestContext& ctx, ResourceType type,
+                                   const google::protobuf::Message& patch,
+                                   const google::protobuf::FieldMask& mask,
+                                   int64_t expected_revision);
+  // A customer with open opportunities is FAILED_PRECONDITION unless force.
+  absl::Status Delete(const RequestContext& ctx, ResourceType type, std::string_view id,
+                      int64_t expected_revision, bool force);
+  absl::StatusOr<ListResult> List(const RequestContext& ctx, ResourceType type,
+                                  const ListRequest& request);
+  // Customers whose name (any word onwards), email or phone starts with
+  // `query`.
+  absl::StatusOr<ListResult> SearchCustomers(const RequestContext& ctx, std::string_view query,
+                                             int32_t page_size, std::string_view page_token);
+  // Creates or replaces each record (matched by id, else by external ref),
+  // all in one atomic write. Errors name "<plural>[i].<field>".
+  absl::StatusOr<std::vector<UpsertOutcome>> BatchUpsert(
+      const RequestContext& ctx, ResourceType type,
+      const std::vector<const google::protobuf::Message*>& records);
+
+  absl::StatusOr<v1::AttributeSchema> GetSchema(const RequestContext& ctx, ResourceType type);
+  absl::StatusOr<v1::AttributeSchema> UpdateSchema(const RequestContext& ctx,
+                                                   const v1::AttributeSchema& schema,
+                                                   int64_t expected_revision);
+
+  // Record <-> index <-> counter <-> feed agreement for one tenant.
+  absl::StatusOr<v1::CheckConsistencyResponse> CheckConsistency(const RequestContext& ctx,
+                                                                int max_problems);
+  // Reads the tenant's change feed from `after_sequence` (exclusive).
+  absl::StatusOr<std::vector<v1::ChangeEvent>> ReadFeed(const RequestContext& ctx,
+                                                        uint64_t after_sequence, int limit);
+
+  uint64_t last_sequence() const { return last_sequence_.load(); }
+
+ private:
+  struct Change;
+  RecordStore(store::Database* db, const Clock* clock, RecordStoreOptions options,
+              std::string page_secret, uint64_t last_sequence);
+
+  absl::StatusOr<v1::AttributeSchema> LoadSchema(uint32_t tenant, ResourceType type);
+  absl::StatusOr<RecordPtr> ReadRecord(uint32_t tenant, const ResourceKind& kind,
+                                       std::string_view id16,
+                                       const rocksdb::Snapshot* snapshot = nullptr) const;
+  absl::StatusOr<std::string> ParseId(std::string_view field, std::string_view id) const;
+  // Fills output fields and validates a record about to be written.
+  absl::Status Prepare(const ResourceKind& kind, const v1::AttributeSchema& schema,
+                       google::protobuf::Message* record) const;
+  // Under commit_mu_: re-checks and writes all changes in one batch.
+  absl::Status CommitLocked(const RequestContext& ctx, std::vector<Change>& changes);
+  absl::Status Commit(const RequestContext& ctx, std::vector<Change>& changes);
+  absl::Status CheckReferencesLocked(const RequestContext& ctx, const ResourceKind& kind,
+                                     const google::protobuf::Message& record) const;
+  absl::StatusOr<int64_t> CountRecords(uint32_t tenant, ResourceType type) const;
+  absl::StatusOr<ListResult> Scan(const RequestContext& ctx, const ResourceKind& kind,
+                                  const ScanPlan& plan, int32_t page_size,
+                                  std::string_view page_token, std::string_view fingerprint,
+                                  const std::string* search_prefix);
+  absl::StatusOr<UpsertOutcome> PrepareUpsert(const RequestContext& ctx, const ResourceKind& kind,
+                                              const v1::AttributeSchema& schema,
+                                              const google::protobuf::Message& input,
+                                              Change* change);
+
+  store::Database* db_;
+  const Clock* clock_;
+  RecordStoreOptions options_;
+  PageTokenCodec page_tokens_;
+  ids::UlidGenerator ids_;
+  std::mutex commit_mu_;
+  std::atomic<uint64_t> last_sequence_;
+  std::shared_mutex schema_mu_;
+  absl::flat_hash_map<uint64_t, v1::AttributeSchema> schema_cache_;
+};
+
+}  // namespace rapport::records
+
+#endif  // RAPPORT_CORE_RECORDS_RECORD_STORE_H_

@@ -1,0 +1,234 @@
+// Attribute schemas, the consistency check and feed reads.
+#include <map>
+#include <set>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "core/common/status_util.h"
+#include "core/records/index_entries.h"
+#include "core/records/record_fields.h"
+#include "core/records/record_store.h"
+#include "core/store/key_codec.h"
+#include "core/store/keyspace.h"
+#include "rocksdb/write_batch.h"
+
+namespace rapport::records {
+
+absl::StatusOr<v1::AttributeSchema> RecordStore::GetSchema(const RequestContext& ctx,
+                                                           ResourceType type) {
+  return LoadSchema(ctx.tenant, type);
+}
+
+absl::StatusOr<v1::AttributeSchema> RecordStore::UpdateSchema(const RequestContext& ctx,
+                                                              const v1::AttributeSchema& input,
+                                                              int64_t expected_revision) {
+  RAPPORT_RETURN_IF_ERROR(ValidateAttributeSchema(input));
+  const ResourceType type = FromProto(input.resource_type());
+  std::lock_guard<std::mutex> lock(commit_mu_);
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema current, LoadSchema(ctx.tenant, type));
+  if (expected_revision != 0 && expected_revision != current.revision()) {
+    return absl::AbortedError(absl::StrCat("the schema changed concurrently; current revision is ",
+                                           current.revision()));
+  }
+  std::vector<FieldViolation> violations;
+  for (const auto& old_def : current.attributes()) {
+    const v1::AttributeDefinition* new_def = nullptr;
+    int position = 0;
+    for (int i = 0; i < input.attributes_size(); ++i) {
+      if (input.attributes(i).name() == old_def.name()) {
+        new_def = &input.attributes(i);
+        position = i;
+      }
+    }
+    if (new_def == nullptr) {
+      if (old_def.indexed()) {
+        violations.push_back({"schema.attributes", absl::StrCat("'", old_def.name(),
+                                                                "' is indexed and cannot be removed")});
+      }
+      continue;
+    }
+    std::string field = absl::StrCat("schema.attributes[", position, "]");
+    if (new_def->type() != old_def.type()) {
+      violations.push_back({field + ".type", absl::StrCat("the type of '", old_def.name(),
+                                                          "' cannot change once defined")});
+    }
+    if (new_def->indexed() != old_def.indexed()) {
+      violations.push_back({field + ".indexed", absl::StrCat("'", old_def.name(),
+                                                             "': indexed is fixed when the attribute is first defined")});
+    }
+  }
+  if (!violations.empty()) return InvalidFields(violations);
+  // A new indexed attribute can have no values yet (unknown attributes are
+  // refused on write), so it needs no backfill.
+  v1::AttributeSchema next = input;
+  next.set_revision(current.revision() + 1);
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->meta(), store::SchemaKey(ctx.tenant, static_cast<uint8_t>(type)),
+            next.SerializeAsString());
+  uint64_t sequence = last_sequence_.load() + 1;
+  v1::ChangeEvent event;
+  event.set_sequence(sequence);
+  int64_t ns = absl::ToUnixNanos(clock_->Now());
+  event.mutable_commit_time()->set_seconds(ns / 1000000000);
+  event.mutable_commit_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+  event.set_operation(current.revision() == 0 ? v1::CHANGE_OPERATION_CREATE
+                                              : v1::CHANGE_OPERATION_UPDATE);
+  event.set_subject(absl::StrCat("schema/", KindOf(type).name));
+  event.mutable_before()->PackFrom(current);
+  event.mutable_after()->PackFrom(next);
+  event.set_principal(ctx.principal);
+  event.set_origin(ctx.origin);
+  batch.Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
+  batch.Put(db_->meta(), store::KeyWriter().U8('q').key(), store::KeyWriter().U64(sequence).key());
+  RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
+  last_sequence_.store(sequence);
+  {
+    std::unique_lock schema_lock(schema_mu_);
+    schema_cache_[(static_cast<uint64_t>(ctx.tenant) << 8) | static_cast<uint8_t>(type)] = next;
+  }
+  return next;
+}
+
+absl::StatusOr<std::vector<v1::ChangeEvent>> RecordStore::ReadFeed(const RequestContext& ctx,
+                                                                   uint64_t after_sequence,
+                                                                   int limit) {
+  std::vector<v1::ChangeEvent> events;
+  std::string prefix = store::KeyWriter().U32(ctx.tenant).Release();
+  auto it = db_->NewIterator(db_->feed());
+  for (it->Seek(store::FeedKey(ctx.tenant, after_sequence + 1));
+       it->Valid() && it->key().starts_with(prefix) && static_cast<int>(events.size()) < limit;
+       it->Next()) {
+    v1::ChangeEvent event;
+    if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("undecodable change event");
+    }
+    events.push_back(std::move(event));
+  }
+  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed scan"));
+  return events;
+}
+
+absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const RequestContext& ctx,
+                                                                           int max_problems) {
+  if (max_problems < 0) return InvalidField("max_problems", "must not be negative");
+  if (max_problems == 0) max_problems = 100;
+  v1::CheckConsistencyResponse response;
+  // One snapshot for the whole check, so concurrent writes cannot show up as
+  // differences.
+  const rocksdb::Snapshot* snapshot = db_->db()->GetSnapshot();
+  auto release = absl::MakeCleanup([&] { db_->db()->ReleaseSnapshot(snapshot); });
+  auto problem = [&](v1::ConsistencyProblemKind k, ResourceType type, std::string id,
+                     std::string detail) {
+    if (response.problems_size() >= max_problems) return;
+    auto* p = response.add_problems();
+    p->set_kind(k);
+    p->set_resource_type(ToProto(type));
+    p->set_resource_id(std::move(id));
+    p->set_detail(std::move(detail));
+  };
+
+  // Latest feed event per record: id -> (operation, revision after).
+  std::map<std::pair<uint8_t, std::string>, std::pair<v1::ChangeOperation, int64_t>> last_event;
+  {
+    std::string prefix = store::KeyWriter().U32(ctx.tenant).Release();
+    auto it = db_->NewIterator(db_->feed(), snapshot);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      response.set_feed_events_checked(response.feed_events_checked() + 1);
+      v1::ChangeEvent event;
+      if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        problem(v1::CONSISTENCY_PROBLEM_KIND_UNDECODABLE_RECORD, ResourceType::kCustomer, "",
+                "undecodable change event");
+        continue;
+      }
+      if (event.resource_id().empty()) continue;  // schema and other non-record events
+      int64_t revision = 0;
+      if (event.has_after()) {
+        const ResourceKind& kind = KindOf(FromProto(event.resource_type()));
+        RecordPtr after = kind.NewRecord();
+        if (event.after().UnpackTo(after.get())) revision = GetRevision(*after);
+      }
+      last_event[{static_cast<uint8_t>(event.resource_type()), event.resource_id()}] = {
+          event.operation(), revision};
+    }
+    RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed scan"));
+  }
+
+  for (const ResourceKind* kind : AllKinds()) {
+    RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, kind->type));
+    std::set<std::string> expected_keys;
+    int64_t records = 0;
+    std::string prefix = store::EntityPrefix(ctx.tenant, kind->code());
+    auto it = db_->NewIterator(db_->entity(), snapshot);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      ++records;
+      response.set_records_checked(response.records_checked() + 1);
+      std::string id16(it->key().data() + it->key().size() - 16, 16);
+      std::string id = ids::UlidToString(id16);
+      RecordPtr record = kind->NewRecord();
+      if (!record->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        problem(v1::CONSISTENCY_PROBLEM_KIND_UNDECODABLE_RECORD, kind->type, id, "undecodable record");
+        continue;
+      }
+      for (auto& key : IndexKeysFor(ctx.tenant, *kind, *record, id16, schema)) {
+        expected_keys.insert(std::move(key));
+      }
+      auto event = last_event.find({kind->code(), id});
+      if (event == last_event.end()) {
+        problem(v1::CONSISTENCY_PROBLEM_KIND_FEED_MISMATCH, kind->type, id,
+                "record has no change event");
+      } else if (event->second.first == v1::CHANGE_OPERATION_DELETE ||
+                 event->second.second != GetRevision(*record)) {
+        problem(v1::CONSISTENCY_PROBLEM_KIND_FEED_MISMATCH, kind->type, id,
+                absl::StrCat("record is at revision ", GetRevision(*record),
+                             " but its latest change event says ",
+                             v1::ChangeOperation_Name(event->second.first), " at revision ",
+                             event->second.second));
+      }
+      if (event != last_event.end()) last_event.erase(event);
+    }
+    RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "entity scan"));
+    // Every index entry of this kind must be expected, and vice versa.
+    for (const IndexSpec& index : kind->indexes) {
+      std::string index_prefix = store::IndexPrefix(ctx.tenant, index.id);
+      auto ix = db_->NewIterator(db_->index(), snapshot);
+      for (ix->Seek(index_prefix); ix->Valid() && ix->key().starts_with(index_prefix); ix->Next()) {
+        response.set_index_entries_checked(response.index_entries_checked() + 1);
+        std::string key = ix->key().ToString();
+        std::string id = ids::UlidToString(key.substr(key.size() - 16));
+        if (expected_keys.erase(key) == 0) {
+          problem(v1::CONSISTENCY_PROBLEM_KIND_STALE_INDEX_ENTRY, kind->type, id,
+                  absl::StrCat("index ", index.name, " has an entry for a record that does not "
+                                                     "carry that value (or no longer exists)"));
+        }
+      }
+      RAPPORT_RETURN_IF_ERROR(store::FromRocks(ix->status(), "index scan"));
+    }
+    for (const std::string& key : expected_keys) {
+      store::KeyReader reader(key);
+      uint32_t tenant;
+      uint16_t index_id = 0;
+      (void)reader.U32(&tenant);
+      (void)reader.U16(&index_id);
+      problem(v1::CONSISTENCY_PROBLEM_KIND_MISSING_INDEX_ENTRY, kind->type,
+              ids::UlidToString(key.substr(key.size() - 16)),
+              absl::StrCat("index ", index_id, " lacks an entry the record implies"));
+    }
+    auto counter = db_->Get(db_->counters(), store::CounterKey(ctx.tenant, kind->code()), snapshot);
+    int64_t counted = counter.ok() ? store::DecodeCounter(*counter) : 0;
+    if (counted != records) {
+      problem(v1::CONSISTENCY_PROBLEM_KIND_COUNTER_MISMATCH, kind->type, "",
+              absl::StrCat("counter says ", counted, " ", kind->plural, ", found ", records));
+    }
+  }
+  // Records whose latest event is not a delete must exist.
+  for (const auto& [key, event] : last_event) {
+    if (event.first != v1::CHANGE_OPERATION_DELETE) {
+      problem(v1::CONSISTENCY_PROBLEM_KIND_FEED_MISMATCH, static_cast<ResourceType>(key.first),
+              key.second, "the feed says the record exists but it does not");
+    }
+  }
+  response.set_consistent(response.problems_size() == 0);
+  return response;
+}
+
+}  // namespace rapport::records

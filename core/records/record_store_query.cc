@@ -1,0 +1,232 @@
+// List and Search: planned index scans with tamper-evident page tokens.
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/common/status_util.h"
+#include "core/query/filter.h"
+#include "core/query/order_by.h"
+#include "core/records/record_fields.h"
+#include "core/records/record_store.h"
+#include "core/store/key_codec.h"
+#include "core/store/keyspace.h"
+#include "core/validation/phone.h"
+#include "core/validation/text.h"
+
+namespace rapport::records {
+namespace {
+
+constexpr int32_t kDefaultPageSize = 50;
+constexpr int32_t kMaxPageSize = 1000;
+constexpr size_t kMaxSearchQueryBytes = 200;
+
+// Releases a snapshot on scope exit.
+class ScopedSnapshot {
+ public:
+  explicit ScopedSnapshot(rocksdb::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {}
+  ~ScopedSnapshot() { db_->ReleaseSnapshot(snapshot_); }
+  const rocksdb::Snapshot* get() const { return snapshot_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+absl::Status FieldError(std::string_view field, const absl::Status& parse_error) {
+  std::string message(parse_error.message());
+  std::string prefix = absl::StrCat(std::string(field), ": ");
+  if (absl::StartsWith(message, prefix)) message = message.substr(prefix.size());
+  return InvalidField(field, message);
+}
+
+}  // namespace
+
+absl::StatusOr<ListResult> RecordStore::List(const RequestContext& ctx, ResourceType type,
+                                             const ListRequest& request) {
+  const ResourceKind& kind = KindOf(type);
+  auto filter = query::ParseFilter(request.filter);
+  if (!filter.ok()) return FieldError("filter", filter.status());
+  auto order_by = query::ParseOrderBy(request.order_by);
+  if (!order_by.ok()) return FieldError("order_by", order_by.status());
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
+  RAPPORT_ASSIGN_OR_RETURN(ScanPlan plan, PlanQuery(ctx.tenant, kind, *filter, *order_by, schema));
+  if (plan.unindexed_filter) {
+    RAPPORT_ASSIGN_OR_RETURN(int64_t count, CountRecords(ctx.tenant, type));
+    if (count > options_.unindexed_scan_limit) {
+      std::vector<std::string> fields;
+      for (const auto& c : plan.comparisons) fields.push_back(c.field.path);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "filter: no index serves a filter on ", absl::StrJoin(fields, ", "), " and this tenant has ",
+          count, " ", kind.plural, " (unindexed filters are refused above ",
+          options_.unindexed_scan_limit, "). Add an equality on an indexed field: ",
+          IndexedFieldList(kind, schema)));
+    }
+  }
+  std::string fingerprint = PageTokenCodec::Fingerprint(absl::StrCat(
+      "list\n", ctx.tenant, "\n", kind.name, "\n", filter->Canonical(), "\n",
+      order_by->Canonical(), "\n", plan.description));
+  return Scan(ctx, kind, plan, request.page_size, request.page_token, fingerprint, nullptr);
+}
+
+absl::StatusOr<ListResult> RecordStore::SearchCustomers(const RequestContext& ctx,
+                                                        std::string_view raw_query,
+                                                        int32_t page_size,
+                                                        std::string_view page_token) {
+  const ResourceKind& kind = KindOf(ResourceType::kCustomer);
+  std::string query(absl::StripAsciiWhitespace(std::string(raw_query)));
+  if (query.empty()) return InvalidField("query", "is required: a name, email or phone prefix");
+  if (query.size() > kMaxSearchQueryBytes || !IsValidUtf8(query)) {
+    return InvalidField("query", absl::StrCat("must be at most ", kMaxSearchQueryBytes, " bytes of UTF-8"));
+  }
+  for (char c : query) {
+    if (static_cast<unsigned char>(c) < 0x20) return InvalidField("query", "must not contain control characters");
+  }
+  const IndexSpec* index;
+  std::string prefix;
+  bool phone_like = std::any_of(query.begin(), query.end(), absl::ascii_isdigit) &&
+                    std::all_of(query.begin(), query.end(), [](char c) {
+                      return absl::ascii_isdigit(c) || c == '+' || c == '-' || c == ' ' ||
+                             c == '(' || c == ')' || c == '.';
+                    });
+  if (query.find('@') != std::string::npos) {
+    index = kind.FindIndex(kEmailIndex);
+    prefix = absl::AsciiStrToLower(query);
+  } else if (phone_like) {
+    index = kind.FindIndex(kPhoneIndex);
+    prefix = validation::PhoneSearchKey(query, options_.validation.default_region);
+    if (prefix.empty()) return InvalidField("query", "has no digits to search phones by");
+  } else {
+    index = kind.FindIndex(kNameSearchIndex);
+    prefix = validation::SearchKey(query);
+  }
+  ScanPlan plan;
+  plan.index = index;
+  std::string base = store::IndexPrefix(ctx.tenant, index->id);
+  plan.bound_prefix_size = base.size();
+  plan.lower = base + prefix;
+  plan.upper = store::PrefixSuccessor(plan.lower);
+  plan.open_component = 0;
+  plan.description = absl::StrCat("search ", index->name);
+  std::string fingerprint = PageTokenCodec::Fingerprint(
+      absl::StrCat("search\n", ctx.tenant, "\n", index->name, "\n", prefix));
+  return Scan(ctx, kind, plan, page_size, page_token, fingerprint, &prefix);
+}
+
+absl::StatusOr<ListResult> RecordStore::Scan(const RequestContext& ctx, const ResourceKind& kind,
+                                             const ScanPlan& plan, int32_t page_size,
+                                             std::string_view page_token,
+                                             std::string_view fingerprint,
+                                             const std::string* search_prefix) {
+  if (page_size < 0) return InvalidField("page_size", "must not be negative");
+  if (page_size == 0) page_size = kDefaultPageSize;
+  page_size = std::min(page_size, kMaxPageSize);
+  std::string resume;
+  if (!page_token.empty()) {
+    RAPPORT_ASSIGN_OR_RETURN(resume, page_tokens_.Decode(page_token, fingerprint));
+    if (resume < plan.lower || resume >= plan.upper) {
+      return InvalidField("page_token", "does not belong to this query");
+    }
+  }
+  ScopedSnapshot snapshot(db_->db());
+  rocksdb::ColumnFamilyHandle* family = plan.index ? db_->index() : db_->entity();
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot.get();
+  rocksdb::Slice lower(plan.lower), upper(plan.upper);
+  read_options.iterate_lower_bound = &lower;
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(read_options, family));
+  if (plan.reverse) {
+    if (resume.empty()) {
+      it->SeekToLast();
+    } else {
+      it->SeekForPrev(resume);
+      if (it->Valid() && it->key() == rocksdb::Slice(resume)) it->Prev();
+    }
+  } else {
+    if (resume.empty()) {
+      it->SeekToFirst();
+    } else {
+      it->Seek(resume);
+      if (it->Valid() && it->key() == rocksdb::Slice(resume)) it->Next();
+    }
+  }
+  auto advance = [&] { plan.reverse ? it->Prev() : it->Next(); };
+
+  // When the open component is a repeated field (or a search key), a record
+  // has several entries in range; keep only the first one in scan order.
+  const FieldRef* open_ref = nullptr;
+  if (plan.index && plan.index->kind == IndexSpec::Kind::kFields && plan.open_component >= 0 &&
+      plan.open_component < static_cast<int>(plan.index->refs.size()) &&
+      plan.index->refs[plan.open_component].chain.back()->is_repeated()) {
+    open_ref = &plan.index->refs[plan.open_component];
+  }
+  const bool dedupe = open_ref != nullptr || search_prefix != nullptr;
+
+  ListResult result;
+  int examined = 0;
+  std::string last_key;
+  for (; it->Valid(); advance()) {
+    ++examined;
+    std::string_view key = it->key().ToStringView();
+    last_key.assign(key);
+    std::string id16(key.substr(key.size() - 16));
+    RecordPtr record;
+    if (plan.index == nullptr) {
+      record = kind.NewRecord();
+      if (!record->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(absl::StrCat("undecodable ", kind.name, " ", ids::UlidToString(id16)));
+      }
+    } else {
+      auto found = ReadRecord(ctx.tenant, kind, id16, snapshot.get());
+      if (absl::IsNotFound(found.status())) continue;  // fsck reports such entries
+      if (!found.ok()) return found.status();
+      record = std::move(*found);
+    }
+    bool emit = true;
+    if (dedupe) {
+      std::string entry_value;
+      store::KeyReader reader(key.substr(plan.bound_prefix_size));
+      if (!reader.String(&entry_value)) continue;
+      std::vector<Scalar> values =
+          search_prefix ? plan.index->derive ? plan.index->derive(*record)
+                                             : ExtractValues(*record, plan.index->refs[0])
+                        : ExtractValues(*record, *open_ref);
+      std::vector<std::string> matching;
+      for (const Scalar& v : values) {
+        const auto* s = std::get_if<std::string>(&v);
+        if (s == nullptr) continue;
+        bool ok = search_prefix ? absl::StartsWith(*s, *search_prefix) : true;
+        for (const auto& c : plan.open_constraints) ok = ok && EvaluateComparison({v}, c.op, c.value);
+        if (ok) matching.push_back(*s);
+      }
+      if (!matching.empty()) {
+        std::string first = plan.reverse ? *std::max_element(matching.begin(), matching.end())
+                                         : *std::min_element(matching.begin(), matching.end());
+        emit = first == entry_value;
+      }
+    }
+    for (const auto& c : plan.comparisons) {
+      if (!emit) break;
+      emit = EvaluateComparison(ExtractValues(*record, c.field), c.op, c.value);
+    }
+    if (emit) {
+      result.records.push_back(std::move(record));
+      if (static_cast<int32_t>(result.records.size()) == page_size) {
+        advance();
+        if (it->Valid()) result.next_page_token = page_tokens_.Encode(fingerprint, last_key);
+        break;
+      }
+    }
+    if (examined >= options_.max_examined_per_page) {
+      advance();
+      if (it->Valid()) result.next_page_token = page_tokens_.Encode(fingerprint, last_key);
+      break;
+    }
+  }
+  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "scan"));
+  return result;
+}
+
+}  // namespace rapport::records

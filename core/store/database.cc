@@ -1,0 +1,129 @@
+#include "core/store/database.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/store/keyspace.h"
+#include "core/common/strings.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/merge_operator.h"
+#include "rocksdb/table.h"
+
+namespace rapport::store {
+namespace {
+
+// Signed 64-bit add, little-endian fixed width. Hand-written because RocksDB's
+// own uint64add operator lives in an internal header the Debian package does
+// not install; this is the documented AssociativeMergeOperator pattern.
+class Int64AddOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger*) const override {
+    int64_t base = existing ? DecodeCounter(existing->ToStringView()) : 0;
+    *new_value = EncodeCounterDelta(base + DecodeCounter(value.ToStringView()));
+    return true;
+  }
+  const char* Name() const override { return "RapportInt64Add"; }
+};
+
+}  // namespace
+
+std::string EncodeCounterDelta(int64_t delta) {
+  std::string s(8, '\0');
+  uint64_t u = static_cast<uint64_t>(delta);
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(u >> (8 * i));
+  return s;
+}
+
+int64_t DecodeCounter(std::string_view value) {
+  if (value.size() != 8) return 0;
+  uint64_t u = 0;
+  for (int i = 7; i >= 0; --i) u = (u << 8) | static_cast<uint8_t>(value[i]);
+  return static_cast<int64_t>(u);
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(AsAbsl(what), ": not found"));
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain())
+    return absl::UnavailableError(absl::StrCat(AsAbsl(what), ": ", s.ToString()));
+  return absl::InternalError(absl::StrCat(AsAbsl(what), ": ", s.ToString()));
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_open_files = 512;
+  db_options.keep_log_file_num = 4;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  rocksdb::ColumnFamilyOptions cf;
+  cf.OptimizeLevelStyleCompaction(64 << 20);
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.compression = rocksdb::kNoCompression;
+  rocksdb::ColumnFamilyOptions counters_cf = cf;
+  counters_cf.merge_operator = std::make_shared<Int64AddOperator>();
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, cf}, {kMetaFamily, cf},
+      {kEntityFamily, cf},                     {kIndexFamily, cf},
+      {kFeedFamily, cf},                       {kCountersFamily, counters_cf}};
+  auto database = std::unique_ptr<Database>(new Database());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::DBOptions dbo(db_options);
+  rocksdb::Status s =
+      rocksdb::DB::Open(dbo, options.path, families, &database->handles_, &raw);
+  if (!s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open RocksDB at '", options.path, "': ", s.ToString()));
+  }
+  database->db_.reset(raw);
+  database->write_options_.sync = options.sync;
+  return database;
+}
+
+Database::~Database() { (void)Close(); }
+
+absl::Status Database::Close() {
+  if (closed_ || !db_) return absl::OkStatus();
+  closed_ = true;
+  rocksdb::FlushOptions flush;
+  rocksdb::Status flushed = db_->Flush(flush, handles_);
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  rocksdb::Status s = db_->Close();
+  db_.reset();
+  if (!flushed.ok()) return FromRocks(flushed, "flush on close");
+  return FromRocks(s, "close");
+}
+
+absl::Status Database::Write(rocksdb::WriteBatch* batch) {
+  return FromRocks(db_->Write(write_options_, batch), "write");
+}
+
+absl::StatusOr<std::string> Database::Get(rocksdb::ColumnFamilyHandle* family,
+                                          std::string_view key,
+                                          const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::string value;
+  rocksdb::Status s = db_->Get(ro, family, rocksdb::Slice(key.data(), key.size()), &value);
+  if (!s.ok()) return FromRocks(s, "get");
+  return value;
+}
+
+std::unique_ptr<rocksdb::Iterator> Database::NewIterator(
+    rocksdb::ColumnFamilyHandle* family, const rocksdb::Snapshot* snapshot) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, family));
+}
+
+}  // namespace rapport::store

@@ -1,0 +1,75 @@
+// File: core/store/database.h
+//
+// Opens the single RocksDB database with the host-owned column families of
+// core/store/keyspace.h and hands out handles. All mutations go through
+// Write(), one WriteBatch per logical change.
+#ifndef RAPPORT_CORE_STORE_DATABASE_H_
+#define RAPPORT_CORE_STORE_DATABASE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "rocksdb/db.h"
+
+namespace rapport::store {
+
+struct DatabaseOptions {
+  std::string path;
+  // Acknowledge writes only after fsync of the WAL (survives power loss).
+  // Off: the WAL is written before acknowledging, so a killed process loses
+  // nothing, but an OS crash may lose the last writes.
+  bool sync = false;
+  // Shared LRU block cache size.
+  size_t block_cache_bytes = 128 << 20;
+};
+
+// Thread-safe (RocksDB is). Closes the database on destruction.
+class Database {
+ public:
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* meta() const { return handles_[1]; }
+  rocksdb::ColumnFamilyHandle* entity() const { return handles_[2]; }
+  rocksdb::ColumnFamilyHandle* index() const { return handles_[3]; }
+  rocksdb::ColumnFamilyHandle* feed() const { return handles_[4]; }
+  rocksdb::ColumnFamilyHandle* counters() const { return handles_[5]; }
+
+  // Applies the batch atomically with the configured durability.
+  absl::Status Write(rocksdb::WriteBatch* batch);
+  // Returns the value, NotFound, or an Internal error.
+  absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family,
+                                  std::string_view key,
+                                  const rocksdb::Snapshot* snapshot = nullptr) const;
+  std::unique_ptr<rocksdb::Iterator> NewIterator(
+      rocksdb::ColumnFamilyHandle* family,
+      const rocksdb::Snapshot* snapshot = nullptr) const;
+
+  // Flushes memtables and closes. Called by the destructor if not before.
+  absl::Status Close();
+
+ private:
+  Database() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::WriteOptions write_options_;
+  bool closed_ = false;
+};
+
+// Maps a RocksDB status onto absl (NotFound stays NotFound; the rest is
+// Internal or Unavailable with the RocksDB message).
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
+
+// Encodes an int64 for the counters family's add operator.
+std::string EncodeCounterDelta(int64_t delta);
+int64_t DecodeCounter(std::string_view value);
+
+}  // namespace rapport::store
+
+#endif  // RAPPORT_CORE_STORE_DATABASE_H_

@@ -1,0 +1,31 @@
+// File: services/admin/admin_service.h
+//
+// Operator RPCs: the record/index/feed consistency check.
+#ifndef RAPPORT_SERVICES_ADMIN_ADMIN_SERVICE_H_
+#define RAPPORT_SERVICES_ADMIN_ADMIN_SERVICE_H_
+
+#include "rapport/v1/admin.grpc.pb.h"
+#include "services/records/resource_handlers.h"
+
+namespace rapport::services {
+
+class AdminServiceImpl final : public v1::AdminService::Service {
+ public:
+  explicit AdminServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status CheckConsistency(grpc::ServerContext* call, const v1::CheckConsistencyRequest* request,
+                                v1::CheckConsistencyResponse* response) override {
+    auto ctx = ContextFromCall(*call, *deps_.tenants);
+    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
+    auto result = deps_.store->CheckConsistency(*ctx, request->max_problems());
+    if (!result.ok()) return ToGrpcStatus(result.status());
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+
+ private:
+  ServiceDeps deps_;
+};
+
+}  // namespace rapport::services
+
+#endif  // RAPPORT_SERVICES_ADMIN_ADMIN_SERVICE_H_

@@ -1,0 +1,71 @@
+// File: services/server/server.h
+//
+// rapportd as a library: opens the store, serves every service on one gRPC
+// server, and shuts down gracefully. Tests start it in-process on
+// 127.0.0.1:0; the rapportd binary wraps it with flags and signals.
+#ifndef RAPPORT_SERVICES_SERVER_SERVER_H_
+#define RAPPORT_SERVICES_SERVER_SERVER_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/common/clock.h"
+#include "core/records/record_store.h"
+#include "core/store/database.h"
+#include "core/tenant/tenant_registry.h"
+#include "grpcpp/server.h"
+
+namespace rapport::services {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free one (see RapportServer::address()).
+  std::string listen_address = "127.0.0.1:7700";
+  std::string data_dir = "./data";
+  // fsync the WAL before acknowledging a write.
+  bool sync = false;
+  // Largest request or response message, in bytes; larger ones get
+  // RESOURCE_EXHAUSTED.
+  int max_message_bytes = 4 << 20;
+  records::RecordStoreOptions store;
+  size_t block_cache_bytes = 128 << 20;
+  const Clock* clock = &Clock::Real();
+};
+
+class RapportServer {
+ public:
+  // Opens the database and starts serving. Fails if the data directory cannot
+  // be opened (e.g. another rapportd holds its lock) or the address is taken.
+  static absl::StatusOr<std::unique_ptr<RapportServer>> Start(const ServerOptions& options);
+  ~RapportServer();
+
+  // "127.0.0.1:41234": the address actually bound.
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+
+  // Stops accepting calls, lets in-flight calls finish until `deadline`
+  // (then cancels them), and closes the database cleanly. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+  // Blocks until the server has shut down.
+  void Wait();
+
+  records::RecordStore* store() { return store_.get(); }
+
+ private:
+  RapportServer() = default;
+  struct Services;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<tenant::TenantRegistry> tenants_;
+  std::unique_ptr<records::RecordStore> store_;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  int port_ = 0;
+  std::once_flag shutdown_once_;
+};
+
+}  // namespace rapport::services
+
+#endif  // RAPPORT_SERVICES_SERVER_SERVER_H_
