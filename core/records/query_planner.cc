@@ -80,7 +80,10 @@ absl::StatusOr<ScanPlan> PlanQuery(store::TenantId tenant, const ResourceKind& k
   }
   if (!order_by.field.empty() && order_by.field != "create_time") {
     auto field = ResolveField(*kind.descriptor, order_by.field, &schema);
-    if (!field.ok()) return PrefixFields(field.status(), "order_by: ");
+    if (!field.ok()) {
+      return InvalidField("order_by", absl::StrCat("'", order_by.field, "' is not a field of ",
+                                                   kind.name));
+    }
   }
 
   const bool order_by_time = order_by.field == "create_time";

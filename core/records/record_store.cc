@@ -160,7 +160,17 @@ absl::StatusOr<int64_t> RecordStore::CountRecords(uint32_t tenant, ResourceType 
 }
 
 absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const ResourceKind& kind,
-                                                const Message& record) const {
+                                                const Message& record, const Message* before) const {
+  if (before != nullptr) {
+    bool changed = false;
+    for (const char* field : {"customer_id", "organization_id", "opportunity_id"}) {
+      const auto* f = kind.descriptor->FindFieldByName(field);
+      if (f == nullptr) continue;
+      changed = changed || record.GetReflection()->GetString(record, f) !=
+                               before->GetReflection()->GetString(*before, f);
+    }
+    if (!changed) return absl::OkStatus();
+  }
   auto must_exist = [&](const char* field, std::string_view id, ResourceType type,
                         RecordPtr* out) -> absl::Status {
     auto id16 = ParseId(field, id);
@@ -239,7 +249,7 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
     // 2. References and uniqueness.
     if (change.after != nullptr) {
       RAPPORT_RETURN_IF_ERROR(
-          PrefixFields(CheckReferencesLocked(ctx, kind, *change.after), change.error_prefix));
+          PrefixFields(CheckReferencesLocked(ctx, kind, *change.after, change.before.get()), change.error_prefix));
     }
     std::vector<std::string> old_keys, new_keys;
     if (change.before) old_keys = IndexKeysFor(ctx.tenant, kind, *change.before, change.id16, change.schema);

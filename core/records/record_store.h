@@ -142,8 +142,12 @@ class RecordStore {
   // Under commit_mu_: re-checks and writes all changes in one batch.
   absl::Status CommitLocked(const RequestContext& ctx, std::vector<Change>& changes);
   absl::Status Commit(const RequestContext& ctx, std::vector<Change>& changes);
+  // Checks the references `record` holds (customer_id, ...) that differ from
+  // those of `before` (null on create): a record whose customer was deleted
+  // with force stays editable.
   absl::Status CheckReferencesLocked(const RequestContext& ctx, const ResourceKind& kind,
-                                     const google::protobuf::Message& record) const;
+                                     const google::protobuf::Message& record,
+                                     const google::protobuf::Message* before) const;
   absl::StatusOr<int64_t> CountRecords(uint32_t tenant, ResourceType type) const;
   absl::StatusOr<ListResult> Scan(const RequestContext& ctx, const ResourceKind& kind,
                                   const ScanPlan& plan, int32_t page_size,
