@@ -35,3 +35,43 @@ function(rapport_cc_test)
   endif()
   set_tests_properties(${R_NAME} PROPERTIES TIMEOUT ${R_TIMEOUT} LABELS "${R_LABELS}")
 endfunction()
+
+# rapport_proto_library(NAME protos ROOT dir PROTOS a.proto ... GRPC a.proto ...
+#                       [DESCRIPTOR_SET file.binpb])
+#   -> static library rapport_NAME (alias rapport::NAME) with the generated
+#      C++ (and gRPC stubs for the files listed under GRPC).
+function(rapport_proto_library)
+  cmake_parse_arguments(R "" "NAME;ROOT;DESCRIPTOR_SET" "PROTOS;GRPC;DEPS" ${ARGN})
+  get_target_property(grpc_plugin gRPC::grpc_cpp_plugin LOCATION)
+  set(gen_dir ${PROJECT_BINARY_DIR})
+  set(gen_srcs)
+  foreach(proto ${R_PROTOS})
+    string(REGEX REPLACE "\\.proto$" "" base ${proto})
+    set(outs ${gen_dir}/${base}.pb.cc ${gen_dir}/${base}.pb.h)
+    set(plugin_args)
+    if(proto IN_LIST R_GRPC)
+      list(APPEND outs ${gen_dir}/${base}.grpc.pb.cc ${gen_dir}/${base}.grpc.pb.h)
+      set(plugin_args --grpc_out=${gen_dir} --plugin=protoc-gen-grpc=${grpc_plugin})
+    endif()
+    add_custom_command(
+      OUTPUT ${outs}
+      COMMAND protobuf::protoc --proto_path=${R_ROOT} --proto_path=${PROJECT_SOURCE_DIR}/protos
+              --cpp_out=${gen_dir} ${plugin_args} ${R_ROOT}/${proto}
+      DEPENDS ${R_ROOT}/${proto} protobuf::protoc
+      COMMENT "protoc ${proto}")
+    list(APPEND gen_srcs ${outs})
+  endforeach()
+  add_library(rapport_${R_NAME} STATIC ${gen_srcs})
+  target_include_directories(rapport_${R_NAME} PUBLIC ${gen_dir})
+  target_link_libraries(rapport_${R_NAME} PUBLIC protobuf::libprotobuf gRPC::grpc++ ${R_DEPS})
+  add_library(rapport::${R_NAME} ALIAS rapport_${R_NAME})
+  if(R_DESCRIPTOR_SET)
+    add_custom_command(
+      OUTPUT ${gen_dir}/${R_DESCRIPTOR_SET}
+      COMMAND protobuf::protoc --proto_path=${R_ROOT} --include_imports
+              --descriptor_set_out=${gen_dir}/${R_DESCRIPTOR_SET} ${R_PROTOS}
+      DEPENDS ${R_PROTOS}
+      WORKING_DIRECTORY ${R_ROOT})
+    add_custom_target(rapport_${R_NAME}_descriptor_set ALL DEPENDS ${gen_dir}/${R_DESCRIPTOR_SET})
+  endif()
+endfunction()
