@@ -141,6 +141,7 @@ absl::StatusOr<ScanPlan> PlanQuery(store::TenantId tenant, const ResourceKind& k
         component = 1;
       }
       if (!order_by.field.empty() && !(order_by_time && component == 2)) continue;
+      c.plan.reverse = order_by_time && order_by.descending;
     } else {
       for (; component < index.fields.size(); ++component) {
         const ResolvedComparison* eq = FindEq(comparisons, index.fields[component]);

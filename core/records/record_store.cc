@@ -142,6 +142,7 @@ absl::StatusOr<RecordPtr> RecordStore::ReadRecord(uint32_t tenant, const Resourc
 
 absl::StatusOr<std::string> RecordStore::ParseId(std::string_view field, std::string_view id) const {
   if (id.empty()) return InvalidField(field, "is required");
+  // IDs are case-insensitive on input (Crockford base32); stored upper-case.
   auto parsed = ids::UlidFromString(id);
   if (!parsed.ok()) return InvalidField(field, AsStd(parsed.status().message()));
   return *parsed;
@@ -149,6 +150,22 @@ absl::StatusOr<std::string> RecordStore::ParseId(std::string_view field, std::st
 
 absl::Status RecordStore::Prepare(const ResourceKind& kind, const v1::AttributeSchema& schema,
                                   Message* record) const {
+  // References are stored in canonical (upper-case) form so that filters and
+  // timelines find them however the caller spelled the ID.
+  for (const char* field : {"customer_id", "organization_id", "opportunity_id"}) {
+    const auto* f = kind.descriptor->FindFieldByName(field);
+    if (f == nullptr) continue;
+    std::string value = record->GetReflection()->GetString(*record, f);
+    if (value.empty()) continue;
+    auto id16 = ids::UlidFromString(value);
+    if (!id16.ok()) return InvalidField(field, AsStd(id16.status().message()));
+    record->GetReflection()->SetString(record, f, ids::UlidToString(*id16));
+  }
+  // An interaction logged without a time happened now: one field fewer to type.
+  if (kind.type == ResourceType::kInteraction) {
+    auto* interaction = static_cast<v1::Interaction*>(record);
+    if (!interaction->has_occurred_at()) SetTime(record, "occurred_at", clock_->Now());
+  }
   return ValidateRecord(kind, record, schema, options_.validation);
 }
 
@@ -161,16 +178,12 @@ absl::StatusOr<int64_t> RecordStore::CountRecords(uint32_t tenant, ResourceType 
 
 absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const ResourceKind& kind,
                                                 const Message& record, const Message* before) const {
-  if (before != nullptr) {
-    bool changed = false;
-    for (const char* field : {"customer_id", "organization_id", "opportunity_id"}) {
-      const auto* f = kind.descriptor->FindFieldByName(field);
-      if (f == nullptr) continue;
-      changed = changed || record.GetReflection()->GetString(record, f) !=
-                               before->GetReflection()->GetString(*before, f);
-    }
-    if (!changed) return absl::OkStatus();
-  }
+  auto changed = [&](const char* field) {
+    if (before == nullptr) return true;
+    const auto* f = kind.descriptor->FindFieldByName(field);
+    return record.GetReflection()->GetString(record, f) !=
+           before->GetReflection()->GetString(*before, f);
+  };
   auto must_exist = [&](const char* field, std::string_view id, ResourceType type,
                         RecordPtr* out) -> absl::Status {
     auto id16 = ParseId(field, id);
@@ -186,7 +199,7 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
   switch (kind.type) {
     case ResourceType::kCustomer: {
       const auto& c = static_cast<const v1::Customer&>(record);
-      if (c.organization_id().empty()) return absl::OkStatus();
+      if (c.organization_id().empty() || !changed("organization_id")) return absl::OkStatus();
       if (c.organization_id() == c.id()) {
         return InvalidField("organization_id", "a customer cannot belong to itself");
       }
@@ -201,8 +214,13 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
     }
     case ResourceType::kInteraction: {
       const auto& r = static_cast<const v1::Interaction&>(record);
-      RAPPORT_RETURN_IF_ERROR(must_exist("customer_id", r.customer_id(), ResourceType::kCustomer, nullptr));
-      if (r.opportunity_id().empty()) return absl::OkStatus();
+      if (changed("customer_id")) {
+        RAPPORT_RETURN_IF_ERROR(
+            must_exist("customer_id", r.customer_id(), ResourceType::kCustomer, nullptr));
+      }
+      if (r.opportunity_id().empty() || !(changed("opportunity_id") || changed("customer_id"))) {
+        return absl::OkStatus();
+      }
       RecordPtr opp;
       RAPPORT_RETURN_IF_ERROR(must_exist("opportunity_id", r.opportunity_id(),
                                          ResourceType::kOpportunity, &opp));
@@ -213,6 +231,7 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
       return absl::OkStatus();
     }
     case ResourceType::kOpportunity:
+      if (!changed("customer_id")) return absl::OkStatus();
       return must_exist("customer_id", static_cast<const v1::Opportunity&>(record).customer_id(),
                         ResourceType::kCustomer, nullptr);
   }
@@ -334,6 +353,23 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
   return absl::OkStatus();
 }
 
+absl::StatusOr<RecordPtr> RecordStore::FindIdempotent(const RequestContext& ctx,
+                                                      const ResourceKind& kind,
+                                                      std::string_view request_id,
+                                                      std::string_view fingerprint) const {
+  auto previous = db_->Get(db_->meta(), store::IdempotencyKey(ctx.tenant, kind.code(), request_id));
+  if (absl::IsNotFound(previous.status())) return RecordPtr();
+  if (!previous.ok()) return previous.status();
+  if (previous->substr(0, 8) != fingerprint) {
+    return InvalidField("request_id", "was already used for a different request; use a new request_id");
+  }
+  RecordPtr record = kind.NewRecord();
+  if (!record->ParseFromString(previous->substr(8))) {
+    return absl::DataLossError("corrupt idempotency record");
+  }
+  return record;
+}
+
 absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, ResourceType type,
                                               const Message& input, std::string_view request_id) {
   const ResourceKind& kind = KindOf(type);
@@ -344,6 +380,12 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
   if (!GetId(input).empty()) {
     return InvalidField(absl::StrCat(kind.name, ".id"),
                         "is assigned by the server; leave it empty on create");
+  }
+  const std::string fingerprint = Fingerprint(input);
+  if (!request_id.empty()) {
+    // A retry returns the first result even if validation rules changed since.
+    auto previous = FindIdempotent(ctx, kind, request_id, fingerprint);
+    if (!previous.ok() || *previous != nullptr) return previous;
   }
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
   Change change;
@@ -362,24 +404,13 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
   SetTime(change.after.get(), "update_time", now);
   change.changed_fields = SetFields(*change.after);
   change.request_id = std::string(request_id);
-  change.request_fingerprint = Fingerprint(input);
+  change.request_fingerprint = fingerprint;
 
   std::lock_guard<std::mutex> lock(commit_mu_);
+  // Again under the lock: a concurrent retry may have just committed.
   if (!request_id.empty()) {
-    auto previous =
-        db_->Get(db_->meta(), store::IdempotencyKey(ctx.tenant, kind.code(), request_id));
-    if (previous.ok()) {
-      if (previous->substr(0, 8) != change.request_fingerprint) {
-        return InvalidField("request_id",
-                            "was already used for a different request; use a new request_id");
-      }
-      RecordPtr record = kind.NewRecord();
-      if (!record->ParseFromString(previous->substr(8))) {
-        return absl::DataLossError("corrupt idempotency record");
-      }
-      return record;
-    }
-    if (!absl::IsNotFound(previous.status())) return previous.status();
+    auto previous = FindIdempotent(ctx, kind, request_id, change.request_fingerprint);
+    if (!previous.ok() || *previous != nullptr) return previous;
   }
   std::vector<Change> changes;
   changes.push_back(std::move(change));
@@ -490,7 +521,7 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
   if (type == ResourceType::kCustomer && !force) {
     const ResourceKind& opps = KindOf(ResourceType::kOpportunity);
     std::string prefix = IndexValuePrefix(ctx.tenant, *opps.FindIndex("customer_status"),
-                                          {Scalar(std::string(id)), Scalar(std::string("open"))});
+                                          {Scalar(ids::UlidToString(id16)), Scalar(std::string("open"))});
     std::vector<std::string> open;
     auto it = db_->NewIterator(db_->index());
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && open.size() < 10; it->Next()) {
@@ -590,8 +621,9 @@ absl::StatusOr<std::vector<UpsertOutcome>> RecordStore::BatchUpsert(
       change.error_prefix = prefix;
       auto outcome = PrepareUpsert(ctx, kind, schema, *records[i], &change);
       if (!outcome.ok()) return PrefixFields(outcome.status(), prefix);
-      if (!change.id16.empty() || outcome->result != v1::UPSERT_RESULT_UNCHANGED) {
-        std::string key = change.id16.empty() ? GetId(*outcome->record) : change.id16;
+      {
+        std::string key = outcome->result == v1::UPSERT_RESULT_UNCHANGED ? GetId(*outcome->record)
+                                                                        : GetId(*change.after);
         auto [it, fresh] = seen_ids.emplace(key, i);
         if (!fresh) {
           return InvalidField(absl::StrCat(kind.plural, "[", i, "]"),

@@ -148,6 +148,11 @@ class RecordStore {
   absl::Status CheckReferencesLocked(const RequestContext& ctx, const ResourceKind& kind,
                                      const google::protobuf::Message& record,
                                      const google::protobuf::Message* before) const;
+  // The stored first result for `request_id`, null if none, or
+  // INVALID_ARGUMENT if it was used for a different request.
+  absl::StatusOr<RecordPtr> FindIdempotent(const RequestContext& ctx, const ResourceKind& kind,
+                                           std::string_view request_id,
+                                           std::string_view fingerprint) const;
   absl::StatusOr<int64_t> CountRecords(uint32_t tenant, ResourceType type) const;
   absl::StatusOr<ListResult> Scan(const RequestContext& ctx, const ResourceKind& kind,
                                   const ScanPlan& plan, int32_t page_size,

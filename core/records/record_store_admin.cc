@@ -41,10 +41,10 @@ absl::StatusOr<v1::AttributeSchema> RecordStore::UpdateSchema(const RequestConte
       }
     }
     if (new_def == nullptr) {
-      if (old_def.indexed()) {
-        violations.push_back({"schema.attributes", absl::StrCat("'", old_def.name(),
-                                                                "' is indexed and cannot be removed")});
-      }
+      // Records may carry the attribute; removing it would make their next
+      // write fail. Mark it deprecated in its description instead.
+      violations.push_back({"schema.attributes",
+                            absl::StrCat("'", old_def.name(), "' cannot be removed once defined")});
       continue;
     }
     std::string field = absl::StrCat("schema.attributes[", position, "]");

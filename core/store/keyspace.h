@@ -6,16 +6,20 @@
 //   meta      tenant name  := 'N' name:string                    -> tenant:u32be
 //             next tenant  := 'n'                                -> u32be
 //             page secret  := 's'                                -> 32 random bytes
+//             last seq     := 'q'                                -> u64be (the feed
+//                                                                   sequence of the
+//                                                                   last commit)
 //             schema       := 'S' tenant:u32be type:u8           -> AttributeSchema
 //             idempotency  := 'I' tenant:u32be type:u8 request_id:string
-//                                                                -> IdempotencyRecord
+//                                -> request fingerprint:bytes8 + the created record
 //   entity    record       := tenant:u32be type:u8 id:bytes16    -> record proto
 //   index     entry        := tenant:u32be index:u16be component... id:bytes16
-//                                                                -> "" (or, for
-//                                                                   unique indexes,
-//                                                                   nothing after
-//                                                                   the components
-//                                                                   and id as value)
+//                                                                -> "" (unique
+//                                                                   indexes too:
+//                                                                   uniqueness is
+//                                                                   checked on the
+//                                                                   prefix before
+//                                                                   the id)
 //   feed      event        := tenant:u32be sequence:u64be        -> ChangeEvent
 //   counters  record count := tenant:u32be type:u8               -> int64 (little-
 //                                                                   endian, merged

@@ -11,8 +11,9 @@ using grpc::ServerContext;
 using grpc::Status;
 using records::ResourceType;
 
-// A customer's sub-list: the customer must exist; the filter is built from a
-// validated ID, so nothing the caller sends is spliced into it unchecked.
+// A customer's sub-list: the customer must exist. The filter starts with the
+// validated, canonical customer ID; the caller's extra filter is appended as
+// a further conjunction (safe while the grammar has no OR: revisit with it).
 absl::StatusOr<records::ListRequest> CustomerSubList(const ServiceDeps& deps, ServerContext* call,
                                                      const std::string& customer_id,
                                                      int32_t page_size,
@@ -28,7 +29,7 @@ absl::StatusOr<records::ListRequest> CustomerSubList(const ServiceDeps& deps, Se
   auto customer = deps.store->Get(*ctx, ResourceType::kCustomer, customer_id);
   if (!customer.ok()) return customer.status();
   records::ListRequest request;
-  request.filter = absl::StrCat("customer_id = \"", customer_id, "\"");
+  request.filter = absl::StrCat("customer_id = \"", static_cast<const v1::Customer&>(**customer).id(), "\"");
   if (!extra_filter.empty()) absl::StrAppend(&request.filter, " AND ", extra_filter);
   request.order_by = order_by;
   request.page_size = page_size;

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "core/common/status_util.h"
 #include "core/query/filter.h"
 #include "core/records/index_entries.h"
@@ -899,6 +900,47 @@ TEST_F(RecordStoreTest, FsckReportsAStrayIndexEntryAndAMissingOne) {
   for (const auto& p : report->problems()) kinds.insert(p.kind());
   EXPECT_TRUE(kinds.count(v1::CONSISTENCY_PROBLEM_KIND_MISSING_INDEX_ENTRY));
   EXPECT_TRUE(kinds.count(v1::CONSISTENCY_PROBLEM_KIND_STALE_INDEX_ENTRY));
+}
+
+
+TEST_F(RecordStoreTest, IdsAreCaseInsensitiveAndStoredCanonically) {
+  v1::Customer c = CreateCustomer("Case");
+  std::string lower = absl::AsciiStrToLower(c.id());
+  v1::Opportunity o;
+  o.set_customer_id(lower);
+  o.set_name("Lower-case reference");
+  auto created = store_->Create(Ctx(), ResourceType::kOpportunity, o, "");
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(static_cast<v1::Opportunity&>(**created).customer_id(), c.id());
+  EXPECT_EQ(ListIds(ResourceType::kOpportunity, "customer_id = \"" + c.id() + "\"").size(), 1u);
+  EXPECT_TRUE(store_->Get(Ctx(), ResourceType::kCustomer, lower).ok());
+  EXPECT_EQ(store_->Delete(Ctx(), ResourceType::kCustomer, lower, 0, false).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RecordStoreTest, AnInteractionLoggedWithoutATimeHappenedNow) {
+  v1::Customer c = CreateCustomer("Quick note");
+  v1::Interaction note;
+  note.set_kind(v1::INTERACTION_KIND_NOTE);
+  note.set_customer_id(c.id());
+  int64_t before = absl::ToUnixSeconds(absl::Now());
+  auto created = store_->Create(Ctx(), ResourceType::kInteraction, note, "");
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_GE(static_cast<v1::Interaction&>(**created).occurred_at().seconds(), before);
+}
+
+TEST_F(RecordStoreTest, ABatchNamingOneRecordTwiceIsRefused) {
+  v1::Customer a;
+  a.set_display_name("Twice");
+  (*a.mutable_external_refs())["erp"] = "T-1";
+  auto created = store_->Create(Ctx(), ResourceType::kCustomer, a, "");
+  ASSERT_TRUE(created.ok());
+  v1::Customer unchanged = a;             // matched by external ref, no change
+  v1::Customer renamed = static_cast<v1::Customer&>(**created);  // matched by id
+  renamed.set_display_name("Renamed");
+  std::vector<const google::protobuf::Message*> items = {&unchanged, &renamed};
+  auto result = store_->BatchUpsert(Ctx(), ResourceType::kCustomer, items);
+  EXPECT_EQ(FirstViolationField(result.status()), "customers[1]");
 }
 
 }  // namespace
