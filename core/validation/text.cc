@@ -1,3 +1,4 @@
+#include <algorithm>
 // File: core/validation/text.cc
 // -----------------------------------------------------------------------------
 //
@@ -185,6 +186,34 @@ std::vector<std::string> SearchKeysForName(std::string_view display_name) {
     for (size_t pos = full.find(' '); pos != std::string::npos;
          pos = full.find(' ', pos + 1)) {
       keys.push_back(full.substr(pos + 1));
+    }
+    // Korean names are written without spaces ("김민수", "한빛소프트"), and
+    // people search by the given name or a part of a company name. So inside
+    // a run of Hangul syllables every syllable also starts a key ("민수",
+    // "수"), making Hangul search an infix search. Capped so that a long
+    // name cannot flood the index.
+    constexpr size_t kMaxKeys = 32;
+    auto hangul_at = [&](size_t i) {
+      if (i + 3 > full.size()) return false;
+      auto b0 = static_cast<unsigned char>(full[i]);
+      auto b1 = static_cast<unsigned char>(full[i + 1]);
+      auto b2 = static_cast<unsigned char>(full[i + 2]);
+      if ((b0 & 0xF0) != 0xE0) return false;
+      uint32_t cp = ((b0 & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu);
+      return cp >= 0xAC00 && cp <= 0xD7A3;
+    };
+    std::vector<std::string> infixes;
+    for (size_t i = 0; i + 3 <= full.size();) {
+      auto b0 = static_cast<unsigned char>(full[i]);
+      size_t len = b0 < 0x80 ? 1 : (b0 >> 5) == 6 ? 2 : (b0 >> 4) == 14 ? 3 : 4;
+      if (hangul_at(i) && i + 3 < full.size() && hangul_at(i + 3)) {
+        infixes.push_back(full.substr(i + 3));
+      }
+      i += len;
+    }
+    for (auto& key : infixes) {
+      if (keys.size() >= kMaxKeys) break;
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
     }
   } catch (...) {
     keys.clear();

@@ -563,6 +563,12 @@ TEST_F(RecordStoreTest, SearchFindsHangulAndLatinNamesByAnyWordEmailAndPhone) {
   std::string kid = GetId(**k), aid = GetId(**a);
   EXPECT_THAT(search("김"), ElementsAre(kid));
   EXPECT_THAT(search("민수"), ElementsAre(kid));
+  v1::Customer joined;
+  joined.set_display_name("박지성");  // Korean names have no space
+  auto j = store_->Create(Ctx(), ResourceType::kCustomer, joined, "");
+  ASSERT_TRUE(j.ok());
+  EXPECT_THAT(search("지성"), ElementsAre(GetId(**j)));
+  EXPECT_THAT(search("박지"), ElementsAre(GetId(**j)));
   // NFD jamo (as typed on macOS) for 김 finds the NFC name.
   EXPECT_THAT(search("\u1100\u1175\u11b7"), ElementsAre(kid));
   EXPECT_THAT(search("KOREA"), ElementsAre(aid));

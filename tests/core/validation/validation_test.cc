@@ -773,7 +773,17 @@ TEST(SearchKeyTest, ReplacesInvalidUtf8InsteadOfFailing) {
 
 TEST(SearchKeysForNameTest, KoreanNameIsFoundByGivenName) {
   EXPECT_THAT(SearchKeysForName(kKimMinsuNfc),
-              ElementsAre(kKimMinsuNfc, kMinsuNfc));
+              ElementsAre(kKimMinsuNfc, kMinsuNfc, Utf8({0xC218})));
+}
+
+TEST(SearchKeysForNameTest, HangulWithoutSpacesIsFoundFromAnySyllable) {
+  // 김민수 written as one word, as Korean names are.
+  EXPECT_THAT(SearchKeysForName(Utf8({0xAE40, 0xBBFC, 0xC218})),
+              ElementsAre(Utf8({0xAE40, 0xBBFC, 0xC218}), Utf8({0xBBFC, 0xC218}), Utf8({0xC218})));
+  // A long Hangul company name yields a bounded number of keys.
+  std::string long_name;
+  for (char32_t i = 0; i < 100; ++i) long_name += Utf8({static_cast<char32_t>(0xAC00 + i)});
+  EXPECT_LE(SearchKeysForName(long_name).size(), 32u);
 }
 
 TEST(SearchKeysForNameTest, CompanyNameIsFoundByEveryWordSuffix) {
@@ -783,7 +793,7 @@ TEST(SearchKeysForNameTest, CompanyNameIsFoundByEveryWordSuffix) {
 
 TEST(SearchKeysForNameTest, NormalizesBeforeSplitting) {
   EXPECT_THAT(SearchKeysForName(kKimMinsuNfd),
-              ElementsAre(kKimMinsuNfc, kMinsuNfc));
+              ElementsAre(kKimMinsuNfc, kMinsuNfc, Utf8({0xC218})));
   EXPECT_THAT(SearchKeysForName("  ACME \t  Korea "),
               ElementsAre("acme korea", "korea"));
 }

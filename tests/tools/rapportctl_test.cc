@@ -1,0 +1,112 @@
+// rapportctl against a real rapportd process.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/rapportd_process.h"
+#include "tests/testing/temp_dir.h"
+
+namespace rapport {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Result {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Result RunCtl(const std::string& args) {
+  std::string command = std::string(RAPPORTCTL_PATH) + " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) r.out.append(buffer.data(), n);
+  int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class RapportctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<testing::RapportdProcess>(RAPPORTD_PATH, dir_.Sub("data"));
+    ASSERT_FALSE(server_->address().empty());
+    base_ = "--server " + server_->address() + " --tenant acme ";
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<testing::RapportdProcess> server_;
+  std::string base_;
+};
+
+std::string IdFrom(const std::string& json) {
+  auto at = json.find("\"id\": \"");
+  return at == std::string::npos ? "" : json.substr(at + 7, 26);
+}
+
+TEST_F(RapportctlTest, CreateGetListSearchAndFsck) {
+  Result created = RunCtl(base_ + "-o json customers create --display-name '김민수' "
+                               "--email Minsu@Example.kr --phone 010-1234-5678 --ref erp:ICC-0042");
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  EXPECT_THAT(created.out, HasSubstr("+821012345678"));
+  std::string id = IdFrom(created.out);
+  ASSERT_EQ(id.size(), 26u) << created.out;
+
+  Result got = RunCtl(base_ + "customers get " + id);
+  EXPECT_EQ(got.exit_code, 0);
+  EXPECT_THAT(got.out, HasSubstr("김민수"));
+  Result by_ref = RunCtl(base_ + "customers by-ref erp ICC-0042");
+  EXPECT_THAT(by_ref.out, HasSubstr(id));
+  Result listed = RunCtl(base_ + "customers list --filter 'lifecycle_stage = \"lead\"' --all");
+  EXPECT_EQ(listed.exit_code, 0) << listed.out;
+  EXPECT_THAT(listed.out, HasSubstr(id));
+  Result found = RunCtl(base_ + "customers search 민수");
+  EXPECT_THAT(found.out, HasSubstr(id));
+
+  Result opp = RunCtl(base_ + "opportunities create --json '{\"customer_id\":\"" + id +
+                   "\",\"name\":\"첫 거래\",\"amount\":{\"currency_code\":\"KRW\",\"units\":\"1500000\"}}'");
+  EXPECT_EQ(opp.exit_code, 0) << opp.out;
+  Result refused = RunCtl(base_ + "customers delete " + id);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.out, HasSubstr("FAILED_PRECONDITION"));
+
+  Result fsck = RunCtl(base_ + "fsck");
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out;
+  EXPECT_THAT(fsck.out, HasSubstr("consistent: 2 records"));
+  EXPECT_EQ(RunCtl("--server " + server_->address() + " health").exit_code, 0);
+}
+
+TEST_F(RapportctlTest, ErrorsQuoteTheServersFieldViolations) {
+  Result bad = RunCtl(base_ + "customers create --display-name '' --email 'not-an-email'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.out, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(bad.out, HasSubstr("  customer.display_name: "));
+  EXPECT_THAT(bad.out, HasSubstr("  customer.emails[0]: "));
+  Result bad_filter = RunCtl(base_ + "customers list --filter 'owner ='");
+  EXPECT_EQ(bad_filter.exit_code, 1);
+  EXPECT_THAT(bad_filter.out, HasSubstr("  filter: "));
+  Result bad_json = RunCtl(base_ + "interactions create --json '{nope'");
+  EXPECT_EQ(bad_json.exit_code, 2);
+  EXPECT_THAT(bad_json.out, HasSubstr("--json is not a valid Interaction"));
+}
+
+TEST_F(RapportctlTest, UsageAndConnectionErrorsHaveTheirOwnExitCodes) {
+  EXPECT_EQ(RunCtl("customers list").exit_code, 2);  // no tenant
+  Result unknown = RunCtl(base_ + "customers frobnicate");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.exit_code, 1);
+  Result unreachable = RunCtl("--server 127.0.0.1:1 --tenant acme --timeout 2 customers list");
+  EXPECT_EQ(unreachable.exit_code, 3);
+  EXPECT_THAT(unreachable.out, HasSubstr("cannot reach rapportd"));
+  Result help = RunCtl("customers create --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("--display-name"));
+}
+
+}  // namespace
+}  // namespace rapport
