@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -54,9 +55,11 @@ v1::CreateCustomerRequest RealisticCustomer(std::mt19937_64& rng, int i) {
   return r;
 }
 
+std::string token;
+
 std::unique_ptr<grpc::ClientContext> Call() {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-rapport-tenant", "loadtest");
+  ctx->AddMetadata("authorization", "Bearer " + token);
   return ctx;
 }
 
@@ -69,6 +72,8 @@ int main(int argc, char** argv) {
   double seconds = 5;
   CLI::App app{"rapport_load: latency and throughput of rapportd's core RPCs"};
   app.add_option("--server", server_address, "existing rapportd (default: start one in-process)");
+  std::string token_file;
+  app.add_option("--token-file", token_file, "API token file for --server");
   app.add_flag("--sync", sync, "in-process server fsyncs each write");
   app.add_option("--clients", clients, "concurrent clients for the throughput run")->check(CLI::Range(1, 256));
   app.add_option("--seconds", seconds, "duration of the throughput run")->check(CLI::Range(0.1, 600.0));
@@ -91,6 +96,15 @@ int main(int argc, char** argv) {
     }
     server = std::move(*started);
     server_address = server->address();
+    token_file = data_dir + "/admin.token";
+  }
+  {
+    std::ifstream in(token_file);
+    std::getline(in, token);
+    if (token.empty()) {
+      std::fprintf(stderr, "no API token: pass --token-file with --server\n");
+      return 2;
+    }
   }
   auto channel = grpc::CreateChannel(server_address, grpc::InsecureChannelCredentials());
   auto stub = v1::CustomerService::NewStub(channel);

@@ -6,7 +6,10 @@
 #define RAPPORT_CORE_COMMON_REQUEST_CONTEXT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "core/identity/access_scope.h"
 
 namespace rapport {
 
@@ -18,6 +21,15 @@ struct RequestContext {
   std::string principal;
   // The integration the write came from (x-rapport-origin); may be empty.
   std::string origin;
+  // The authenticated user (empty for internal calls).
+  std::string user_id;
+  // What the caller may read and write; null means everything (internal
+  // calls and tests).
+  std::shared_ptr<const AccessScope> scope;
+
+  bool CanRead(std::string_view owner) const { return !scope || scope->CanRead(owner); }
+  bool CanWrite() const { return !scope || scope->can_write; }
+  bool Restricted() const { return scope && !scope->all; }
 };
 
 }  // namespace rapport

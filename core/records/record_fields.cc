@@ -15,6 +15,10 @@ const FieldDescriptor* Field(const Message& m, const char* name) {
 
 std::string GetId(const Message& m) { return m.GetReflection()->GetString(m, Field(m, "id")); }
 void SetId(Message* m, const std::string& id) { m->GetReflection()->SetString(m, Field(*m, "id"), id); }
+std::string GetOwner(const Message& m) { return m.GetReflection()->GetString(m, Field(m, "owner")); }
+void SetOwner(Message* m, const std::string& owner) {
+  m->GetReflection()->SetString(m, Field(*m, "owner"), owner);
+}
 int64_t GetRevision(const Message& m) { return m.GetReflection()->GetInt64(m, Field(m, "revision")); }
 void SetRevision(Message* m, int64_t r) { m->GetReflection()->SetInt64(m, Field(*m, "revision"), r); }
 

@@ -16,6 +16,8 @@ namespace rapport::records {
 
 std::string GetId(const google::protobuf::Message& m);
 void SetId(google::protobuf::Message* m, const std::string& id);
+std::string GetOwner(const google::protobuf::Message& m);
+void SetOwner(google::protobuf::Message* m, const std::string& owner);
 int64_t GetRevision(const google::protobuf::Message& m);
 void SetRevision(google::protobuf::Message* m, int64_t revision);
 void SetTime(google::protobuf::Message* m, const char* field, absl::Time t);

@@ -140,6 +140,32 @@ absl::StatusOr<RecordPtr> RecordStore::ReadRecord(uint32_t tenant, const Resourc
   return record;
 }
 
+absl::StatusOr<RecordPtr> RecordStore::ReadVisible(const RequestContext& ctx,
+                                                   const ResourceKind& kind,
+                                                   std::string_view id16) const {
+  auto record = ReadRecord(ctx.tenant, kind, id16);
+  if (record.ok() && !ctx.CanRead(GetOwner(**record))) {
+    // Outside the caller's scope: indistinguishable from absent.
+    return absl::NotFoundError(absl::StrCat("no ", kind.name, " with id ", ids::UlidToString(id16)));
+  }
+  return record;
+}
+
+absl::Status RecordStore::CheckWritable(const RequestContext& ctx, const ResourceKind& kind,
+                                        const Message& after) const {
+  if (!ctx.CanWrite()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "user '", ctx.user_id, "' may read but not write ", kind.plural, " (viewer role)"));
+  }
+  const std::string owner = GetOwner(after);
+  if (!ctx.CanRead(owner)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        kind.name, ".owner: user '", ctx.user_id, "' cannot give records to '", owner,
+        "', who is outside their teams"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> RecordStore::ParseId(std::string_view field, std::string_view id) const {
   if (id.empty()) return InvalidField(field, "is required");
   // IDs are case-insensitive on input (Crockford base32); stored upper-case.
@@ -188,7 +214,7 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
                         RecordPtr* out) -> absl::Status {
     auto id16 = ParseId(field, id);
     if (!id16.ok()) return id16.status();
-    auto found = ReadRecord(ctx.tenant, KindOf(type), *id16);
+    auto found = ReadVisible(ctx, KindOf(type), *id16);
     if (absl::IsNotFound(found.status())) {
       return InvalidField(field, absl::StrCat("no ", KindOf(type).name, " '", AsAbsl(id), "' in this tenant"));
     }
@@ -296,7 +322,8 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
         for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
           std::string other(it->key().data() + it->key().size() - 16, 16);
           if (other != change.id16) {
-            holder = absl::StrCat(kind.name, " ", ids::UlidToString(other));
+            holder = ctx.Restricted() ? absl::StrCat("another ", kind.name)
+                                      : absl::StrCat(kind.name, " ", ids::UlidToString(other));
             break;
           }
         }
@@ -394,6 +421,8 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
   change.after = RecordPtr(input.New());
   change.after->CopyFrom(input);
   for (const char* f : {"revision", "create_time", "update_time"}) ClearField(change.after.get(), f);
+  if (GetOwner(*change.after).empty()) SetOwner(change.after.get(), ctx.user_id);
+  RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *change.after));
   RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(kind, schema, change.after.get()),
                                        absl::StrCat(kind.name, ".")));
   const absl::Time now = clock_->Now();
@@ -427,7 +456,7 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
 absl::StatusOr<RecordPtr> RecordStore::Get(const RequestContext& ctx, ResourceType type,
                                            std::string_view id) {
   RAPPORT_ASSIGN_OR_RETURN(std::string id16, ParseId("id", id));
-  return ReadRecord(ctx.tenant, KindOf(type), id16);
+  return ReadVisible(ctx, KindOf(type), id16);
 }
 
 absl::StatusOr<RecordPtr> RecordStore::GetByExternalRef(const RequestContext& ctx,
@@ -448,7 +477,12 @@ absl::StatusOr<RecordPtr> RecordStore::GetByExternalRef(const RequestContext& ct
         absl::StrCat("no ", kind.name, " with external ref ", AsAbsl(system), ":", AsAbsl(external_id)));
   }
   std::string id16(it->key().data() + it->key().size() - 16, 16);
-  return ReadRecord(ctx.tenant, kind, id16);
+  auto record = ReadVisible(ctx, kind, id16);
+  if (absl::IsNotFound(record.status())) {
+    return absl::NotFoundError(
+        absl::StrCat("no ", kind.name, " with external ref ", AsAbsl(system), ":", AsAbsl(external_id)));
+  }
+  return record;
 }
 
 absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, ResourceType type,
@@ -472,7 +506,8 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
   if (expected_revision < 0) return InvalidField("expected_revision", "must not be negative");
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
-    RAPPORT_ASSIGN_OR_RETURN(RecordPtr current, ReadRecord(ctx.tenant, kind, id16));
+    RAPPORT_ASSIGN_OR_RETURN(RecordPtr current, ReadVisible(ctx, kind, id16));
+    RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *current));
     if (expected_revision != 0 && GetRevision(*current) != expected_revision) {
       return Conflict(kind, GetId(*current), GetRevision(*current));
     }
@@ -482,6 +517,7 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
     merge.set_replace_message_fields(true);
     merge.set_replace_repeated_fields(true);
     FieldMaskUtil::MergeMessageTo(patch, mask, merge, after.get());
+    RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *after));
     RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(kind, schema, after.get()),
                                          absl::StrCat(kind.name, ".")));
     std::vector<std::string> changed = ChangedFields(*current, *after);
@@ -514,7 +550,8 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
   if (expected_revision < 0) return InvalidField("expected_revision", "must not be negative");
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
   std::lock_guard<std::mutex> lock(commit_mu_);
-  RAPPORT_ASSIGN_OR_RETURN(RecordPtr current, ReadRecord(ctx.tenant, kind, id16));
+  RAPPORT_ASSIGN_OR_RETURN(RecordPtr current, ReadVisible(ctx, kind, id16));
+  RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *current));
   if (expected_revision != 0 && GetRevision(*current) != expected_revision) {
     return Conflict(kind, std::string(id), GetRevision(*current));
   }
@@ -528,9 +565,12 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
       open.push_back(ids::UlidToString(std::string_view(it->key().data() + it->key().size() - 16, 16)));
     }
     if (!open.empty()) {
+      std::string which = ctx.Restricted() ? absl::StrCat(open.size(), open.size() == 10 ? "+" : "")
+                                           : absl::StrCat(absl::StrJoin(open, ", "),
+                                                          open.size() == 10 ? ", ..." : "");
       return absl::FailedPreconditionError(absl::StrCat(
-          "customer ", AsAbsl(id), " has open opportunities (", absl::StrJoin(open, ", "),
-          open.size() == 10 ? ", ..." : "", "); close them or delete with force=true"));
+          "customer ", AsAbsl(id), " has open opportunities (", which,
+          "); close them or delete with force=true"));
     }
   }
   std::vector<Change> changes(1);
@@ -549,7 +589,7 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
   std::string id = GetId(input);
   if (!id.empty()) {
     RAPPORT_ASSIGN_OR_RETURN(change->id16, ParseId("id", id));
-    auto found = ReadRecord(ctx.tenant, kind, change->id16);
+    auto found = ReadVisible(ctx, kind, change->id16);
     if (absl::IsNotFound(found.status())) {
       return InvalidField("id", absl::StrCat("no ", kind.name, " '", id,
                                              "' to update; leave id empty to create"));
@@ -559,7 +599,11 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
   } else {
     for (const auto& [system, external_id] : GetExternalRefs(input)) {
       auto found = GetByExternalRef(ctx, kind.type, system, external_id);
-      if (absl::IsNotFound(found.status())) continue;
+      if (absl::IsNotFound(found.status())) {
+        // Taken by a record outside the caller's scope? Then it is not
+        // theirs to upsert; the commit's uniqueness check refuses it.
+        continue;
+      }
       if (!found.ok()) return PrefixFields(found.status(), absl::StrCat("external_refs[", system, "]"));
       if (current && GetId(*current) != GetId(**found)) {
         return InvalidField("external_refs",
@@ -571,6 +615,9 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
   }
   RecordPtr after(input.New());
   after->CopyFrom(input);
+  if (GetOwner(*after).empty()) SetOwner(after.get(), current ? GetOwner(*current) : ctx.user_id);
+  if (current) RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *current));
+  RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *after));
   RAPPORT_RETURN_IF_ERROR(Prepare(kind, schema, after.get()));
   UpsertOutcome outcome;
   const absl::Time now = clock_->Now();

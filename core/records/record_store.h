@@ -124,6 +124,12 @@ class RecordStore {
   absl::StatusOr<std::vector<v1::ChangeEvent>> ReadFeed(const RequestContext& ctx,
                                                         uint64_t after_sequence, int limit);
 
+  // Writes `batch` together with `event` (its sequence assigned here), in
+  // feed order with every other commit. For changes outside the three
+  // resources (schemas, identity).
+  absl::Status CommitWithEvent(const RequestContext& ctx, rocksdb::WriteBatch* batch,
+                               v1::ChangeEvent event);
+
   uint64_t last_sequence() const { return last_sequence_.load(); }
 
  private:
@@ -135,6 +141,18 @@ class RecordStore {
   absl::StatusOr<RecordPtr> ReadRecord(uint32_t tenant, const ResourceKind& kind,
                                        std::string_view id16,
                                        const rocksdb::Snapshot* snapshot = nullptr) const;
+  // ReadRecord, but NOT_FOUND for records outside the caller's scope.
+  absl::StatusOr<RecordPtr> ReadVisible(const RequestContext& ctx, const ResourceKind& kind,
+                                        std::string_view id16) const;
+  // PERMISSION_DENIED unless the caller may write `after` (role and owner).
+  absl::Status CheckWritable(const RequestContext& ctx, const ResourceKind& kind,
+                             const google::protobuf::Message& after) const;
+  absl::Status CommitEventLocked(const RequestContext& ctx, rocksdb::WriteBatch* batch,
+                                 v1::ChangeEvent event);
+  absl::StatusOr<ListResult> MergeOwnersScan(const RequestContext& ctx, const ResourceKind& kind,
+                                             const ScanPlan& plan, bool descending,
+                                             int32_t page_size, std::string_view page_token,
+                                             std::string_view fingerprint);
   absl::StatusOr<std::string> ParseId(std::string_view field, std::string_view id) const;
   // Fills output fields and validates a record about to be written.
   absl::Status Prepare(const ResourceKind& kind, const v1::AttributeSchema& schema,

@@ -65,28 +65,40 @@ absl::StatusOr<v1::AttributeSchema> RecordStore::UpdateSchema(const RequestConte
   rocksdb::WriteBatch batch;
   batch.Put(db_->meta(), store::SchemaKey(ctx.tenant, static_cast<uint8_t>(type)),
             next.SerializeAsString());
-  uint64_t sequence = last_sequence_.load() + 1;
   v1::ChangeEvent event;
-  event.set_sequence(sequence);
-  int64_t ns = absl::ToUnixNanos(clock_->Now());
-  event.mutable_commit_time()->set_seconds(ns / 1000000000);
-  event.mutable_commit_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
   event.set_operation(current.revision() == 0 ? v1::CHANGE_OPERATION_CREATE
                                               : v1::CHANGE_OPERATION_UPDATE);
   event.set_subject(absl::StrCat("schema/", KindOf(type).name));
   event.mutable_before()->PackFrom(current);
   event.mutable_after()->PackFrom(next);
-  event.set_principal(ctx.principal);
-  event.set_origin(ctx.origin);
-  batch.Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
-  batch.Put(db_->meta(), store::KeyWriter().U8('q').key(), store::KeyWriter().U64(sequence).key());
-  RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
-  last_sequence_.store(sequence);
+  RAPPORT_RETURN_IF_ERROR(CommitEventLocked(ctx, &batch, std::move(event)));
   {
     std::unique_lock schema_lock(schema_mu_);
     schema_cache_[(static_cast<uint64_t>(ctx.tenant) << 8) | static_cast<uint8_t>(type)] = next;
   }
   return next;
+}
+
+absl::Status RecordStore::CommitWithEvent(const RequestContext& ctx, rocksdb::WriteBatch* batch,
+                                          v1::ChangeEvent event) {
+  std::lock_guard<std::mutex> lock(commit_mu_);
+  return CommitEventLocked(ctx, batch, std::move(event));
+}
+
+absl::Status RecordStore::CommitEventLocked(const RequestContext& ctx, rocksdb::WriteBatch* batch,
+                                            v1::ChangeEvent event) {
+  const uint64_t sequence = last_sequence_.load() + 1;
+  event.set_sequence(sequence);
+  int64_t ns = absl::ToUnixNanos(clock_->Now());
+  event.mutable_commit_time()->set_seconds(ns / 1000000000);
+  event.mutable_commit_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+  event.set_principal(ctx.principal);
+  event.set_origin(ctx.origin);
+  batch->Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
+  batch->Put(db_->meta(), store::KeyWriter().U8('q').key(), store::KeyWriter().U64(sequence).key());
+  RAPPORT_RETURN_IF_ERROR(db_->Write(batch));
+  last_sequence_.store(sequence);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::ChangeEvent>> RecordStore::ReadFeed(const RequestContext& ctx,

@@ -8,6 +8,7 @@
 #include "core/common/status_util.h"
 #include "core/query/filter.h"
 #include "core/query/order_by.h"
+#include "core/records/index_entries.h"
 #include "core/records/record_fields.h"
 #include "core/records/record_store.h"
 #include "core/store/key_codec.h"
@@ -21,6 +22,7 @@ namespace {
 constexpr int32_t kDefaultPageSize = 50;
 constexpr int32_t kMaxPageSize = 1000;
 constexpr size_t kMaxSearchQueryBytes = 200;
+constexpr int kMaxExaminedForEmptyPage = 1000000;
 
 // Releases a snapshot on scope exit.
 class ScopedSnapshot {
@@ -52,6 +54,21 @@ absl::StatusOr<ListResult> RecordStore::List(const RequestContext& ctx, Resource
   if (!order_by.ok()) return FieldError("order_by", order_by.status());
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
   RAPPORT_ASSIGN_OR_RETURN(ScanPlan plan, PlanQuery(ctx.tenant, kind, *filter, *order_by, schema));
+  std::string fingerprint = PageTokenCodec::Fingerprint(absl::StrCat(
+      "list\n", ctx.tenant, "\n", kind.name, "\n", filter->Canonical(), "\n",
+      order_by->Canonical(), "\n", plan.description));
+  if (ctx.Restricted() && (plan.index == nullptr || plan.unindexed_filter)) {
+    // A rep's or manager's records come from the owner index, one scan per
+    // readable owner merged in ID order: pages are full while readable
+    // records remain, however sparse they are in the tenant.
+    if (!order_by->field.empty() && order_by->field != "create_time") {
+      return InvalidField("order_by", absl::StrCat("'", order_by->field,
+                                                   "' needs an equality filter on an indexed field "
+                                                   "for your role; create_time [desc] always works"));
+    }
+    return MergeOwnersScan(ctx, kind, plan, order_by->descending, request.page_size,
+                           request.page_token, PageTokenCodec::Fingerprint("merge" + fingerprint));
+  }
   if (plan.unindexed_filter) {
     RAPPORT_ASSIGN_OR_RETURN(int64_t count, CountRecords(ctx.tenant, type));
     if (count > options_.unindexed_scan_limit) {
@@ -64,9 +81,6 @@ absl::StatusOr<ListResult> RecordStore::List(const RequestContext& ctx, Resource
           IndexedFieldList(kind, schema)));
     }
   }
-  std::string fingerprint = PageTokenCodec::Fingerprint(absl::StrCat(
-      "list\n", ctx.tenant, "\n", kind.name, "\n", filter->Canonical(), "\n",
-      order_by->Canonical(), "\n", plan.description));
   return Scan(ctx, kind, plan, request.page_size, request.page_token, fingerprint, nullptr);
 }
 
@@ -184,8 +198,8 @@ absl::StatusOr<ListResult> RecordStore::Scan(const RequestContext& ctx, const Re
       if (!found.ok()) return found.status();
       record = std::move(*found);
     }
-    bool emit = true;
-    if (dedupe) {
+    bool emit = ctx.CanRead(GetOwner(*record));
+    if (emit && dedupe) {
       std::string entry_value;
       store::KeyReader reader(key.substr(plan.bound_prefix_size));
       if (!reader.String(&entry_value)) continue;
@@ -219,13 +233,116 @@ absl::StatusOr<ListResult> RecordStore::Scan(const RequestContext& ctx, const Re
         break;
       }
     }
-    if (examined >= options_.max_examined_per_page) {
+    // Bounded work per page, but never an empty page with a token: keep
+    // going until something matches (up to a hard cap).
+    if ((examined >= options_.max_examined_per_page && !result.records.empty()) ||
+        examined >= kMaxExaminedForEmptyPage) {
       advance();
       if (it->Valid()) result.next_page_token = page_tokens_.Encode(fingerprint, last_key);
       break;
     }
   }
   RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "scan"));
+  return result;
+}
+
+absl::StatusOr<ListResult> RecordStore::MergeOwnersScan(const RequestContext& ctx,
+                                                        const ResourceKind& kind,
+                                                        const ScanPlan& plan, bool descending,
+                                                        int32_t page_size,
+                                                        std::string_view page_token,
+                                                        std::string_view fingerprint) {
+  if (page_size < 0) return InvalidField("page_size", "must not be negative");
+  if (page_size == 0) page_size = kDefaultPageSize;
+  page_size = std::min(page_size, kMaxPageSize);
+  std::string resume;
+  if (!page_token.empty()) {
+    RAPPORT_ASSIGN_OR_RETURN(resume, page_tokens_.Decode(page_token, fingerprint));
+    if (resume.size() != 16) return InvalidField("page_token", "does not belong to this query");
+  }
+  const IndexSpec* owner_index = kind.FindIndex("owner");
+  ScopedSnapshot snapshot(db_->db());
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot.get();
+  struct Cursor {
+    std::string prefix;
+    std::unique_ptr<rocksdb::Iterator> it;
+    std::string upper;
+    rocksdb::Slice upper_slice;
+    std::string_view id() const {
+      return std::string_view(it->key().data() + it->key().size() - 16, 16);
+    }
+  };
+  std::vector<std::unique_ptr<Cursor>> cursors;
+  for (const std::string& owner : ctx.scope->owners) {
+    auto cursor = std::make_unique<Cursor>();
+    cursor->prefix = IndexValuePrefix(ctx.tenant, *owner_index, {Scalar(owner)});
+    cursor->upper = store::PrefixSuccessor(cursor->prefix);
+    cursor->upper_slice = rocksdb::Slice(cursor->upper);
+    rocksdb::ReadOptions ro = read_options;
+    ro.iterate_upper_bound = &cursor->upper_slice;
+    cursor->it.reset(db_->db()->NewIterator(ro, db_->index()));
+    if (descending) {
+      if (resume.empty()) {
+        cursor->it->SeekForPrev(cursor->upper);
+        if (cursor->it->Valid() && !cursor->it->key().starts_with(cursor->prefix)) cursor->it->Prev();
+      } else {
+        cursor->it->SeekForPrev(cursor->prefix + resume);
+        if (cursor->it->Valid() && cursor->it->key() == rocksdb::Slice(cursor->prefix + resume)) {
+          cursor->it->Prev();
+        }
+      }
+    } else {
+      cursor->it->Seek(cursor->prefix + resume);
+      if (!resume.empty() && cursor->it->Valid() &&
+          cursor->it->key() == rocksdb::Slice(cursor->prefix + resume)) {
+        cursor->it->Next();
+      }
+    }
+    auto valid = [&] { return cursor->it->Valid() && cursor->it->key().starts_with(cursor->prefix); };
+    if (valid()) cursors.push_back(std::move(cursor));
+    RAPPORT_RETURN_IF_ERROR(store::FromRocks(cursor ? cursor->it->status() : rocksdb::Status::OK(), "owner scan"));
+  }
+  ListResult result;
+  int examined = 0;
+  std::string last_id;
+  while (!cursors.empty()) {
+    // The next record in ID order across every readable owner.
+    size_t best = 0;
+    for (size_t i = 1; i < cursors.size(); ++i) {
+      bool better = descending ? cursors[i]->id() > cursors[best]->id()
+                               : cursors[i]->id() < cursors[best]->id();
+      if (better) best = i;
+    }
+    std::string id16(cursors[best]->id());
+    if (descending) {
+      cursors[best]->it->Prev();
+    } else {
+      cursors[best]->it->Next();
+    }
+    if (!cursors[best]->it->Valid() || !cursors[best]->it->key().starts_with(cursors[best]->prefix)) {
+      RAPPORT_RETURN_IF_ERROR(store::FromRocks(cursors[best]->it->status(), "owner scan"));
+      cursors.erase(cursors.begin() + static_cast<long>(best));
+    }
+    ++examined;
+    last_id = id16;
+    auto record = ReadRecord(ctx.tenant, kind, id16, snapshot.get());
+    if (absl::IsNotFound(record.status())) continue;
+    if (!record.ok()) return record.status();
+    bool emit = true;
+    for (const auto& c : plan.comparisons) {
+      if (!emit) break;
+      emit = EvaluateComparison(ExtractValues(**record, c.field), c.op, c.value);
+    }
+    if (emit) result.records.push_back(std::move(*record));
+    bool full = static_cast<int32_t>(result.records.size()) == page_size;
+    bool enough_work = (examined >= options_.max_examined_per_page && !result.records.empty()) ||
+                       examined >= kMaxExaminedForEmptyPage;
+    if (full || enough_work) {
+      if (!cursors.empty()) result.next_page_token = page_tokens_.Encode(fingerprint, last_id);
+      break;
+    }
+  }
   return result;
 }
 

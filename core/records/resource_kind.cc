@@ -70,6 +70,7 @@ std::vector<ResourceKind*> BuildKinds() {
       Fields(0x0205, "opportunity_timeline", {"opportunity_id", "occurred_at"}),
       Fields(0x0206, "kind_timeline", {"kind", "occurred_at"}),
       Fields(0x0207, "tags", {"tags"}),
+      Fields(0x0208, "owner", {"owner"}),
   };
   auto* opportunity = new ResourceKind{ResourceType::kOpportunity, "opportunity",
                                        "opportunities", v1::Opportunity::descriptor(), {}};
@@ -82,6 +83,7 @@ std::vector<ResourceKind*> BuildKinds() {
              {"pipeline", "stage", "amount.currency_code", "amount.units"}),
       Fields(0x0306, "status_close_date", {"status", "expected_close_date"}),
       Fields(0x0307, "tags", {"tags"}),
+      Fields(0x0308, "owner", {"owner"}),
   };
   std::vector<ResourceKind*> kinds = {customer, interaction, opportunity};
   for (ResourceKind* kind : kinds) {

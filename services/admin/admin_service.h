@@ -14,12 +14,15 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   explicit AdminServiceImpl(ServiceDeps deps) : deps_(deps) {}
   grpc::Status CheckConsistency(grpc::ServerContext* call, const v1::CheckConsistencyRequest* request,
                                 v1::CheckConsistencyResponse* response) override {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    auto result = deps_.store->CheckConsistency(*ctx, request->max_problems());
-    if (!result.ok()) return ToGrpcStatus(result.status());
-    *response = std::move(*result);
-    return grpc::Status::OK;
+    return Handle(deps_, call, "rapport.v1.AdminService", __func__, [&](const Caller& c) -> absl::Status {
+      if (!c.principal->IsAdmin()) {
+        return absl::PermissionDeniedError("the consistency check needs the admin role");
+      }
+      auto result = deps_.store->CheckConsistency(c.ctx, request->max_problems());
+      if (!result.ok()) return result.status();
+      *response = std::move(*result);
+      return absl::OkStatus();
+    });
   }
 
  private:

@@ -1,35 +1,64 @@
 #include "services/common/call_context.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/common/status_util.h"
+#include "core/common/strings.h"
+#include "services/common/status_mapping.h"
 
 namespace rapport::services {
 namespace {
+
 std::string Header(const grpc::ServerContext& call, const char* name) {
   const auto& md = call.client_metadata();
   auto it = md.find(name);
   if (it == md.end()) return "";
   return std::string(it->second.data(), it->second.size());
 }
+
+void AuditDenied(grpc::ServerContext* call, std::string_view method, const Caller* caller,
+                 identity::IdentityStore& identity, const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kUnauthenticated &&
+      status.code() != absl::StatusCode::kPermissionDenied) {
+    return;
+  }
+  v1::AuditEntry entry;
+  entry.set_principal(caller ? caller->ctx.principal : "anonymous");
+  entry.set_method(std::string(method));
+  entry.set_code(status.code() == absl::StatusCode::kUnauthenticated ? "UNAUTHENTICATED"
+                                                                     : "PERMISSION_DENIED");
+  entry.set_reason(std::string(status.message()).substr(0, 500));
+  entry.set_peer(call->peer());
+  identity.Audit(caller ? caller->ctx.tenant : 0, std::move(entry));
+}
+
 }  // namespace
 
-absl::StatusOr<RequestContext> ContextFromCall(const grpc::ServerContext& call,
-                                               tenant::TenantRegistry& tenants) {
-  RequestContext ctx;
-  ctx.tenant_name = Header(call, kTenantHeader);
-  if (ctx.tenant_name.empty()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("missing ", kTenantHeader, " metadata naming the tenant"));
+absl::StatusOr<Caller> Authenticate(grpc::ServerContext* call, std::string_view method,
+                                    identity::IdentityStore& identity) {
+  auto principal = identity.Authenticate(Header(*call, kAuthorizationHeader));
+  if (!principal.ok()) {
+    absl::Status status = principal.status();
+    if (status.code() != absl::StatusCode::kUnauthenticated) {
+      // Storage trouble while checking a token is still a refusal to the
+      // caller, never a pass.
+      status = absl::UnauthenticatedError(absl::StrCat("cannot verify token: ", status.message()));
+    }
+    AuditDenied(call, method, nullptr, identity, status);
+    return status;
   }
-  auto tenant = tenants.Resolve(ctx.tenant_name, /*create=*/true);
-  if (!tenant.ok()) return tenant.status();
-  ctx.tenant = *tenant;
-  ctx.origin = Header(call, kOriginHeader);
-  if (ctx.origin.size() > 64) {
+  Caller caller;
+  std::string origin = Header(*call, kOriginHeader);
+  if (origin.size() > 64) {
     return absl::InvalidArgumentError(absl::StrCat(kOriginHeader, ": at most 64 bytes"));
   }
-  ctx.principal = absl::StrCat("anonymous@", ctx.tenant_name);
-  return ctx;
+  caller.ctx = (*principal)->Context(std::move(origin));
+  caller.principal = std::move(*principal);
+  return caller;
+}
+
+grpc::Status Respond(grpc::ServerContext* call, std::string_view method, const Caller* caller,
+                     identity::IdentityStore& identity, const absl::Status& status) {
+  AuditDenied(call, method, caller, identity, status);
+  return ToGrpcStatus(status);
 }
 
 }  // namespace rapport::services

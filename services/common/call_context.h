@@ -1,26 +1,42 @@
 // File: services/common/call_context.h
 //
-// Builds the core's RequestContext from a call's metadata.
-//
-// TEMPORARY (until the identity issue lands): the tenant comes from the
-// `x-rapport-tenant` header and is registered on first use; there is no
-// authentication. `x-rapport-origin` names the integration making a write so
-// that it can skip its own changes in the feed.
+// Authentication and the answer to every call, in one place: every handler
+// starts with Authenticate() and ends with Respond(). Authenticate turns the
+// `authorization: Bearer <token>` metadata into the caller's Principal and
+// the core's RequestContext; both record denied calls (UNAUTHENTICATED,
+// PERMISSION_DENIED) in the audit log. `x-rapport-origin` names the
+// integration making a write so that it can skip its own changes in the feed.
 #ifndef RAPPORT_SERVICES_COMMON_CALL_CONTEXT_H_
 #define RAPPORT_SERVICES_COMMON_CALL_CONTEXT_H_
 
+#include <memory>
+#include <string_view>
+
 #include "absl/status/statusor.h"
 #include "core/common/request_context.h"
-#include "core/tenant/tenant_registry.h"
+#include "core/identity/identity_store.h"
 #include "grpcpp/server_context.h"
 
 namespace rapport::services {
 
-inline constexpr char kTenantHeader[] = "x-rapport-tenant";
+inline constexpr char kAuthorizationHeader[] = "authorization";
 inline constexpr char kOriginHeader[] = "x-rapport-origin";
 
-absl::StatusOr<RequestContext> ContextFromCall(const grpc::ServerContext& call,
-                                               tenant::TenantRegistry& tenants);
+struct Caller {
+  std::shared_ptr<const identity::Principal> principal;
+  RequestContext ctx;
+};
+
+// `method` is "rapport.v1.CustomerService/GetCustomer". On failure the
+// returned status is UNAUTHENTICATED (or INVALID_ARGUMENT for a bad origin)
+// and has been audited.
+absl::StatusOr<Caller> Authenticate(grpc::ServerContext* call, std::string_view method,
+                                    identity::IdentityStore& identity);
+
+// Maps `status` for the wire, auditing PERMISSION_DENIED and UNAUTHENTICATED.
+// `caller` may be null (authentication failed).
+grpc::Status Respond(grpc::ServerContext* call, std::string_view method, const Caller* caller,
+                     identity::IdentityStore& identity, const absl::Status& status);
 
 }  // namespace rapport::services
 

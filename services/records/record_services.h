@@ -15,7 +15,7 @@ namespace rapport::services {
 
 class CustomerServiceImpl final : public v1::CustomerService::Service {
  public:
-  explicit CustomerServiceImpl(ServiceDeps deps) : h_(deps, records::ResourceType::kCustomer) {}
+  explicit CustomerServiceImpl(ServiceDeps deps) : h_(deps, records::ResourceType::kCustomer, "rapport.v1.CustomerService") {}
   grpc::Status CreateCustomer(grpc::ServerContext*, const v1::CreateCustomerRequest*, v1::Customer*) override;
   grpc::Status GetCustomer(grpc::ServerContext*, const v1::GetCustomerRequest*, v1::Customer*) override;
   grpc::Status UpdateCustomer(grpc::ServerContext*, const v1::UpdateCustomerRequest*, v1::Customer*) override;
@@ -32,7 +32,7 @@ class CustomerServiceImpl final : public v1::CustomerService::Service {
 class InteractionServiceImpl final : public v1::InteractionService::Service {
  public:
   explicit InteractionServiceImpl(ServiceDeps deps)
-      : deps_(deps), h_(deps, records::ResourceType::kInteraction) {}
+      : deps_(deps), h_(deps, records::ResourceType::kInteraction, "rapport.v1.InteractionService") {}
   grpc::Status CreateInteraction(grpc::ServerContext*, const v1::CreateInteractionRequest*, v1::Interaction*) override;
   grpc::Status GetInteraction(grpc::ServerContext*, const v1::GetInteractionRequest*, v1::Interaction*) override;
   grpc::Status UpdateInteraction(grpc::ServerContext*, const v1::UpdateInteractionRequest*, v1::Interaction*) override;
@@ -50,7 +50,7 @@ class InteractionServiceImpl final : public v1::InteractionService::Service {
 class OpportunityServiceImpl final : public v1::OpportunityService::Service {
  public:
   explicit OpportunityServiceImpl(ServiceDeps deps)
-      : deps_(deps), h_(deps, records::ResourceType::kOpportunity) {}
+      : deps_(deps), h_(deps, records::ResourceType::kOpportunity, "rapport.v1.OpportunityService") {}
   grpc::Status CreateOpportunity(grpc::ServerContext*, const v1::CreateOpportunityRequest*, v1::Opportunity*) override;
   grpc::Status GetOpportunity(grpc::ServerContext*, const v1::GetOpportunityRequest*, v1::Opportunity*) override;
   grpc::Status UpdateOpportunity(grpc::ServerContext*, const v1::UpdateOpportunityRequest*, v1::Opportunity*) override;

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "core/identity/identity_store.h"
 #include "core/records/record_store.h"
-#include "core/tenant/tenant_registry.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "grpcpp/server_context.h"
 #include "services/common/call_context.h"
@@ -20,100 +21,126 @@ namespace rapport::services {
 
 struct ServiceDeps {
   records::RecordStore* store = nullptr;
-  tenant::TenantRegistry* tenants = nullptr;
+  identity::IdentityStore* identity = nullptr;
 };
+
+// Runs `body(caller)` for an authenticated call and responds with its status.
+// `service` is the full service name, `rpc` the method name (__func__).
+template <typename Body>
+grpc::Status Handle(const ServiceDeps& deps, grpc::ServerContext* call, const char* service,
+                    const char* rpc, Body body) {
+  const std::string method = absl::StrCat(service, "/", rpc);
+  auto caller = Authenticate(call, method, *deps.identity);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return Respond(call, method, &*caller, *deps.identity, body(*caller));
+}
 
 template <typename Resource>
 class ResourceHandlers {
  public:
-  ResourceHandlers(ServiceDeps deps, records::ResourceType type) : deps_(deps), type_(type) {}
+  ResourceHandlers(ServiceDeps deps, records::ResourceType type, const char* service)
+      : deps_(deps), type_(type), service_(service) {}
 
-  grpc::Status Create(grpc::ServerContext* call, const Resource& in, const std::string& request_id,
-                      Resource* out) {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    return Deliver(deps_.store->Create(*ctx, type_, in, request_id), out);
+  grpc::Status Create(grpc::ServerContext* call, const char* rpc, const Resource& in,
+                      const std::string& request_id, Resource* out) {
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
+      return Deliver(deps_.store->Create(c.ctx, type_, in, request_id), out);
+    });
   }
 
-  grpc::Status Get(grpc::ServerContext* call, const std::string& id, Resource* out) {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    return Deliver(deps_.store->Get(*ctx, type_, id), out);
+  grpc::Status Get(grpc::ServerContext* call, const char* rpc, const std::string& id, Resource* out) {
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
+      return Deliver(deps_.store->Get(c.ctx, type_, id), out);
+    });
   }
 
-  grpc::Status GetByExternalRef(grpc::ServerContext* call, const std::string& system,
-                                const std::string& external_id, Resource* out) {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    return Deliver(deps_.store->GetByExternalRef(*ctx, type_, system, external_id), out);
+  grpc::Status GetByExternalRef(grpc::ServerContext* call, const char* rpc,
+                                const std::string& system, const std::string& external_id,
+                                Resource* out) {
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
+      return Deliver(deps_.store->GetByExternalRef(c.ctx, type_, system, external_id), out);
+    });
   }
 
-  grpc::Status Update(grpc::ServerContext* call, const Resource& in,
+  grpc::Status Update(grpc::ServerContext* call, const char* rpc, const Resource& in,
                       const google::protobuf::FieldMask& mask, int64_t expected_revision,
                       Resource* out) {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    return Deliver(deps_.store->Update(*ctx, type_, in, mask, expected_revision), out);
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
+      return Deliver(deps_.store->Update(c.ctx, type_, in, mask, expected_revision), out);
+    });
   }
 
-  grpc::Status Delete(grpc::ServerContext* call, const std::string& id, int64_t expected_revision,
-                      bool force) {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    return ToGrpcStatus(deps_.store->Delete(*ctx, type_, id, expected_revision, force));
+  grpc::Status Delete(grpc::ServerContext* call, const char* rpc, const std::string& id,
+                      int64_t expected_revision, bool force) {
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
+      return deps_.store->Delete(c.ctx, type_, id, expected_revision, force);
+    });
   }
 
-  grpc::Status List(grpc::ServerContext* call, const records::ListRequest& request,
+  grpc::Status List(grpc::ServerContext* call, const char* rpc, const records::ListRequest& request,
                     google::protobuf::RepeatedPtrField<Resource>* out, std::string* next_page_token) {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    return DeliverList(deps_.store->List(*ctx, type_, request), out, next_page_token);
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
+      return DeliverList(deps_.store->List(c.ctx, type_, request), out, next_page_token);
+    });
   }
 
-  grpc::Status Search(grpc::ServerContext* call, const std::string& query, int32_t page_size,
-                      const std::string& page_token,
+  // As List, after `prepare(caller)` produced the request (or an error).
+  template <typename Prepare>
+  grpc::Status ListWith(grpc::ServerContext* call, const char* rpc, Prepare prepare,
+                        google::protobuf::RepeatedPtrField<Resource>* out,
+                        std::string* next_page_token) {
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) -> absl::Status {
+      absl::StatusOr<records::ListRequest> request = prepare(c);
+      if (!request.ok()) return request.status();
+      return DeliverList(deps_.store->List(c.ctx, type_, *request), out, next_page_token);
+    });
+  }
+
+  grpc::Status Search(grpc::ServerContext* call, const char* rpc, const std::string& query,
+                      int32_t page_size, const std::string& page_token,
                       google::protobuf::RepeatedPtrField<Resource>* out,
                       std::string* next_page_token) {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    return DeliverList(deps_.store->SearchCustomers(*ctx, query, page_size, page_token), out,
-                       next_page_token);
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
+      return DeliverList(deps_.store->SearchCustomers(c.ctx, query, page_size, page_token), out,
+                         next_page_token);
+    });
   }
 
   template <typename Results>
-  grpc::Status BatchUpsert(grpc::ServerContext* call,
+  grpc::Status BatchUpsert(grpc::ServerContext* call, const char* rpc,
                            const google::protobuf::RepeatedPtrField<Resource>& in,
                            google::protobuf::RepeatedPtrField<Resource>* out, Results* results) {
-    auto ctx = ContextFromCall(*call, *deps_.tenants);
-    if (!ctx.ok()) return ToGrpcStatus(ctx.status());
-    std::vector<const google::protobuf::Message*> items;
-    for (const Resource& r : in) items.push_back(&r);
-    auto outcomes = deps_.store->BatchUpsert(*ctx, type_, items);
-    if (!outcomes.ok()) return ToGrpcStatus(outcomes.status());
-    for (auto& outcome : *outcomes) {
-      out->Add()->Swap(static_cast<Resource*>(outcome.record.get()));
-      results->Add(outcome.result);
-    }
-    return grpc::Status::OK;
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) -> absl::Status {
+      std::vector<const google::protobuf::Message*> items;
+      for (const Resource& r : in) items.push_back(&r);
+      auto outcomes = deps_.store->BatchUpsert(c.ctx, type_, items);
+      if (!outcomes.ok()) return outcomes.status();
+      for (auto& outcome : *outcomes) {
+        out->Add()->Swap(static_cast<Resource*>(outcome.record.get()));
+        results->Add(outcome.result);
+      }
+      return absl::OkStatus();
+    });
   }
 
  private:
-  grpc::Status Deliver(absl::StatusOr<records::RecordPtr> record, Resource* out) {
-    if (!record.ok()) return ToGrpcStatus(record.status());
+  absl::Status Deliver(absl::StatusOr<records::RecordPtr> record, Resource* out) {
+    if (!record.ok()) return record.status();
     out->Swap(static_cast<Resource*>(record->get()));
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
-  grpc::Status DeliverList(absl::StatusOr<records::ListResult> result,
+  absl::Status DeliverList(absl::StatusOr<records::ListResult> result,
                            google::protobuf::RepeatedPtrField<Resource>* out,
                            std::string* next_page_token) {
-    if (!result.ok()) return ToGrpcStatus(result.status());
+    if (!result.ok()) return result.status();
     for (auto& record : result->records) out->Add()->Swap(static_cast<Resource*>(record.get()));
     *next_page_token = std::move(result->next_page_token);
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
 
   ServiceDeps deps_;
   records::ResourceType type_;
+  const char* service_;
 };
 
 // ListRequest from any of the generated List*Request messages.

@@ -43,6 +43,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(8, 1 << 20));
   app.add_option("--shutdown-grace", shutdown_grace, "seconds in-flight calls get on shutdown")
       ->capture_default_str();
+  app.add_option("--bootstrap-tenant", options.bootstrap_tenant,
+                 "tenant created on the first start, with an admin token in DATA_DIR/admin.token")
+      ->capture_default_str();
+  app.add_option("--tls-cert", options.tls_cert_file, "PEM certificate chain: serve TLS");
+  app.add_option("--tls-key", options.tls_key_file, "PEM private key for --tls-cert");
+  app.add_option("--tls-client-ca", options.tls_client_ca_file,
+                 "PEM CA bundle: require client certificates signed by it (mutual TLS)");
   CLI11_PARSE(app, argc, argv);
   options.sync = sync;
   options.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
@@ -63,10 +70,17 @@ int main(int argc, char** argv) {
     spdlog::error("msg=\"cannot start\" error=\"{}\"", server.status().ToString());
     return 1;
   }
-  spdlog::info("msg=\"serving\" address={} data_dir=\"{}\" sync={}", (*server)->address(),
-               options.data_dir, options.sync);
+  const auto& bootstrap = (*server)->bootstrap();
+  if (bootstrap.created) {
+    spdlog::info("msg=\"bootstrap: created tenant and admin token\" tenant={} token_file=\"{}\"",
+                 bootstrap.tenant, bootstrap.token_path);
+  }
+  spdlog::info("msg=\"serving\" address={} data_dir=\"{}\" sync={} tls={} mtls={}",
+               (*server)->address(), options.data_dir, options.sync,
+               !options.tls_cert_file.empty(), !options.tls_client_ca_file.empty());
   // Machine-readable line for scripts and tests.
   std::printf("rapportd listening on %s\n", (*server)->address().c_str());
+  std::printf("admin token file: %s/admin.token\n", options.data_dir.c_str());
   std::fflush(stdout);
 
   std::thread waiter([&] {

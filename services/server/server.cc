@@ -4,20 +4,64 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include <fstream>
+#include <sstream>
+
 #include "services/admin/admin_service.h"
+#include "services/identity/identity_service.h"
 #include "services/records/record_services.h"
 
 namespace rapport::services {
 
 struct RapportServer::Services {
   explicit Services(ServiceDeps deps)
-      : customers(deps), interactions(deps), opportunities(deps), schemas(deps), admin(deps) {}
+      : customers(deps), interactions(deps), opportunities(deps), schemas(deps), admin(deps),
+        identity(deps) {}
   CustomerServiceImpl customers;
   InteractionServiceImpl interactions;
   OpportunityServiceImpl opportunities;
   SchemaServiceImpl schemas;
   AdminServiceImpl admin;
+  IdentityServiceImpl identity;
 };
+
+namespace {
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read '", path, "'"));
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  auto cert = ReadFile(options.tls_cert_file, "--tls-cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(options.tls_key_file, "--tls-key");
+  if (!key.ok()) return key.status();
+  pair.cert_chain = *cert;
+  pair.private_key = *key;
+  ssl.pem_key_cert_pairs.push_back(pair);
+  if (!options.tls_client_ca_file.empty()) {
+    auto ca = ReadFile(options.tls_client_ca_file, "--tls-client-ca");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const ServerOptions& options) {
   auto server = std::unique_ptr<RapportServer>(new RapportServer());
@@ -32,14 +76,21 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   auto store = records::RecordStore::Open(server->db_.get(), options.clock, options.store);
   if (!store.ok()) return store.status();
   server->store_ = std::move(*store);
+  server->identity_ = std::make_unique<identity::IdentityStore>(
+      server->db_.get(), server->tenants_.get(), server->store_.get(), options.clock);
+  auto bootstrap = server->identity_->Bootstrap(options.data_dir, options.bootstrap_tenant);
+  if (!bootstrap.ok()) return bootstrap.status();
+  server->bootstrap_ = *bootstrap;
+  auto credentials = Credentials(options);
+  if (!credentials.ok()) return credentials.status();
   server->services_ = std::make_unique<Services>(
-      ServiceDeps{server->store_.get(), server->tenants_.get()});
+      ServiceDeps{server->store_.get(), server->identity_.get()});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen_address, *credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(&server->services_->customers);
@@ -47,6 +98,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.RegisterService(&server->services_->opportunities);
   builder.RegisterService(&server->services_->schemas);
   builder.RegisterService(&server->services_->admin);
+  builder.RegisterService(&server->services_->identity);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
@@ -66,6 +118,7 @@ void RapportServer::Shutdown(absl::Duration grace) {
       server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
       server_->Wait();
     }
+    identity_.reset();
     store_.reset();
     if (db_) (void)db_->Close();
   });

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
+#include "core/identity/identity_store.h"
 #include "core/records/record_store.h"
 #include "core/store/database.h"
 #include "core/tenant/tenant_registry.h"
@@ -30,6 +31,14 @@ struct ServerOptions {
   // RESOURCE_EXHAUSTED.
   int max_message_bytes = 4 << 20;
   records::RecordStoreOptions store;
+  // First start on an empty data directory: the tenant created with an admin
+  // token (written to <data_dir>/admin.token, mode 0600).
+  std::string bootstrap_tenant = "default";
+  // TLS: PEM files. With tls_client_ca, clients must present a certificate
+  // signed by it (mutual TLS). Empty: plaintext (bind to localhost only).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
   size_t block_cache_bytes = 128 << 20;
   const Clock* clock = &Clock::Real();
 };
@@ -52,6 +61,8 @@ class RapportServer {
   void Wait();
 
   records::RecordStore* store() { return store_.get(); }
+  identity::IdentityStore* identity() { return identity_.get(); }
+  const identity::BootstrapResult& bootstrap() const { return bootstrap_; }
 
  private:
   RapportServer() = default;
@@ -59,6 +70,8 @@ class RapportServer {
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<tenant::TenantRegistry> tenants_;
   std::unique_ptr<records::RecordStore> store_;
+  std::unique_ptr<identity::IdentityStore> identity_;
+  identity::BootstrapResult bootstrap_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;

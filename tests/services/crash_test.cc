@@ -1,6 +1,7 @@
 // Durability: acknowledged writes survive SIGKILL of the real rapportd
 // binary, and the store is consistent (fsck) after restart.
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -15,9 +16,11 @@
 namespace rapport {
 namespace {
 
+std::string token;  // the bootstrap admin's, read from the data directory
+
 std::unique_ptr<grpc::ClientContext> Call() {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-rapport-tenant", "acme");
+  ctx->AddMetadata("authorization", "Bearer " + token);
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   return ctx;
 }
@@ -35,6 +38,9 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveSigkill) {
   {
     testing::RapportdProcess server(RAPPORTD_PATH, dir.Sub("data"), flags);
     ASSERT_FALSE(server.address().empty()) << "rapportd did not start";
+    std::ifstream token_file(dir.Sub("data") + "/admin.token");
+    std::getline(token_file, token);
+    ASSERT_FALSE(token.empty());
     auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
     auto stub = v1::CustomerService::NewStub(channel);
     std::atomic<bool> stop{false};

@@ -5,6 +5,7 @@
 #ifndef RAPPORT_TESTS_TESTING_SERVER_FIXTURE_H_
 #define RAPPORT_TESTS_TESTING_SERVER_FIXTURE_H_
 
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "rapport/v1/admin.grpc.pb.h"
 #include "rapport/v1/customer.grpc.pb.h"
+#include "rapport/v1/identity.grpc.pb.h"
 #include "rapport/v1/interaction.grpc.pb.h"
 #include "rapport/v1/opportunity.grpc.pb.h"
 #include "rapport/v1/schema.grpc.pb.h"
@@ -43,12 +45,60 @@ class ServerTest : public ::testing::Test {
     opportunities_ = v1::OpportunityService::NewStub(channel_);
     schemas_ = v1::SchemaService::NewStub(channel_);
     admin_ = v1::AdminService::NewStub(channel_);
+    identity_ = v1::IdentityService::NewStub(channel_);
+    std::ifstream token_file(dir_.Sub("data") + "/admin.token");
+    std::getline(token_file, admin_token_);
+    ASSERT_FALSE(admin_token_.empty()) << "bootstrap wrote no admin token";
   }
 
-  // A client context for `tenant` with a 10 s deadline.
-  std::unique_ptr<grpc::ClientContext> Call(const std::string& tenant = "acme") {
+  // Creates tenant `name` (as the operator) and returns its admin's token.
+  std::string CreateTenant(const std::string& name) {
+    v1::CreateTenantRequest request;
+    request.mutable_tenant()->set_name(name);
+    v1::CreateTenantResponse response;
+    grpc::Status status = identity_->CreateTenant(Call().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.admin_token().secret();
+  }
+
+  // Creates a user with `roles` and `teams` in the tenant of `admin_token`
+  // and returns a token for them.
+  std::string CreateUser(const std::string& id, std::vector<v1::Role> roles,
+                         std::vector<std::string> teams, const std::string& admin_token = "") {
+    const std::string& token = admin_token.empty() ? admin_token_ : admin_token;
+    v1::CreateUserRequest user;
+    user.mutable_user()->set_id(id);
+    for (auto r : roles) user.mutable_user()->add_roles(r);
+    for (auto& t : teams) user.mutable_user()->add_team_ids(t);
+    v1::User created;
+    grpc::Status status = identity_->CreateUser(Call(token).get(), user, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    v1::CreateTokenRequest request;
+    request.mutable_token()->set_user_id(id);
+    request.mutable_token()->set_name("test");
+    v1::CreateTokenResponse issued;
+    status = identity_->CreateToken(Call(token).get(), request, &issued);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return issued.secret();
+  }
+
+  void CreateTeam(const std::string& id, const std::string& parent = "",
+                  const std::string& admin_token = "") {
+    v1::CreateTeamRequest request;
+    request.mutable_team()->set_id(id);
+    request.mutable_team()->set_parent_team_id(parent);
+    v1::Team team;
+    grpc::Status status =
+        identity_->CreateTeam(Call(admin_token.empty() ? admin_token_ : admin_token).get(), request, &team);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+
+  // A client context carrying `token` (default: the bootstrap admin's; "-"
+  // for none) with a 10 s deadline.
+  std::unique_ptr<grpc::ClientContext> Call(const std::string& token = "") {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!tenant.empty()) ctx->AddMetadata("x-rapport-tenant", tenant);
+    const std::string& t = token.empty() ? admin_token_ : token;
+    if (t != "-") ctx->AddMetadata("authorization", "Bearer " + t);
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     return ctx;
   }
@@ -75,6 +125,8 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<v1::OpportunityService::Stub> opportunities_;
   std::unique_ptr<v1::SchemaService::Stub> schemas_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::IdentityService::Stub> identity_;
+  std::string admin_token_;
 };
 
 }  // namespace rapport::testing

@@ -37,7 +37,7 @@ class RapportctlTest : public ::testing::Test {
   void SetUp() override {
     server_ = std::make_unique<testing::RapportdProcess>(RAPPORTD_PATH, dir_.Sub("data"));
     ASSERT_FALSE(server_->address().empty());
-    base_ = "--server " + server_->address() + " --tenant acme ";
+    base_ = "--server " + server_->address() + " --token-file " + dir_.Sub("data") + "/admin.token ";
   }
   testing::TempDir dir_;
   std::unique_ptr<testing::RapportdProcess> server_;
@@ -96,16 +96,47 @@ TEST_F(RapportctlTest, ErrorsQuoteTheServersFieldViolations) {
 }
 
 TEST_F(RapportctlTest, UsageAndConnectionErrorsHaveTheirOwnExitCodes) {
-  EXPECT_EQ(RunCtl("customers list").exit_code, 2);  // no tenant
+  Result no_token = RunCtl("--token-file /nonexistent customers list");
+  EXPECT_EQ(no_token.exit_code, 2);
+  EXPECT_THAT(no_token.out, HasSubstr("no API token"));
   Result unknown = RunCtl(base_ + "customers frobnicate");
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_NE(unknown.exit_code, 1);
-  Result unreachable = RunCtl("--server 127.0.0.1:1 --tenant acme --timeout 2 customers list");
+  Result unreachable = RunCtl("--server 127.0.0.1:1 --token-file " + dir_.Sub("data") +
+                              "/admin.token --timeout 2 customers list");
   EXPECT_EQ(unreachable.exit_code, 3);
   EXPECT_THAT(unreachable.out, HasSubstr("cannot reach rapportd"));
   Result help = RunCtl("customers create --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("--display-name"));
+}
+
+TEST_F(RapportctlTest, ManagesTeamsUsersAndTokens) {
+  ASSERT_EQ(RunCtl(base_ + "teams create seoul-sales").exit_code, 0);
+  Result user = RunCtl(base_ + "users create ana --role rep --team seoul-sales");
+  ASSERT_EQ(user.exit_code, 0) << user.out;
+  Result bad_team = RunCtl(base_ + "users create bo --role rep --team nowhere");
+  EXPECT_EQ(bad_team.exit_code, 1);
+  EXPECT_THAT(bad_team.out, HasSubstr("  user.team_ids[0]: no team 'nowhere'"));
+  Result token = RunCtl(base_ + "-o json tokens create --user ana --name laptop --purpose demo");
+  ASSERT_EQ(token.exit_code, 0) << token.out;
+  auto at = token.out.find("\"secret\": \"");
+  ASSERT_NE(at, std::string::npos) << token.out;
+  std::string secret = token.out.substr(at + 11, token.out.find('"', at + 11) - at - 11);
+  std::string file = dir_.Sub("ana.token");
+  FILE* f = fopen(file.c_str(), "w");
+  fputs(secret.c_str(), f);
+  fclose(f);
+  Result whoami = RunCtl("--server " + server_->address() + " --token-file " + file + " whoami");
+  EXPECT_EQ(whoami.exit_code, 0) << whoami.out;
+  EXPECT_THAT(whoami.out, HasSubstr("id: \"ana\""));
+  Result listed = RunCtl(base_ + "tokens list --user ana");
+  EXPECT_EQ(listed.exit_code, 0);
+  EXPECT_THAT(listed.out, HasSubstr("laptop"));
+  EXPECT_EQ(listed.out.find(secret.substr(31)), std::string::npos) << "secrets are never listed";
+  Result denied = RunCtl("--server " + server_->address() + " --token-file " + file + " users list");
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_THAT(denied.out, HasSubstr("PERMISSION_DENIED"));
 }
 
 }  // namespace

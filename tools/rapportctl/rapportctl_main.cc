@@ -1,6 +1,10 @@
 // rapportctl: the command-line client for rapportd.
 //
-//   rapportctl [--server HOST:PORT] --tenant NAME [--output table|json] COMMAND ...
+//   rapportctl [--server HOST:PORT] [--token-file F] [--output table|json] COMMAND ...
+//
+// The bearer token comes from --token-file, else $RAPPORT_TOKEN, else
+// $RAPPORT_TOKEN_FILE, else ./data/admin.token. TLS: --tls-ca (server CA),
+// plus --tls-cert/--tls-key for mutual TLS.
 //
 //   customers create --display-name NAME [--email E]... [--phone P]... [--json '{...}']
 //   customers get ID | by-ref SYSTEM ID | list [--filter F] [--order-by O] [--page-size N] [--all]
@@ -8,11 +12,18 @@
 //   customers delete ID [--force] [--revision N] | batch-upsert --json '[{...}, ...]'
 //   interactions ... / opportunities ...   (same verbs; create takes --json)
 //   schema get TYPE | schema set --json '{...}'
+//   whoami | tenants create NAME | tenants list
+//   users create ID --role R... [--team T]... | users get ID | users list | users update ID ...
+//   teams create ID [--parent P] | teams list | teams update ID --parent P | teams delete ID
+//   tokens create --user U --name N [--purpose P] [--expires-in-days D] | tokens list | tokens revoke ID
+//   audit         denied calls in the tenant, newest first
 //   fsck          check record <-> index <-> feed consistency for the tenant
 //   health        ask the server's grpc.health.v1 service
 //
 // Exit codes: 0 ok, 1 the server refused (message and field violations on
 // stderr), 2 usage error, 3 server unreachable.
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -26,6 +37,7 @@
 #include "grpcpp/grpcpp.h"
 #include "rapport/v1/admin.grpc.pb.h"
 #include "rapport/v1/customer.grpc.pb.h"
+#include "rapport/v1/identity.grpc.pb.h"
 #include "rapport/v1/interaction.grpc.pb.h"
 #include "rapport/v1/opportunity.grpc.pb.h"
 #include "rapport/v1/schema.grpc.pb.h"
@@ -37,7 +49,9 @@ namespace v1 = rapport::v1;
 
 struct Globals {
   std::string server = "127.0.0.1:7700";
-  std::string tenant;
+  std::string token;
+  std::string token_file;
+  std::string tls_ca, tls_cert, tls_key;
   std::string origin;
   std::string output = "table";
   double timeout_s = 30;
@@ -48,7 +62,7 @@ std::shared_ptr<grpc::Channel> channel;
 
 std::unique_ptr<grpc::ClientContext> Call() {
   auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-rapport-tenant", g.tenant);
+  ctx->AddMetadata("authorization", "Bearer " + g.token);
   if (!g.origin.empty()) ctx->AddMetadata("x-rapport-origin", g.origin);
   ctx->set_deadline(std::chrono::system_clock::now() +
                     std::chrono::milliseconds(static_cast<int64_t>(g.timeout_s * 1000)));
@@ -161,6 +175,79 @@ struct ResourceCommands {
   std::string display_name, owner, kind;
   std::vector<std::string> emails, phones, tags, refs;
 };
+
+struct IdentityArgs {
+  std::string id, display_name, email, parent, user, purpose, team;
+  std::vector<std::string> roles, teams;
+  bool disabled = false;
+  int expires_days = 0;
+  int limit = 0;
+};
+
+v1::Role RoleFromName(const std::string& name) {
+  if (name == "admin") return v1::ROLE_ADMIN;
+  if (name == "manager") return v1::ROLE_MANAGER;
+  if (name == "rep") return v1::ROLE_REP;
+  if (name == "viewer") return v1::ROLE_VIEWER;
+  return v1::ROLE_INTEGRATION;
+}
+
+std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string s = content.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// --token-file, $RAPPORT_TOKEN, $RAPPORT_TOKEN_FILE, ./data/admin.token.
+int ResolveToken() {
+  std::string source;
+  if (!g.token_file.empty()) {
+    g.token = ReadFileOrEmpty(g.token_file);
+    source = g.token_file;
+  } else if (const char* env = std::getenv("RAPPORT_TOKEN"); env && *env) {
+    g.token = env;
+    source = "$RAPPORT_TOKEN";
+  } else if (const char* file = std::getenv("RAPPORT_TOKEN_FILE"); file && *file) {
+    g.token = ReadFileOrEmpty(file);
+    source = file;
+  } else {
+    g.token = ReadFileOrEmpty("data/admin.token");
+    source = "data/admin.token";
+  }
+  if (g.token.empty()) {
+    std::cerr << "error: no API token: pass --token-file FILE or set RAPPORT_TOKEN (tried "
+              << source << ")\n";
+    return 2;
+  }
+  return 0;
+}
+
+int OpenChannel() {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!g.tls_ca.empty() || !g.tls_cert.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadFileOrEmpty(g.tls_ca);
+    if (!g.tls_cert.empty()) {
+      ssl.pem_cert_chain = ReadFileOrEmpty(g.tls_cert);
+      ssl.pem_private_key = ReadFileOrEmpty(g.tls_key);
+      if (ssl.pem_cert_chain.empty() || ssl.pem_private_key.empty()) {
+        std::cerr << "error: --tls-cert and --tls-key must both name readable PEM files\n";
+        return 2;
+      }
+    }
+    if (!g.tls_ca.empty() && ssl.pem_root_certs.empty()) {
+      std::cerr << "error: cannot read --tls-ca " << g.tls_ca << "\n";
+      return 2;
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  channel = grpc::CreateChannel(g.server, credentials);
+  return 0;
+}
 
 int CustomersMain(const std::string& verb, ResourceCommands& a) {
   auto stub = v1::CustomerService::NewStub(channel);
@@ -376,8 +463,12 @@ int main(int argc, char** argv) {
   CLI::App app{"rapportctl: command-line client for rapportd"};
   app.require_subcommand(1);
   app.add_option("--server", g.server, "rapportd address")->envname("RAPPORT_SERVER")->capture_default_str();
-  app.add_option("--tenant", g.tenant, "tenant name (temporary x-rapport-tenant header)")
-      ->envname("RAPPORT_TENANT");
+  app.add_option("--token-file", g.token_file,
+                 "file holding the API token (else $RAPPORT_TOKEN, $RAPPORT_TOKEN_FILE, "
+                 "./data/admin.token)");
+  app.add_option("--tls-ca", g.tls_ca, "PEM CA to verify the server: use TLS");
+  app.add_option("--tls-cert", g.tls_cert, "PEM client certificate (mutual TLS)");
+  app.add_option("--tls-key", g.tls_key, "PEM client key (mutual TLS)");
   app.add_option("--origin", g.origin, "integration name recorded on writes (x-rapport-origin)");
   app.add_option("--output,-o", g.output, "table or json")
       ->check(CLI::IsMember({"table", "json"}))
@@ -456,12 +547,164 @@ int main(int argc, char** argv) {
   fsck->add_option("--max-problems", max_problems, "stop after this many (default 100)");
   auto* health = app.add_subcommand("health", "ask grpc.health.v1 whether the server serves");
 
-  CLI11_PARSE(app, argc, argv);
-  if (g.tenant.empty() && !health->parsed()) {
-    std::cerr << "error: --tenant (or RAPPORT_TENANT) is required\n";
-    return 2;
+  // Identity and access.
+  IdentityArgs id;
+  auto* whoami = app.add_subcommand("whoami", "the caller's tenant, user, roles and teams");
+  auto* tenants = app.add_subcommand("tenants", "tenants (operator only)");
+  tenants->require_subcommand(1);
+  auto* tenants_create = tenants->add_subcommand("create", "create a tenant and its first admin token");
+  tenants_create->add_option("name", id.id, "tenant name")->required();
+  tenants_create->add_option("--display-name", id.display_name, "display name");
+  auto* tenants_list = tenants->add_subcommand("list", "list tenants");
+  auto* users = app.add_subcommand("users", "users of the tenant (admin only)");
+  users->require_subcommand(1);
+  auto* users_create = users->add_subcommand("create", "create a user");
+  auto* users_update = users->add_subcommand("update", "change a user's roles, teams or state");
+  for (auto* sub : {users_create, users_update}) {
+    sub->add_option("id", id.id, "user ID, e.g. minsu.kim")->required();
+    sub->add_option("--role", id.roles, "admin, manager, rep, viewer or integration (repeatable)")
+        ->check(CLI::IsMember({"admin", "manager", "rep", "viewer", "integration"}));
+    sub->add_option("--team", id.teams, "team ID (repeatable)");
+    sub->add_option("--display-name", id.display_name, "display name");
+    sub->add_option("--email", id.email, "email");
   }
-  channel = grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials());
+  users_update->add_flag("--disable,!--enable", id.disabled, "disable (or enable) the user");
+  auto* users_get = users->add_subcommand("get", "show a user");
+  users_get->add_option("id", id.id, "user ID")->required();
+  auto* users_list = users->add_subcommand("list", "list users");
+  users_list->add_option("--team", id.team, "only members of this team");
+  auto* teams = app.add_subcommand("teams", "teams of the tenant");
+  teams->require_subcommand(1);
+  auto* teams_create = teams->add_subcommand("create", "create a team");
+  auto* teams_update = teams->add_subcommand("update", "move or rename a team");
+  for (auto* sub : {teams_create, teams_update}) {
+    sub->add_option("id", id.id, "team ID, e.g. seoul-sales")->required();
+    sub->add_option("--parent", id.parent, "parent team ID");
+    sub->add_option("--display-name", id.display_name, "display name");
+  }
+  auto* teams_delete = teams->add_subcommand("delete", "delete an empty team");
+  teams_delete->add_option("id", id.id, "team ID")->required();
+  auto* teams_list = teams->add_subcommand("list", "list teams");
+  auto* tokens = app.add_subcommand("tokens", "API tokens (admin only)");
+  tokens->require_subcommand(1);
+  auto* tokens_create = tokens->add_subcommand("create", "create a token; its secret is printed once");
+  tokens_create->add_option("--user", id.user, "the user the token acts as")->required();
+  tokens_create->add_option("--name", id.display_name, "a name for the token")->required();
+  tokens_create->add_option("--purpose", id.purpose, "what it is for");
+  tokens_create->add_option("--expires-in-days", id.expires_days, "expiry")->check(CLI::PositiveNumber);
+  auto* tokens_list = tokens->add_subcommand("list", "list tokens (never secrets)");
+  tokens_list->add_option("--user", id.user, "only this user's tokens");
+  auto* tokens_revoke = tokens->add_subcommand("revoke", "revoke a token (effective within a second)");
+  tokens_revoke->add_option("id", id.id, "token ID")->required();
+  auto* audit = app.add_subcommand("audit", "denied calls in the tenant, newest first");
+  audit->add_option("--limit", id.limit, "entries (default 100)");
+
+  CLI11_PARSE(app, argc, argv);
+  if (!health->parsed()) {
+    if (int rc = ResolveToken(); rc != 0) return rc;
+  }
+  if (int rc = OpenChannel(); rc != 0) return rc;
+
+  if (whoami->parsed() || tenants->parsed() || users->parsed() || teams->parsed() ||
+      tokens->parsed() || audit->parsed()) {
+    auto stub = v1::IdentityService::NewStub(channel);
+    grpc::Status s;
+    std::unique_ptr<Message> out;
+    auto run = [&](auto request, auto method, auto response) {
+      s = ((*stub).*method)(Call().get(), request, response.get());
+      out = std::move(response);
+    };
+    if (whoami->parsed()) {
+      run(v1::GetCallerRequest(), &v1::IdentityService::Stub::GetCaller, std::make_unique<v1::GetCallerResponse>());
+    } else if (tenants_create->parsed()) {
+      v1::CreateTenantRequest r;
+      r.mutable_tenant()->set_name(id.id);
+      r.mutable_tenant()->set_display_name(id.display_name.empty() ? id.id : id.display_name);
+      run(r, &v1::IdentityService::Stub::CreateTenant, std::make_unique<v1::CreateTenantResponse>());
+    } else if (tenants_list->parsed()) {
+      run(v1::ListTenantsRequest(), &v1::IdentityService::Stub::ListTenants, std::make_unique<v1::ListTenantsResponse>());
+    } else if (users_create->parsed() || users_update->parsed()) {
+      v1::User u;
+      u.set_id(id.id);
+      u.set_display_name(id.display_name);
+      u.set_email(id.email);
+      for (const auto& r : id.roles) u.add_roles(RoleFromName(r));
+      for (const auto& t : id.teams) u.add_team_ids(t);
+      if (users_create->parsed()) {
+        v1::CreateUserRequest r;
+        *r.mutable_user() = u;
+        run(r, &v1::IdentityService::Stub::CreateUser, std::make_unique<v1::User>());
+      } else {
+        v1::UpdateUserRequest r;
+        u.set_disabled(id.disabled);
+        *r.mutable_user() = u;
+        if (users_update->count("--role")) r.mutable_update_mask()->add_paths("roles");
+        if (users_update->count("--team")) r.mutable_update_mask()->add_paths("team_ids");
+        if (users_update->count("--display-name")) r.mutable_update_mask()->add_paths("display_name");
+        if (users_update->count("--email")) r.mutable_update_mask()->add_paths("email");
+        if (users_update->count("--disable") || users_update->count("--enable")) r.mutable_update_mask()->add_paths("disabled");
+        run(r, &v1::IdentityService::Stub::UpdateUser, std::make_unique<v1::User>());
+      }
+    } else if (users_get->parsed()) {
+      v1::GetUserRequest r;
+      r.set_id(id.id);
+      run(r, &v1::IdentityService::Stub::GetUser, std::make_unique<v1::User>());
+    } else if (users_list->parsed()) {
+      v1::ListUsersRequest r;
+      r.set_team_id(id.team);
+      run(r, &v1::IdentityService::Stub::ListUsers, std::make_unique<v1::ListUsersResponse>());
+    } else if (teams_create->parsed()) {
+      v1::CreateTeamRequest r;
+      r.mutable_team()->set_id(id.id);
+      r.mutable_team()->set_parent_team_id(id.parent);
+      r.mutable_team()->set_display_name(id.display_name);
+      run(r, &v1::IdentityService::Stub::CreateTeam, std::make_unique<v1::Team>());
+    } else if (teams_update->parsed()) {
+      v1::UpdateTeamRequest r;
+      r.mutable_team()->set_id(id.id);
+      r.mutable_team()->set_parent_team_id(id.parent);
+      r.mutable_team()->set_display_name(id.display_name);
+      if (teams_update->count("--parent")) r.mutable_update_mask()->add_paths("parent_team_id");
+      if (teams_update->count("--display-name")) r.mutable_update_mask()->add_paths("display_name");
+      run(r, &v1::IdentityService::Stub::UpdateTeam, std::make_unique<v1::Team>());
+    } else if (teams_delete->parsed()) {
+      v1::DeleteTeamRequest r;
+      r.set_id(id.id);
+      run(r, &v1::IdentityService::Stub::DeleteTeam, std::make_unique<google::protobuf::Empty>());
+    } else if (teams_list->parsed()) {
+      run(v1::ListTeamsRequest(), &v1::IdentityService::Stub::ListTeams, std::make_unique<v1::ListTeamsResponse>());
+    } else if (tokens_create->parsed()) {
+      v1::CreateTokenRequest r;
+      r.mutable_token()->set_user_id(id.user);
+      r.mutable_token()->set_name(id.display_name);
+      r.mutable_token()->set_purpose(id.purpose);
+      if (id.expires_days > 0) {
+        auto expiry = std::chrono::system_clock::now() + std::chrono::hours(24 * id.expires_days);
+        r.mutable_token()->mutable_expire_time()->set_seconds(
+            std::chrono::duration_cast<std::chrono::seconds>(expiry.time_since_epoch()).count());
+      }
+      run(r, &v1::IdentityService::Stub::CreateToken, std::make_unique<v1::CreateTokenResponse>());
+    } else if (tokens_list->parsed()) {
+      v1::ListTokensRequest r;
+      r.set_user_id(id.user);
+      run(r, &v1::IdentityService::Stub::ListTokens, std::make_unique<v1::ListTokensResponse>());
+    } else if (tokens_revoke->parsed()) {
+      v1::RevokeTokenRequest r;
+      r.set_id(id.id);
+      run(r, &v1::IdentityService::Stub::RevokeToken, std::make_unique<v1::ApiToken>());
+    } else if (audit->parsed()) {
+      v1::ListAuditEntriesRequest r;
+      r.set_page_size(id.limit);
+      run(r, &v1::IdentityService::Stub::ListAuditEntries, std::make_unique<v1::ListAuditEntriesResponse>());
+    }
+    if (!s.ok()) return Fail(s);
+    if (g.output == "json") {
+      std::cout << Json(*out);
+    } else {
+      PrintRecord(*out);
+    }
+    return 0;
+  }
 
   if (customers->parsed()) return CustomersMain(verb, a);
   if (interactions->parsed()) return GenericMain<v1::InteractionService, v1::Interaction>(verb, a);
