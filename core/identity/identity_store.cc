@@ -13,6 +13,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/common/status_util.h"
@@ -94,6 +96,18 @@ bool ParseStoredToken(std::string_view value, std::string* hash, uint32_t* tenan
 }
 
 }  // namespace
+
+absl::Status WithTenant(absl::Status status, uint32_t tenant) {
+  status.SetPayload(kTenantPayload, absl::Cord(absl::StrCat(tenant)));
+  return status;
+}
+
+uint32_t TenantOfFailure(const absl::Status& status) {
+  auto payload = status.GetPayload(kTenantPayload);
+  uint32_t tenant = 0;
+  if (payload && absl::SimpleAtoi(std::string(*payload), &tenant)) return tenant;
+  return 0;
+}
 
 bool Principal::Has(v1::Role role) const {
   return std::find(user.roles().begin(), user.roles().end(), role) != user.roles().end();
@@ -297,7 +311,10 @@ absl::StatusOr<std::shared_ptr<const Principal>> IdentityStore::Authenticate(
     auto it = token_cache_.find(id16);
     if (it != token_cache_.end() && now - it->second.loaded < kPrincipalCacheTtl) {
       if (CRYPTO_memcmp(it->second.hash.data(), presented_hash.data(), 32) != 0) {
-        return absl::UnauthenticatedError("invalid API token");
+        return WithTenant(absl::UnauthenticatedError("invalid API token"), it->second.principal->tenant);
+      }
+      if (now >= it->second.expires) {
+        return WithTenant(absl::UnauthenticatedError("API token has expired"), it->second.principal->tenant);
       }
       return it->second.principal;
     }
@@ -310,18 +327,21 @@ absl::StatusOr<std::shared_ptr<const Principal>> IdentityStore::Authenticate(
   v1::ApiToken token;
   if (!ParseStoredToken(*value, &hash, &tenant, &token)) return absl::DataLossError("corrupt token record");
   if (CRYPTO_memcmp(hash.data(), presented_hash.data(), 32) != 0) {
-    return absl::UnauthenticatedError("invalid API token");
+    return WithTenant(absl::UnauthenticatedError("invalid API token"), tenant);
   }
-  if (token.revoked()) return absl::UnauthenticatedError("API token was revoked");
+  if (token.revoked()) return WithTenant(absl::UnauthenticatedError("API token was revoked"), tenant);
   if (token.has_expire_time() && FromTimestamp(token.expire_time()) <= now) {
-    return absl::UnauthenticatedError("API token has expired");
+    return WithTenant(absl::UnauthenticatedError("API token has expired"), tenant);
   }
-  RAPPORT_ASSIGN_OR_RETURN(auto principal, BuildPrincipal(tenant, token.user_id()));
-  // Expiry is checked on every cache hit too, via the cache TTL (1 s).
+  auto built = BuildPrincipal(tenant, token.user_id());
+  if (!built.ok()) return WithTenant(built.status(), tenant);
+  auto principal = std::move(*built);
   {
     std::unique_lock lock(cache_mu_);
     if (token_cache_.size() >= kMaxCachedTokens) token_cache_.clear();
-    token_cache_[id16] = CachedToken{hash, principal, now};
+    token_cache_[id16] = CachedToken{hash, principal, now,
+                                     token.has_expire_time() ? FromTimestamp(token.expire_time())
+                                                             : absl::InfiniteFuture()};
   }
   // last_used_time, written at most once a minute per token.
   bool write_last_used = false;
@@ -458,7 +478,10 @@ absl::StatusOr<v1::CreateTenantResponse> IdentityStore::CreateTenant(
     return InvalidField("tenant.name", absl::StrCat("'", request.tenant().name(), "' must match [a-z0-9][a-z0-9_-]{0,62}"));
   }
   std::lock_guard<std::mutex> lock(write_mu_);
-  if (tenants_->Resolve(request.tenant().name(), false).ok()) {
+  // A name may be registered without a tenant record (a failed earlier
+  // attempt): only an existing record means the tenant exists.
+  if (auto known = tenants_->Resolve(request.tenant().name(), false);
+      known.ok() && db_->Get(db_->meta(), TenantKey(*known)).ok()) {
     return absl::AlreadyExistsError(absl::StrCat("tenant '", request.tenant().name(), "' already exists"));
   }
   v1::User admin = request.admin();
@@ -482,7 +505,7 @@ absl::StatusOr<v1::CreateTenantResponse> IdentityStore::CreateTenant(
   token.set_name("first admin token");
   token.set_purpose(absl::StrCat("created with the tenant by ", caller.tenant_name, "/", caller.user.id()));
   RAPPORT_ASSIGN_OR_RETURN(v1::CreateTokenResponse issued, IssueToken(&caller, tenant, t.name(), token, &batch));
-  // The event goes to the operator's tenant feed (who did it) ...
+  // The event goes to the operator's tenant feed: that is where the actor is.
   RAPPORT_RETURN_IF_ERROR(Commit(caller, caller.tenant, &batch, absl::StrCat("tenant/", t.name()),
                                  v1::CHANGE_OPERATION_CREATE, nullptr, &t));
   v1::CreateTenantResponse response;
@@ -731,15 +754,19 @@ absl::StatusOr<std::vector<v1::AuditEntry>> IdentityStore::ListAudit(const Princ
   if (limit < 0) return InvalidField("page_size", "must not be negative");
   if (limit == 0 || limit > kAuditEntriesKept) limit = limit == 0 ? 100 : kAuditEntriesKept;
   std::vector<v1::AuditEntry> entries;
-  for (uint32_t tenant : {caller.tenant, caller.is_operator ? 0u : caller.tenant}) {
+  // Up to `limit` newest from each log (the tenant's, and for operators the
+  // server-wide one), then the newest `limit` of those.
+  std::vector<uint32_t> logs = {caller.tenant};
+  if (caller.is_operator && caller.tenant != 0) logs.push_back(0);
+  for (uint32_t tenant : logs) {
     std::string prefix = AuditPrefix(tenant);
     auto it = db_->NewIterator(db_->meta());
+    int taken = 0;
     for (it->SeekForPrev(store::PrefixSuccessor(prefix));
-         it->Valid() && it->key().starts_with(prefix) && static_cast<int>(entries.size()) < limit; it->Prev()) {
+         it->Valid() && it->key().starts_with(prefix) && taken < limit; it->Prev(), ++taken) {
       v1::AuditEntry e;
       if (e.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) entries.push_back(std::move(e));
     }
-    if (tenant == caller.tenant && !caller.is_operator) break;
   }
   std::sort(entries.begin(), entries.end(), [](const v1::AuditEntry& a, const v1::AuditEntry& b) {
     return std::make_pair(a.time().seconds(), a.time().nanos()) >

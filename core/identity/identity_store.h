@@ -116,6 +116,7 @@ class IdentityStore {
     std::string hash;
     std::shared_ptr<const Principal> principal;
     absl::Time loaded;
+    absl::Time expires;
   };
 
   absl::Status RequireAdmin(const Principal& caller) const;
@@ -150,6 +151,12 @@ class IdentityStore {
   absl::flat_hash_map<std::string, absl::Time> last_used_written_;
   std::optional<uint32_t> operator_tenant_;
 };
+
+// Authentication failures for a token whose tenant is known carry it, so the
+// denial is audited in that tenant's log (0: unknown, the server-wide log).
+inline constexpr char kTenantPayload[] = "rapport.dev/tenant";
+absl::Status WithTenant(absl::Status status, uint32_t tenant);
+uint32_t TenantOfFailure(const absl::Status& status);
 
 // "rpt_<26-char id>_<43-char secret>" -> (id16, secret), or UNAUTHENTICATED.
 absl::StatusOr<std::pair<std::string, std::string>> ParseToken(std::string_view token);

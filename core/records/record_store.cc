@@ -10,6 +10,7 @@
 #include "core/common/strings.h"
 #include "core/records/index_entries.h"
 #include "core/records/record_fields.h"
+#include "core/records/record_store_internal.h"
 #include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
 #include "google/protobuf/any.pb.h"
@@ -53,17 +54,6 @@ std::string Fingerprint(const Message& m) {
 
 }  // namespace
 
-struct RecordStore::Change {
-  const ResourceKind* kind = nullptr;
-  std::string id16;
-  RecordPtr before;  // null: create
-  RecordPtr after;   // null: delete
-  std::vector<std::string> changed_fields;
-  v1::AttributeSchema schema;
-  std::string request_id;
-  std::string request_fingerprint;
-  std::string error_prefix;  // "customers[3]." in batches
-};
 
 RecordStore::RecordStore(store::Database* db, const Clock* clock, RecordStoreOptions options,
                          std::string page_secret, uint64_t last_sequence)
@@ -269,74 +259,94 @@ absl::Status RecordStore::Commit(const RequestContext& ctx, std::vector<Change>&
   return CommitLocked(ctx, changes);
 }
 
-absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Change>& changes) {
+absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Change>& changes,
+                                       std::vector<absl::Status>* per_change) {
   rocksdb::WriteBatch batch;
-  std::set<std::string> claimed;  // unique index prefixes taken within this batch
+  std::set<std::string> claimed;   // unique index prefixes taken within this batch
+  std::set<std::string> released;  // index entries removed by earlier changes of the batch
   uint64_t sequence = last_sequence_.load();
   const absl::Time now = clock_->Now();
-  for (Change& change : changes) {
+  if (per_change) per_change->assign(changes.size(), absl::OkStatus());
+  int64_t events = 0;
+  for (size_t c = 0; c < changes.size(); ++c) {
+    Change& change = changes[c];
     const ResourceKind& kind = *change.kind;
     const std::string id = ids::UlidToString(change.id16);
-    // 1. What we read must still be current.
-    auto current = ReadRecord(ctx.tenant, kind, change.id16);
-    if (change.before == nullptr) {
-      if (current.ok()) return absl::InternalError(absl::StrCat("id collision on ", id));
-    } else {
-      if (absl::IsNotFound(current.status())) {
-        return absl::NotFoundError(absl::StrCat(change.error_prefix, kind.name, " ", id,
-                                                " was deleted concurrently"));
-      }
-      if (!current.ok()) return current.status();
-      if (GetRevision(**current) != GetRevision(*change.before)) {
-        return Conflict(kind, id, GetRevision(**current));
-      }
-    }
-    // 2. References and uniqueness.
-    if (change.after != nullptr) {
-      RAPPORT_RETURN_IF_ERROR(
-          PrefixFields(CheckReferencesLocked(ctx, kind, *change.after, change.before.get()), change.error_prefix));
-    }
-    std::vector<std::string> old_keys, new_keys;
-    if (change.before) old_keys = IndexKeysFor(ctx.tenant, kind, *change.before, change.id16, change.schema);
-    if (change.after) new_keys = IndexKeysFor(ctx.tenant, kind, *change.after, change.id16, change.schema);
-    std::vector<std::string> removed, added;
-    std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(),
-                        std::back_inserter(removed));
-    std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(),
-                        std::back_inserter(added));
-    for (const std::string& key : added) {
-      store::KeyReader reader(key);
-      uint32_t tenant;
-      uint16_t index_id;
-      if (!reader.U32(&tenant) || !reader.U16(&index_id)) return absl::InternalError("bad index key");
-      const IndexSpec* spec = nullptr;
-      for (const auto& s : kind.indexes)
-        if (s.id == index_id) spec = &s;
-      if (spec == nullptr || !spec->unique) continue;
-      std::string prefix = key.substr(0, key.size() - 16);
-      std::string holder;
-      if (!claimed.insert(prefix).second) {
-        holder = "another record in this batch";
+    std::vector<std::string> removed, added, claims;
+    // Checks what must still hold under the lock; nothing is added to the
+    // batch for a change that fails them.
+    auto check = [&]() -> absl::Status {
+      // 1. What we read must still be current.
+      auto current = ReadRecord(ctx.tenant, kind, change.id16);
+      if (change.before == nullptr) {
+        if (current.ok()) return absl::InternalError(absl::StrCat("id collision on ", id));
       } else {
-        auto it = db_->NewIterator(db_->index());
-        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-          std::string other(it->key().data() + it->key().size() - 16, 16);
-          if (other != change.id16) {
-            holder = ctx.Restricted() ? absl::StrCat("another ", kind.name)
-                                      : absl::StrCat(kind.name, " ", ids::UlidToString(other));
-            break;
-          }
+        if (absl::IsNotFound(current.status())) {
+          return absl::NotFoundError(absl::StrCat(change.error_prefix, kind.name, " ", id,
+                                                  " was deleted concurrently"));
+        }
+        if (!current.ok()) return current.status();
+        if (GetRevision(**current) != GetRevision(*change.before)) {
+          return Conflict(kind, id, GetRevision(**current));
         }
       }
-      if (!holder.empty()) {
-        std::string system, value;
-        (void)reader.String(&system);
-        (void)reader.String(&value);
-        return InvalidField(absl::StrCat(change.error_prefix, "external_refs[", system, "]"),
-                            absl::StrCat("'", value, "' already belongs to ", holder,
-                                         " (external refs are unique per tenant and system)"));
+      // 2. References and uniqueness.
+      if (change.after != nullptr && !change.skip_reference_check) {
+        RAPPORT_RETURN_IF_ERROR(PrefixFields(
+            CheckReferencesLocked(ctx, kind, *change.after, change.before.get()), change.error_prefix));
       }
+      std::vector<std::string> old_keys, new_keys;
+      if (change.before) old_keys = IndexKeysFor(ctx.tenant, kind, *change.before, change.id16, change.schema);
+      if (change.after) new_keys = IndexKeysFor(ctx.tenant, kind, *change.after, change.id16, change.schema);
+      std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(),
+                          std::back_inserter(removed));
+      std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(),
+                          std::back_inserter(added));
+      for (const std::string& key : added) {
+        store::KeyReader reader(key);
+        uint32_t tenant;
+        uint16_t index_id;
+        if (!reader.U32(&tenant) || !reader.U16(&index_id)) return absl::InternalError("bad index key");
+        const IndexSpec* spec = nullptr;
+        for (const auto& s : kind.indexes)
+          if (s.id == index_id) spec = &s;
+        if (spec == nullptr || !spec->unique) continue;
+        std::string prefix = key.substr(0, key.size() - 16);
+        std::string holder;
+        if (claimed.count(prefix) || std::count(claims.begin(), claims.end(), prefix)) {
+          holder = "another record in this batch";
+        } else {
+          claims.push_back(prefix);
+          auto it = db_->NewIterator(db_->index());
+          for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+            std::string other(it->key().data() + it->key().size() - 16, 16);
+            if (released.count(it->key().ToString())) continue;  // freed earlier in this batch
+            if (other != change.id16) {
+              holder = ctx.Restricted() ? absl::StrCat("another ", kind.name)
+                                        : absl::StrCat(kind.name, " ", ids::UlidToString(other));
+              break;
+            }
+          }
+        }
+        if (!holder.empty()) {
+          std::string system, value;
+          (void)reader.String(&system);
+          (void)reader.String(&value);
+          return InvalidField(absl::StrCat(change.error_prefix, "external_refs[", system, "]"),
+                              absl::StrCat("'", value, "' already belongs to ", holder,
+                                           " (external refs are unique per tenant and system)"));
+        }
+      }
+      return absl::OkStatus();
+    };
+    absl::Status status = check();
+    if (!status.ok()) {
+      if (per_change == nullptr) return status;
+      (*per_change)[c] = status;
+      continue;
     }
+    claimed.insert(claims.begin(), claims.end());
+    released.insert(removed.begin(), removed.end());
     for (const auto& key : removed) batch.Delete(db_->index(), key);
     for (const auto& key : added) batch.Put(db_->index(), key, "");
     // 3. The record and its count.
@@ -352,6 +362,7 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
     // 4. The change event.
     v1::ChangeEvent event;
     event.set_sequence(++sequence);
+    ++events;
     int64_t ns = absl::ToUnixNanos(now);
     event.mutable_commit_time()->set_seconds(ns / 1000000000);
     event.mutable_commit_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
@@ -363,6 +374,9 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
     for (const auto& f : change.changed_fields) event.add_changed_fields(f);
     if (change.before) event.mutable_before()->PackFrom(*change.before);
     if (change.after) event.mutable_after()->PackFrom(*change.after);
+    for (const auto& [system, external_id] : GetExternalRefs(change.after ? *change.after : *change.before)) {
+      (*event.mutable_external_refs())[system] = external_id;
+    }
     event.set_principal(ctx.principal);
     event.set_origin(ctx.origin);
     event.set_request_id(change.request_id);
@@ -373,11 +387,26 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
                 absl::StrCat(change.request_fingerprint, change.after->SerializeAsString()));
     }
   }
-  if (sequence == last_sequence_.load()) return absl::OkStatus();  // nothing to write
+  if (events == 0) return absl::OkStatus();  // nothing to write
+  batch.Merge(db_->counters(), store::FeedCountKey(ctx.tenant), store::EncodeCounterDelta(events));
   batch.Put(db_->meta(), LastSequenceKey(), store::KeyWriter().U64(sequence).key());
   RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
-  last_sequence_.store(sequence);
+  PublishSequence(sequence);
   return absl::OkStatus();
+}
+
+void RecordStore::PublishSequence(uint64_t sequence) {
+  {
+    std::lock_guard<std::mutex> lock(feed_mu_);
+    last_sequence_.store(sequence);
+  }
+  feed_cv_.notify_all();
+}
+
+bool RecordStore::WaitForEvents(uint64_t after_sequence, absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(feed_mu_);
+  return feed_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [&] { return last_sequence_.load() > after_sequence; });
 }
 
 absl::StatusOr<RecordPtr> RecordStore::FindIdempotent(const RequestContext& ctx,
@@ -398,7 +427,8 @@ absl::StatusOr<RecordPtr> RecordStore::FindIdempotent(const RequestContext& ctx,
 }
 
 absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, ResourceType type,
-                                              const Message& input, std::string_view request_id) {
+                                              const Message& input, std::string_view request_id,
+                                              v1::DuplicatePolicy duplicates) {
   const ResourceKind& kind = KindOf(type);
   if (request_id.size() > kMaxRequestIdBytes || !IsValidUtf8(request_id)) {
     return InvalidField("request_id", absl::StrCat("must be at most ", kMaxRequestIdBytes,
@@ -425,6 +455,18 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
   RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *change.after));
   RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(kind, schema, change.after.get()),
                                        absl::StrCat(kind.name, ".")));
+  if (type == ResourceType::kCustomer && duplicates == v1::DUPLICATE_POLICY_BLOCK) {
+    RAPPORT_ASSIGN_OR_RETURN(auto matches, FindDuplicates(ctx, *change.after, ""));
+    if (!matches.empty()) {
+      std::vector<std::string> described;
+      for (const auto& m : matches) {
+        described.push_back(absl::StrCat(m.id, " (", absl::StrJoin(m.reasons, ", "), ")"));
+      }
+      return absl::AlreadyExistsError(absl::StrCat(
+          "customer matches existing customers: ", absl::StrJoin(described, "; "),
+          ". Merge or update them, or create with duplicate_policy ALLOW"));
+    }
+  }
   const absl::Time now = clock_->Now();
   change.id16 = ids_.Next(absl::ToUnixMillis(now));
   SetId(change.after.get(), ids::UlidToString(change.id16));

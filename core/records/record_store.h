@@ -16,6 +16,8 @@
 #define RAPPORT_CORE_RECORDS_RECORD_STORE_H_
 
 #include <atomic>
+#include <functional>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -66,6 +68,45 @@ struct ListResult {
   std::string next_page_token;
 };
 
+struct FeedInfo {
+  uint64_t oldest_sequence = 0;  // the oldest event still in the tenant's feed (0: empty)
+  uint64_t head_sequence = 0;    // the server-wide last committed sequence
+  uint64_t pruned_through = 0;   // events <= this may have been removed by retention
+};
+
+struct RetentionOptions {
+  absl::Duration max_age = absl::Hours(24 * 7);
+  int64_t max_events_per_tenant = 10'000'000;
+};
+
+// One row of an import.
+struct ImportRowInput {
+  uint64_t line = 0;
+  const google::protobuf::Message* record = nullptr;  // null if client_error is set
+  std::string customer_ref;                           // "system:id"
+  std::string client_error;
+};
+
+struct ImportRowOutcome {
+  absl::Status status;  // per-row error (field violations carry the field)
+  v1::UpsertResult result = v1::UPSERT_RESULT_UNSPECIFIED;
+  std::string id;
+  std::vector<std::string> duplicates;  // existing customers this new one matches
+};
+
+// State one import keeps across its batches: which record each earlier row
+// touched, so a later row naming the same record is reported instead of
+// silently overwriting it. Bounded (kMaxTracked records, then tracking stops).
+struct ImportSession {
+  static constexpr size_t kMaxTracked = 1'000'000;
+  absl::flat_hash_map<std::string, uint64_t> touched;  // id16 -> line
+};
+
+struct DuplicateMatch {
+  std::string id;
+  std::vector<std::string> reasons;  // "email", "phone", "organization_name"
+};
+
 struct UpsertOutcome {
   RecordPtr record;
   v1::UpsertResult result = v1::UPSERT_RESULT_UNSPECIFIED;
@@ -83,7 +124,8 @@ class RecordStore {
   // result. INVALID_ARGUMENT naming fields on bad input; nothing is written.
   absl::StatusOr<RecordPtr> Create(const RequestContext& ctx, ResourceType type,
                                    const google::protobuf::Message& record,
-                                   std::string_view request_id);
+                                   std::string_view request_id,
+                                   v1::DuplicatePolicy duplicates = v1::DUPLICATE_POLICY_ALLOW);
   // NOT_FOUND if no such record in the tenant.
   absl::StatusOr<RecordPtr> Get(const RequestContext& ctx, ResourceType type,
                                 std::string_view id);
@@ -112,6 +154,39 @@ class RecordStore {
       const RequestContext& ctx, ResourceType type,
       const std::vector<const google::protobuf::Message*>& records);
 
+  // --- Living beside the ERP (core/records/record_store_sync.cc).
+  absl::StatusOr<FeedInfo> GetFeedInfo(const RequestContext& ctx);
+  // Where a subscription starts (events after the returned sequence).
+  // OUT_OF_RANGE if `after_sequence` is beyond the head or older than
+  // retention (naming the oldest available sequence).
+  absl::StatusOr<uint64_t> SubscriptionStart(const RequestContext& ctx, uint64_t after_sequence,
+                                             bool from_now, std::string_view consumer);
+  absl::Status AcknowledgeEvents(const RequestContext& ctx, std::string_view consumer,
+                                 uint64_t sequence);
+  absl::StatusOr<uint64_t> ConsumerCursor(const RequestContext& ctx, std::string_view consumer);
+  // Removes events older than max_age and beyond max_events per tenant.
+  // Returns how many were removed.
+  absl::StatusOr<int64_t> PruneFeed(const RetentionOptions& options);
+  // Upserts rows, each validated on its own: a bad row gets its error and
+  // the others proceed. Valid rows are written in one batch.
+  absl::StatusOr<std::vector<ImportRowOutcome>> ImportRows(const RequestContext& ctx,
+                                                           ResourceType type,
+                                                           const std::vector<ImportRowInput>& rows,
+                                                           v1::DuplicatePolicy policy,
+                                                           ImportSession* session);
+  // Every readable record of `types` matching `filter`, from one snapshot.
+  // `sink` returns false to stop.
+  absl::Status Export(const RequestContext& ctx, const std::vector<ResourceType>& types,
+                      std::string_view filter,
+                      const std::function<bool(ResourceType, const google::protobuf::Message&)>& sink);
+  // Existing customers matching `customer` by email, phone or organisation
+  // name (only those the caller can read).
+  absl::StatusOr<std::vector<DuplicateMatch>> FindDuplicates(const RequestContext& ctx,
+                                                             const google::protobuf::Message& customer,
+                                                             std::string_view exclude_id);
+  absl::StatusOr<RecordPtr> MergeCustomers(const RequestContext& ctx, std::string_view survivor_id,
+                                           std::string_view merged_id);
+
   absl::StatusOr<v1::AttributeSchema> GetSchema(const RequestContext& ctx, ResourceType type);
   absl::StatusOr<v1::AttributeSchema> UpdateSchema(const RequestContext& ctx,
                                                    const v1::AttributeSchema& schema,
@@ -131,6 +206,10 @@ class RecordStore {
                                v1::ChangeEvent event);
 
   uint64_t last_sequence() const { return last_sequence_.load(); }
+
+  // Blocks until a commit after `after_sequence` or `timeout`; true if there
+  // is one. For feed subscribers.
+  bool WaitForEvents(uint64_t after_sequence, absl::Duration timeout);
 
  private:
   struct Change;
@@ -158,7 +237,11 @@ class RecordStore {
   absl::Status Prepare(const ResourceKind& kind, const v1::AttributeSchema& schema,
                        google::protobuf::Message* record) const;
   // Under commit_mu_: re-checks and writes all changes in one batch.
-  absl::Status CommitLocked(const RequestContext& ctx, std::vector<Change>& changes);
+  // With `per_change`, a change that fails its checks is skipped and its
+  // error recorded there instead of failing the whole batch (imports).
+  absl::Status CommitLocked(const RequestContext& ctx, std::vector<Change>& changes,
+                            std::vector<absl::Status>* per_change = nullptr);
+  void PublishSequence(uint64_t sequence);
   absl::Status Commit(const RequestContext& ctx, std::vector<Change>& changes);
   // Checks the references `record` holds (customer_id, ...) that differ from
   // those of `before` (null on create): a record whose customer was deleted
@@ -188,6 +271,8 @@ class RecordStore {
   ids::UlidGenerator ids_;
   std::mutex commit_mu_;
   std::atomic<uint64_t> last_sequence_;
+  std::mutex feed_mu_;
+  std::condition_variable feed_cv_;
   std::shared_mutex schema_mu_;
   absl::flat_hash_map<uint64_t, v1::AttributeSchema> schema_cache_;
 };

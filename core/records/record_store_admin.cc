@@ -95,9 +95,10 @@ absl::Status RecordStore::CommitEventLocked(const RequestContext& ctx, rocksdb::
   event.set_principal(ctx.principal);
   event.set_origin(ctx.origin);
   batch->Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
+  batch->Merge(db_->counters(), store::FeedCountKey(ctx.tenant), store::EncodeCounterDelta(1));
   batch->Put(db_->meta(), store::KeyWriter().U8('q').key(), store::KeyWriter().U64(sequence).key());
   RAPPORT_RETURN_IF_ERROR(db_->Write(batch));
-  last_sequence_.store(sequence);
+  PublishSequence(sequence);
   return absl::OkStatus();
 }
 
@@ -139,6 +140,8 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
     p->set_detail(std::move(detail));
   };
 
+  const bool feed_pruned =
+      db_->Get(db_->meta(), store::KeyWriter().U8('P').U32(ctx.tenant).key(), snapshot).ok();
   // Latest feed event per record: id -> (operation, revision after).
   std::map<std::pair<uint8_t, std::string>, std::pair<v1::ChangeOperation, int64_t>> last_event;
   {
@@ -186,8 +189,12 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
       }
       auto event = last_event.find({kind->code(), id});
       if (event == last_event.end()) {
-        problem(v1::CONSISTENCY_PROBLEM_KIND_FEED_MISMATCH, kind->type, id,
-                "record has no change event");
+        // With retention, a record unchanged since its events were pruned
+        // has none left; that is not a disagreement.
+        if (!feed_pruned) {
+          problem(v1::CONSISTENCY_PROBLEM_KIND_FEED_MISMATCH, kind->type, id,
+                  "record has no change event");
+        }
       } else if (event->second.first == v1::CHANGE_OPERATION_DELETE ||
                  event->second.second != GetRevision(*record)) {
         problem(v1::CONSISTENCY_PROBLEM_KIND_FEED_MISMATCH, kind->type, id,

@@ -1,5 +1,6 @@
 // List and Search: planned index scans with tamper-evident page tokens.
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -57,7 +58,17 @@ absl::StatusOr<ListResult> RecordStore::List(const RequestContext& ctx, Resource
   std::string fingerprint = PageTokenCodec::Fingerprint(absl::StrCat(
       "list\n", ctx.tenant, "\n", kind.name, "\n", filter->Canonical(), "\n",
       order_by->Canonical(), "\n", plan.description));
-  if (ctx.Restricted() && (plan.index == nullptr || plan.unindexed_filter)) {
+  // For restricted callers, an index scan is only worth it when its leading
+  // equality is selective (a customer's timeline, an external ref, an email)
+  // or when it provides the requested order; otherwise the owner merge reads
+  // only the caller's records.
+  static const std::set<std::string> kSelective = {"customer_id", "opportunity_id", "organization_id",
+                                                   "external_refs", "emails", "phones", "owner"};
+  const bool selective = plan.index != nullptr && !plan.unindexed_filter && plan.open_component >= 1 &&
+                         kSelective.count(plan.index->fields[0]);
+  const bool ordered_by_index = plan.index != nullptr && !order_by->field.empty() &&
+                                order_by->field != "create_time";
+  if (ctx.Restricted() && !selective && !ordered_by_index) {
     // A rep's or manager's records come from the owner index, one scan per
     // readable owner merged in ID order: pages are full while readable
     // records remain, however sparse they are in the tenant.

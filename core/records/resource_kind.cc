@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/check.h"
+#include "core/records/duplicates.h"
 #include "core/validation/text.h"
 #include "google/protobuf/message.h"
 #include "rapport/v1/customer.pb.h"
@@ -59,6 +60,15 @@ std::vector<ResourceKind*> BuildKinds() {
       Fields(0x0109, "tags", {"tags"}),
       Fields(0x010A, "display_name", {"display_name"}),
       Fields(0x010B, "kind", {"kind"}),
+      Search(0x010C, kOrganizationMatchIndex, "display_name",
+             [](const Message& m) {
+               const auto& c = static_cast<const v1::Customer&>(m);
+               std::vector<Scalar> out;
+               if (c.kind() != v1::CUSTOMER_KIND_ORGANIZATION) return out;
+               std::string key = OrganizationMatchKey(c.display_name());
+               if (!key.empty()) out.push_back(std::move(key));
+               return out;
+             }),
   };
   auto* interaction = new ResourceKind{ResourceType::kInteraction, "interaction",
                                        "interactions", v1::Interaction::descriptor(), {}};

@@ -70,6 +70,7 @@ inline constexpr char kAttributeIndex[] = "attributes";
 inline constexpr char kNameSearchIndex[] = "name_search";
 inline constexpr char kEmailIndex[] = "email";
 inline constexpr char kPhoneIndex[] = "phone";
+inline constexpr char kOrganizationMatchIndex[] = "organization_match";
 
 }  // namespace rapport::records
 

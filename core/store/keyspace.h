@@ -21,7 +21,9 @@
 //                                                                   prefix before
 //                                                                   the id)
 //   feed      event        := tenant:u32be sequence:u64be        -> ChangeEvent
-//   counters  record count := tenant:u32be type:u8               -> int64 (little-
+//   counters  feed count   := tenant:u32be 0xFE                  -> int64 events in
+//                                                                   the tenant's feed
+//             record count := tenant:u32be type:u8               -> int64 (little-
 //                                                                   endian, merged
 //                                                                   with add)
 //
@@ -61,6 +63,10 @@ inline std::string FeedKey(TenantId tenant, uint64_t sequence) {
 }
 inline std::string CounterKey(TenantId tenant, uint8_t type) {
   return KeyWriter().U32(tenant).U8(type).Release();
+}
+// Events in a tenant's feed (counters family), for size-based retention.
+inline std::string FeedCountKey(TenantId tenant) {
+  return KeyWriter().U32(tenant).U8(0xFE).Release();
 }
 inline std::string SchemaKey(TenantId tenant, uint8_t type) {
   return KeyWriter().U8('S').U32(tenant).U8(type).Release();

@@ -27,7 +27,7 @@ void AuditDenied(grpc::ServerContext* call, std::string_view method, const Calle
                                                                      : "PERMISSION_DENIED");
   entry.set_reason(std::string(status.message()).substr(0, 500));
   entry.set_peer(call->peer());
-  identity.Audit(caller ? caller->ctx.tenant : 0, std::move(entry));
+  identity.Audit(caller ? caller->ctx.tenant : identity::TenantOfFailure(status), std::move(entry));
 }
 
 }  // namespace
@@ -40,7 +40,9 @@ absl::StatusOr<Caller> Authenticate(grpc::ServerContext* call, std::string_view 
     if (status.code() != absl::StatusCode::kUnauthenticated) {
       // Storage trouble while checking a token is still a refusal to the
       // caller, never a pass.
-      status = absl::UnauthenticatedError(absl::StrCat("cannot verify token: ", status.message()));
+      status = identity::WithTenant(
+          absl::UnauthenticatedError(absl::StrCat("cannot verify token: ", status.message())),
+          identity::TenantOfFailure(status));
     }
     AuditDenied(call, method, nullptr, identity, status);
     return status;

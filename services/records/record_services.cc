@@ -39,7 +39,7 @@ absl::StatusOr<records::ListRequest> CustomerSubList(const ServiceDeps& deps, co
 
 // --- customers ---
 Status CustomerServiceImpl::CreateCustomer(ServerContext* c, const v1::CreateCustomerRequest* r, v1::Customer* out) {
-  return h_.Create(c, __func__, r->customer(), r->request_id(), out);
+  return h_.Create(c, __func__, r->customer(), r->request_id(), out, r->duplicate_policy());
 }
 Status CustomerServiceImpl::GetCustomer(ServerContext* c, const v1::GetCustomerRequest* r, v1::Customer* out) {
   return h_.Get(c, __func__, r->id(), out);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/status_util.h"
 #include "core/identity/identity_store.h"
 #include "core/records/record_store.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -42,9 +43,13 @@ class ResourceHandlers {
       : deps_(deps), type_(type), service_(service) {}
 
   grpc::Status Create(grpc::ServerContext* call, const char* rpc, const Resource& in,
-                      const std::string& request_id, Resource* out) {
-    return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
-      return Deliver(deps_.store->Create(c.ctx, type_, in, request_id), out);
+                      const std::string& request_id, Resource* out,
+                      v1::DuplicatePolicy duplicates = v1::DUPLICATE_POLICY_ALLOW) {
+    return Handle(deps_, call, service_, rpc, [&](const Caller& c) -> absl::Status {
+      if (!v1::DuplicatePolicy_IsValid(duplicates)) {
+        return InvalidField("duplicate_policy", absl::StrCat(duplicates, " is not a policy"));
+      }
+      return Deliver(deps_.store->Create(c.ctx, type_, in, request_id, duplicates), out);
     });
   }
 

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <thread>
 
+#include <unistd.h>
+
 #include "CLI/CLI.hpp"
 #include "services/server/server.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -50,7 +52,20 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", options.tls_key_file, "PEM private key for --tls-cert");
   app.add_option("--tls-client-ca", options.tls_client_ca_file,
                  "PEM CA bundle: require client certificates signed by it (mutual TLS)");
+  double retention_hours = 24 * 7;
+  app.add_option("--feed-retention-hours", retention_hours,
+                 "keep change-feed events this long (consumers further behind get OUT_OF_RANGE)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--feed-retention-events", options.retention.max_events_per_tenant,
+                 "keep at most this many change-feed events per tenant")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-subscribers", options.max_subscribers, "concurrent Subscribe streams")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   CLI11_PARSE(app, argc, argv);
+  options.retention.max_age = absl::Seconds(retention_hours * 3600);
   options.sync = sync;
   options.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
 
@@ -80,7 +95,8 @@ int main(int argc, char** argv) {
                !options.tls_cert_file.empty(), !options.tls_client_ca_file.empty());
   // Machine-readable line for scripts and tests.
   std::printf("rapportd listening on %s\n", (*server)->address().c_str());
-  std::printf("admin token file: %s/admin.token\n", options.data_dir.c_str());
+  const std::string token_file = options.data_dir + "/admin.token";
+  if (access(token_file.c_str(), F_OK) == 0) std::printf("admin token file: %s\n", token_file.c_str());
   std::fflush(stdout);
 
   std::thread waiter([&] {

@@ -9,20 +9,23 @@
 
 #include "services/admin/admin_service.h"
 #include "services/identity/identity_service.h"
+#include "services/sync/sync_services.h"
 #include "services/records/record_services.h"
 
 namespace rapport::services {
 
 struct RapportServer::Services {
-  explicit Services(ServiceDeps deps)
+  Services(ServiceDeps deps, int max_subscribers)
       : customers(deps), interactions(deps), opportunities(deps), schemas(deps), admin(deps),
-        identity(deps) {}
+        identity(deps), events(deps, max_subscribers), data(deps) {}
   CustomerServiceImpl customers;
   InteractionServiceImpl interactions;
   OpportunityServiceImpl opportunities;
   SchemaServiceImpl schemas;
   AdminServiceImpl admin;
   IdentityServiceImpl identity;
+  EventServiceImpl events;
+  DataServiceImpl data;
 };
 
 namespace {
@@ -78,13 +81,13 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   server->store_ = std::move(*store);
   server->identity_ = std::make_unique<identity::IdentityStore>(
       server->db_.get(), server->tenants_.get(), server->store_.get(), options.clock);
+  auto credentials = Credentials(options);  // before bootstrap: fail without side effects
+  if (!credentials.ok()) return credentials.status();
   auto bootstrap = server->identity_->Bootstrap(options.data_dir, options.bootstrap_tenant);
   if (!bootstrap.ok()) return bootstrap.status();
   server->bootstrap_ = *bootstrap;
-  auto credentials = Credentials(options);
-  if (!credentials.ok()) return credentials.status();
   server->services_ = std::make_unique<Services>(
-      ServiceDeps{server->store_.get(), server->identity_.get()});
+      ServiceDeps{server->store_.get(), server->identity_.get()}, options.max_subscribers);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -99,12 +102,24 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.RegisterService(&server->services_->schemas);
   builder.RegisterService(&server->services_->admin);
   builder.RegisterService(&server->services_->identity);
+  builder.RegisterService(&server->services_->events);
+  builder.RegisterService(&server->services_->data);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address, " (address in use or invalid)"));
   }
   server->port_ = port;
+  // Feed retention in the background.
+  server->pruner_ = std::thread([raw = server.get(), options] {
+    std::unique_lock<std::mutex> lock(raw->pruner_mu_);
+    while (!raw->pruner_cv_.wait_for(lock, absl::ToChronoNanoseconds(options.prune_interval),
+                                     [raw] { return raw->pruner_stop_; })) {
+      lock.unlock();
+      (void)raw->store_->PruneFeed(options.retention);
+      lock.lock();
+    }
+  });
   std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));
   server->address_ = absl::StrCat(host, ":", port);
   return server;
@@ -114,6 +129,13 @@ RapportServer::~RapportServer() { Shutdown(absl::Seconds(1)); }
 
 void RapportServer::Shutdown(absl::Duration grace) {
   std::call_once(shutdown_once_, [&] {
+    {
+      std::lock_guard<std::mutex> lock(pruner_mu_);
+      pruner_stop_ = true;
+    }
+    pruner_cv_.notify_all();
+    if (pruner_.joinable()) pruner_.join();
+    if (services_) services_->events.Stop();
     if (server_) {
       server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
       server_->Wait();

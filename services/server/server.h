@@ -7,7 +7,9 @@
 #define RAPPORT_SERVICES_SERVER_SERVER_H_
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -39,6 +41,10 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  // Change-feed retention, applied every prune_interval.
+  records::RetentionOptions retention;
+  absl::Duration prune_interval = absl::Minutes(1);
+  int max_subscribers = 64;
   size_t block_cache_bytes = 128 << 20;
   const Clock* clock = &Clock::Real();
 };
@@ -77,6 +83,10 @@ class RapportServer {
   std::string address_;
   int port_ = 0;
   std::once_flag shutdown_once_;
+  std::thread pruner_;
+  std::mutex pruner_mu_;
+  std::condition_variable pruner_cv_;
+  bool pruner_stop_ = false;
 };
 
 }  // namespace rapport::services

@@ -228,6 +228,10 @@ int ResolveToken() {
 
 int OpenChannel() {
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (g.tls_cert.empty() != g.tls_key.empty()) {
+    std::cerr << "error: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
   if (!g.tls_ca.empty() || !g.tls_cert.empty()) {
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = ReadFileOrEmpty(g.tls_ca);

@@ -1,0 +1,32 @@
+// File: core/records/record_store_internal.h
+//
+// What the record store's source files share and its public header must not
+// expose: one pending change of a WriteBatch.
+#ifndef RAPPORT_CORE_RECORDS_RECORD_STORE_INTERNAL_H_
+#define RAPPORT_CORE_RECORDS_RECORD_STORE_INTERNAL_H_
+
+#include <string>
+#include <vector>
+
+#include "core/records/record_store.h"
+
+namespace rapport::records {
+
+struct RecordStore::Change {
+  const ResourceKind* kind = nullptr;
+  std::string id16;
+  RecordPtr before;  // null: create
+  RecordPtr after;   // null: delete
+  std::vector<std::string> changed_fields;
+  v1::AttributeSchema schema;
+  std::string request_id;
+  std::string request_fingerprint;
+  std::string error_prefix;  // "customers[3]." in batches
+  // Set by merges, whose re-pointed records reference each other within
+  // the batch (the caller has checked them).
+  bool skip_reference_check = false;
+};
+
+}  // namespace rapport::records
+
+#endif  // RAPPORT_CORE_RECORDS_RECORD_STORE_INTERNAL_H_

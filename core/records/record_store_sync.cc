@@ -1,0 +1,452 @@
+// Living beside the ERP: feed bounds, consumer cursors and retention;
+// imports; exports; duplicate detection; merges.
+#include <map>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/common/status_util.h"
+#include "core/common/strings.h"
+#include "core/query/filter.h"
+#include "core/records/duplicates.h"
+#include "core/records/index_entries.h"
+#include "core/records/record_fields.h"
+#include "core/records/record_store.h"
+#include "core/records/record_store_internal.h"
+#include "core/store/key_codec.h"
+#include "core/store/keyspace.h"
+#include "rapport/v1/customer.pb.h"
+#include "rapport/v1/interaction.pb.h"
+#include "rapport/v1/opportunity.pb.h"
+#include "rocksdb/write_batch.h"
+
+namespace rapport::records {
+namespace {
+
+using google::protobuf::Message;
+
+// meta: 'P' tenant -> u64 (events <= this may be gone), 'C' tenant consumer -> u64.
+std::string PrunedKey(uint32_t tenant) { return store::KeyWriter().U8('P').U32(tenant).Release(); }
+std::string ConsumerKey(uint32_t tenant, std::string_view consumer) {
+  return store::KeyWriter().U8('C').U32(tenant).String(consumer).Release();
+}
+
+uint64_t ReadU64(store::Database* db, const std::string& key) {
+  auto value = db->Get(db->meta(), key);
+  uint64_t v = 0;
+  if (value.ok()) {
+    store::KeyReader reader(*value);
+    if (!reader.U64(&v)) v = 0;
+  }
+  return v;
+}
+
+absl::Status ValidConsumer(std::string_view consumer) {
+  bool ok = !consumer.empty() && consumer.size() <= 63 &&
+            (absl::ascii_islower(consumer[0]) || absl::ascii_isdigit(consumer[0]));
+  for (char c : consumer) {
+    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '.' || c == '_' || c == '-');
+  }
+  return ok ? absl::OkStatus()
+            : InvalidField("consumer", absl::StrCat("'", AsAbsl(consumer.substr(0, 64)),
+                                                    "' must match [a-z0-9][a-z0-9._-]{0,62}"));
+}
+
+constexpr size_t kMaxMergeRepoints = 10000;
+
+}  // namespace
+
+absl::StatusOr<FeedInfo> RecordStore::GetFeedInfo(const RequestContext& ctx) {
+  FeedInfo info;
+  info.head_sequence = last_sequence_.load();
+  info.pruned_through = ReadU64(db_, PrunedKey(ctx.tenant));
+  std::string prefix = store::KeyWriter().U32(ctx.tenant).Release();
+  auto it = db_->NewIterator(db_->feed());
+  it->Seek(prefix);
+  if (it->Valid() && it->key().starts_with(prefix)) {
+    store::KeyReader reader(it->key().ToStringView().substr(prefix.size()));
+    if (!reader.U64(&info.oldest_sequence)) return absl::DataLossError("bad feed key");
+  }
+  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed scan"));
+  return info;
+}
+
+absl::StatusOr<uint64_t> RecordStore::SubscriptionStart(const RequestContext& ctx,
+                                                        uint64_t after_sequence, bool from_now,
+                                                        std::string_view consumer) {
+  RAPPORT_ASSIGN_OR_RETURN(FeedInfo info, GetFeedInfo(ctx));
+  if (from_now) {
+    if (after_sequence != 0) return InvalidField("from_now", "cannot be combined with after_sequence");
+    return info.head_sequence;
+  }
+  if (after_sequence == 0 && !consumer.empty()) {
+    RAPPORT_RETURN_IF_ERROR(ValidConsumer(consumer));
+    after_sequence = ReadU64(db_, ConsumerKey(ctx.tenant, consumer));
+  }
+  if (after_sequence > info.head_sequence) {
+    return absl::OutOfRangeError(absl::StrCat("after_sequence ", after_sequence,
+                                              " is beyond the head of the feed (",
+                                              info.head_sequence, ")"));
+  }
+  if (after_sequence < info.pruned_through) {
+    uint64_t oldest = info.oldest_sequence ? info.oldest_sequence : info.head_sequence + 1;
+    return absl::OutOfRangeError(absl::StrCat(
+        "events after ", after_sequence, " are no longer retained; the oldest available sequence is ",
+        oldest, ". Re-read the records (Export) and subscribe from ", oldest - 1));
+  }
+  return after_sequence;
+}
+
+absl::Status RecordStore::AcknowledgeEvents(const RequestContext& ctx, std::string_view consumer,
+                                            uint64_t sequence) {
+  RAPPORT_RETURN_IF_ERROR(ValidConsumer(consumer));
+  if (sequence > last_sequence_.load()) {
+    return InvalidField("sequence", absl::StrCat(sequence, " is beyond the head of the feed"));
+  }
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->meta(), ConsumerKey(ctx.tenant, consumer), store::KeyWriter().U64(sequence).key());
+  return db_->Write(&batch);
+}
+
+absl::StatusOr<uint64_t> RecordStore::ConsumerCursor(const RequestContext& ctx,
+                                                     std::string_view consumer) {
+  RAPPORT_RETURN_IF_ERROR(ValidConsumer(consumer));
+  return ReadU64(db_, ConsumerKey(ctx.tenant, consumer));
+}
+
+absl::StatusOr<int64_t> RecordStore::PruneFeed(const RetentionOptions& options) {
+  const int64_t cutoff_seconds = absl::ToUnixSeconds(clock_->Now() - options.max_age);
+  int64_t removed_total = 0;
+  // Walk tenants by their first feed key.
+  std::string next_tenant_prefix;
+  auto it = db_->NewIterator(db_->feed());
+  for (it->SeekToFirst(); it->Valid();) {
+    uint32_t tenant = 0;
+    store::KeyReader reader(it->key().ToStringView());
+    if (!reader.U32(&tenant)) return absl::DataLossError("bad feed key");
+    std::string prefix = store::KeyWriter().U32(tenant).Release();
+    auto count_value = db_->Get(db_->counters(), store::FeedCountKey(tenant));
+    int64_t count = count_value.ok() ? store::DecodeCounter(*count_value) : 0;
+    rocksdb::WriteBatch batch;
+    int64_t removed = 0;
+    uint64_t last_removed = 0;
+    for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      bool over_size = count - removed > options.max_events_per_tenant;
+      bool too_old = false;
+      if (!over_size) {
+        v1::ChangeEvent event;
+        if (event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+          too_old = event.commit_time().seconds() < cutoff_seconds;
+        }
+      }
+      if (!over_size && !too_old) break;  // the feed is in commit order: the rest is newer
+      batch.Delete(db_->feed(), it->key());
+      store::KeyReader key(it->key().ToStringView().substr(prefix.size()));
+      if (!key.U64(&last_removed)) return absl::DataLossError("bad feed key");
+      ++removed;
+      if (batch.Count() >= 10000) {
+        batch.Merge(db_->counters(), store::FeedCountKey(tenant), store::EncodeCounterDelta(-removed));
+        batch.Put(db_->meta(), PrunedKey(tenant), store::KeyWriter().U64(last_removed).key());
+        RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
+        batch.Clear();
+        removed_total += removed;
+        count -= removed;
+        removed = 0;
+      }
+    }
+    if (removed > 0) {
+      batch.Merge(db_->counters(), store::FeedCountKey(tenant), store::EncodeCounterDelta(-removed));
+      batch.Put(db_->meta(), PrunedKey(tenant), store::KeyWriter().U64(last_removed).key());
+      RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
+      removed_total += removed;
+    }
+    // Next tenant.
+    it->Seek(store::PrefixSuccessor(prefix));
+  }
+  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed prune"));
+  return removed_total;
+}
+
+absl::StatusOr<std::vector<DuplicateMatch>> RecordStore::FindDuplicates(const RequestContext& ctx,
+                                                                        const Message& input,
+                                                                        std::string_view exclude_id) {
+  const ResourceKind& kind = KindOf(ResourceType::kCustomer);
+  v1::Customer customer;
+  customer.CopyFrom(input);
+  // Normalise like a write would (emails, phones), ignoring other errors.
+  v1::AttributeSchema no_schema;
+  (void)ValidateRecord(kind, &customer, no_schema, options_.validation);
+  std::map<std::string, std::set<std::string>> reasons;  // id -> reasons
+  auto probe = [&](const char* index_name, const std::string& value, const char* reason) {
+    const IndexSpec* index = kind.FindIndex(index_name);
+    std::string prefix = IndexValuePrefix(ctx.tenant, *index, {Scalar(value)});
+    auto it = db_->NewIterator(db_->index());
+    int n = 0;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && n < 20; it->Next(), ++n) {
+      std::string id16(it->key().data() + it->key().size() - 16, 16);
+      reasons[id16].insert(reason);
+    }
+  };
+  for (const auto& email : customer.emails()) probe(kEmailIndex, email, "email");
+  for (const auto& phone : customer.phones()) probe(kPhoneIndex, phone, "phone");
+  if (customer.kind() == v1::CUSTOMER_KIND_ORGANIZATION) {
+    std::string key = OrganizationMatchKey(customer.display_name());
+    if (!key.empty()) probe(kOrganizationMatchIndex, key, "organization_name");
+  }
+  std::vector<DuplicateMatch> matches;
+  for (const auto& [id16, why] : reasons) {
+    std::string id = ids::UlidToString(id16);
+    if (id == exclude_id) continue;
+    auto record = ReadVisible(ctx, kind, id16);
+    if (!record.ok()) continue;  // gone, or outside the caller's scope
+    matches.push_back({id, std::vector<std::string>(why.begin(), why.end())});
+  }
+  return matches;
+}
+
+absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
+    const RequestContext& ctx, ResourceType type, const std::vector<ImportRowInput>& rows,
+    v1::DuplicatePolicy policy, ImportSession* session) {
+  const ResourceKind& kind = KindOf(type);
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
+  std::vector<ImportRowOutcome> outcomes(rows.size());
+  std::vector<Change> changes;
+  std::vector<size_t> change_row;
+  std::map<std::string, uint64_t> in_batch;  // id16 -> line
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const ImportRowInput& row = rows[i];
+    ImportRowOutcome& outcome = outcomes[i];
+    if (!row.client_error.empty() || row.record == nullptr) {
+      outcome.status = InvalidField("", row.client_error.empty() ? "empty row" : row.client_error);
+      continue;
+    }
+    RecordPtr input(row.record->New());
+    input->CopyFrom(*row.record);
+    if (!row.customer_ref.empty()) {
+      const auto* f = kind.descriptor->FindFieldByName("customer_id");
+      size_t colon = row.customer_ref.find(':');
+      if (f == nullptr || colon == std::string::npos) {
+        outcome.status = InvalidField("customer_ref", "must be SYSTEM:ID, e.g. erp:ICC-0042");
+        continue;
+      }
+      auto customer = GetByExternalRef(ctx, ResourceType::kCustomer, row.customer_ref.substr(0, colon),
+                                       row.customer_ref.substr(colon + 1));
+      if (!customer.ok()) {
+        outcome.status = InvalidField("customer_ref", absl::StrCat("no customer with external ref ",
+                                                                   row.customer_ref));
+        continue;
+      }
+      input->GetReflection()->SetString(input.get(), f, GetId(**customer));
+    }
+    Change change;
+    auto prepared = PrepareUpsert(ctx, kind, schema, *input, &change);
+    if (!prepared.ok()) {
+      outcome.status = prepared.status();
+      continue;
+    }
+    std::string id16 = prepared->result == v1::UPSERT_RESULT_UNCHANGED
+                           ? *ids::UlidFromString(GetId(*prepared->record))
+                           : change.id16;
+    uint64_t earlier = 0;
+    if (auto it = in_batch.find(id16); it != in_batch.end()) earlier = it->second;
+    if (auto it = session->touched.find(id16); it != session->touched.end()) earlier = it->second;
+    if (earlier != 0 && prepared->result != v1::UPSERT_RESULT_CREATED) {
+      outcome.status = InvalidField("", absl::StrCat("names the same ", kind.name, " as line ", earlier,
+                                                     " (duplicate id or external ref in this import)"));
+      continue;
+    }
+    in_batch[id16] = row.line;
+    if (session->touched.size() < ImportSession::kMaxTracked) session->touched[id16] = row.line;
+    outcome.result = prepared->result;
+    outcome.id = ids::UlidToString(id16);
+    if (prepared->result == v1::UPSERT_RESULT_CREATED && type == ResourceType::kCustomer) {
+      auto matches = FindDuplicates(ctx, *change.after, "");
+      if (matches.ok() && !matches->empty()) {
+        for (const auto& m : *matches) outcome.duplicates.push_back(m.id);
+        if (policy == v1::DUPLICATE_POLICY_BLOCK) {
+          outcome.status = absl::AlreadyExistsError(
+              absl::StrCat("matches existing customers: ", absl::StrJoin(outcome.duplicates, ", ")));
+          continue;
+        }
+      }
+    }
+    if (prepared->result != v1::UPSERT_RESULT_UNCHANGED) {
+      changes.push_back(std::move(change));
+      change_row.push_back(i);
+    }
+  }
+  std::vector<absl::Status> committed;
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    RAPPORT_RETURN_IF_ERROR(CommitLocked(ctx, changes, &committed));
+  }
+  for (size_t c = 0; c < changes.size(); ++c) {
+    if (!committed[c].ok()) {
+      outcomes[change_row[c]].status = committed[c];
+      outcomes[change_row[c]].result = v1::UPSERT_RESULT_UNSPECIFIED;
+    }
+  }
+  return outcomes;
+}
+
+absl::Status RecordStore::Export(
+    const RequestContext& ctx, const std::vector<ResourceType>& types, std::string_view filter_text,
+    const std::function<bool(ResourceType, const Message&)>& sink) {
+  auto filter = query::ParseFilter(filter_text);
+  if (!filter.ok()) return InvalidField("filter", AsStd(filter.status().message()));
+  const rocksdb::Snapshot* snapshot = db_->db()->GetSnapshot();
+  absl::Status result = absl::OkStatus();
+  for (ResourceType type : types) {
+    const ResourceKind& kind = KindOf(type);
+    RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
+    std::vector<std::pair<FieldRef, std::pair<query::CompareOp, Scalar>>> comparisons;
+    for (const auto& c : filter->comparisons) {
+      auto field = ResolveField(*kind.descriptor, c.field, &schema);
+      if (!field.ok()) {
+        db_->db()->ReleaseSnapshot(snapshot);
+        return PrefixFields(field.status(), "filter.");
+      }
+      auto value = CoerceLiteral(*field, c.value);
+      if (!value.ok()) {
+        db_->db()->ReleaseSnapshot(snapshot);
+        return PrefixFields(value.status(), "filter.");
+      }
+      comparisons.push_back({*field, {c.op, *value}});
+    }
+    std::string prefix = store::EntityPrefix(ctx.tenant, kind.code());
+    auto it = db_->NewIterator(db_->entity(), snapshot);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      RecordPtr record = kind.NewRecord();
+      if (!record->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        result = absl::DataLossError("undecodable record during export");
+        break;
+      }
+      if (!ctx.CanRead(GetOwner(*record))) continue;
+      bool match = true;
+      for (const auto& [field, cmp] : comparisons) {
+        match = match && EvaluateComparison(ExtractValues(*record, field), cmp.first, cmp.second);
+      }
+      if (match && !sink(type, *record)) break;
+    }
+    if (result.ok()) result = store::FromRocks(it->status(), "export scan");
+    if (!result.ok()) break;
+  }
+  db_->db()->ReleaseSnapshot(snapshot);
+  return result;
+}
+
+absl::StatusOr<RecordPtr> RecordStore::MergeCustomers(const RequestContext& ctx,
+                                                      std::string_view survivor_id,
+                                                      std::string_view merged_id) {
+  const ResourceKind& customers = KindOf(ResourceType::kCustomer);
+  RAPPORT_ASSIGN_OR_RETURN(std::string survivor16, ParseId("survivor_id", survivor_id));
+  RAPPORT_ASSIGN_OR_RETURN(std::string merged16, ParseId("merged_id", merged_id));
+  if (survivor16 == merged16) return InvalidField("merged_id", "must differ from survivor_id");
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema customer_schema, LoadSchema(ctx.tenant, ResourceType::kCustomer));
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema interaction_schema, LoadSchema(ctx.tenant, ResourceType::kInteraction));
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema opportunity_schema, LoadSchema(ctx.tenant, ResourceType::kOpportunity));
+  // Everything under the commit lock: a merge reads many records and must
+  // see them unchanged when it writes.
+  std::lock_guard<std::mutex> lock(commit_mu_);
+  RAPPORT_ASSIGN_OR_RETURN(RecordPtr survivor_record, ReadVisible(ctx, customers, survivor16));
+  RAPPORT_ASSIGN_OR_RETURN(RecordPtr merged_record, ReadVisible(ctx, customers, merged16));
+  RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, customers, *survivor_record));
+  RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, customers, *merged_record));
+  const auto& survivor = static_cast<const v1::Customer&>(*survivor_record);
+  const auto& merged = static_cast<const v1::Customer&>(*merged_record);
+  if (survivor.kind() != merged.kind()) {
+    return absl::FailedPreconditionError("cannot merge a person with an organization");
+  }
+  v1::Customer result = survivor;
+  for (const auto& [system, external_id] : merged.external_refs()) {
+    auto it = result.external_refs().find(system);
+    if (it != result.external_refs().end() && it->second != external_id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "both customers have an external ref in '", system, "' (", it->second, " and ", external_id,
+          "); reconcile them in that system first"));
+    }
+    (*result.mutable_external_refs())[system] = external_id;
+  }
+  auto add_unique = [](google::protobuf::RepeatedPtrField<std::string>* into,
+                       const google::protobuf::RepeatedPtrField<std::string>& from) {
+    for (const auto& v : from)
+      if (std::find(into->begin(), into->end(), v) == into->end()) *into->Add() = v;
+  };
+  add_unique(result.mutable_emails(), merged.emails());
+  add_unique(result.mutable_phones(), merged.phones());
+  add_unique(result.mutable_tags(), merged.tags());
+  for (const auto& [name, value] : merged.attributes()) {
+    if (!result.attributes().contains(name)) (*result.mutable_attributes())[name] = value;
+  }
+  if (result.organization_id().empty() && merged.organization_id() != survivor.id()) {
+    result.set_organization_id(merged.organization_id());
+  }
+  if (!result.has_address() && merged.has_address()) *result.mutable_address() = merged.address();
+  RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(customers, customer_schema, &result), "customer."));
+
+  const absl::Time now = clock_->Now();
+  std::vector<Change> changes;
+  auto repoint = [&](ResourceType type, const char* index_name, std::vector<Scalar> prefix_values,
+                     const char* field, const v1::AttributeSchema& schema) -> absl::Status {
+    const ResourceKind& kind = KindOf(type);
+    std::string prefix = IndexValuePrefix(ctx.tenant, *kind.FindIndex(index_name), prefix_values);
+    auto it = db_->NewIterator(db_->index());
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (changes.size() >= kMaxMergeRepoints) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the merged customer has more than ", kMaxMergeRepoints, " related records"));
+      }
+      std::string id16(it->key().data() + it->key().size() - 16, 16);
+      auto before = ReadRecord(ctx.tenant, kind, id16);
+      if (!before.ok()) return before.status();
+      Change change;
+      change.kind = &kind;
+      change.id16 = id16;
+      change.schema = schema;
+      change.skip_reference_check = true;
+      change.after = RecordPtr((*before)->New());
+      change.after->CopyFrom(**before);
+      change.after->GetReflection()->SetString(change.after.get(), kind.descriptor->FindFieldByName(field),
+                                               survivor.id());
+      SetRevision(change.after.get(), GetRevision(**before) + 1);
+      SetTime(change.after.get(), "update_time", now);
+      change.changed_fields = {field};
+      change.before = std::move(*before);
+      changes.push_back(std::move(change));
+    }
+    return store::FromRocks(it->status(), "merge scan");
+  };
+  const Scalar merged_scalar(merged.id());
+  RAPPORT_RETURN_IF_ERROR(repoint(ResourceType::kInteraction, "customer_timeline", {merged_scalar},
+                                  "customer_id", interaction_schema));
+  RAPPORT_RETURN_IF_ERROR(repoint(ResourceType::kOpportunity, "customer_status", {merged_scalar},
+                                  "customer_id", opportunity_schema));
+  RAPPORT_RETURN_IF_ERROR(repoint(ResourceType::kCustomer, "organization", {merged_scalar},
+                                  "organization_id", customer_schema));
+  // The survivor (unless it was re-pointed above, which cannot happen: a
+  // customer never belongs to itself) and the merged customer's deletion.
+  Change survivor_change;
+  survivor_change.kind = &customers;
+  survivor_change.id16 = survivor16;
+  survivor_change.schema = customer_schema;
+  survivor_change.skip_reference_check = true;
+  survivor_change.changed_fields = ChangedFields(survivor, result);
+  SetRevision(&result, survivor.revision() + 1);
+  SetTime(&result, "update_time", now);
+  survivor_change.before = std::move(survivor_record);
+  survivor_change.after = std::make_unique<v1::Customer>(result);
+  changes.push_back(std::move(survivor_change));
+  Change removal;
+  removal.kind = &customers;
+  removal.id16 = merged16;
+  removal.schema = customer_schema;
+  removal.before = std::move(merged_record);
+  // The merged customer's external refs move to the survivor in this same
+  // batch; delete first so the survivor can claim them.
+  changes.insert(changes.begin(), std::move(removal));
+  RAPPORT_RETURN_IF_ERROR(CommitLocked(ctx, changes));
+  return RecordPtr(std::make_unique<v1::Customer>(result));
+}
+
+}  // namespace rapport::records
