@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -63,6 +64,7 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>&
           setuid(options.user->first) != 0) {
         _exit(126);
       }
+      if (chdir("/") != 0) _exit(124);
     }
     // After setuid (which clears it): die with the benchmark.
     prctl(PR_SET_PDEATHSIG, SIGTERM);

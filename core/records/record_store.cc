@@ -626,18 +626,28 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
 absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& ctx,
                                                          const ResourceKind& kind,
                                                          const v1::AttributeSchema& schema,
-                                                         const Message& input, Change* change) {
+                                                         const Message& input, Change* change,
+                                                         bool create_with_id) {
   RecordPtr current;
   std::string id = GetId(input);
+  std::string given_id16;
   if (!id.empty()) {
     RAPPORT_ASSIGN_OR_RETURN(change->id16, ParseId("id", id));
     auto found = ReadVisible(ctx, kind, change->id16);
     if (absl::IsNotFound(found.status())) {
-      return InvalidField("id", absl::StrCat("no ", kind.name, " '", id,
-                                             "' to update; leave id empty to create"));
+      if (!create_with_id) {
+        return InvalidField("id", absl::StrCat("no ", kind.name, " '", id,
+                                               "' to update; leave id empty to create"));
+      }
+      if (ReadRecord(ctx.tenant, kind, change->id16).ok()) {
+        return InvalidField("id", absl::StrCat("'", id, "' is in use"));
+      }
+      given_id16 = change->id16;
+    } else if (!found.ok()) {
+      return found.status();
+    } else {
+      current = std::move(*found);
     }
-    if (!found.ok()) return found.status();
-    current = std::move(*found);
   } else {
     for (const auto& [system, external_id] : GetExternalRefs(input)) {
       auto found = GetByExternalRef(ctx, kind.type, system, external_id);
@@ -679,7 +689,7 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
     change->before = std::move(current);
     outcome.result = v1::UPSERT_RESULT_UPDATED;
   } else {
-    change->id16 = ids_.Next(absl::ToUnixMillis(now));
+    change->id16 = given_id16.empty() ? ids_.Next(absl::ToUnixMillis(now)) : given_id16;
     SetId(after.get(), ids::UlidToString(change->id16));
     SetRevision(after.get(), 1);
     SetTime(after.get(), "create_time", now);

@@ -173,7 +173,8 @@ class RecordStore {
                                                            ResourceType type,
                                                            const std::vector<ImportRowInput>& rows,
                                                            v1::DuplicatePolicy policy,
-                                                           ImportSession* session);
+                                                           ImportSession* session,
+                                                           bool preserve_ids = false);
   // Every readable record of `types` matching `filter`, from one snapshot.
   // `sink` returns false to stop.
   absl::Status Export(const RequestContext& ctx, const std::vector<ResourceType>& types,
@@ -262,7 +263,7 @@ class RecordStore {
   absl::StatusOr<UpsertOutcome> PrepareUpsert(const RequestContext& ctx, const ResourceKind& kind,
                                               const v1::AttributeSchema& schema,
                                               const google::protobuf::Message& input,
-                                              Change* change);
+                                              Change* change, bool create_with_id = false);
 
   store::Database* db_;
   const Clock* clock_;

@@ -207,13 +207,14 @@ absl::StatusOr<std::vector<DuplicateMatch>> RecordStore::FindDuplicates(const Re
 
 absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
     const RequestContext& ctx, ResourceType type, const std::vector<ImportRowInput>& rows,
-    v1::DuplicatePolicy policy, ImportSession* session) {
+    v1::DuplicatePolicy policy, ImportSession* session, bool preserve_ids) {
   const ResourceKind& kind = KindOf(type);
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
   std::vector<ImportRowOutcome> outcomes(rows.size());
   std::vector<Change> changes;
   std::vector<size_t> change_row;
-  std::map<std::string, uint64_t> in_batch;  // id16 -> line
+  std::map<std::string, uint64_t> in_batch;       // id16 -> line
+  std::map<std::string, uint64_t> refs_in_batch;  // system \x1f id -> line
   for (size_t i = 0; i < rows.size(); ++i) {
     const ImportRowInput& row = rows[i];
     ImportRowOutcome& outcome = outcomes[i];
@@ -240,7 +241,7 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
       input->GetReflection()->SetString(input.get(), f, GetId(**customer));
     }
     Change change;
-    auto prepared = PrepareUpsert(ctx, kind, schema, *input, &change);
+    auto prepared = PrepareUpsert(ctx, kind, schema, *input, &change, preserve_ids);
     if (!prepared.ok()) {
       outcome.status = prepared.status();
       continue;
@@ -255,6 +256,24 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
       outcome.status = InvalidField("", absl::StrCat("names the same ", kind.name, " as line ", earlier,
                                                      " (duplicate id or external ref in this import)"));
       continue;
+    }
+    // Two new rows claiming one external ref: the second names the first.
+    if (prepared->result == v1::UPSERT_RESULT_CREATED) {
+      bool clash = false;
+      for (const auto& [system, external_id] : GetExternalRefs(*change.after)) {
+        auto [it, fresh] = refs_in_batch.emplace(absl::StrCat(system, "\x1f", external_id), row.line);
+        if (!fresh) {
+          outcome.status = InvalidField(absl::StrCat("external_refs[", system, "]"),
+                                        absl::StrCat("'", external_id, "' is also on line ", it->second,
+                                                     " of this import"));
+          clash = true;
+          break;
+        }
+      }
+      if (clash) {
+        outcome.result = v1::UPSERT_RESULT_UNSPECIFIED;
+        continue;
+      }
     }
     in_batch[id16] = row.line;
     if (session->touched.size() < ImportSession::kMaxTracked) session->touched[id16] = row.line;

@@ -48,6 +48,7 @@ grpc::Status EventServiceImpl::Subscribe(grpc::ServerContext* call, const v1::Su
     std::set<std::string> excluded(r->exclude_origins().begin(), r->exclude_origins().end());
     uint32_t sent = 0;
     absl::Time last_write = absl::Now();
+    uint64_t reported = cursor;
     // The stream pulls from RocksDB at the consumer's pace: gRPC flow control
     // blocks Write() when the consumer does not read, which holds this
     // thread but never a writer, and buffers at most one flow-control window.
@@ -63,10 +64,14 @@ grpc::Status EventServiceImpl::Subscribe(grpc::ServerContext* call, const v1::Su
         response.set_head_sequence(head);
         if (!writer->Write(response)) return absl::OkStatus();  // the consumer went away
         last_write = absl::Now();
+        reported = cursor;
         if (r->max_events() != 0 && ++sent >= r->max_events()) return absl::OkStatus();
       }
       if (!events.empty()) continue;
-      if (absl::Now() - last_write >= kHeartbeatEvery) {
+      // Caught up. Tell the consumer how far it has got even if every event
+      // was filtered out, so its cursor can move past them; then heartbeat.
+      if (cursor > reported || absl::Now() - last_write >= kHeartbeatEvery) {
+        reported = cursor;
         v1::SubscribeResponse heartbeat;
         heartbeat.set_head_sequence(std::max(head, cursor));
         if (!writer->Write(heartbeat)) return absl::OkStatus();
@@ -148,7 +153,8 @@ grpc::Status DataServiceImpl::Import(grpc::ServerContext* call,
         rows.push_back(std::move(row));
       }
       RAPPORT_ASSIGN_OR_RETURN(auto outcomes, deps_.store->ImportRows(caller.ctx, type, rows,
-                                                                      header.duplicate_policy(), &session));
+                                                                      header.duplicate_policy(), &session,
+                                                                      header.preserve_ids()));
       for (size_t i = 0; i < outcomes.size(); ++i) {
         const auto& o = outcomes[i];
         out->set_rows(out->rows() + 1);
