@@ -139,5 +139,33 @@ TEST_F(RapportctlTest, ManagesTeamsUsersAndTokens) {
   EXPECT_THAT(denied.out, HasSubstr("PERMISSION_DENIED"));
 }
 
+TEST_F(RapportctlTest, ImportsAndExportsCsvWithProgressAndAMapping) {
+  std::string csv = dir_.Sub("erp.csv");
+  FILE* f = fopen(csv.c_str(), "w");
+  fputs("거래처코드,거래처명,이메일,비고\nC-1,한빛,a@hanbit.kr,x\nC-2,Acme,b@acme.kr,y\nC-3,Broken,not-an-email,z\n", f);
+  fclose(f);
+  std::string mapping = dir_.Sub("mapping.json");
+  f = fopen(mapping.c_str(), "w");
+  fputs("{\"columns\": {\"거래처코드\": \"external_refs.erp\", \"거래처명\": \"display_name\", "
+        "\"이메일\": \"emails\", \"비고\": \"-\"}}", f);
+  fclose(f);
+  Result imported = RunCtl(base_ + "import " + csv + " --type customer --mapping " + mapping);
+  EXPECT_EQ(imported.exit_code, 1) << imported.out;  // one row failed
+  EXPECT_THAT(imported.out, HasSubstr("import: 3 rows"));  // plain progress when not a terminal
+  EXPECT_THAT(imported.out, HasSubstr("rows 3: created 2, updated 0, unchanged 0, failed 1"));
+  EXPECT_THAT(imported.out, HasSubstr("line 4 emails[0]: 'not-an-email' has no '@'"));
+  Result again = RunCtl(base_ + "import " + csv + " --type customer --mapping " + mapping);
+  EXPECT_THAT(again.out, HasSubstr("created 0, updated 0, unchanged 2, failed 1"));
+  Result unmapped = RunCtl(base_ + "import " + csv + " --type customer");
+  EXPECT_EQ(unmapped.exit_code, 2);
+  EXPECT_THAT(unmapped.out, HasSubstr("unknown columns"));
+
+  Result exported = RunCtl(base_ + "export --type customer --format csv");
+  EXPECT_EQ(exported.exit_code, 0) << exported.out;
+  EXPECT_THAT(exported.out, HasSubstr("id,kind,display_name"));
+  EXPECT_THAT(exported.out, HasSubstr("erp:C-1"));
+  EXPECT_THAT(exported.out, HasSubstr("exported 2 records"));
+}
+
 }  // namespace
 }  // namespace rapport

@@ -277,7 +277,8 @@ v1::ResourceType TypeFromName(const std::string& name) {
 }
 
 int Fail(const absl::Status& status) {
-  if (status.code() == absl::StatusCode::kInvalidArgument && status.message().find(':') == std::string::npos) {
+  // Local problems (files, columns, mapping) are usage errors.
+  if (status.code() == absl::StatusCode::kInvalidArgument) {
     std::cerr << "error: " << status.message() << "\n";
     return 2;
   }
