@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/identity/access_scope.h"
 
@@ -23,6 +24,8 @@ struct RequestContext {
   std::string origin;
   // The authenticated user (empty for internal calls).
   std::string user_id;
+  // The user's teams and all their ancestors (for module targeting).
+  std::vector<std::string> teams;
   // What the caller may read and write; null means everything (internal
   // calls and tests).
   std::shared_ptr<const AccessScope> scope;

@@ -113,6 +113,25 @@ bool Principal::Has(v1::Role role) const {
   return std::find(user.roles().begin(), user.roles().end(), role) != user.roles().end();
 }
 
+std::vector<std::string> TeamsWithAncestors(const IdentityStore::Directory& directory, const v1::User& user) {
+  std::set<std::string> out;
+  for (std::string team : user.team_ids()) {
+    for (int depth = 0; !team.empty() && depth < 64 && out.insert(team).second; ++depth) {
+      auto it = directory.teams.find(team);
+      team = it == directory.teams.end() ? "" : it->second.parent_team_id();
+    }
+  }
+  return std::vector<std::string>(out.begin(), out.end());
+}
+
+std::vector<std::string> IdentityStore::TeamsOf(uint32_t tenant, const std::string& user_id) {
+  auto directory = LoadDirectory(tenant);
+  if (!directory.ok()) return {};
+  auto it = (*directory)->users.find(user_id);
+  if (it == (*directory)->users.end()) return {};
+  return TeamsWithAncestors(**directory, it->second);
+}
+
 RequestContext Principal::Context(std::string origin) const {
   RequestContext ctx;
   ctx.tenant = tenant;
@@ -120,6 +139,7 @@ RequestContext Principal::Context(std::string origin) const {
   ctx.principal = absl::StrCat(tenant_name, "/", user.id());
   ctx.origin = std::move(origin);
   ctx.user_id = user.id();
+  ctx.teams = member_of;
   ctx.scope = scope;
   return ctx;
 }
@@ -279,6 +299,7 @@ absl::StatusOr<std::shared_ptr<const Principal>> IdentityStore::BuildPrincipal(
     }
   }
   principal->readable_teams.assign(teams.begin(), teams.end());
+  principal->member_of = TeamsWithAncestors(*directory, principal->user);
   if (!scope->all) {
     std::set<std::string> owners = {user_id};
     for (const auto& [id, u] : directory->users) {

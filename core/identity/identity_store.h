@@ -49,6 +49,8 @@ struct Principal {
   bool is_operator = false;
   std::shared_ptr<const AccessScope> scope;
   std::vector<std::string> readable_teams;
+  // The user's teams and their ancestors (module targeting).
+  std::vector<std::string> member_of;
 
   bool Has(v1::Role role) const;
   bool IsAdmin() const { return Has(v1::ROLE_ADMIN); }
@@ -105,13 +107,17 @@ class IdentityStore {
   void Audit(uint32_t tenant, v1::AuditEntry entry);
   absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(const Principal& caller, int limit);
 
+  // A user's teams and their ancestors ({} if unknown).
+  std::vector<std::string> TeamsOf(uint32_t tenant, const std::string& user_id);
+
   static constexpr int kAuditEntriesKept = 1000;
 
- private:
+ public:
   struct Directory {
     std::map<std::string, v1::User> users;
     std::map<std::string, v1::Team> teams;
   };
+ private:
   struct CachedToken {
     std::string hash;
     std::shared_ptr<const Principal> principal;

@@ -185,6 +185,30 @@ absl::Status RecordStore::Prepare(const ResourceKind& kind, const v1::AttributeS
   return ValidateRecord(kind, record, schema, options_.validation);
 }
 
+absl::Status RecordStore::RunHooks(const RequestContext& ctx, const ResourceKind& kind,
+                                   const v1::AttributeSchema& schema, WriteOperation op, Change* change) {
+  if (hooks_ == nullptr) return absl::OkStatus();
+  std::string original = change->after ? change->after->SerializeAsString() : std::string();
+  RAPPORT_RETURN_IF_ERROR(hooks_->BeforeWrite(ctx, kind.type, op, change->before.get(), change->after.get(),
+                                              &change->extra_writes));
+  if (change->after && change->after->SerializeAsString() != original) {
+    // A hook changed the record: output fields stay the store's, and the
+    // result must be as valid as any write.
+    for (const char* f : {"id", "revision", "create_time", "update_time"}) {
+      if (change->before) CopyField(*change->before, change->after.get(), f);
+    }
+    if (!change->before) SetId(change->after.get(), ids::UlidToString(change->id16));
+    RAPPORT_RETURN_IF_ERROR(Prepare(kind, schema, change->after.get()));
+    if (change->before) {
+      change->changed_fields = ChangedFields(*change->before, *change->after);
+      SetRevision(change->after.get(), GetRevision(*change->before) + 1);
+    } else {
+      change->changed_fields = SetFields(*change->after);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> RecordStore::CountRecords(uint32_t tenant, ResourceType type) const {
   auto value = db_->Get(db_->counters(), store::CounterKey(tenant, static_cast<uint8_t>(type)));
   if (absl::IsNotFound(value.status())) return 0;
@@ -357,6 +381,13 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
     } else {
       batch.Delete(db_->entity(), entity_key);
     }
+    for (const ExtraWrite& w : change.extra_writes) {
+      if (w.value) {
+        batch.Put(db_->meta(), w.key, *w.value);
+      } else {
+        batch.Delete(db_->meta(), w.key);
+      }
+    }
     if (!change.before) batch.Merge(db_->counters(), counter_key, store::EncodeCounterDelta(1));
     if (!change.after) batch.Merge(db_->counters(), counter_key, store::EncodeCounterDelta(-1));
     // 4. The change event.
@@ -476,6 +507,16 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
   change.changed_fields = SetFields(*change.after);
   change.request_id = std::string(request_id);
   change.request_fingerprint = fingerprint;
+  {
+    // Hooks see the record as it will be written; on a changed record the
+    // store re-checks everything, so restore the output fields after.
+    absl::Time create_time = now;
+    RAPPORT_RETURN_IF_ERROR(PrefixFields(RunHooks(ctx, kind, schema, WriteOperation::kCreate, &change),
+                                         absl::StrCat(kind.name, ".")));
+    SetRevision(change.after.get(), 1);
+    SetTime(change.after.get(), "create_time", create_time);
+    SetTime(change.after.get(), "update_time", create_time);
+  }
 
   std::lock_guard<std::mutex> lock(commit_mu_);
   // Again under the lock: a concurrent retry may have just committed.
@@ -573,6 +614,9 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
     changes[0].changed_fields = std::move(changed);
     changes[0].before = std::move(current);
     changes[0].after = std::move(after);
+    RAPPORT_RETURN_IF_ERROR(PrefixFields(RunHooks(ctx, kind, schema, WriteOperation::kUpdate, &changes[0]),
+                                         absl::StrCat(kind.name, ".")));
+    SetTime(changes[0].after.get(), "update_time", clock_->Now());
     absl::Status status = Commit(ctx, changes);
     if (IsConflict(status) && expected_revision == 0) continue;
     if (!status.ok()) {
@@ -620,6 +664,7 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
   changes[0].id16 = id16;
   changes[0].schema = schema;
   changes[0].before = std::move(current);
+  RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema, WriteOperation::kDelete, &changes[0]));
   return CommitLocked(ctx, changes);
 }
 
@@ -698,6 +743,15 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
     outcome.result = v1::UPSERT_RESULT_CREATED;
   }
   change->after = std::move(after);
+  RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema,
+                                   outcome.result == v1::UPSERT_RESULT_CREATED ? WriteOperation::kCreate
+                                                                              : WriteOperation::kUpdate,
+                                   change));
+  if (outcome.result == v1::UPSERT_RESULT_CREATED) {
+    SetRevision(change->after.get(), 1);
+    SetTime(change->after.get(), "create_time", now);
+    SetTime(change->after.get(), "update_time", now);
+  }
   return outcome;
 }
 

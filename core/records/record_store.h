@@ -34,6 +34,7 @@
 #include "core/records/query_planner.h"
 #include "core/records/record_validator.h"
 #include "core/records/resource_kind.h"
+#include "core/records/write_hooks.h"
 #include "core/store/database.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/message.h"
@@ -208,6 +209,10 @@ class RecordStore {
 
   uint64_t last_sequence() const { return last_sequence_.load(); }
 
+  // Plugins' hooks, run before every create, update and delete (null: none).
+  // REQUIRES: set before serving, outlives the store.
+  void SetWriteHooks(WriteHooks* hooks) { hooks_ = hooks; }
+
   // Blocks until a commit after `after_sequence` or `timeout`; true if there
   // is one. For feed subscribers.
   bool WaitForEvents(uint64_t after_sequence, absl::Duration timeout);
@@ -234,6 +239,10 @@ class RecordStore {
                                              int32_t page_size, std::string_view page_token,
                                              std::string_view fingerprint);
   absl::StatusOr<std::string> ParseId(std::string_view field, std::string_view id) const;
+  // Runs the write hooks (if any) on a prepared change; re-validates a
+  // record a hook changed.
+  absl::Status RunHooks(const RequestContext& ctx, const ResourceKind& kind,
+                        const v1::AttributeSchema& schema, WriteOperation op, Change* change);
   // Fills output fields and validates a record about to be written.
   absl::Status Prepare(const ResourceKind& kind, const v1::AttributeSchema& schema,
                        google::protobuf::Message* record) const;
@@ -270,6 +279,7 @@ class RecordStore {
   RecordStoreOptions options_;
   PageTokenCodec page_tokens_;
   ids::UlidGenerator ids_;
+  WriteHooks* hooks_ = nullptr;
   std::mutex commit_mu_;
   std::atomic<uint64_t> last_sequence_;
   std::mutex feed_mu_;

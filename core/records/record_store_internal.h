@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/records/record_store.h"
+#include "core/records/write_hooks.h"
 
 namespace rapport::records {
 
@@ -25,6 +26,8 @@ struct RecordStore::Change {
   // Set by merges, whose re-pointed records reference each other within
   // the batch (the caller has checked them).
   bool skip_reference_check = false;
+  // Keyspace writes pre-commit hooks added; they join the batch.
+  std::vector<ExtraWrite> extra_writes;
 };
 
 }  // namespace rapport::records

@@ -7,14 +7,14 @@
 namespace rapport::services {
 namespace {
 
-std::string Header(const grpc::ServerContext& call, const char* name) {
+std::string Header(const grpc::ServerContextBase& call, const char* name) {
   const auto& md = call.client_metadata();
   auto it = md.find(name);
   if (it == md.end()) return "";
   return std::string(it->second.data(), it->second.size());
 }
 
-void AuditDenied(grpc::ServerContext* call, std::string_view method, const Caller* caller,
+void AuditDenied(grpc::ServerContextBase* call, std::string_view method, const Caller* caller,
                  identity::IdentityStore& identity, const absl::Status& status) {
   if (status.code() != absl::StatusCode::kUnauthenticated &&
       status.code() != absl::StatusCode::kPermissionDenied) {
@@ -32,7 +32,7 @@ void AuditDenied(grpc::ServerContext* call, std::string_view method, const Calle
 
 }  // namespace
 
-absl::StatusOr<Caller> Authenticate(grpc::ServerContext* call, std::string_view method,
+absl::StatusOr<Caller> Authenticate(grpc::ServerContextBase* call, std::string_view method,
                                     identity::IdentityStore& identity) {
   auto principal = identity.Authenticate(Header(*call, kAuthorizationHeader));
   if (!principal.ok()) {
@@ -57,7 +57,7 @@ absl::StatusOr<Caller> Authenticate(grpc::ServerContext* call, std::string_view 
   return caller;
 }
 
-grpc::Status Respond(grpc::ServerContext* call, std::string_view method, const Caller* caller,
+grpc::Status Respond(grpc::ServerContextBase* call, std::string_view method, const Caller* caller,
                      identity::IdentityStore& identity, const absl::Status& status) {
   AuditDenied(call, method, caller, identity, status);
   return ToGrpcStatus(status);

@@ -30,12 +30,12 @@ struct Caller {
 // `method` is "rapport.v1.CustomerService/GetCustomer". On failure the
 // returned status is UNAUTHENTICATED (or INVALID_ARGUMENT for a bad origin)
 // and has been audited.
-absl::StatusOr<Caller> Authenticate(grpc::ServerContext* call, std::string_view method,
+absl::StatusOr<Caller> Authenticate(grpc::ServerContextBase* call, std::string_view method,
                                     identity::IdentityStore& identity);
 
 // Maps `status` for the wire, auditing PERMISSION_DENIED and UNAUTHENTICATED.
 // `caller` may be null (authentication failed).
-grpc::Status Respond(grpc::ServerContext* call, std::string_view method, const Caller* caller,
+grpc::Status Respond(grpc::ServerContextBase* call, std::string_view method, const Caller* caller,
                      identity::IdentityStore& identity, const absl::Status& status);
 
 }  // namespace rapport::services

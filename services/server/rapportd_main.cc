@@ -64,7 +64,24 @@ int main(int argc, char** argv) {
   app.add_option("--max-subscribers", options.max_subscribers, "concurrent Subscribe streams")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  std::string plugin_config_file;
+  app.add_option("--plugin-dir", options.plugins.plugin_dir,
+                 "load every NAME.so with NAME.manifest.json from this directory");
+  app.add_option("--plugin-config", plugin_config_file,
+                 "JSON file {\"module\": {config...}} handed to each plugin");
+  app.add_option("--dead-letter-after", options.plugins.dead_letter_after,
+                 "post-commit hook attempts before an event is dead-lettered")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
+  if (!plugin_config_file.empty()) {
+    auto configs = rapport::plugin_host::ReadPluginConfig(plugin_config_file);
+    if (!configs.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(configs.status().message()).c_str());
+      return 2;
+    }
+    options.plugins.config = *configs;
+  }
   options.retention.max_age = absl::Seconds(retention_hours * 3600);
   options.sync = sync;
   options.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;

@@ -9,6 +9,7 @@
 
 #include "services/admin/admin_service.h"
 #include "services/identity/identity_service.h"
+#include "services/plugins/module_services.h"
 #include "services/sync/sync_services.h"
 #include "services/records/record_services.h"
 
@@ -17,7 +18,7 @@ namespace rapport::services {
 struct RapportServer::Services {
   Services(ServiceDeps deps, int max_subscribers)
       : customers(deps), interactions(deps), opportunities(deps), schemas(deps), admin(deps),
-        identity(deps), events(deps, max_subscribers), data(deps) {}
+        identity(deps), events(deps, max_subscribers), data(deps), modules(deps), plugin_rpcs(deps) {}
   CustomerServiceImpl customers;
   InteractionServiceImpl interactions;
   OpportunityServiceImpl opportunities;
@@ -26,6 +27,8 @@ struct RapportServer::Services {
   IdentityServiceImpl identity;
   EventServiceImpl events;
   DataServiceImpl data;
+  ModuleServiceImpl modules;
+  PluginRpcService plugin_rpcs;
 };
 
 namespace {
@@ -86,8 +89,15 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   auto bootstrap = server->identity_->Bootstrap(options.data_dir, options.bootstrap_tenant);
   if (!bootstrap.ok()) return bootstrap.status();
   server->bootstrap_ = *bootstrap;
+  identity::IdentityStore* identity_store = server->identity_.get();
+  server->plugins_ = std::make_unique<plugin_host::PluginHost>(
+      server->db_.get(), server->store_.get(), options.clock, options.plugins,
+      [identity_store](uint32_t tenant, const std::string& user) { return identity_store->TeamsOf(tenant, user); });
+  server->plugins_->Load();
+  server->store_->SetWriteHooks(server->plugins_.get());
   server->services_ = std::make_unique<Services>(
-      ServiceDeps{server->store_.get(), server->identity_.get()}, options.max_subscribers);
+      ServiceDeps{server->store_.get(), server->identity_.get(), server->plugins_.get()},
+      options.max_subscribers);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -104,12 +114,15 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.RegisterService(&server->services_->identity);
   builder.RegisterService(&server->services_->events);
   builder.RegisterService(&server->services_->data);
+  builder.RegisterService(&server->services_->modules);
+  builder.RegisterCallbackGenericService(&server->services_->plugin_rpcs);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address, " (address in use or invalid)"));
   }
   server->port_ = port;
+  server->plugins_->Start();
   // Feed retention in the background.
   server->pruner_ = std::thread([raw = server.get(), options] {
     std::unique_lock<std::mutex> lock(raw->pruner_mu_);
@@ -140,6 +153,8 @@ void RapportServer::Shutdown(absl::Duration grace) {
       server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
       server_->Wait();
     }
+    if (plugins_) plugins_->Stop();
+    if (store_) store_->SetWriteHooks(nullptr);
     identity_.reset();
     store_.reset();
     if (db_) (void)db_->Close();

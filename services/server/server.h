@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "core/common/clock.h"
 #include "core/identity/identity_store.h"
+#include "core/plugin_host/plugin_host.h"
 #include "core/records/record_store.h"
 #include "core/store/database.h"
 #include "core/tenant/tenant_registry.h"
@@ -45,6 +46,8 @@ struct ServerOptions {
   records::RetentionOptions retention;
   absl::Duration prune_interval = absl::Minutes(1);
   int max_subscribers = 64;
+  // Plugins: every NAME.so (+ NAME.manifest.json) in this directory.
+  plugin_host::PluginHostOptions plugins;
   size_t block_cache_bytes = 128 << 20;
   const Clock* clock = &Clock::Real();
 };
@@ -68,6 +71,7 @@ class RapportServer {
 
   records::RecordStore* store() { return store_.get(); }
   identity::IdentityStore* identity() { return identity_.get(); }
+  plugin_host::PluginHost* plugins() { return plugins_.get(); }
   const identity::BootstrapResult& bootstrap() const { return bootstrap_; }
 
  private:
@@ -77,6 +81,7 @@ class RapportServer {
   std::unique_ptr<tenant::TenantRegistry> tenants_;
   std::unique_ptr<records::RecordStore> store_;
   std::unique_ptr<identity::IdentityStore> identity_;
+  std::unique_ptr<plugin_host::PluginHost> plugins_;
   identity::BootstrapResult bootstrap_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,0 +1,39 @@
+// File: core/plugin_host/manifest.h
+//
+// A plugin's manifest, NAME.manifest.json beside NAME.so, read before the
+// library is opened:
+//
+//   {"name": "hello", "version": "1.0.0", "abi_major": 1,
+//    "requires": ["other"], "services": ["rapport.hello.v1.HelloService"]}
+#ifndef RAPPORT_CORE_PLUGIN_HOST_MANIFEST_H_
+#define RAPPORT_CORE_PLUGIN_HOST_MANIFEST_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rapport::plugin_host {
+
+struct Manifest {
+  std::string name;
+  std::string version;
+  int abi_major = 0;
+  std::vector<std::string> requires_modules;
+  std::vector<std::string> services;
+};
+
+// Parses and checks a manifest file; INVALID_ARGUMENT naming the file and
+// the problem.
+absl::StatusOr<Manifest> ReadManifest(const std::string& path);
+
+// Reads {"module": {...config...}, ...}: module name -> its config as JSON.
+absl::StatusOr<std::map<std::string, std::string>> ReadPluginConfig(const std::string& path);
+
+// [a-z][a-z0-9_-]{0,62}
+bool ValidModuleName(const std::string& name);
+
+}  // namespace rapport::plugin_host
+
+#endif  // RAPPORT_CORE_PLUGIN_HOST_MANIFEST_H_

@@ -1,0 +1,71 @@
+// File: core/plugin_host/module_gate.h
+//
+// The one gate every plugin RPC and hook invocation passes: is module M on
+// for this caller? Per tenant, a RolloutRule (rapport.v1.RolloutRule) kept in
+// the meta family:
+//
+//   rule := 'G' tenant:u32be module:string -> RolloutRule
+//
+// evaluated in order: kill switch -> targeted users and teams -> percentage
+// of users by a stable hash of (module, user) -> default. Rules change
+// through SetRule (recorded in the change feed) and take effect on the next
+// request. Thread-safe.
+#ifndef RAPPORT_CORE_PLUGIN_HOST_MODULE_GATE_H_
+#define RAPPORT_CORE_PLUGIN_HOST_MODULE_GATE_H_
+
+#include <functional>
+#include <map>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "core/common/request_context.h"
+#include "core/records/record_store.h"
+#include "core/store/database.h"
+#include "rapport/v1/modules.pb.h"
+
+namespace rapport::plugin_host {
+
+struct GateDecision {
+  v1::ModuleMode mode = v1::MODULE_MODE_OFF;
+  std::string reason;
+};
+
+class ModuleGate {
+ public:
+  // `dependencies(module)` lists the modules it requires (from manifests).
+  ModuleGate(store::Database* db, records::RecordStore* records,
+             std::function<std::vector<std::string>(const std::string&)> dependencies);
+
+  // The decision for `user_id` (member of `teams`, ancestors included).
+  GateDecision Evaluate(uint32_t tenant, const std::string& module, const std::string& user_id,
+                        const std::vector<std::string>& teams);
+  GateDecision Evaluate(const RequestContext& ctx, const std::string& module) {
+    return Evaluate(ctx.tenant, module, ctx.user_id, ctx.teams);
+  }
+
+  absl::StatusOr<v1::RolloutRule> GetRule(uint32_t tenant, const std::string& module);
+  // Validates (percentage 0..100, modes), refuses to switch a module on while
+  // a module it requires is entirely off (naming it), bumps the revision and
+  // records the change in the feed.
+  absl::StatusOr<v1::RolloutRule> SetRule(const RequestContext& ctx, v1::RolloutRule rule,
+                                          int64_t expected_revision);
+
+  // The stable cohort position of `user_id` for `module`, 0..99.
+  static int Bucket(const std::string& module, const std::string& user_id);
+
+ private:
+  static bool AnyoneOn(const v1::RolloutRule& rule);
+  store::Database* db_;
+  records::RecordStore* records_;
+  std::function<std::vector<std::string>(const std::string&)> dependencies_;
+  std::mutex write_mu_;
+  std::shared_mutex mu_;
+  absl::flat_hash_map<std::string, v1::RolloutRule> cache_;  // tenant/module -> rule
+};
+
+}  // namespace rapport::plugin_host
+
+#endif  // RAPPORT_CORE_PLUGIN_HOST_MODULE_GATE_H_

@@ -1,0 +1,127 @@
+// File: core/plugin_host/plugin_host.h
+//
+// Loads plugins (NAME.so + NAME.manifest.json) at start-up behind the C ABI
+// of sdk/include/rapport/sdk/plugin_abi.h, and runs them:
+//   - validate and pre-commit hooks inside the record store's write path
+//     (records::WriteHooks), in explicit order, through the module gate;
+//   - post-commit hooks from the change feed, one dispatcher thread per
+//     plugin with a durable cursor per tenant, retried with backoff, then
+//     dead-lettered (visible and replayable);
+//   - the plugins' RPC methods, for the server's one generic service.
+//
+// Keyspace (meta family):
+//   plugin key      := 'X' tenant:u32be plugin:string key:bytes -> value
+//   feed cursor     := 'Y' plugin:string tenant:u32be           -> u64be
+//   dead letter     := 'Z' plugin:string tenant:u32be seq:u64be -> DeadLetter
+//   shadow record   := 'W' plugin:string tenant:u32be n:u64be   -> ShadowRecord
+//
+// A plugin that fails to load (bad manifest, ABI mismatch, missing
+// dependency, duplicate name, not a shared object, failing init) is refused
+// with a message naming the file and the expected and found values; the
+// server runs with the rest. Plugins are never unloaded. Thread-safe.
+#ifndef RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_H_
+#define RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_H_
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/common/clock.h"
+#include "core/plugin_host/manifest.h"
+#include "core/plugin_host/module_gate.h"
+#include "core/records/record_store.h"
+#include "core/records/write_hooks.h"
+#include "core/store/database.h"
+#include "rapport/sdk/plugin_abi.h"
+#include "rapport/v1/modules.pb.h"
+
+namespace rapport::plugin_host {
+
+struct PluginHostOptions {
+  // Empty: no plugins.
+  std::string plugin_dir;
+  // Module name -> JSON config handed to the plugin.
+  std::map<std::string, std::string> config;
+  // Post-commit attempts before an event is dead-lettered.
+  int dead_letter_after = 5;
+  absl::Duration retry_base = absl::Milliseconds(50);
+  absl::Duration retry_max = absl::Seconds(5);
+};
+
+class PluginHost : public records::WriteHooks {
+ public:
+  // `teams_of(tenant, user)`: the user's teams with ancestors (gate
+  // targeting for feed-driven hooks). REQUIRES: arguments outlive the host.
+  PluginHost(store::Database* db, records::RecordStore* records, const Clock* clock,
+             PluginHostOptions options,
+             std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of);
+  ~PluginHost() override;
+
+  // Reads manifests, opens and initialises every plugin in the directory.
+  void Load();
+  // start() each plugin and run the post-commit dispatchers.
+  void Start();
+  // drain(), stop the dispatchers, stop(). Idempotent.
+  void Stop();
+
+  ModuleGate& gate() { return *gate_; }
+  std::vector<v1::Module> Modules() const;
+  bool IsLoaded(const std::string& module) const;
+
+  // Plugin RPCs. `method` is "/package.Service/Method".
+  bool Handles(const std::string& method) const;
+  // The module gate applies: off (or shadow) for the caller is
+  // FAILED_PRECONDITION naming the module and the tenant.
+  absl::StatusOr<std::string> Invoke(const RequestContext& ctx, const std::string& method,
+                                     const std::string& request);
+
+  absl::Status BeforeWrite(const RequestContext& ctx, records::ResourceType type,
+                           records::WriteOperation op, const google::protobuf::Message* before,
+                           google::protobuf::Message* after,
+                           std::vector<records::ExtraWrite>* writes) override;
+
+  absl::StatusOr<std::vector<v1::DeadLetter>> ListDeadLetters(const RequestContext& ctx,
+                                                              const std::string& module);
+  // Runs each dead letter once more; returns (succeeded, failed).
+  absl::StatusOr<std::pair<int, int>> ReplayDeadLetters(const RequestContext& ctx,
+                                                        const std::string& module);
+  absl::StatusOr<std::vector<v1::ShadowRecord>> ListShadowRecords(const RequestContext& ctx,
+                                                                  const std::string& module, int limit);
+
+  struct Plugin;
+  struct CallState;
+
+ private:
+  friend struct HostApi;
+  void Refuse(Plugin* plugin, std::string error);
+  void Dispatch(Plugin* plugin);
+  absl::Status RunPostCommit(Plugin* plugin, const RequestContext& ctx, const v1::ChangeEvent& event,
+                             bool* ran);
+  void RecordShadow(Plugin* plugin, const RequestContext& ctx, const std::string& resource_id,
+                    const std::string& outcome);
+  Plugin* FindPlugin(const std::string& module) const;
+
+  store::Database* db_;
+  records::RecordStore* records_;
+  const Clock* clock_;
+  PluginHostOptions options_;
+  std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of_;
+  std::unique_ptr<ModuleGate> gate_;
+  std::vector<std::unique_ptr<Plugin>> plugins_;
+  std::map<std::string, Plugin*> methods_;
+  std::vector<std::thread> dispatchers_;
+  std::atomic<bool> stopping_{false};
+  std::once_flag stop_once_;
+  std::mutex shadow_mu_;
+  std::map<std::string, uint64_t> shadow_next_;
+};
+
+}  // namespace rapport::plugin_host
+
+#endif  // RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_H_

@@ -1,0 +1,300 @@
+// File: sdk/include/rapport/sdk/plugin.h
+//
+// The C++ SDK plugin authors use, header-only, on top of the C ABI in
+// plugin_abi.h. Typed hooks and RPC handlers, the keyspace, logging, config,
+// metrics, the clock and rollout checks. Exceptions never cross the
+// boundary: every entry point catches them and reports INTERNAL naming the
+// plugin.
+//
+//   class Hello : public rapport::sdk::Plugin {
+//     rapport::sdk::Status Init() override {
+//       OnValidate<rapport::v1::Opportunity>(RAPPORT_RESOURCE_OPPORTUNITY, RAPPORT_OP_CREATE, 100,
+//           [](rapport::sdk::Call& call, const auto* before, const auto& after) { ... });
+//       return {};
+//     }
+//   };
+//   RAPPORT_PLUGIN(Hello, "hello", "1.0.0")
+//
+// Message types are any protobuf (full or lite) classes generated from the
+// rapport protos; only their bytes cross.
+#ifndef RAPPORT_SDK_PLUGIN_H_
+#define RAPPORT_SDK_PLUGIN_H_
+
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rapport/sdk/plugin_abi.h"
+
+namespace rapport::sdk {
+
+// A result: code 0 is OK. Codes are rapport_code (gRPC's).
+struct Status {
+  int code = RAPPORT_OK;
+  std::string message;
+  bool ok() const { return code == RAPPORT_OK; }
+  static Status Invalid(std::string m) { return {RAPPORT_INVALID_ARGUMENT, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) { return {RAPPORT_FAILED_PRECONDITION, std::move(m)}; }
+  static Status Internal(std::string m) { return {RAPPORT_INTERNAL, std::move(m)}; }
+  static Status Unavailable(std::string m) { return {RAPPORT_UNAVAILABLE, std::move(m)}; }
+};
+
+namespace internal {
+inline const rapport_host_api*& Host() {
+  static const rapport_host_api* host = nullptr;
+  return host;
+}
+inline rapport_host_ctx*& HostCtx() {
+  static rapport_host_ctx* ctx = nullptr;
+  return ctx;
+}
+inline rapport_bytes Bytes(const std::string& s) {
+  return rapport_bytes{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+inline std::string String(rapport_bytes b) {
+  return std::string(reinterpret_cast<const char*>(b.data), b.size);
+}
+inline void Set(rapport_buffer* buffer, const std::string& s) { Host()->buffer_set(buffer, s.data(), s.size()); }
+
+// Runs `body`, turning exceptions into INTERNAL.
+template <typename Body>
+int Guard(rapport_buffer* error, Body body) {
+  try {
+    Status s = body();
+    if (!s.ok() && error) Set(error, s.message);
+    return s.code;
+  } catch (const std::exception& e) {
+    if (error) Set(error, std::string("plugin threw: ") + e.what());
+  } catch (...) {
+    if (error) Set(error, "plugin threw a non-std exception");
+  }
+  return RAPPORT_INTERNAL;
+}
+
+// A plugin-made buffer the host fills (kv values, records).
+struct StringBuffer {
+  std::string data;
+  rapport_buffer buffer{this, [](void* user, const void* bytes, size_t size) {
+                          static_cast<StringBuffer*>(user)->data.assign(static_cast<const char*>(bytes), size);
+                        }};
+  StringBuffer() = default;
+  StringBuffer(const StringBuffer&) = delete;
+};
+}  // namespace internal
+
+// One hook or RPC invocation: who is calling, and the keyspace as them.
+class Call {
+ public:
+  explicit Call(rapport_call* call) : call_(call) {}
+  std::string tenant() const { return internal::Host()->call_tenant(call_); }
+  std::string user() const { return internal::Host()->call_user(call_); }
+
+  // The plugin's own keys in the caller's tenant. Inside a pre-commit hook
+  // writes join the change's WriteBatch.
+  std::optional<std::string> Get(const std::string& key) const;
+  Status Put(const std::string& key, const std::string& value) const {
+    int rc = internal::Host()->kv_put(call_, internal::Bytes(key), internal::Bytes(value));
+    return rc == RAPPORT_OK ? Status{} : Status{rc, "kv_put failed"};
+  }
+  Status Delete(const std::string& key) const {
+    int rc = internal::Host()->kv_delete(call_, internal::Bytes(key));
+    return rc == RAPPORT_OK ? Status{} : Status{rc, "kv_delete failed"};
+  }
+  // Calls fn(key, value) for keys starting with prefix, in key order, until
+  // it returns false.
+  void Scan(const std::string& prefix, const std::function<bool(const std::string&, const std::string&)>& fn) const {
+    struct Ctx {
+      const std::function<bool(const std::string&, const std::string&)>* fn;
+    } ctx{&fn};
+    internal::Host()->kv_scan(call_, internal::Bytes(prefix),
+                              [](void* user, rapport_bytes k, rapport_bytes v) -> int {
+                                return (*static_cast<Ctx*>(user)->fn)(internal::String(k), internal::String(v)) ? 1 : 0;
+                              },
+                              &ctx);
+  }
+  // A core record, read with the caller's access rules.
+  template <typename Record>
+  std::optional<Record> GetRecord(rapport_resource resource, const std::string& id) const;
+  // Whether `module` is on for `user_id` in this tenant.
+  bool ModuleEnabled(const std::string& module, const std::string& user_id) const;
+
+  rapport_call* raw() const { return call_; }
+
+ private:
+  rapport_call* call_;
+};
+
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  // Register hooks and methods here. A non-OK status refuses the plugin.
+  virtual Status Init() { return {}; }
+  virtual void Start() {}
+  virtual void Drain() {}
+  virtual void Stop() {}
+
+ protected:
+  // Validate: may reject (its message reaches the caller, naming the plugin).
+  template <typename Record>
+  void OnValidate(rapport_resource resource, rapport_operation operation, int32_t order,
+                  std::function<Status(Call&, const Record* before, const Record* after)> fn) {
+    Register<Record>(RAPPORT_HOOK_VALIDATE, resource, operation, order,
+                     [fn](Call& c, const Record* b, Record* a) { return fn(c, b, a); });
+  }
+  // Pre-commit: may change `after` (not on delete) and write to the keyspace.
+  template <typename Record>
+  void OnPreCommit(rapport_resource resource, rapport_operation operation, int32_t order,
+                   std::function<Status(Call&, const Record* before, Record* after)> fn) {
+    Register<Record>(RAPPORT_HOOK_PRE_COMMIT, resource, operation, order, std::move(fn));
+  }
+  // Post-commit: `Event` is rapport.v1.ChangeEvent. Return an error to be
+  // retried (then dead-lettered).
+  template <typename Event>
+  void OnPostCommit(rapport_resource resource, rapport_operation operation, int32_t order,
+                    std::function<Status(Call&, const Event&)> fn) {
+    auto* holder = new std::function<Status(Call&, const Event&)>(std::move(fn));
+    internal::Host()->register_hook(
+        internal::HostCtx(), RAPPORT_HOOK_POST_COMMIT, resource, operation, order,
+        [](void* user, rapport_call* call, rapport_bytes, rapport_bytes after, rapport_buffer*,
+           rapport_buffer* error) -> int {
+          return internal::Guard(error, [&]() -> Status {
+            Event event;
+            if (!event.ParseFromArray(after.data, static_cast<int>(after.size))) {
+              return Status::Internal("cannot parse the change event");
+            }
+            Call c(call);
+            return (*static_cast<std::function<Status(Call&, const Event&)>*>(user))(c, event);
+          });
+        },
+        holder);
+  }
+  // A unary RPC method "/package.Service/Method".
+  template <typename Request, typename Response>
+  bool Method(const std::string& full_method, std::function<Status(Call&, const Request&, Response*)> fn) {
+    auto* holder = new std::function<Status(Call&, const Request&, Response*)>(std::move(fn));
+    return internal::Host()->register_method(
+               internal::HostCtx(), full_method.c_str(),
+               [](void* user, rapport_call* call, rapport_bytes request, rapport_buffer* response,
+                  rapport_buffer* error) -> int {
+                 return internal::Guard(error, [&]() -> Status {
+                   Request req;
+                   if (!req.ParseFromArray(request.data, static_cast<int>(request.size))) {
+                     return Status::Invalid("cannot parse the request");
+                   }
+                   Response resp;
+                   Call c(call);
+                   Status s = (*static_cast<std::function<Status(Call&, const Request&, Response*)>*>(user))(c, req, &resp);
+                   if (s.ok()) internal::Set(response, resp.SerializeAsString());
+                   return s;
+                 });
+               },
+               holder) == RAPPORT_OK;
+  }
+  // Hands the host the plugin's service descriptors (serialized
+  // google.protobuf.FileDescriptorSet).
+  void Descriptors(const std::string& file_descriptor_set) {
+    internal::Host()->register_descriptors(internal::HostCtx(), internal::Bytes(file_descriptor_set));
+  }
+  void Log(rapport_log_level level, const std::string& message) const {
+    internal::Host()->log(internal::HostCtx(), level, message.c_str());
+  }
+  std::string ConfigJson() const { return internal::Host()->config_json(internal::HostCtx()); }
+  int64_t NowMicros() const { return internal::Host()->now_micros(internal::HostCtx()); }
+  void Metric(const std::string& name, int64_t delta) const {
+    internal::Host()->metric_add(internal::HostCtx(), name.c_str(), delta);
+  }
+
+ private:
+  template <typename Record>
+  void Register(rapport_hook_kind kind, rapport_resource resource, rapport_operation operation,
+                int32_t order, std::function<Status(Call&, const Record*, Record*)> fn) {
+    auto* holder = new std::function<Status(Call&, const Record*, Record*)>(std::move(fn));
+    internal::Host()->register_hook(
+        internal::HostCtx(), kind, resource, operation, order,
+        [](void* user, rapport_call* call, rapport_bytes before, rapport_bytes after,
+           rapport_buffer* out, rapport_buffer* error) -> int {
+          return internal::Guard(error, [&]() -> Status {
+            std::optional<Record> b, a;
+            if (before.size > 0 || before.data) {
+              b.emplace();
+              if (!b->ParseFromArray(before.data, static_cast<int>(before.size))) return Status::Internal("bad record");
+            }
+            if (after.size > 0 || after.data) {
+              a.emplace();
+              if (!a->ParseFromArray(after.data, static_cast<int>(after.size))) return Status::Internal("bad record");
+            }
+            std::string original = a ? a->SerializeAsString() : std::string();
+            Call c(call);
+            Status s = (*static_cast<std::function<Status(Call&, const Record*, Record*)>*>(user))(
+                c, b ? &*b : nullptr, a ? &*a : nullptr);
+            if (s.ok() && out && a) {
+              std::string changed = a->SerializeAsString();
+              if (changed != original) internal::Set(out, changed);
+            }
+            return s;
+          });
+        },
+        holder);
+  }
+};
+
+// --- Call members that need the host table.
+inline std::optional<std::string> Call::Get(const std::string& key) const {
+  internal::StringBuffer value;
+  if (internal::Host()->kv_get(call_, internal::Bytes(key), &value.buffer) != RAPPORT_OK) return std::nullopt;
+  return std::move(value.data);
+}
+
+template <typename Record>
+std::optional<Record> Call::GetRecord(rapport_resource resource, const std::string& id) const {
+  internal::StringBuffer bytes;
+  if (internal::Host()->get_record(call_, resource, id.c_str(), &bytes.buffer) != RAPPORT_OK) {
+    return std::nullopt;
+  }
+  Record record;
+  if (!record.ParseFromString(bytes.data)) return std::nullopt;
+  return record;
+}
+
+inline bool Call::ModuleEnabled(const std::string& module, const std::string& user_id) const {
+  internal::StringBuffer reason;
+  return internal::Host()->module_enabled(call_, module.c_str(), user_id.c_str(), &reason.buffer) == 1;
+}
+
+}  // namespace rapport::sdk
+
+// Defines the entry symbol for `PluginClass`. NAME and VERSION must match
+// the manifest.
+#define RAPPORT_PLUGIN(PluginClass, NAME, VERSION)                                              \
+  namespace {                                                                                   \
+  std::unique_ptr<::rapport::sdk::Plugin>& RapportPluginInstance() {                           \
+    static std::unique_ptr<::rapport::sdk::Plugin> instance;                                    \
+    return instance;                                                                            \
+  }                                                                                             \
+  int RapportPluginInit(const rapport_host_api* host, rapport_host_ctx* ctx,                    \
+                        rapport_plugin_state** state, rapport_buffer* error) {                  \
+    ::rapport::sdk::internal::Host() = host;                                                    \
+    ::rapport::sdk::internal::HostCtx() = ctx;                                                  \
+    return ::rapport::sdk::internal::Guard(error, [&]() -> ::rapport::sdk::Status {             \
+      RapportPluginInstance() = std::make_unique<PluginClass>();                                \
+      *state = reinterpret_cast<rapport_plugin_state*>(RapportPluginInstance().get());          \
+      return RapportPluginInstance()->Init();                                                   \
+    });                                                                                         \
+  }                                                                                             \
+  void RapportPluginStart(rapport_plugin_state*) { RapportPluginInstance()->Start(); }          \
+  void RapportPluginDrain(rapport_plugin_state*) { RapportPluginInstance()->Drain(); }          \
+  void RapportPluginStop(rapport_plugin_state*) { RapportPluginInstance()->Stop(); }            \
+  }                                                                                             \
+  extern "C" __attribute__((visibility("default"))) const rapport_plugin_info*                 \
+  rapport_plugin_entry(void) {                                                                  \
+    static const rapport_plugin_info info = {                                                   \
+        sizeof(rapport_plugin_info), RAPPORT_PLUGIN_ABI_MAJOR, RAPPORT_PLUGIN_ABI_MINOR, NAME,  \
+        VERSION, "g++ " __VERSION__, RapportPluginInit, RapportPluginStart, RapportPluginDrain,  \
+        RapportPluginStop};                                                                     \
+    return &info;                                                                               \
+  }
+#endif  // RAPPORT_SDK_PLUGIN_H_

@@ -1,0 +1,49 @@
+// File: services/plugins/module_services.h
+//
+// rapport.v1.ModuleService (what is loaded, rollout rules, dead letters,
+// shadow records) and the one generic service that routes every plugin RPC
+// (/rapport.<module>.vN.*/*) to the plugin that registered it, after the
+// same authentication and module gate as every core call.
+#ifndef RAPPORT_SERVICES_PLUGINS_MODULE_SERVICES_H_
+#define RAPPORT_SERVICES_PLUGINS_MODULE_SERVICES_H_
+
+#include "grpcpp/generic/async_generic_service.h"
+#include "rapport/v1/modules.grpc.pb.h"
+#include "services/records/resource_handlers.h"
+
+namespace rapport::services {
+
+class ModuleServiceImpl final : public v1::ModuleService::Service {
+ public:
+  explicit ModuleServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status ListModules(grpc::ServerContext*, const v1::ListModulesRequest*, v1::ListModulesResponse*) override;
+  grpc::Status GetRollout(grpc::ServerContext*, const v1::GetRolloutRequest*, v1::RolloutRule*) override;
+  grpc::Status SetRollout(grpc::ServerContext*, const v1::SetRolloutRequest*, v1::RolloutRule*) override;
+  grpc::Status CheckModule(grpc::ServerContext*, const v1::CheckModuleRequest*, v1::CheckModuleResponse*) override;
+  grpc::Status ListRolloutHistory(grpc::ServerContext*, const v1::ListRolloutHistoryRequest*,
+                                  v1::ListRolloutHistoryResponse*) override;
+  grpc::Status ListDeadLetters(grpc::ServerContext*, const v1::ListDeadLettersRequest*,
+                               v1::ListDeadLettersResponse*) override;
+  grpc::Status ReplayDeadLetters(grpc::ServerContext*, const v1::ReplayDeadLettersRequest*,
+                                 v1::ReplayDeadLettersResponse*) override;
+  grpc::Status ListShadowRecords(grpc::ServerContext*, const v1::ListShadowRecordsRequest*,
+                                 v1::ListShadowRecordsResponse*) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+// Routes unknown methods: plugin methods to their plugin, everything else
+// UNIMPLEMENTED.
+class PluginRpcService final : public grpc::CallbackGenericService {
+ public:
+  explicit PluginRpcService(ServiceDeps deps) : deps_(deps) {}
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* context) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+}  // namespace rapport::services
+
+#endif  // RAPPORT_SERVICES_PLUGINS_MODULE_SERVICES_H_
