@@ -240,8 +240,8 @@ struct LoadReport {
 };
 
 struct DiskUsage {
-  int64_t total_bytes = 0;     // everything in the data directory
-  int64_t wal_bytes = 0;       // write-ahead log files included in total
+  int64_t total = 0;  // bytes of every file in the data directory
+  int64_t wal = 0;    // of which write-ahead log
 };
 
 class System {

@@ -243,6 +243,17 @@ double SelfCpuSeconds() {
   return s(u.ru_utime) + s(u.ru_stime);
 }
 
+double MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  // user nice system idle iowait irq softirq steal
+  double v[8] = {};
+  in >> cpu;
+  for (double& x : v) in >> x;
+  static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / ticks;
+}
+
 DirSize DirectorySize(const std::string& dir,
                       const std::function<bool(const std::string&)>& is_wal) {
   DirSize size;

@@ -65,6 +65,8 @@ bool ResetPeakRss(pid_t pid);
 // CPU seconds of the calling thread.
 double ThreadCpuSeconds();
 double SelfCpuSeconds();
+// CPU seconds the whole machine spent busy (all processes; /proc/stat).
+double MachineBusySeconds();
 
 // Apparent size of every regular file under `dir`; `is_wal(path)` marks the
 // ones counted as write-ahead log.

@@ -19,12 +19,12 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "rapport/bench/v1/echo.grpc.pb.h"
+#include "rapport/benchmark/v1/echo.grpc.pb.h"
 
 namespace rapport::bench {
 namespace {
 
-namespace bv1 = ::rapport::bench::v1;
+namespace bv1 = ::rapport::benchmark::v1;
 
 class EchoServiceImpl final : public bv1::EchoService::Service {
   grpc::Status Echo(grpc::ServerContext*, const bv1::EchoRequest* request,

@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <filesystem>
 #include <cstdio>
 
 #include "gmock/gmock.h"
@@ -165,6 +166,37 @@ TEST_F(RapportctlTest, ImportsAndExportsCsvWithProgressAndAMapping) {
   EXPECT_THAT(exported.out, HasSubstr("id,kind,display_name"));
   EXPECT_THAT(exported.out, HasSubstr("erp:C-1"));
   EXPECT_THAT(exported.out, HasSubstr("exported 2 records"));
+}
+
+TEST(RapportctlModulesTest, ListsEnablesRollsOutAndExplainsModules) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.Sub("plugins"));
+  for (const char* f : {"guard.so", "guard.manifest.json"}) {
+    std::filesystem::copy_file(std::string(RAPPORT_TEST_PLUGIN_DIR) + "/" + f, dir.Sub("plugins") + "/" + f);
+  }
+  testing::RapportdProcess server(RAPPORTD_PATH, dir.Sub("data"), {"--plugin-dir", dir.Sub("plugins")});
+  ASSERT_FALSE(server.address().empty());
+  const std::string base = "--server " + server.address() + " --token-file " + dir.Sub("data") + "/admin.token ";
+  Result list = RunCtl(base + "modules list");
+  EXPECT_EQ(list.exit_code, 0) << list.out;
+  EXPECT_THAT(list.out, HasSubstr("guard\t1.0.0\tloaded"));
+  Result check = RunCtl(base + "modules check guard");
+  EXPECT_THAT(check.out, HasSubstr("MODULE_MODE_OFF"));
+  EXPECT_EQ(RunCtl(base + "modules enable guard").exit_code, 0);
+  check = RunCtl(base + "modules check guard");
+  EXPECT_THAT(check.out, HasSubstr("MODULE_MODE_ON"));
+  EXPECT_THAT(check.out, HasSubstr("default for the tenant"));
+  Result bad = RunCtl(base + "modules rollout guard --percentage 150");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.out, HasSubstr("  rule.percentage: must be 0..100"));
+  EXPECT_EQ(RunCtl(base + "modules rollout guard --kill-switch").exit_code, 0);
+  EXPECT_THAT(RunCtl(base + "modules check guard").out, HasSubstr("kill switch"));
+  Result unknown = RunCtl(base + "modules enable nosuch");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.out, HasSubstr("NOT_FOUND"));
+  Result history = RunCtl(base + "modules history guard");
+  EXPECT_EQ(history.exit_code, 0);
+  EXPECT_THAT(history.out, HasSubstr("module/guard"));
 }
 
 }  // namespace

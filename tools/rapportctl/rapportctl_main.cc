@@ -21,6 +21,10 @@
 //   export --type T [--format csv|jsonl] [--filter F] [--out FILE]
 //   duplicates --name N [--email E] [--phone P] [--organization] | merge SURVIVOR MERGED
 //   feed info [--consumer C] | feed tail [--after N] [--max N] [--exclude-origin O]
+//   modules list | show NAME | enable NAME | disable NAME | shadow NAME | check NAME [--user U]
+//   modules rollout NAME [--percentage P] [--team T]... [--user U]... [--mode on|shadow]
+//                        [--default on|shadow|off] [--kill-switch | --no-kill-switch]
+//   modules dead-letters NAME | replay NAME | history NAME
 //   fsck          check record <-> index <-> feed consistency for the tenant
 //   health        ask the server's grpc.health.v1 service
 //
@@ -31,6 +35,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -44,6 +49,7 @@
 #include "rapport/v1/admin.grpc.pb.h"
 #include "rapport/v1/customer.grpc.pb.h"
 #include "rapport/v1/identity.grpc.pb.h"
+#include "rapport/v1/modules.grpc.pb.h"
 #include "rapport/v1/interaction.grpc.pb.h"
 #include "rapport/v1/opportunity.grpc.pb.h"
 #include "rapport/v1/schema.grpc.pb.h"
@@ -440,6 +446,116 @@ int SyncMain(const SyncArgs& sy, bool import_cmd, bool export_cmd, bool duplicat
   return 2;
 }
 
+struct ModuleArgs {
+  std::string module, user, mode = "on", default_mode;
+  std::vector<std::string> teams, users;
+  int percentage = -1;
+  bool kill_switch = false;
+};
+
+v1::ModuleMode ModeFromName(const std::string& name) {
+  if (name == "on") return v1::MODULE_MODE_ON;
+  if (name == "shadow") return v1::MODULE_MODE_SHADOW;
+  return v1::MODULE_MODE_OFF;
+}
+
+int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
+  auto stub = v1::ModuleService::NewStub(channel);
+  grpc::Status s;
+  std::unique_ptr<Message> out;
+  if (verb == "list") {
+    auto r = std::make_unique<v1::ListModulesResponse>();
+    s = stub->ListModules(Call().get(), v1::ListModulesRequest(), r.get());
+    if (s.ok() && g.output == "table") {
+      for (const auto& m : r->modules()) {
+        std::cout << m.name() << "\t" << m.version() << "\t" << m.state() << "\t"
+                  << (m.last_error().empty() ? "" : m.last_error()) << "\n";
+      }
+      return 0;
+    }
+    out = std::move(r);
+  } else if (verb == "show") {
+    v1::ListModulesResponse all;
+    s = stub->ListModules(Call().get(), v1::ListModulesRequest(), &all);
+    if (!s.ok()) return Fail(s);
+    for (const auto& m : all.modules()) {
+      if (m.name() == mo.module) PrintRecord(m);
+    }
+    v1::GetRolloutRequest r;
+    r.set_module(mo.module);
+    auto rule = std::make_unique<v1::RolloutRule>();
+    s = stub->GetRollout(Call().get(), r, rule.get());
+    out = std::move(rule);
+  } else if (verb == "enable" || verb == "disable" || verb == "shadow" || verb == "rollout") {
+    v1::GetRolloutRequest get;
+    get.set_module(mo.module);
+    v1::RolloutRule rule;
+    s = stub->GetRollout(Call().get(), get, &rule);
+    if (!s.ok()) return Fail(s);
+    if (verb == "enable") {
+      rule.set_default_mode(v1::MODULE_MODE_ON);
+      rule.set_kill_switch(false);
+    } else if (verb == "disable") {
+      rule.set_default_mode(v1::MODULE_MODE_OFF);
+      rule.set_mode(v1::MODULE_MODE_OFF);
+    } else if (verb == "shadow") {
+      rule.set_default_mode(v1::MODULE_MODE_SHADOW);
+      rule.set_kill_switch(false);
+    } else {
+      rule.set_mode(ModeFromName(mo.mode));
+      if (mo.percentage >= 0 || sub->count("--percentage")) rule.set_percentage(mo.percentage);
+      if (sub->count("--team")) {
+        rule.clear_team_ids();
+        for (const auto& t : mo.teams) rule.add_team_ids(t);
+      }
+      if (sub->count("--user")) {
+        rule.clear_user_ids();
+        for (const auto& u : mo.users) rule.add_user_ids(u);
+      }
+      if (!mo.default_mode.empty()) rule.set_default_mode(ModeFromName(mo.default_mode));
+      if (sub->count("--kill-switch") || sub->count("--no-kill-switch")) rule.set_kill_switch(mo.kill_switch);
+    }
+    v1::SetRolloutRequest set;
+    *set.mutable_rule() = rule;
+    set.set_expected_revision(rule.revision());
+    auto result = std::make_unique<v1::RolloutRule>();
+    s = stub->SetRollout(Call().get(), set, result.get());
+    out = std::move(result);
+  } else if (verb == "check") {
+    v1::CheckModuleRequest r;
+    r.set_module(mo.module);
+    r.set_user_id(mo.user);
+    auto result = std::make_unique<v1::CheckModuleResponse>();
+    s = stub->CheckModule(Call().get(), r, result.get());
+    out = std::move(result);
+  } else if (verb == "dead-letters") {
+    v1::ListDeadLettersRequest r;
+    r.set_module(mo.module);
+    auto result = std::make_unique<v1::ListDeadLettersResponse>();
+    s = stub->ListDeadLetters(Call().get(), r, result.get());
+    out = std::move(result);
+  } else if (verb == "replay") {
+    v1::ReplayDeadLettersRequest r;
+    r.set_module(mo.module);
+    auto result = std::make_unique<v1::ReplayDeadLettersResponse>();
+    s = stub->ReplayDeadLetters(Call().get(), r, result.get());
+    out = std::move(result);
+  } else if (verb == "history") {
+    v1::ListRolloutHistoryRequest r;
+    r.set_module(mo.module);
+    auto result = std::make_unique<v1::ListRolloutHistoryResponse>();
+    s = stub->ListRolloutHistory(Call().get(), r, result.get());
+    out = std::move(result);
+  }
+  if (!s.ok()) return Fail(s);
+  if (g.output == "json") {
+    std::cout << Json(*out);
+  } else {
+    PrintRecord(*out);
+  }
+  return 0;
+}
+
 int CustomersMain(const std::string& verb, ResourceCommands& a) {
   auto stub = v1::CustomerService::NewStub(channel);
   grpc::Status s;
@@ -825,6 +941,33 @@ int main(int argc, char** argv) {
   feed_tail->add_option("--max", sy.max_events, "stop after this many events");
   feed_tail->add_option("--exclude-origin", sy.exclude_origins, "skip events from this origin");
 
+  ModuleArgs mo;
+  auto* modules = app.add_subcommand("modules", "plugins: what is loaded, and who has them");
+  modules->require_subcommand(1);
+  std::map<std::string, CLI::App*> module_cmds;
+  for (const auto& [verb, help] : std::vector<std::pair<std::string, std::string>>{
+           {"list", "loaded and refused modules"}, {"show", "one module and its rollout rule"},
+           {"enable", "on for the whole tenant"}, {"disable", "off for the whole tenant"},
+           {"shadow", "shadow for the whole tenant (hooks run, nothing enforced)"},
+           {"rollout", "staged rollout: teams, users, percentage, kill switch"},
+           {"check", "is the module on for a user, and why"},
+           {"dead-letters", "post-commit events that failed every retry"},
+           {"replay", "run the dead letters again"}, {"history", "rollout changes (from the feed)"}}) {
+    auto* sub = modules->add_subcommand(verb, help);
+    if (verb != "list") sub->add_option("module", mo.module, "module name")->required();
+    module_cmds[verb] = sub;
+  }
+  auto* rollout = module_cmds["rollout"];
+  rollout->add_option("--percentage", mo.percentage, "percentage of users (0-100)");
+  rollout->add_option("--team", mo.teams, "targeted team (repeatable)");
+  rollout->add_option("--user", mo.users, "targeted user (repeatable)");
+  rollout->add_option("--mode", mo.mode, "mode for the targeted (on or shadow)")
+      ->check(CLI::IsMember({"on", "shadow"}));
+  rollout->add_option("--default", mo.default_mode, "mode for everyone else")
+      ->check(CLI::IsMember({"on", "shadow", "off"}));
+  rollout->add_flag("--kill-switch,!--no-kill-switch", mo.kill_switch, "off for everyone at once");
+  module_cmds["check"]->add_option("--user", mo.user, "user to check (default: you)");
+
   CLI11_PARSE(app, argc, argv);
   if (!health->parsed()) {
     if (int rc = ResolveToken(); rc != 0) return rc;
@@ -936,6 +1079,11 @@ int main(int argc, char** argv) {
       feed->parsed()) {
     return SyncMain(sy, import_cmd->parsed(), export_cmd->parsed(), duplicates->parsed(),
                     merge->parsed(), feed_info->parsed(), feed_tail->parsed());
+  }
+  if (modules->parsed()) {
+    for (const auto& [verb, sub] : module_cmds) {
+      if (sub->parsed()) return ModulesMain(verb, mo, sub);
+    }
   }
   if (customers->parsed()) return CustomersMain(verb, a);
   if (interactions->parsed()) return GenericMain<v1::InteractionService, v1::Interaction>(verb, a);
