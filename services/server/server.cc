@@ -4,6 +4,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -71,6 +72,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
 
 absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const ServerOptions& options) {
   auto server = std::unique_ptr<RapportServer>(new RapportServer());
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(options.data_dir, mkdir_error);
+  if (mkdir_error) {
+    return absl::UnavailableError(absl::StrCat("cannot create data directory '", options.data_dir, "': ",
+                                               mkdir_error.message()));
+  }
   store::DatabaseOptions db_options;
   db_options.path = options.data_dir;
   db_options.sync = options.sync;
