@@ -109,24 +109,46 @@ int main(int argc, char** argv) {
   int clients = 16, ops = 2000;
   double seconds = 5;
   bool smoke = false;
+  int rounds = 3;
   std::string plugin_dir = RAPPORT_EMPTY_PLUGIN_DIR;
   CLI::App app{"plugin_bench: the cost of the module gate and of empty hooks on writes"};
   app.add_option("--clients", clients)->check(CLI::Range(1, 256));
   app.add_option("--seconds", seconds)->check(CLI::Range(0.1, 600.0));
   app.add_option("--ops", ops)->check(CLI::Range(10, 1000000));
   app.add_option("--plugin-dir", plugin_dir, "directory holding empty.so");
+  app.add_option("--rounds", rounds, "interleaved rounds; the median is reported")->check(CLI::Range(1, 50));
   app.add_flag("--smoke", smoke, "tiny run for CI");
   CLI11_PARSE(app, argc, argv);
   if (smoke) {
     clients = 2;
     seconds = 0.3;
     ops = 50;
+    rounds = 1;
   }
-  Result a = Run("", false, clients, seconds, ops);
-  Result b = Run(plugin_dir, false, clients, seconds, ops);
-  Result c = Run(plugin_dir, true, clients, seconds, ops);
-  std::printf("plugin_bench  clients=%d seconds=%.1f ops=%d hardware_threads=%u\n", clients, seconds, ops,
-              std::thread::hardware_concurrency());
+  // Interleaved rounds (A B C, A B C, ...) and the median of each, so a
+  // burst of other load on the machine does not land on one configuration.
+  std::vector<Result> ra, rb, rc;
+  for (int round = 0; round < rounds; ++round) {
+    ra.push_back(Run("", false, clients, seconds, ops));
+    rb.push_back(Run(plugin_dir, false, clients, seconds, ops));
+    rc.push_back(Run(plugin_dir, true, clients, seconds, ops));
+  }
+  auto median = [](std::vector<Result> v) {
+    Result m;
+    auto pick = [&](auto field) {
+      std::vector<double> x;
+      for (const auto& r : v) x.push_back(r.*field);
+      std::sort(x.begin(), x.end());
+      return x[x.size() / 2];
+    };
+    m.p50_us = pick(&Result::p50_us);
+    m.p99_us = pick(&Result::p99_us);
+    m.throughput = pick(&Result::throughput);
+    return m;
+  };
+  Result a = median(ra), b = median(rb), c = median(rc);
+  std::printf("plugin_bench  clients=%d seconds=%.1f ops=%d rounds=%d (medians) hardware_threads=%u\n", clients,
+              seconds, ops, rounds, std::thread::hardware_concurrency());
   std::printf("%-44s %9s %9s %12s %8s\n", "configuration", "p50 us", "p99 us", "creates/s", "vs A");
   auto row = [&](const char* name, const Result& r) {
     std::printf("%-44s %9.0f %9.0f %12.0f %7.1f%%\n", name, r.p50_us, r.p99_us, r.throughput,

@@ -62,3 +62,40 @@ function(rapport_add_plugin)
     configure_file(${P_MANIFEST} ${P_OUTPUT_DIRECTORY}/${P_NAME}.manifest.json COPYONLY)
   endif()
 endfunction()
+
+# rapport_add_plugin_test: a GoogleTest binary that links the plugin's
+# sources with rapport/sdk/fake_host.h, so a plugin is tested without a
+# server (see tests/plugins/fake_host_test.cc).
+#
+#   rapport_add_plugin_test(NAME guard_test PLUGIN_SOURCES guard.cc PROTOS api.proto
+#                           SOURCES guard_test.cc)
+function(rapport_add_plugin_test)
+  cmake_parse_arguments(T "" "NAME" "PLUGIN_SOURCES;PROTOS;SOURCES" ${ARGN})
+  find_package(GTest REQUIRED)
+  set(gen ${CMAKE_CURRENT_BINARY_DIR}/${T_NAME}_gen)
+  file(MAKE_DIRECTORY ${gen})
+  set(srcs)
+  foreach(proto rapport/v1/common.proto rapport/v1/customer.proto rapport/v1/interaction.proto
+                rapport/v1/opportunity.proto rapport/v1/event.proto)
+    string(REGEX REPLACE "\\.proto$" "" base ${proto})
+    add_custom_command(OUTPUT ${gen}/${base}.pb.cc ${gen}/${base}.pb.h
+      COMMAND protobuf::protoc --proto_path=${RAPPORT_SDK_PROTO_DIR} --cpp_out=lite:${gen}
+              ${RAPPORT_SDK_PROTO_DIR}/${proto}
+      DEPENDS ${RAPPORT_SDK_PROTO_DIR}/${proto})
+    list(APPEND srcs ${gen}/${base}.pb.cc)
+  endforeach()
+  foreach(proto ${T_PROTOS})
+    get_filename_component(abs ${proto} ABSOLUTE)
+    get_filename_component(dir ${abs} DIRECTORY)
+    get_filename_component(stem ${abs} NAME_WE)
+    add_custom_command(OUTPUT ${gen}/${stem}.pb.cc ${gen}/${stem}.pb.h
+      COMMAND protobuf::protoc --proto_path=${dir} --proto_path=${RAPPORT_SDK_PROTO_DIR} --cpp_out=lite:${gen} ${abs}
+      DEPENDS ${abs})
+    list(APPEND srcs ${gen}/${stem}.pb.cc)
+  endforeach()
+  add_executable(${T_NAME} ${T_SOURCES} ${T_PLUGIN_SOURCES} ${srcs})
+  target_include_directories(${T_NAME} PRIVATE ${RAPPORT_SDK_INCLUDE_DIR} ${gen})
+  target_compile_features(${T_NAME} PRIVATE cxx_std_17)
+  target_link_libraries(${T_NAME} PRIVATE protobuf::libprotobuf GTest::gtest_main)
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+endfunction()
