@@ -64,6 +64,21 @@ absl::StatusCode CodeOf(int rc) {
   return static_cast<absl::StatusCode>(rc);
 }
 
+// Calls into a plugin. Exceptions must not escape a C ABI, but a C++
+// plugin may still throw: catch everything and report it as the plugin's
+// error.
+template <typename F>
+int Guarded(HostBuffer& error, F call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    error.data = absl::StrCat("threw: ", e.what());
+  } catch (...) {
+    error.data = "threw a non-std exception";
+  }
+  return RAPPORT_INTERNAL;
+}
+
 }  // namespace
 
 struct PluginHost::Plugin {
@@ -406,17 +421,10 @@ void PluginHost::Load() {
     p->info.set_abi_minor(info->abi_minor);
     p->info.set_build_info(info->build_info ? info->build_info : "");
     HostBuffer error;
-    int rc;
     p->initialising = true;
-    try {
-      rc = info->init(HostApi::Table(), reinterpret_cast<rapport_host_ctx*>(p), &p->state, &error.buffer);
-    } catch (const std::exception& e) {
-      rc = RAPPORT_INTERNAL;
-      error.data = absl::StrCat("init threw: ", e.what());
-    } catch (...) {
-      rc = RAPPORT_INTERNAL;
-      error.data = "init threw";
-    }
+    int rc = Guarded(error, [&] {
+      return info->init(HostApi::Table(), reinterpret_cast<rapport_host_ctx*>(p), &p->state, &error.buffer);
+    });
     p->initialising = false;
     if (rc != RAPPORT_OK) {
       for (auto it = methods_.begin(); it != methods_.end();) {
@@ -489,16 +497,9 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
   auto [fn, user] = p->methods_registered.at(method);
   CallState call{this, p, &ctx, nullptr};
   HostBuffer response, error;
-  int rc;
-  try {
-    rc = fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &response.buffer, &error.buffer);
-  } catch (const std::exception& e) {
-    rc = RAPPORT_INTERNAL;
-    error.data = absl::StrCat("threw: ", e.what());
-  } catch (...) {
-    rc = RAPPORT_INTERNAL;
-    error.data = "threw";
-  }
+  int rc = Guarded(error, [&] {
+    return fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &response.buffer, &error.buffer);
+  });
   if (rc != RAPPORT_OK) {
     return absl::Status(CodeOf(rc), absl::StrCat("module '", p->name, "': ", error.data));
   }
@@ -533,20 +534,13 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
       std::vector<records::ExtraWrite> local;
       CallState call{this, p, &ctx, &local};
       HostBuffer out, error;
-      int rc;
       ++p->hook_calls;
-      try {
-        rapport_bytes b = before ? Bytes(before_bytes) : rapport_bytes{nullptr, 0};
-        rapport_bytes a = after ? Bytes(after_bytes) : rapport_bytes{nullptr, 0};
-        rc = hook->fn(hook->user, reinterpret_cast<rapport_call*>(&call), b, a,
-                      kind == RAPPORT_HOOK_PRE_COMMIT ? &out.buffer : nullptr, &error.buffer);
-      } catch (const std::exception& e) {
-        rc = RAPPORT_INTERNAL;
-        error.data = absl::StrCat("threw: ", e.what());
-      } catch (...) {
-        rc = RAPPORT_INTERNAL;
-        error.data = "threw";
-      }
+      rapport_bytes b = before ? Bytes(before_bytes) : rapport_bytes{nullptr, 0};
+      rapport_bytes a = after ? Bytes(after_bytes) : rapport_bytes{nullptr, 0};
+      int rc = Guarded(error, [&] {
+        return hook->fn(hook->user, reinterpret_cast<rapport_call*>(&call), b, a,
+                        kind == RAPPORT_HOOK_PRE_COMMIT ? &out.buffer : nullptr, &error.buffer);
+      });
       if (rc != RAPPORT_OK) {
         ++p->hook_failures;
         std::string message = error.data.empty() ? "rejected the write" : error.data;
@@ -622,18 +616,11 @@ absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx, con
     *ran = true;
     CallState call{this, p, &ctx, nullptr};
     HostBuffer error;
-    int rc;
     ++p->hook_calls;
-    try {
-      rc = h.fn(h.user, reinterpret_cast<rapport_call*>(&call), rapport_bytes{nullptr, 0}, Bytes(bytes), nullptr,
-                &error.buffer);
-    } catch (const std::exception& e) {
-      rc = RAPPORT_INTERNAL;
-      error.data = absl::StrCat("threw: ", e.what());
-    } catch (...) {
-      rc = RAPPORT_INTERNAL;
-      error.data = "threw";
-    }
+    int rc = Guarded(error, [&] {
+      return h.fn(h.user, reinterpret_cast<rapport_call*>(&call), rapport_bytes{nullptr, 0}, Bytes(bytes),
+                  nullptr, &error.buffer);
+    });
     if (rc != RAPPORT_OK) {
       ++p->hook_failures;
       return absl::Status(CodeOf(rc), error.data.empty() ? "post-commit hook failed" : error.data);
