@@ -107,6 +107,11 @@ class IdentityStore {
   void Audit(uint32_t tenant, v1::AuditEntry entry);
   absl::StatusOr<std::vector<v1::AuditEntry>> ListAudit(const Principal& caller, int limit);
 
+  // The tenant's name ("" if unknown).
+  std::string TenantNameOf(uint32_t tenant) {
+    auto name = TenantName(tenant);
+    return name.ok() ? *name : "";
+  }
   // A user's teams and their ancestors ({} if unknown).
   std::vector<std::string> TeamsOf(uint32_t tenant, const std::string& user_id);
 

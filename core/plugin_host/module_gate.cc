@@ -33,8 +33,9 @@ const char* ModeName(v1::ModuleMode m) {
 }  // namespace
 
 ModuleGate::ModuleGate(store::Database* db, records::RecordStore* records,
-                       std::function<std::vector<std::string>(const std::string&)> dependencies)
-    : db_(db), records_(records), dependencies_(std::move(dependencies)) {}
+                       std::function<std::vector<std::string>(const std::string&)> dependencies,
+                       std::function<std::vector<std::string>(const std::string&)> dependents)
+    : db_(db), records_(records), dependencies_(std::move(dependencies)), dependents_(std::move(dependents)) {}
 
 int ModuleGate::Bucket(const std::string& module, const std::string& user_id) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -121,9 +122,21 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
       }
     }
   }
+  if (!AnyoneOn(rule) && dependents_) {
+    for (const std::string& dependent : dependents_(rule.module())) {
+      RAPPORT_ASSIGN_OR_RETURN(v1::RolloutRule dep, GetRule(ctx.tenant, dependent));
+      if (AnyoneOn(dep)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "module '", dependent, "' requires module '", rule.module(), "' and is on for tenant '",
+            ctx.tenant_name, "'; switch it off first"));
+      }
+    }
+  }
   rule.set_revision(current.revision() + 1);
   rule.set_updated_by(ctx.principal);
-  // update_time is filled from the feed event's commit time by readers.
+  const int64_t now_ns = absl::ToUnixNanos(absl::Now());
+  rule.mutable_update_time()->set_seconds(now_ns / 1000000000);
+  rule.mutable_update_time()->set_nanos(static_cast<int32_t>(now_ns % 1000000000));
   rocksdb::WriteBatch batch;
   batch.Put(db_->meta(), RuleKey(ctx.tenant, rule.module()), rule.SerializeAsString());
   v1::ChangeEvent event;

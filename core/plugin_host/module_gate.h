@@ -36,8 +36,10 @@ struct GateDecision {
 class ModuleGate {
  public:
   // `dependencies(module)` lists the modules it requires (from manifests).
+  // `dependents(module)` lists the loaded modules that require it.
   ModuleGate(store::Database* db, records::RecordStore* records,
-             std::function<std::vector<std::string>(const std::string&)> dependencies);
+             std::function<std::vector<std::string>(const std::string&)> dependencies,
+             std::function<std::vector<std::string>(const std::string&)> dependents);
 
   // The decision for `user_id` (member of `teams`, ancestors included).
   GateDecision Evaluate(uint32_t tenant, const std::string& module, const std::string& user_id,
@@ -48,8 +50,9 @@ class ModuleGate {
 
   absl::StatusOr<v1::RolloutRule> GetRule(uint32_t tenant, const std::string& module);
   // Validates (percentage 0..100, modes), refuses to switch a module on while
-  // a module it requires is entirely off (naming it), bumps the revision and
-  // records the change in the feed.
+  // a module it requires is entirely off, or entirely off while a module that
+  // requires it is on (naming it), bumps the revision and records the change
+  // in the feed.
   absl::StatusOr<v1::RolloutRule> SetRule(const RequestContext& ctx, v1::RolloutRule rule,
                                           int64_t expected_revision);
 
@@ -61,6 +64,7 @@ class ModuleGate {
   store::Database* db_;
   records::RecordStore* records_;
   std::function<std::vector<std::string>(const std::string&)> dependencies_;
+  std::function<std::vector<std::string>(const std::string&)> dependents_;
   std::mutex write_mu_;
   std::shared_mutex mu_;
   absl::flat_hash_map<std::string, v1::RolloutRule> cache_;  // tenant/module -> rule

@@ -114,6 +114,8 @@ struct PluginHost::CallState {
   const RequestContext* ctx;
   // Inside a pre-commit hook: writes join the change's batch.
   std::vector<records::ExtraWrite>* pending = nullptr;
+  // Validate hooks write nothing.
+  bool read_only = false;
 };
 
 // The host function table. Each function is noexcept in effect: nothing
@@ -172,6 +174,7 @@ struct HostApi {
   }
   static int KvWrite(rapport_call* call, rapport_bytes key, const rapport_bytes* value) {
     auto* c = C(call);
+    if (c->read_only) return RAPPORT_FAILED_PRECONDITION;
     if (key.size == 0 || key.size > 1024 || (value && value->size > (1 << 20))) return RAPPORT_INVALID_ARGUMENT;
     std::string k = Key(c, key);
     std::optional<std::string> v;
@@ -259,12 +262,29 @@ int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rappor
 
 PluginHost::PluginHost(store::Database* db, records::RecordStore* records, const Clock* clock,
                        PluginHostOptions options,
-                       std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of)
-    : db_(db), records_(records), clock_(clock), options_(std::move(options)), teams_of_(std::move(teams_of)) {
-  gate_ = std::make_unique<ModuleGate>(db, records, [this](const std::string& module) {
-    Plugin* p = FindPlugin(module);
-    return p ? p->manifest.requires_modules : std::vector<std::string>{};
-  });
+                       std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of,
+                       std::function<std::string(uint32_t)> tenant_name)
+    : db_(db),
+      records_(records),
+      clock_(clock),
+      options_(std::move(options)),
+      teams_of_(std::move(teams_of)),
+      tenant_name_(std::move(tenant_name)) {
+  gate_ = std::make_unique<ModuleGate>(
+      db, records,
+      [this](const std::string& module) {
+        Plugin* p = FindPlugin(module);
+        return p ? p->manifest.requires_modules : std::vector<std::string>{};
+      },
+      [this](const std::string& module) {
+        std::vector<std::string> dependents;
+        for (const auto& p : plugins_) {
+          if (!p->loaded) continue;
+          const auto& deps = p->manifest.requires_modules;
+          if (std::find(deps.begin(), deps.end(), module) != deps.end()) dependents.push_back(p->name);
+        }
+        return dependents;
+      });
 }
 
 PluginHost::~PluginHost() { Stop(); }
@@ -351,8 +371,13 @@ void PluginHost::Load() {
   // 2. Dependency order (depth-first; cycles and missing modules refused).
   std::vector<Plugin*> order;
   std::map<std::string, int> mark;  // 1 visiting, 2 done
+  // mark: 1 visiting, 2 ordered, 3 refused.
   std::function<bool(Plugin*, std::string*)> visit = [&](Plugin* p, std::string* why) -> bool {
     if (mark[p->name] == 2) return true;
+    if (mark[p->name] == 3) {
+      *why = absl::StrCat("requires module '", p->name, "', which was refused");
+      return false;
+    }
     if (mark[p->name] == 1) {
       *why = absl::StrCat("dependency cycle through '", p->name, "'");
       return false;
@@ -360,11 +385,16 @@ void PluginHost::Load() {
     mark[p->name] = 1;
     for (const auto& dep : p->manifest.requires_modules) {
       auto it = by_name.find(dep);
+      std::string dep_why;
       if (it == by_name.end()) {
         *why = absl::StrCat("requires module '", dep, "', which is not in the plugin directory");
-        return false;
+      } else if (visit(it->second, &dep_why)) {
+        continue;
+      } else {
+        *why = mark[dep] == 1 ? dep_why : absl::StrCat("requires module '", dep, "', which was refused");
       }
-      if (!visit(it->second, why)) return false;
+      mark[p->name] = 3;
+      return false;
     }
     mark[p->name] = 2;
     order.push_back(p);
@@ -372,7 +402,18 @@ void PluginHost::Load() {
   };
   for (auto& [name, p] : by_name) {
     std::string why;
-    if (!visit(p, &why)) Refuse(p, absl::StrCat(p->file, ": ", why));
+    if (mark[name] == 0 && !visit(p, &why)) Refuse(p, absl::StrCat(p->file, ": ", why));
+  }
+  for (auto& [name, p] : by_name) {
+    if (mark[name] == 3 && p->info.state() != "refused") {
+      // Refused while visiting a dependent: say why for this one too.
+      std::string why;
+      for (const auto& dep : p->manifest.requires_modules) {
+        if (!by_name.count(dep)) why = absl::StrCat("requires module '", dep, "', which is not in the plugin directory");
+        else if (mark[dep] == 3) why = absl::StrCat("requires module '", dep, "', which was refused");
+      }
+      Refuse(p, absl::StrCat(p->file, ": ", why.empty() ? "dependency cycle" : why));
+    }
   }
   // 3. Open and initialise, dependencies first.
   for (Plugin* p : order) {
@@ -457,13 +498,19 @@ void PluginHost::Start() {
 
 void PluginHost::Stop() {
   std::call_once(stop_once_, [this] {
+    auto quietly = [](auto fn) {
+      try {
+        fn();
+      } catch (...) {
+      }
+    };
     for (auto& p : plugins_) {
-      if (p->loaded && p->entry->drain) p->entry->drain(p->state);
+      if (p->loaded && p->entry->drain) quietly([&] { p->entry->drain(p->state); });
     }
     stopping_ = true;
     for (auto& t : dispatchers_) t.join();
     for (auto& p : plugins_) {
-      if (p->loaded && p->entry->stop) p->entry->stop(p->state);
+      if (p->loaded && p->entry->stop) quietly([&] { p->entry->stop(p->state); });
     }
   });
 }
@@ -532,7 +579,7 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
       std::string before_bytes = before ? before->SerializeAsString() : std::string();
       std::string after_bytes = after ? after->SerializeAsString() : std::string();
       std::vector<records::ExtraWrite> local;
-      CallState call{this, p, &ctx, &local};
+      CallState call{this, p, &ctx, &local, kind == RAPPORT_HOOK_VALIDATE};
       HostBuffer out, error;
       ++p->hook_calls;
       rapport_bytes b = before ? Bytes(before_bytes) : rapport_bytes{nullptr, 0};
@@ -548,9 +595,7 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
           RecordShadow(p, ctx, id, absl::StrCat("would reject: ", message));
           continue;
         }
-        absl::StatusCode code = CodeOf(rc);
-        std::string text = absl::StrCat("module '", p->name, "': ", message);
-        return code == absl::StatusCode::kInvalidArgument ? InvalidField("", text) : absl::Status(code, text);
+        return absl::Status(CodeOf(rc), absl::StrCat("module '", p->name, "': ", message));
       }
       if (kind != RAPPORT_HOOK_PRE_COMMIT) continue;
       if (out.set && after != nullptr) {
@@ -654,13 +699,24 @@ void PluginHost::Dispatch(Plugin* p) {
           // The gate is evaluated for the user who made the change.
           RequestContext as_writer;
           as_writer.tenant = tenant;
+          as_writer.tenant_name = tenant_name_ ? tenant_name_(tenant) : "";
           as_writer.principal = event.principal();
           std::string user = event.principal().substr(event.principal().find('/') + 1);
           if (event.principal().find('/') == std::string::npos) user.clear();
           as_writer.user_id = user;
           as_writer.teams = teams_of_(tenant, user);
           GateDecision gate = gate_->Evaluate(as_writer, p->name);
-          if (gate.mode != v1::MODULE_MODE_OFF) {
+          if (gate.mode == v1::MODULE_MODE_SHADOW) {
+            // Shadow enforces nothing: post-commit hooks have effects, so they
+            // are recorded, not run.
+            bool matches = false;
+            for (const auto& h : p->hooks) {
+              matches = matches || (h.kind == RAPPORT_HOOK_POST_COMMIT &&
+                                    h.resource == static_cast<rapport_resource>(event.resource_type()) &&
+                                    h.operation == static_cast<rapport_operation>(event.operation()));
+            }
+            if (matches) RecordShadow(p, as_writer, event.resource_id(), "would run its post-commit hook");
+          } else if (gate.mode == v1::MODULE_MODE_ON) {
             absl::Status status;
             bool ran = false;
             int attempts = 0;
@@ -675,9 +731,7 @@ void PluginHost::Dispatch(Plugin* p) {
             }
             if (stopping_.load() && !status.ok()) return;  // retry after restart
             if (!status.ok()) {
-              if (gate.mode == v1::MODULE_MODE_SHADOW) {
-                RecordShadow(p, as_writer, event.resource_id(), absl::StrCat("post-commit failed: ", status.message()));
-              } else {
+              {
                 v1::DeadLetter letter;
                 letter.set_module(p->name);
                 letter.set_sequence(event.sequence());

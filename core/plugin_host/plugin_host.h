@@ -60,7 +60,8 @@ class PluginHost : public records::WriteHooks {
   // targeting for feed-driven hooks). REQUIRES: arguments outlive the host.
   PluginHost(store::Database* db, records::RecordStore* records, const Clock* clock,
              PluginHostOptions options,
-             std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of);
+             std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of,
+             std::function<std::string(uint32_t)> tenant_name = nullptr);
   ~PluginHost() override;
 
   // Reads manifests, opens and initialises every plugin in the directory.
@@ -112,6 +113,7 @@ class PluginHost : public records::WriteHooks {
   const Clock* clock_;
   PluginHostOptions options_;
   std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of_;
+  std::function<std::string(uint32_t)> tenant_name_;
   std::unique_ptr<ModuleGate> gate_;
   std::vector<std::unique_ptr<Plugin>> plugins_;
   std::map<std::string, Plugin*> methods_;

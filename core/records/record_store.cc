@@ -198,7 +198,7 @@ absl::Status RecordStore::RunHooks(const RequestContext& ctx, const ResourceKind
       if (change->before) CopyField(*change->before, change->after.get(), f);
     }
     if (!change->before) SetId(change->after.get(), ids::UlidToString(change->id16));
-    RAPPORT_RETURN_IF_ERROR(Prepare(kind, schema, change->after.get()));
+    RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(kind, schema, change->after.get()), absl::StrCat(kind.name, ".")));
     if (change->before) {
       change->changed_fields = ChangedFields(*change->before, *change->after);
       SetRevision(change->after.get(), GetRevision(*change->before) + 1);
@@ -511,8 +511,7 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
     // Hooks see the record as it will be written; on a changed record the
     // store re-checks everything, so restore the output fields after.
     absl::Time create_time = now;
-    RAPPORT_RETURN_IF_ERROR(PrefixFields(RunHooks(ctx, kind, schema, WriteOperation::kCreate, &change),
-                                         absl::StrCat(kind.name, ".")));
+    RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema, WriteOperation::kCreate, &change));
     SetRevision(change.after.get(), 1);
     SetTime(change.after.get(), "create_time", create_time);
     SetTime(change.after.get(), "update_time", create_time);
@@ -614,8 +613,7 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
     changes[0].changed_fields = std::move(changed);
     changes[0].before = std::move(current);
     changes[0].after = std::move(after);
-    RAPPORT_RETURN_IF_ERROR(PrefixFields(RunHooks(ctx, kind, schema, WriteOperation::kUpdate, &changes[0]),
-                                         absl::StrCat(kind.name, ".")));
+    RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema, WriteOperation::kUpdate, &changes[0]));
     SetTime(changes[0].after.get(), "update_time", clock_->Now());
     absl::Status status = Commit(ctx, changes);
     if (IsConflict(status) && expected_revision == 0) continue;
@@ -635,12 +633,20 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
   RAPPORT_ASSIGN_OR_RETURN(std::string id16, ParseId("id", id));
   if (expected_revision < 0) return InvalidField("expected_revision", "must not be negative");
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
-  std::lock_guard<std::mutex> lock(commit_mu_);
   RAPPORT_ASSIGN_OR_RETURN(RecordPtr current, ReadVisible(ctx, kind, id16));
   RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *current));
   if (expected_revision != 0 && GetRevision(*current) != expected_revision) {
     return Conflict(kind, std::string(id), GetRevision(*current));
   }
+  std::vector<Change> changes(1);
+  changes[0].kind = &kind;
+  changes[0].id16 = id16;
+  changes[0].schema = schema;
+  changes[0].before = std::move(current);
+  // Hooks run outside the commit lock (they may be slow); the commit checks
+  // that the record did not change meanwhile.
+  RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema, WriteOperation::kDelete, &changes[0]));
+  std::lock_guard<std::mutex> lock(commit_mu_);
   if (type == ResourceType::kCustomer && !force) {
     const ResourceKind& opps = KindOf(ResourceType::kOpportunity);
     std::string prefix = IndexValuePrefix(ctx.tenant, *opps.FindIndex("customer_status"),
@@ -659,12 +665,6 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
           "); close them or delete with force=true"));
     }
   }
-  std::vector<Change> changes(1);
-  changes[0].kind = &kind;
-  changes[0].id16 = id16;
-  changes[0].schema = schema;
-  changes[0].before = std::move(current);
-  RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema, WriteOperation::kDelete, &changes[0]));
   return CommitLocked(ctx, changes);
 }
 

@@ -99,6 +99,7 @@ grpc::Status ModuleServiceImpl::ListModules(grpc::ServerContext* c, const v1::Li
 grpc::Status ModuleServiceImpl::GetRollout(grpc::ServerContext* c, const v1::GetRolloutRequest* r,
                                            v1::RolloutRule* out) {
   return Handle(deps_, c, kModules, __func__, [&](const Caller& caller) -> absl::Status {
+    RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
     RAPPORT_RETURN_IF_ERROR(RequireModule(deps_, r->module()));
     RAPPORT_ASSIGN_OR_RETURN(*out, deps_.plugins->gate().GetRule(caller.ctx.tenant, r->module()));
     return absl::OkStatus();

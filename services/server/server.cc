@@ -99,7 +99,8 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   identity::IdentityStore* identity_store = server->identity_.get();
   server->plugins_ = std::make_unique<plugin_host::PluginHost>(
       server->db_.get(), server->store_.get(), options.clock, options.plugins,
-      [identity_store](uint32_t tenant, const std::string& user) { return identity_store->TeamsOf(tenant, user); });
+      [identity_store](uint32_t tenant, const std::string& user) { return identity_store->TeamsOf(tenant, user); },
+      [identity_store](uint32_t tenant) { return identity_store->TenantNameOf(tenant); });
   server->plugins_->Load();
   server->store_->SetWriteHooks(server->plugins_.get());
   server->services_ = std::make_unique<Services>(
@@ -123,13 +124,13 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.RegisterService(&server->services_->data);
   builder.RegisterService(&server->services_->modules);
   builder.RegisterCallbackGenericService(&server->services_->plugin_rpcs);
+  server->plugins_->Start();  // before the first call can reach a hook
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address, " (address in use or invalid)"));
   }
   server->port_ = port;
-  server->plugins_->Start();
   // Feed retention in the background.
   server->pruner_ = std::thread([raw = server.get(), options] {
     std::unique_lock<std::mutex> lock(raw->pruner_mu_);

@@ -69,7 +69,10 @@ class SyncTest : public testing::ServerTest {
     options.path = path;
     options.duplicate_policy = policy;
     v1::AttributeSchema schema;
-    auto summary = tools::ImportFile(*data_, Call(token), schema, options);
+    auto ctx = Call(token);
+    // Bulk work gets a bulk deadline (the fixture's 10 s is for single calls).
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+    auto summary = tools::ImportFile(*data_, std::move(ctx), schema, options);
     if (error) *error = summary.status();
     EXPECT_TRUE(error || summary.ok()) << summary.status();
     return summary.ok() ? *summary : v1::ImportSummary();

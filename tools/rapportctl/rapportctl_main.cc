@@ -447,7 +447,7 @@ int SyncMain(const SyncArgs& sy, bool import_cmd, bool export_cmd, bool duplicat
 }
 
 struct ModuleArgs {
-  std::string module, user, mode = "on", default_mode;
+  std::string module, user, mode, default_mode;
   std::vector<std::string> teams, users;
   int percentage = -1;
   bool kill_switch = false;
@@ -492,17 +492,17 @@ int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
     v1::RolloutRule rule;
     s = stub->GetRollout(Call().get(), get, &rule);
     if (!s.ok()) return Fail(s);
-    if (verb == "enable") {
-      rule.set_default_mode(v1::MODULE_MODE_ON);
-      rule.set_kill_switch(false);
-    } else if (verb == "disable") {
-      rule.set_default_mode(v1::MODULE_MODE_OFF);
-      rule.set_mode(v1::MODULE_MODE_OFF);
-    } else if (verb == "shadow") {
-      rule.set_default_mode(v1::MODULE_MODE_SHADOW);
+    if (verb == "enable" || verb == "disable" || verb == "shadow") {
+      // The whole tenant: targeted users, teams and cohort included.
+      v1::ModuleMode mode = verb == "enable" ? v1::MODULE_MODE_ON
+                            : verb == "shadow" ? v1::MODULE_MODE_SHADOW
+                                               : v1::MODULE_MODE_OFF;
+      rule.set_default_mode(mode);
+      rule.set_mode(mode);
       rule.set_kill_switch(false);
     } else {
-      rule.set_mode(ModeFromName(mo.mode));
+      if (!mo.mode.empty()) rule.set_mode(ModeFromName(mo.mode));
+      if (rule.mode() == v1::MODULE_MODE_UNSPECIFIED) rule.set_mode(v1::MODULE_MODE_ON);
       if (mo.percentage >= 0 || sub->count("--percentage")) rule.set_percentage(mo.percentage);
       if (sub->count("--team")) {
         rule.clear_team_ids();
@@ -961,7 +961,7 @@ int main(int argc, char** argv) {
   rollout->add_option("--percentage", mo.percentage, "percentage of users (0-100)");
   rollout->add_option("--team", mo.teams, "targeted team (repeatable)");
   rollout->add_option("--user", mo.users, "targeted user (repeatable)");
-  rollout->add_option("--mode", mo.mode, "mode for the targeted (on or shadow)")
+  rollout->add_option("--mode", mo.mode, "mode for the targeted (on or shadow; default: unchanged, else on)")
       ->check(CLI::IsMember({"on", "shadow"}));
   rollout->add_option("--default", mo.default_mode, "mode for everyone else")
       ->check(CLI::IsMember({"on", "shadow", "off"}));

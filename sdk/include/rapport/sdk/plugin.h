@@ -285,9 +285,22 @@ inline bool Call::ModuleEnabled(const std::string& module, const std::string& us
       return RapportPluginInstance()->Init();                                                   \
     });                                                                                         \
   }                                                                                             \
-  void RapportPluginStart(rapport_plugin_state*) { RapportPluginInstance()->Start(); }          \
-  void RapportPluginDrain(rapport_plugin_state*) { RapportPluginInstance()->Drain(); }          \
-  void RapportPluginStop(rapport_plugin_state*) { RapportPluginInstance()->Stop(); }            \
+  template <typename F>                                                                          \
+  void RapportPluginQuietly(F f) {                                                              \
+    try {                                                                                       \
+      f();                                                                                      \
+    } catch (...) {                                                                             \
+    }                                                                                           \
+  }                                                                                             \
+  void RapportPluginStart(rapport_plugin_state*) {                                              \
+    RapportPluginQuietly([] { RapportPluginInstance()->Start(); });                             \
+  }                                                                                             \
+  void RapportPluginDrain(rapport_plugin_state*) {                                              \
+    RapportPluginQuietly([] { RapportPluginInstance()->Drain(); });                             \
+  }                                                                                             \
+  void RapportPluginStop(rapport_plugin_state*) {                                               \
+    RapportPluginQuietly([] { RapportPluginInstance()->Stop(); });                              \
+  }                                                                                             \
   }                                                                                             \
   extern "C" __attribute__((visibility("default"))) const rapport_plugin_info*                 \
   rapport_plugin_entry(void) {                                                                  \
