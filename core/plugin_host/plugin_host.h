@@ -77,6 +77,7 @@ class PluginHost : public records::WriteHooks {
 
   // Plugin RPCs. `method` is "/package.Service/Method".
   bool Handles(const std::string& method) const;
+  bool HasMethods() const { return !methods_.empty(); }
   // The module gate applies: off (or shadow) for the caller is
   // FAILED_PRECONDITION naming the module and the tenant.
   absl::StatusOr<std::string> Invoke(const RequestContext& ctx, const std::string& method,
