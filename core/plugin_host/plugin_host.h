@@ -94,7 +94,8 @@ class PluginHost : public records::WriteHooks {
   absl::StatusOr<std::pair<int, int>> ReplayDeadLetters(const RequestContext& ctx,
                                                         const std::string& module);
   absl::StatusOr<std::vector<v1::ShadowRecord>> ListShadowRecords(const RequestContext& ctx,
-                                                                  const std::string& module, int limit);
+                                                                  const std::string& module,
+                                                                  int limit);
 
   struct Plugin;
   struct CallState;
@@ -103,8 +104,8 @@ class PluginHost : public records::WriteHooks {
   friend struct HostApi;
   void Refuse(Plugin* plugin, std::string error);
   void Dispatch(Plugin* plugin);
-  absl::Status RunPostCommit(Plugin* plugin, const RequestContext& ctx, const v1::ChangeEvent& event,
-                             bool* ran);
+  absl::Status RunPostCommit(Plugin* plugin, const RequestContext& ctx,
+                             const v1::ChangeEvent& event, bool* ran);
   void RecordShadow(Plugin* plugin, const RequestContext& ctx, const std::string& resource_id,
                     const std::string& outcome);
   Plugin* FindPlugin(const std::string& module) const;

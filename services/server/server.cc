@@ -1,25 +1,33 @@
 #include "services/server/server.h"
 
-#include "absl/strings/str_cat.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/server_builder.h"
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/server_builder.h"
 #include "services/admin/admin_service.h"
 #include "services/identity/identity_service.h"
 #include "services/plugins/module_services.h"
-#include "services/sync/sync_services.h"
 #include "services/records/record_services.h"
+#include "services/sync/sync_services.h"
 
 namespace rapport::services {
 
 struct RapportServer::Services {
   Services(ServiceDeps deps, int max_subscribers)
-      : customers(deps), interactions(deps), opportunities(deps), schemas(deps), admin(deps),
-        identity(deps), events(deps, max_subscribers), data(deps), modules(deps), plugin_rpcs(deps) {}
+      : customers(deps),
+        interactions(deps),
+        opportunities(deps),
+        schemas(deps),
+        admin(deps),
+        identity(deps),
+        events(deps, max_subscribers),
+        data(deps),
+        modules(deps),
+        plugin_rpcs(deps) {}
   CustomerServiceImpl customers;
   InteractionServiceImpl interactions;
   OpportunityServiceImpl opportunities;
@@ -75,8 +83,8 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   std::error_code mkdir_error;
   std::filesystem::create_directories(options.data_dir, mkdir_error);
   if (mkdir_error) {
-    return absl::UnavailableError(absl::StrCat("cannot create data directory '", options.data_dir, "': ",
-                                               mkdir_error.message()));
+    return absl::UnavailableError(absl::StrCat("cannot create data directory '", options.data_dir,
+                                               "': ", mkdir_error.message()));
   }
   store::DatabaseOptions db_options;
   db_options.path = options.data_dir;
@@ -99,7 +107,9 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   identity::IdentityStore* identity_store = server->identity_.get();
   server->plugins_ = std::make_unique<plugin_host::PluginHost>(
       server->db_.get(), server->store_.get(), options.clock, options.plugins,
-      [identity_store](uint32_t tenant, const std::string& user) { return identity_store->TeamsOf(tenant, user); },
+      [identity_store](uint32_t tenant, const std::string& user) {
+        return identity_store->TeamsOf(tenant, user);
+      },
       [identity_store](uint32_t tenant) { return identity_store->TenantNameOf(tenant); });
   server->plugins_->Load();
   server->store_->SetWriteHooks(server->plugins_.get());
