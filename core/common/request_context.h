@@ -29,6 +29,9 @@ struct RequestContext {
   // What the caller may read and write; null means everything (internal
   // calls and tests).
   std::shared_ptr<const AccessScope> scope;
+  // How many post-commit hooks deep this write is (0: a client's own);
+  // recorded in the change event.
+  int hook_depth = 0;
 
   bool CanRead(std::string_view owner) const { return !scope || scope->CanRead(owner); }
   bool CanWrite() const { return !scope || scope->can_write; }

@@ -132,6 +132,15 @@ std::vector<std::string> IdentityStore::TeamsOf(uint32_t tenant, const std::stri
   return TeamsWithAncestors(**directory, it->second);
 }
 
+std::optional<std::vector<std::string>> IdentityStore::LiveUserTeams(uint32_t tenant,
+                                                                    const std::string& user_id) {
+  auto directory = LoadDirectory(tenant);
+  if (!directory.ok()) return std::nullopt;
+  auto it = (*directory)->users.find(user_id);
+  if (it == (*directory)->users.end() || it->second.disabled()) return std::nullopt;
+  return TeamsWithAncestors(**directory, it->second);
+}
+
 RequestContext Principal::Context(std::string origin) const {
   RequestContext ctx;
   ctx.tenant = tenant;

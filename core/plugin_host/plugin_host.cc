@@ -9,6 +9,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/records/resource_kind.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "core/common/status_util.h"
 #include "core/records/record_fields.h"
 #include "core/store/key_codec.h"
@@ -105,17 +110,28 @@ struct PluginHost::Plugin {
   std::mutex metrics_mu;
   std::map<std::string, int64_t> metrics;
   std::map<std::string, std::pair<rapport_method_fn, void*>> methods_registered;
+  std::vector<std::string> descriptor_sets;
 };
 
 // One invocation, as the plugin sees it through rapport_call*.
 struct PluginHost::CallState {
+  CallState(PluginHost* h, Plugin* p, const RequestContext* c, std::vector<records::ExtraWrite>* w)
+      : host(h), plugin(p), ctx(c), pending(w) {}
   PluginHost* host;
   Plugin* plugin;
   const RequestContext* ctx;
-  // Inside a pre-commit hook: writes join the change's batch.
+  // Keyspace writes are collected here and committed by the host: with the
+  // change (pre-commit), with the feed cursor (post-commit), or when the
+  // method returns OK (RPC). Null: each write is its own batch.
   std::vector<records::ExtraWrite>* pending = nullptr;
   // Validate hooks write nothing.
   bool read_only = false;
+  // Validate and pre-commit hooks run inside a commit: no write_record.
+  bool in_commit = false;
+  // write_record from here makes a change of this depth.
+  int depth = 0;
+  // Recorded as the origin of write_record changes ("" keeps the caller's).
+  std::string origin;
 };
 
 // The host function table. Each function is noexcept in effect: nothing
@@ -148,8 +164,17 @@ struct HostApi {
     return RAPPORT_OK;
   }
   static int RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn, void* user);
-  static int RegisterDescriptors(rapport_host_ctx* h, rapport_bytes) {
-    return P(h)->initialising ? RAPPORT_OK : RAPPORT_FAILED_PRECONDITION;
+  static int RegisterDescriptors(rapport_host_ctx* h, rapport_bytes set) {
+    auto* p = P(h);
+    if (!p->initialising) return RAPPORT_FAILED_PRECONDITION;
+    google::protobuf::FileDescriptorSet parsed;
+    if (set.data == nullptr || !parsed.ParseFromArray(set.data, static_cast<int>(set.size)) ||
+        parsed.file_size() == 0) {
+      spdlog::error("plugin={} msg=\"descriptor set is not a FileDescriptorSet\"", p->name);
+      return RAPPORT_INVALID_ARGUMENT;
+    }
+    p->descriptor_sets.emplace_back(reinterpret_cast<const char*>(set.data), set.size);
+    return RAPPORT_OK;
   }
   static std::string Key(PluginHost::CallState* c, rapport_bytes key) {
     return KvPrefix(c->ctx->tenant, c->plugin->name) +
@@ -227,6 +252,18 @@ struct HostApi {
     BufferSet(reason, d.reason.data(), d.reason.size());
     return d.mode == v1::MODULE_MODE_OFF ? 0 : 1;
   }
+  static int WriteRecord(rapport_call* call, rapport_resource resource, rapport_operation operation,
+                         rapport_bytes record, const char* update_mask, int64_t expected_revision,
+                         rapport_buffer* out, rapport_buffer* error);
+  static int UserInfo(rapport_call* call, const char* user_id, rapport_buffer* teams) {
+    auto* c = C(call);
+    if (!c->host->user_teams_ || user_id == nullptr) return RAPPORT_NOT_FOUND;
+    auto found = c->host->user_teams_(c->ctx->tenant, user_id);
+    if (!found) return RAPPORT_NOT_FOUND;
+    std::string joined = absl::StrJoin(*found, ",");
+    BufferSet(teams, joined.data(), joined.size());
+    return RAPPORT_OK;
+  }
   static const char* ConfigJson(rapport_host_ctx* h) { return P(h)->config_json.c_str(); }
   static int64_t NowMicros(rapport_host_ctx* h) { return absl::ToUnixMicros(P(h)->host->clock_->Now()); }
   static void MetricAdd(rapport_host_ctx* h, const char* name, int64_t delta) {
@@ -240,10 +277,58 @@ struct HostApi {
         sizeof(rapport_host_api), RAPPORT_PLUGIN_ABI_MAJOR, RAPPORT_PLUGIN_ABI_MINOR,
         BufferSet, Log, RegisterHook, RegisterMethod, RegisterDescriptors,
         KvGet, KvPut, KvDelete, KvScan, GetRecord, CallTenant, CallUser, ModuleEnabled,
-        ConfigJson, NowMicros, MetricAdd};
+        ConfigJson, NowMicros, MetricAdd, WriteRecord, UserInfo};
     return &api;
   }
 };
+
+int HostApi::WriteRecord(rapport_call* call, rapport_resource resource, rapport_operation operation,
+                         rapport_bytes record, const char* update_mask, int64_t expected_revision,
+                         rapport_buffer* out, rapport_buffer* error) {
+  auto* c = C(call);
+  auto fail = [&](const absl::Status& s) {
+    std::string m(s.message());
+    BufferSet(error, m.data(), m.size());
+    return static_cast<int>(s.code());
+  };
+  if (c->in_commit) {
+    return fail(absl::FailedPreconditionError(
+        "write_record is not allowed in validate or pre-commit hooks (they run inside a commit)"));
+  }
+  if (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY) {
+    return fail(absl::InvalidArgumentError(absl::StrCat("unknown resource ", static_cast<int>(resource))));
+  }
+  const int limit = c->host->options_.max_hook_depth;
+  if (c->depth > limit) {
+    return fail(absl::FailedPreconditionError(absl::StrCat(
+        "hook depth limit ", limit, " reached: module '", c->plugin->name,
+        "' wrote a record from a post-commit hook ", c->depth, " changes deep")));
+  }
+  const auto type = static_cast<ResourceType>(resource);
+  auto message = records::KindOf(type).NewRecord();
+  if (record.size > 0 && !message->ParseFromArray(record.data, static_cast<int>(record.size))) {
+    return fail(absl::InvalidArgumentError("record: cannot parse"));
+  }
+  RequestContext ctx = *c->ctx;
+  ctx.hook_depth = c->depth;
+  if (!c->origin.empty()) ctx.origin = c->origin;
+  absl::StatusOr<records::RecordPtr> stored;
+  if (operation == RAPPORT_OP_CREATE) {
+    stored = c->host->records_->Create(ctx, type, *message, "");
+  } else if (operation == RAPPORT_OP_UPDATE) {
+    google::protobuf::FieldMask mask;
+    for (absl::string_view path : absl::StrSplit(update_mask ? update_mask : "", ',', absl::SkipWhitespace())) {
+      mask.add_paths(std::string(absl::StripAsciiWhitespace(path)));
+    }
+    stored = c->host->records_->Update(ctx, type, *message, mask, expected_revision);
+  } else {
+    return fail(absl::InvalidArgumentError("operation: write_record creates or updates"));
+  }
+  if (!stored.ok()) return fail(stored.status());
+  std::string bytes = (*stored)->SerializeAsString();
+  BufferSet(out, bytes.data(), bytes.size());
+  return RAPPORT_OK;
+}
 
 int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn, void* user) {
   auto* p = P(h);
@@ -542,7 +627,9 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
                                                       "' (", gate.reason, ")"));
   }
   auto [fn, user] = p->methods_registered.at(method);
-  CallState call{this, p, &ctx, nullptr};
+  // The method's keyspace writes commit together, and only if it succeeds.
+  std::vector<records::ExtraWrite> writes;
+  CallState call(this, p, &ctx, &writes);
   HostBuffer response, error;
   int rc = Guarded(error, [&] {
     return fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &response.buffer, &error.buffer);
@@ -550,7 +637,42 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
   if (rc != RAPPORT_OK) {
     return absl::Status(CodeOf(rc), absl::StrCat("module '", p->name, "': ", error.data));
   }
+  if (!writes.empty()) {
+    rocksdb::WriteBatch batch;
+    RAPPORT_RETURN_IF_ERROR(CommitWrites(writes, &batch));
+  }
   return response.data;
+}
+
+void PluginHost::AddWrites(const std::vector<records::ExtraWrite>& writes, rocksdb::WriteBatch* batch) {
+  for (const auto& w : writes) {
+    if (w.value) {
+      batch->Put(db_->meta(), w.key, *w.value);
+    } else {
+      batch->Delete(db_->meta(), w.key);
+    }
+  }
+}
+
+absl::Status PluginHost::CommitWrites(const std::vector<records::ExtraWrite>& writes,
+                                      rocksdb::WriteBatch* batch) {
+  AddWrites(writes, batch);
+  return db_->Write(batch);
+}
+
+std::vector<std::string> PluginHost::DescriptorSets() const {
+  std::vector<std::string> out;
+  for (const auto& p : plugins_) {
+    if (!p->loaded) continue;
+    out.insert(out.end(), p->descriptor_sets.begin(), p->descriptor_sets.end());
+  }
+  return out;
+}
+
+std::vector<std::string> PluginHost::Methods() const {
+  std::vector<std::string> out;
+  for (const auto& [method, plugin] : methods_) out.push_back(method);
+  return out;
 }
 
 absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::ResourceType type,
@@ -579,7 +701,9 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
       std::string before_bytes = before ? before->SerializeAsString() : std::string();
       std::string after_bytes = after ? after->SerializeAsString() : std::string();
       std::vector<records::ExtraWrite> local;
-      CallState call{this, p, &ctx, &local, kind == RAPPORT_HOOK_VALIDATE};
+      CallState call(this, p, &ctx, &local);
+      call.read_only = kind == RAPPORT_HOOK_VALIDATE;
+      call.in_commit = true;
       HostBuffer out, error;
       ++p->hook_calls;
       rapport_bytes b = before ? Bytes(before_bytes) : rapport_bytes{nullptr, 0};
@@ -650,7 +774,7 @@ void PluginHost::RecordShadow(Plugin* plugin, const RequestContext& ctx, const s
 }
 
 absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx, const v1::ChangeEvent& event,
-                                       bool* ran) {
+                                       bool* ran, std::vector<records::ExtraWrite>* writes) {
   *ran = false;
   if (event.resource_id().empty()) return absl::OkStatus();  // not a record event
   const auto resource = static_cast<rapport_resource>(event.resource_type());
@@ -659,7 +783,9 @@ absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx, con
   for (const auto& h : p->hooks) {
     if (h.kind != RAPPORT_HOOK_POST_COMMIT || h.resource != resource || h.operation != operation) continue;
     *ran = true;
-    CallState call{this, p, &ctx, nullptr};
+    CallState call(this, p, &ctx, writes);
+    call.depth = event.hook_depth() + 1;
+    call.origin = absl::StrCat("module/", p->name);
     HostBuffer error;
     ++p->hook_calls;
     int rc = Guarded(error, [&] {
@@ -693,6 +819,7 @@ void PluginHost::Dispatch(Plugin* p) {
       RequestContext ctx;
       ctx.tenant = tenant;
       auto events = records_->ReadFeed(ctx, cursor, 100);
+      std::vector<records::ExtraWrite> writes;
       if (events.ok()) {
         for (const auto& event : *events) {
           if (stopping_.load()) break;
@@ -722,7 +849,8 @@ void PluginHost::Dispatch(Plugin* p) {
             int attempts = 0;
             absl::Duration backoff = options_.retry_base;
             for (; attempts < options_.dead_letter_after && !stopping_.load(); ++attempts) {
-              status = RunPostCommit(p, as_writer, event, &ran);
+              writes.clear();  // a failed attempt's writes are dropped
+              status = RunPostCommit(p, as_writer, event, &ran, &writes);
               if (status.ok() || !ran) break;
               if (attempts + 1 < options_.dead_letter_after) {
                 absl::SleepFor(backoff);
@@ -731,6 +859,7 @@ void PluginHost::Dispatch(Plugin* p) {
             }
             if (stopping_.load() && !status.ok()) return;  // retry after restart
             if (!status.ok()) {
+              writes.clear();
               {
                 v1::DeadLetter letter;
                 letter.set_module(p->name);
@@ -751,9 +880,16 @@ void PluginHost::Dispatch(Plugin* p) {
             }
           }
           cursor = event.sequence();
+          // The hooks' keyspace writes and the cursor commit together: an
+          // event's effects are applied exactly once, even across a crash.
           rocksdb::WriteBatch batch;
           batch.Put(db_->meta(), CursorKey(p->name, tenant), store::KeyWriter().U64(cursor).key());
-          (void)db_->Write(&batch);
+          if (!CommitWrites(writes, &batch).ok()) {
+            spdlog::error("plugin={} msg=\"cannot commit post-commit writes\" sequence={}", p->name, cursor);
+            absl::SleepFor(options_.retry_base);
+            break;  // re-read from the durable cursor
+          }
+          writes.clear();
           progressed = true;
         }
       }
@@ -786,10 +922,12 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
   for (auto& letter : letters) {
     RequestContext as_writer = ctx;
     bool ran = false;
-    absl::Status status = RunPostCommit(p, as_writer, letter.event(), &ran);
+    std::vector<records::ExtraWrite> writes;
+    absl::Status status = RunPostCommit(p, as_writer, letter.event(), &ran, &writes);
     const std::string key = store::KeyWriter(DeadLetterPrefix(module, ctx.tenant)).U64(letter.sequence()).Release();
     rocksdb::WriteBatch batch;
     if (status.ok()) {
+      AddWrites(writes, &batch);
       batch.Delete(db_->meta(), key);
       ++ok;
       --p->dead_letters;

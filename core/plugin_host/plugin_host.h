@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,7 @@
 #include "core/store/database.h"
 #include "rapport/sdk/plugin_abi.h"
 #include "rapport/v1/modules.pb.h"
+#include "rocksdb/write_batch.h"
 
 namespace rapport::plugin_host {
 
@@ -52,6 +54,9 @@ struct PluginHostOptions {
   int dead_letter_after = 5;
   absl::Duration retry_base = absl::Milliseconds(50);
   absl::Duration retry_max = absl::Seconds(5);
+  // Deepest chain of post-commit hooks writing records (write_record) that
+  // is allowed: a write at depth max_hook_depth + 1 is refused.
+  int max_hook_depth = 4;
 };
 
 class PluginHost : public records::WriteHooks {
@@ -71,6 +76,13 @@ class PluginHost : public records::WriteHooks {
   // drain(), stop the dispatchers, stop(). Idempotent.
   void Stop();
 
+  // Who Call::UserTeams (user_info) knows: an enabled user's teams with
+  // ancestors, or nullopt. Set before Load().
+  void SetUserDirectory(
+      std::function<std::optional<std::vector<std::string>>(uint32_t, const std::string&)> lookup) {
+    user_teams_ = std::move(lookup);
+  }
+
   ModuleGate& gate() { return *gate_; }
   std::vector<v1::Module> Modules() const;
   bool IsLoaded(const std::string& module) const;
@@ -78,6 +90,10 @@ class PluginHost : public records::WriteHooks {
   // Plugin RPCs. `method` is "/package.Service/Method".
   bool Handles(const std::string& method) const;
   bool HasMethods() const { return !methods_.empty(); }
+  // Loaded plugins' serialized FileDescriptorSets, for server reflection.
+  std::vector<std::string> DescriptorSets() const;
+  // "/package.Service/Method" of every method plugins serve.
+  std::vector<std::string> Methods() const;
   // The module gate applies: off (or shadow) for the caller is
   // FAILED_PRECONDITION naming the module and the tenant.
   absl::StatusOr<std::string> Invoke(const RequestContext& ctx, const std::string& method,
@@ -104,8 +120,16 @@ class PluginHost : public records::WriteHooks {
   friend struct HostApi;
   void Refuse(Plugin* plugin, std::string error);
   void Dispatch(Plugin* plugin);
+  // Runs the plugin's post-commit hooks for `event`; their keyspace writes
+  // go to `writes`, for the caller to commit with the cursor (or the dead
+  // letter's removal) in one batch.
   absl::Status RunPostCommit(Plugin* plugin, const RequestContext& ctx,
-                             const v1::ChangeEvent& event, bool* ran);
+                             const v1::ChangeEvent& event, bool* ran,
+                             std::vector<records::ExtraWrite>* writes);
+  void AddWrites(const std::vector<records::ExtraWrite>& writes, rocksdb::WriteBatch* batch);
+  // AddWrites, then writes the batch.
+  absl::Status CommitWrites(const std::vector<records::ExtraWrite>& writes,
+                            rocksdb::WriteBatch* batch);
   void RecordShadow(Plugin* plugin, const RequestContext& ctx, const std::string& resource_id,
                     const std::string& outcome);
   Plugin* FindPlugin(const std::string& module) const;
@@ -116,6 +140,7 @@ class PluginHost : public records::WriteHooks {
   PluginHostOptions options_;
   std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of_;
   std::function<std::string(uint32_t)> tenant_name_;
+  std::function<std::optional<std::vector<std::string>>(uint32_t, const std::string&)> user_teams_;
   std::unique_ptr<ModuleGate> gate_;
   std::vector<std::unique_ptr<Plugin>> plugins_;
   std::map<std::string, Plugin*> methods_;

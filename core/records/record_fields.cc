@@ -1,5 +1,6 @@
 #include "core/records/record_fields.h"
 
+#include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 
@@ -18,6 +19,21 @@ void SetId(Message* m, const std::string& id) { m->GetReflection()->SetString(m,
 std::string GetOwner(const Message& m) { return m.GetReflection()->GetString(m, Field(m, "owner")); }
 void SetOwner(Message* m, const std::string& owner) {
   m->GetReflection()->SetString(m, Field(*m, "owner"), owner);
+}
+bool IsCollaborator(const Message& m, std::string_view user) {
+  const FieldDescriptor* f = Field(m, "collaborators");
+  if (f == nullptr || user.empty()) return false;
+  const auto list = m.GetReflection()->GetRepeatedFieldRef<std::string>(m, f);
+  for (const auto& c : list) {
+    if (c == user) return true;
+  }
+  return false;
+}
+std::vector<std::string> GetCollaborators(const Message& m) {
+  const FieldDescriptor* f = Field(m, "collaborators");
+  if (f == nullptr) return {};
+  const auto list = m.GetReflection()->GetRepeatedFieldRef<std::string>(m, f);
+  return std::vector<std::string>(list.begin(), list.end());
 }
 int64_t GetRevision(const Message& m) { return m.GetReflection()->GetInt64(m, Field(m, "revision")); }
 void SetRevision(Message* m, int64_t r) { m->GetReflection()->SetInt64(m, Field(*m, "revision"), r); }

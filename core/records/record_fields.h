@@ -18,6 +18,11 @@ std::string GetId(const google::protobuf::Message& m);
 void SetId(google::protobuf::Message* m, const std::string& id);
 std::string GetOwner(const google::protobuf::Message& m);
 void SetOwner(google::protobuf::Message* m, const std::string& owner);
+// Whether `user` is in the record's `collaborators` (false for kinds
+// without one).
+bool IsCollaborator(const google::protobuf::Message& m, std::string_view user);
+// The record's `collaborators` ({} for kinds without one).
+std::vector<std::string> GetCollaborators(const google::protobuf::Message& m);
 int64_t GetRevision(const google::protobuf::Message& m);
 void SetRevision(google::protobuf::Message* m, int64_t revision);
 void SetTime(google::protobuf::Message* m, const char* field, absl::Time t);

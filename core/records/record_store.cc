@@ -130,11 +130,16 @@ absl::StatusOr<RecordPtr> RecordStore::ReadRecord(uint32_t tenant, const Resourc
   return record;
 }
 
+bool CanSee(const RequestContext& ctx, const Message& record) {
+  return ctx.CanRead(GetOwner(record)) ||
+         (ctx.Restricted() && IsCollaborator(record, ctx.user_id));
+}
+
 absl::StatusOr<RecordPtr> RecordStore::ReadVisible(const RequestContext& ctx,
                                                    const ResourceKind& kind,
                                                    std::string_view id16) const {
   auto record = ReadRecord(ctx.tenant, kind, id16);
-  if (record.ok() && !ctx.CanRead(GetOwner(**record))) {
+  if (record.ok() && !CanSee(ctx, **record)) {
     // Outside the caller's scope: indistinguishable from absent.
     return absl::NotFoundError(absl::StrCat("no ", kind.name, " with id ", ids::UlidToString(id16)));
   }
@@ -142,12 +147,27 @@ absl::StatusOr<RecordPtr> RecordStore::ReadVisible(const RequestContext& ctx,
 }
 
 absl::Status RecordStore::CheckWritable(const RequestContext& ctx, const ResourceKind& kind,
-                                        const Message& after) const {
+                                        const Message& after, const Message* before) const {
   if (!ctx.CanWrite()) {
     return absl::PermissionDeniedError(absl::StrCat(
         "user '", ctx.user_id, "' may read but not write ", kind.plural, " (viewer role)"));
   }
   const std::string owner = GetOwner(after);
+  // A collaborator outside the owner's scope may change the record, but not
+  // who owns it or who else may change it.
+  if (!ctx.CanRead(owner) && before != nullptr && IsCollaborator(*before, ctx.user_id)) {
+    if (GetOwner(*before) != owner) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          kind.name, ".owner: user '", ctx.user_id,
+          "' is a collaborator and may not change the owner"));
+    }
+    if (GetCollaborators(*before) != GetCollaborators(after)) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          kind.name, ".collaborators: user '", ctx.user_id,
+          "' is a collaborator and may not change the collaborators"));
+    }
+    return absl::OkStatus();
+  }
   if (!ctx.CanRead(owner)) {
     return absl::PermissionDeniedError(absl::StrCat(
         kind.name, ".owner: user '", ctx.user_id, "' cannot give records to '", owner,
@@ -411,6 +431,7 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
     event.set_principal(ctx.principal);
     event.set_origin(ctx.origin);
     event.set_request_id(change.request_id);
+    event.set_hook_depth(ctx.hook_depth);
     batch.Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
     // 5. The idempotency record: fingerprint, then the response.
     if (!change.request_id.empty()) {
@@ -589,7 +610,7 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
     RAPPORT_ASSIGN_OR_RETURN(RecordPtr current, ReadVisible(ctx, kind, id16));
-    RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *current));
+    RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *current, current.get()));
     if (expected_revision != 0 && GetRevision(*current) != expected_revision) {
       return Conflict(kind, GetId(*current), GetRevision(*current));
     }
@@ -599,7 +620,7 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
     merge.set_replace_message_fields(true);
     merge.set_replace_repeated_fields(true);
     FieldMaskUtil::MergeMessageTo(patch, mask, merge, after.get());
-    RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *after));
+    RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *after, current.get()));
     RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(kind, schema, after.get()),
                                          absl::StrCat(kind.name, ".")));
     std::vector<std::string> changed = ChangedFields(*current, *after);
@@ -713,8 +734,8 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
   RecordPtr after(input.New());
   after->CopyFrom(input);
   if (GetOwner(*after).empty()) SetOwner(after.get(), current ? GetOwner(*current) : ctx.user_id);
-  if (current) RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *current));
-  RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *after));
+  if (current) RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *current, current.get()));
+  RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *after, current.get()));
   RAPPORT_RETURN_IF_ERROR(Prepare(kind, schema, after.get()));
   UpsertOutcome outcome;
   const absl::Time now = clock_->Now();

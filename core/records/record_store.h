@@ -229,9 +229,11 @@ class RecordStore {
   // ReadRecord, but NOT_FOUND for records outside the caller's scope.
   absl::StatusOr<RecordPtr> ReadVisible(const RequestContext& ctx, const ResourceKind& kind,
                                         std::string_view id16) const;
-  // PERMISSION_DENIED unless the caller may write `after` (role and owner).
+  // PERMISSION_DENIED unless the caller may write `after` (role and owner;
+  // a collaborator of `before` may write it if owner and collaborators stay).
   absl::Status CheckWritable(const RequestContext& ctx, const ResourceKind& kind,
-                             const google::protobuf::Message& after) const;
+                             const google::protobuf::Message& after,
+                             const google::protobuf::Message* before = nullptr) const;
   absl::Status CommitEventLocked(const RequestContext& ctx, rocksdb::WriteBatch* batch,
                                  v1::ChangeEvent event);
   absl::StatusOr<ListResult> MergeOwnersScan(const RequestContext& ctx, const ResourceKind& kind,

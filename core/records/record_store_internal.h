@@ -30,6 +30,10 @@ struct RecordStore::Change {
   std::vector<ExtraWrite> extra_writes;
 };
 
+// Whether the caller may read `record`: their scope covers its owner, or
+// they are one of its collaborators.
+bool CanSee(const RequestContext& ctx, const google::protobuf::Message& record);
+
 }  // namespace rapport::records
 
 #endif  // RAPPORT_CORE_RECORDS_RECORD_STORE_INTERNAL_H_

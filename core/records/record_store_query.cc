@@ -12,6 +12,7 @@
 #include "core/records/index_entries.h"
 #include "core/records/record_fields.h"
 #include "core/records/record_store.h"
+#include "core/records/record_store_internal.h"
 #include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
 #include "core/validation/phone.h"
@@ -209,7 +210,7 @@ absl::StatusOr<ListResult> RecordStore::Scan(const RequestContext& ctx, const Re
       if (!found.ok()) return found.status();
       record = std::move(*found);
     }
-    bool emit = ctx.CanRead(GetOwner(*record));
+    bool emit = CanSee(ctx, *record);
     if (emit && dedupe) {
       std::string entry_value;
       store::KeyReader reader(key.substr(plan.bound_prefix_size));

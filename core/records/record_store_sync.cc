@@ -341,7 +341,7 @@ absl::Status RecordStore::Export(
         result = absl::DataLossError("undecodable record during export");
         break;
       }
-      if (!ctx.CanRead(GetOwner(*record))) continue;
+      if (!CanSee(ctx, *record)) continue;
       bool match = true;
       for (const auto& [field, cmp] : comparisons) {
         match = match && EvaluateComparison(ExtractValues(*record, field), cmp.first, cmp.second);

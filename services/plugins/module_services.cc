@@ -28,63 +28,7 @@ absl::Status RequireModule(const ServiceDeps& deps, const std::string& module) {
   return absl::OkStatus();
 }
 
-// One unary plugin call: read the request, authenticate, invoke, answer.
-class UnaryPluginReactor : public grpc::ServerGenericBidiReactor {
- public:
-  UnaryPluginReactor(ServiceDeps deps, grpc::GenericCallbackServerContext* context)
-      : deps_(deps), context_(context) {
-    StartRead(&request_);
-  }
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected one request message"));
-      return;
-    }
-    std::vector<grpc::Slice> slices;
-    std::string request;
-    if (request_.Dump(&slices).ok()) {
-      for (const auto& s : slices) request.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
-    const std::string method = context_->method();
-    std::string response;
-    grpc::Status status = Handle(deps_, context_, "plugin", method.c_str(), [&](const Caller& caller) -> absl::Status {
-      auto result = deps_.plugins->Invoke(caller.ctx, method, request);
-      if (!result.ok()) return result.status();
-      response = std::move(*result);
-      return absl::OkStatus();
-    });
-    if (!status.ok()) {
-      Finish(status);
-      return;
-    }
-    grpc::Slice slice(response);
-    response_ = grpc::ByteBuffer(&slice, 1);
-    StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
-  }
-  void OnDone() override { delete this; }
-
- private:
-  ServiceDeps deps_;
-  grpc::GenericCallbackServerContext* context_;
-  grpc::ByteBuffer request_, response_;
-};
-
-class UnimplementedReactor : public grpc::ServerGenericBidiReactor {
- public:
-  explicit UnimplementedReactor(const std::string& method) {
-    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, absl::StrCat("unknown method ", method)));
-  }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
-
-grpc::ServerGenericBidiReactor* PluginRpcService::CreateReactor(grpc::GenericCallbackServerContext* context) {
-  if (deps_.plugins == nullptr || !deps_.plugins->Handles(context->method())) {
-    return new UnimplementedReactor(context->method());
-  }
-  return new UnaryPluginReactor(deps_, context);
-}
 
 grpc::Status ModuleServiceImpl::ListModules(grpc::ServerContext* c, const v1::ListModulesRequest*,
                                             v1::ListModulesResponse* out) {

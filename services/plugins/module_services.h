@@ -1,13 +1,10 @@
 // File: services/plugins/module_services.h
 //
-// rapport.v1.ModuleService (what is loaded, rollout rules, dead letters,
-// shadow records) and the one generic service that routes every plugin RPC
-// (/rapport.<module>.vN.*/*) to the plugin that registered it, after the
-// same authentication and module gate as every core call.
+// rapport.v1.ModuleService: what is loaded, rollout rules, dead letters,
+// shadow records. Plugin RPCs themselves: plugin_rpc_server.h.
 #ifndef RAPPORT_SERVICES_PLUGINS_MODULE_SERVICES_H_
 #define RAPPORT_SERVICES_PLUGINS_MODULE_SERVICES_H_
 
-#include "grpcpp/generic/async_generic_service.h"
 #include "rapport/v1/modules.grpc.pb.h"
 #include "services/records/resource_handlers.h"
 
@@ -28,17 +25,6 @@ class ModuleServiceImpl final : public v1::ModuleService::Service {
                                  v1::ReplayDeadLettersResponse*) override;
   grpc::Status ListShadowRecords(grpc::ServerContext*, const v1::ListShadowRecordsRequest*,
                                  v1::ListShadowRecordsResponse*) override;
-
- private:
-  ServiceDeps deps_;
-};
-
-// Routes unknown methods: plugin methods to their plugin, everything else
-// UNIMPLEMENTED.
-class PluginRpcService final : public grpc::CallbackGenericService {
- public:
-  explicit PluginRpcService(ServiceDeps deps) : deps_(deps) {}
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* context) override;
 
  private:
   ServiceDeps deps_;

@@ -5,12 +5,13 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
 #include "services/admin/admin_service.h"
 #include "services/identity/identity_service.h"
 #include "services/plugins/module_services.h"
+#include "services/plugins/plugin_rpc_server.h"
+#include "services/reflection/reflection_service.h"
 #include "services/records/record_services.h"
 #include "services/sync/sync_services.h"
 
@@ -27,7 +28,7 @@ struct RapportServer::Services {
         events(deps, max_subscribers),
         data(deps),
         modules(deps),
-        plugin_rpcs(deps) {}
+        plugin_rpcs(deps, /*threads=*/2) {}
   CustomerServiceImpl customers;
   InteractionServiceImpl interactions;
   OpportunityServiceImpl opportunities;
@@ -37,7 +38,8 @@ struct RapportServer::Services {
   EventServiceImpl events;
   DataServiceImpl data;
   ModuleServiceImpl modules;
-  PluginRpcService plugin_rpcs;
+  PluginRpcServer plugin_rpcs;
+  std::unique_ptr<ReflectionService> reflection;
 };
 
 namespace {
@@ -111,6 +113,9 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
         return identity_store->TeamsOf(tenant, user);
       },
       [identity_store](uint32_t tenant) { return identity_store->TenantNameOf(tenant); });
+  server->plugins_->SetUserDirectory([identity_store](uint32_t tenant, const std::string& user) {
+    return identity_store->LiveUserTeams(tenant, user);
+  });
   server->plugins_->Load();
   server->store_->SetWriteHooks(server->plugins_.get());
   server->services_ = std::make_unique<Services>(
@@ -118,28 +123,30 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
       options.max_subscribers);
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen_address, *credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.RegisterService(&server->services_->customers);
-  builder.RegisterService(&server->services_->interactions);
-  builder.RegisterService(&server->services_->opportunities);
-  builder.RegisterService(&server->services_->schemas);
-  builder.RegisterService(&server->services_->admin);
-  builder.RegisterService(&server->services_->identity);
-  builder.RegisterService(&server->services_->events);
-  builder.RegisterService(&server->services_->data);
-  builder.RegisterService(&server->services_->modules);
-  // Only when a plugin serves RPCs: in gRPC 1.51 a callback generic service on
-  // a sync server adds polling threads that stall calls ~100 ms about once a
-  // second (measured by bench/); serving plugin RPCs on an async generic
-  // service is the planned fix.
-  if (server->plugins_->HasMethods()) {
-    builder.RegisterCallbackGenericService(&server->services_->plugin_rpcs);
-  }
+  Services& services = *server->services_;
+  std::vector<grpc::Service*> core_services = {
+      &services.customers, &services.interactions, &services.opportunities,
+      &services.schemas,   &services.admin,        &services.identity,
+      &services.events,    &services.data,         &services.modules};
+  std::vector<std::string> service_names = {
+      v1::CustomerService::service_full_name(), v1::InteractionService::service_full_name(),
+      v1::OpportunityService::service_full_name(), v1::SchemaService::service_full_name(),
+      v1::AdminService::service_full_name(),       v1::IdentityService::service_full_name(),
+      v1::EventService::service_full_name(),       v1::DataService::service_full_name(),
+      v1::ModuleService::service_full_name(),      "grpc.health.v1.Health",
+      grpc::reflection::v1alpha::ServerReflection::service_full_name()};
+  for (grpc::Service* service : core_services) builder.RegisterService(service);
+  // Reflection lists and describes the core services and the plugins' (from
+  // the descriptor sets they handed over).
+  services.reflection = std::make_unique<ReflectionService>(service_names, server->plugins_->DescriptorSets());
+  builder.RegisterService(services.reflection.get());
+  // Plugin RPCs, only when some plugin serves one (two more threads).
+  if (server->plugins_->HasMethods()) services.plugin_rpcs.Register(&builder);
   server->plugins_->Start();  // before the first call can reach a hook
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || port == 0) {
@@ -147,6 +154,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
         absl::StrCat("cannot listen on ", options.listen_address, " (address in use or invalid)"));
   }
   server->port_ = port;
+  services.plugin_rpcs.Start();
   // Feed retention in the background.
   server->pruner_ = std::thread([raw = server.get(), options] {
     std::unique_lock<std::mutex> lock(raw->pruner_mu_);
@@ -177,6 +185,7 @@ void RapportServer::Shutdown(absl::Duration grace) {
       server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
       server_->Wait();
     }
+    if (services_) services_->plugin_rpcs.Shutdown();  // after the server's
     if (plugins_) plugins_->Stop();
     if (store_) store_->SetWriteHooks(nullptr);
     identity_.reset();

@@ -17,6 +17,7 @@
 #define RAPPORT_SDK_FAKE_HOST_H_
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,6 +45,17 @@ class FakeHost {
   void PutRecord(rapport_resource resource, const std::string& id, const std::string& bytes) {
     records_[{resource, id}] = bytes;
   }
+
+  // What Call::CreateRecord / UpdateRecord do in tests: the handler gets
+  // (resource, operation, record bytes, update mask, expected revision) and
+  // fills `stored` (the record as written) or `error`, returning a code.
+  // Without one, writes are UNIMPLEMENTED.
+  using WriteRecordHandler = std::function<int(rapport_resource, rapport_operation, const std::string& record,
+                                               const std::string& update_mask, int64_t expected_revision,
+                                               std::string* stored, std::string* error)>;
+  // Users Call::UserTeams knows: id -> comma-separated teams (with ancestors).
+  void AddUser(const std::string& id, const std::string& teams = "") { users_[id] = teams; }
+  void SetWriteRecordHandler(WriteRecordHandler handler) { write_record_ = std::move(handler); }
 
   // Checks the info and runs init. Returns the plugin's error on failure.
   Status Load(const rapport_plugin_info* info) {
@@ -258,7 +270,34 @@ class FakeHost {
         },
         [](rapport_host_ctx* h) -> const char* { return H(h)->config_.c_str(); },
         [](rapport_host_ctx* h) -> int64_t { return H(h)->now_; },
-        [](rapport_host_ctx* h, const char* name, int64_t delta) { H(h)->metrics_[name ? name : ""] += delta; }};
+        [](rapport_host_ctx* h, const char* name, int64_t delta) { H(h)->metrics_[name ? name : ""] += delta; },
+        [](rapport_call* c, rapport_resource r, rapport_operation o, rapport_bytes record, const char* mask,
+           int64_t revision, rapport_buffer* out, rapport_buffer* error) -> int {
+          FakeHost* host = C(c)->host;
+          std::string stored, message = "no write-record handler in the fake host";
+          if (C(c)->pending) {
+            message = "write_record is not allowed in validate or pre-commit hooks";
+            error->set(error->user, message.data(), message.size());
+            return RAPPORT_FAILED_PRECONDITION;
+          }
+          int rc = RAPPORT_UNIMPLEMENTED;
+          if (host->write_record_) {
+            message.clear();
+            rc = host->write_record_(r, o, Str(record), mask ? mask : "", revision, &stored, &message);
+          }
+          if (rc == RAPPORT_OK) {
+            out->set(out->user, stored.data(), stored.size());
+          } else {
+            error->set(error->user, message.data(), message.size());
+          }
+          return rc;
+        },
+        [](rapport_call* c, const char* user, rapport_buffer* teams) -> int {
+          auto it = C(c)->host->users_.find(user ? user : "");
+          if (it == C(c)->host->users_.end()) return RAPPORT_NOT_FOUND;
+          teams->set(teams->user, it->second.data(), it->second.size());
+          return RAPPORT_OK;
+        }};
     return &api;
   }
 
@@ -275,6 +314,8 @@ class FakeHost {
   std::map<std::string, bool> enabled_;
   std::map<std::string, int64_t> metrics_;
   std::vector<std::string> logs_;
+  WriteRecordHandler write_record_;
+  std::map<std::string, std::string> users_;
 };
 
 }  // namespace rapport::sdk

@@ -20,6 +20,7 @@
 #ifndef RAPPORT_SDK_PLUGIN_H_
 #define RAPPORT_SDK_PLUGIN_H_
 
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -29,6 +30,10 @@
 #include <vector>
 
 #include "rapport/sdk/plugin_abi.h"
+
+// Defined by rapport_add_plugin when the plugin has PROTOS: its
+// FileDescriptorSet, handed to the host at init for server reflection.
+extern "C" __attribute__((weak, visibility("hidden"))) rapport_bytes rapport_plugin_descriptor_set(void);
 
 namespace rapport::sdk {
 
@@ -40,6 +45,9 @@ struct Status {
   static Status Invalid(std::string m) { return {RAPPORT_INVALID_ARGUMENT, std::move(m)}; }
   static Status FailedPrecondition(std::string m) { return {RAPPORT_FAILED_PRECONDITION, std::move(m)}; }
   static Status Internal(std::string m) { return {RAPPORT_INTERNAL, std::move(m)}; }
+  static Status NotFound(std::string m) { return {RAPPORT_NOT_FOUND, std::move(m)}; }
+  static Status AlreadyExists(std::string m) { return {RAPPORT_ALREADY_EXISTS, std::move(m)}; }
+  static Status PermissionDenied(std::string m) { return {RAPPORT_PERMISSION_DENIED, std::move(m)}; }
   static Status Unavailable(std::string m) { return {RAPPORT_UNAVAILABLE, std::move(m)}; }
 };
 
@@ -122,9 +130,32 @@ class Call {
   // Whether `module` is on for `user_id` in this tenant.
   bool ModuleEnabled(const std::string& module, const std::string& user_id) const;
 
+  // Whether `user_id` is an enabled user of this tenant, with their teams
+  // and the teams' ancestors (ABI 1.1; nullopt from an older host too).
+  std::optional<std::vector<std::string>> UserTeams(const std::string& user_id) const;
+
+  // Writes a core record through the core's write path as the caller (ABI
+  // 1.1; UNIMPLEMENTED from an older host). Not from validate or pre-commit
+  // hooks. `stored`, if given, receives the record as written.
+  template <typename Record>
+  Status CreateRecord(rapport_resource resource, const Record& record, Record* stored = nullptr) const {
+    return WriteRecord(resource, RAPPORT_OP_CREATE, record, "", 0, stored);
+  }
+  // `patch` carries the id; `update_mask` lists the fields to change
+  // ("amount,stage"); expected_revision 0 means any.
+  template <typename Record>
+  Status UpdateRecord(rapport_resource resource, const Record& patch, const std::string& update_mask,
+                      int64_t expected_revision = 0, Record* stored = nullptr) const {
+    return WriteRecord(resource, RAPPORT_OP_UPDATE, patch, update_mask, expected_revision, stored);
+  }
+
   rapport_call* raw() const { return call_; }
 
  private:
+  template <typename Record>
+  Status WriteRecord(rapport_resource resource, rapport_operation operation, const Record& record,
+                     const std::string& update_mask, int64_t expected_revision, Record* stored) const;
+
   rapport_call* call_;
 };
 
@@ -260,6 +291,42 @@ std::optional<Record> Call::GetRecord(rapport_resource resource, const std::stri
   return record;
 }
 
+template <typename Record>
+Status Call::WriteRecord(rapport_resource resource, rapport_operation operation, const Record& record,
+                         const std::string& update_mask, int64_t expected_revision, Record* stored) const {
+  const rapport_host_api* host = internal::Host();
+  if (host->struct_size < offsetof(rapport_host_api, write_record) + sizeof(host->write_record) ||
+      host->write_record == nullptr) {
+    return Status{RAPPORT_UNIMPLEMENTED, "the host predates ABI 1.1 (no write_record)"};
+  }
+  internal::StringBuffer out, error;
+  const std::string bytes = record.SerializeAsString();
+  int rc = host->write_record(call_, resource, operation, internal::Bytes(bytes), update_mask.c_str(),
+                              expected_revision, &out.buffer, &error.buffer);
+  if (rc != RAPPORT_OK) return Status{rc, error.data.empty() ? "write_record failed" : error.data};
+  if (stored && !stored->ParseFromString(out.data)) return Status::Internal("cannot parse the stored record");
+  return {};
+}
+
+inline std::optional<std::vector<std::string>> Call::UserTeams(const std::string& user_id) const {
+  const rapport_host_api* host = internal::Host();
+  if (host->struct_size < offsetof(rapport_host_api, user_info) + sizeof(host->user_info) ||
+      host->user_info == nullptr) {
+    return std::nullopt;
+  }
+  internal::StringBuffer teams;
+  if (host->user_info(call_, user_id.c_str(), &teams.buffer) != RAPPORT_OK) return std::nullopt;
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < teams.data.size()) {
+    size_t comma = teams.data.find(',', start);
+    if (comma == std::string::npos) comma = teams.data.size();
+    if (comma > start) out.push_back(teams.data.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 inline bool Call::ModuleEnabled(const std::string& module, const std::string& user_id) const {
   internal::StringBuffer reason;
   return internal::Host()->module_enabled(call_, module.c_str(), user_id.c_str(), &reason.buffer) == 1;
@@ -282,7 +349,12 @@ inline bool Call::ModuleEnabled(const std::string& module, const std::string& us
     return ::rapport::sdk::internal::Guard(error, [&]() -> ::rapport::sdk::Status {             \
       RapportPluginInstance() = std::make_unique<PluginClass>();                                \
       *state = reinterpret_cast<rapport_plugin_state*>(RapportPluginInstance().get());          \
-      return RapportPluginInstance()->Init();                                                   \
+      ::rapport::sdk::Status status = RapportPluginInstance()->Init();                          \
+      if (status.ok() && rapport_plugin_descriptor_set != nullptr &&                           \
+          host->register_descriptors(ctx, rapport_plugin_descriptor_set()) != RAPPORT_OK) {     \
+        status = ::rapport::sdk::Status::Invalid("the host refused the plugin's descriptors");  \
+      }                                                                                         \
+      return status;                                                                            \
     });                                                                                         \
   }                                                                                             \
   template <typename F>                                                                          \

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define RAPPORT_PLUGIN_ABI_MAJOR 1
-#define RAPPORT_PLUGIN_ABI_MINOR 0
+#define RAPPORT_PLUGIN_ABI_MINOR 1
 #define RAPPORT_PLUGIN_ENTRY_SYMBOL "rapport_plugin_entry"
 
 /* Status codes: the gRPC/absl codes. */
@@ -38,8 +38,13 @@ typedef enum {
   RAPPORT_OK = 0,
   RAPPORT_INVALID_ARGUMENT = 3,
   RAPPORT_NOT_FOUND = 5,
+  RAPPORT_ALREADY_EXISTS = 6,
   RAPPORT_PERMISSION_DENIED = 7,
+  RAPPORT_RESOURCE_EXHAUSTED = 8,
   RAPPORT_FAILED_PRECONDITION = 9,
+  RAPPORT_ABORTED = 10,
+  RAPPORT_OUT_OF_RANGE = 11,
+  RAPPORT_UNIMPLEMENTED = 12,
   RAPPORT_INTERNAL = 13,
   RAPPORT_UNAVAILABLE = 14,
 } rapport_code;
@@ -154,6 +159,29 @@ typedef struct {
   int64_t (*now_micros)(rapport_host_ctx* host);
   /* Adds `delta` to a named counter shown by ModuleService. */
   void (*metric_add)(rapport_host_ctx* host, const char* name, int64_t delta);
+
+  /* --- ABI 1.1 --- */
+
+  /* Creates or updates a core record as the caller (their access rules
+   * apply) through the core's one write path: validation, every plugin's
+   * hooks, indexes and the change feed.
+   *   RAPPORT_OP_CREATE: `record` is the new record (no id).
+   *   RAPPORT_OP_UPDATE: `record` is a patch carrying the id; `update_mask`
+   *   lists the fields to change, comma-separated ("amount,stage");
+   *   `expected_revision` 0 means any.
+   * On success `out` gets the stored record. Errors carry the core's message
+   * in `error`. Allowed in RPC methods and post-commit hooks; in validate and
+   * pre-commit hooks it is FAILED_PRECONDITION (they run inside a commit).
+   * A write from a post-commit hook is one level deeper than the change that
+   * triggered it; past the host's depth limit it is refused with
+   * FAILED_PRECONDITION, so hooks that write records cannot loop forever. */
+  int (*write_record)(rapport_call* call, rapport_resource resource, rapport_operation operation,
+                      rapport_bytes record, const char* update_mask, int64_t expected_revision,
+                      rapport_buffer* out, rapport_buffer* error);
+  /* Whether `user_id` is an enabled user of the call's tenant: RAPPORT_OK and
+   * `teams` gets their teams with all ancestors, comma-separated, or
+   * RAPPORT_NOT_FOUND. */
+  int (*user_info)(rapport_call* call, const char* user_id, rapport_buffer* teams);
 } rapport_host_api;
 
 typedef struct {

@@ -1,0 +1,62 @@
+// File: services/plugins/plugin_rpc_server.h
+//
+// Serves every plugin RPC (/rapport.<module>.vN.*/*) through the server's one
+// generic service, after the same authentication, access rules and module
+// gate as every core call (services/common/call_context.h).
+//
+// It is an AsyncGenericService driven by its own completion queue and
+// threads, not a CallbackGenericService: in gRPC 1.51 registering a callback
+// generic service on a server of sync services adds callback polling that
+// stalled unrelated calls ~100 ms about once a second (found by bench/ and
+// reproduced on a bare echo server; see docs/performance.md).
+//
+//   PluginRpcServer rpcs(deps, /*threads=*/2);
+//   rpcs.Register(&builder);          // before BuildAndStart
+//   server = builder.BuildAndStart();
+//   rpcs.Start();
+//   ...
+//   server->Shutdown();  rpcs.Shutdown();   // in this order
+#ifndef RAPPORT_SERVICES_PLUGINS_PLUGIN_RPC_SERVER_H_
+#define RAPPORT_SERVICES_PLUGINS_PLUGIN_RPC_SERVER_H_
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/server_builder.h"
+#include "services/records/resource_handlers.h"
+
+namespace rapport::services {
+
+class PluginRpcServer {
+ public:
+  PluginRpcServer(ServiceDeps deps, int threads);
+  ~PluginRpcServer();
+  PluginRpcServer(const PluginRpcServer&) = delete;
+  PluginRpcServer& operator=(const PluginRpcServer&) = delete;
+
+  void Register(grpc::ServerBuilder* builder);
+  // After BuildAndStart: starts taking calls.
+  void Start();
+  // After the server's Shutdown: drains the queue and joins the threads.
+  // Idempotent.
+  void Shutdown();
+
+  class Call;
+
+ private:
+  void Serve();
+
+  ServiceDeps deps_;
+  int threads_;
+  grpc::AsyncGenericService service_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  std::vector<std::thread> workers_;
+  bool started_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace rapport::services
+
+#endif  // RAPPORT_SERVICES_PLUGINS_PLUGIN_RPC_SERVER_H_
