@@ -1,0 +1,381 @@
+#include "aggregates.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "process.h"
+#include "util.h"
+
+namespace rapport::sfa {
+
+namespace {
+
+using Deltas = std::map<std::string, v1::Aggregate>;
+
+void Add(Deltas* deltas, const std::string& key, int sign, int64_t count, int64_t amount = 0,
+         int64_t weighted = 0, int64_t micros = 0) {
+  v1::Aggregate& a = (*deltas)[key];
+  a.set_count(a.count() + sign * count);
+  a.set_amount_units(a.amount_units() + sign * amount);
+  a.set_weighted_units(a.weighted_units() + sign * weighted);
+  a.set_total_micros(a.total_micros() + sign * micros);
+}
+
+// What `state` of opportunity `id` adds to the sums (sign +1) or takes away
+// (-1).
+void Contribute(const v1::OpportunityState& s, int sign, Deltas* deltas) {
+  if (!s.month().empty()) {
+    Add(deltas,
+        "fc/" + s.month() + "/" + s.owner() + "/" + s.currency_code() + "/" + s.pipeline() + "/" +
+            s.stage() + "/" + s.status(),
+        sign, 1, s.amount_units(), s.weighted_units());
+  }
+  if (s.pipeline().empty()) return;
+  const std::string p = s.pipeline() + "/";
+  Add(deltas, "fn/" + p + s.stage() + "/" + s.currency_code(), sign, 1, s.amount_units());
+  for (const auto& x : s.entered_stages()) Add(deltas, "fe/" + p + x, sign, 1);
+  for (const auto& x : s.advanced_stages()) Add(deltas, "fa/" + p + x, sign, 1);
+  for (const auto& stay : s.stays())
+    Add(deltas, "ft/" + p + stay.stage(), sign, 1, 0, 0, stay.micros());
+}
+
+std::string ActivityKey(const v1::OpportunityState& s, const std::string& id) {
+  if (s.pipeline().empty() || s.status() != "o") return "";
+  return "act/" + s.pipeline() + "/" + Pad(s.last_activity_micros(), 20) + "/" + id;
+}
+
+bool IsZero(const v1::Aggregate& a) {
+  return a.count() == 0 && a.amount_units() == 0 && a.weighted_units() == 0 &&
+         a.total_micros() == 0;
+}
+
+Status ApplyDeltas(const Call& call, const Deltas& deltas) {
+  for (const auto& [key, delta] : deltas) {
+    if (IsZero(delta)) continue;
+    v1::Aggregate current;
+    if (auto stored = call.Get(key)) {
+      if (!current.ParseFromString(*stored)) return Status::Internal("unreadable aggregate " + key);
+    }
+    current.set_count(current.count() + delta.count());
+    current.set_amount_units(current.amount_units() + delta.amount_units());
+    current.set_weighted_units(current.weighted_units() + delta.weighted_units());
+    current.set_total_micros(current.total_micros() + delta.total_micros());
+    Status s = IsZero(current) ? call.Delete(key) : call.Put(key, current.SerializeAsString());
+    if (!s.ok()) return s;
+  }
+  return {};
+}
+
+Status MoveIndex(const Call& call, const std::string& old_key, const std::string& new_key) {
+  if (old_key == new_key) return {};
+  if (!old_key.empty()) {
+    if (Status s = call.Delete(old_key); !s.ok()) return s;
+  }
+  if (!new_key.empty()) return call.Put(new_key, "");
+  return {};
+}
+
+std::optional<v1::OpportunityState> LoadState(const Call& call, const std::string& id) {
+  auto stored = call.Get("os/" + id);
+  if (!stored) return std::nullopt;
+  v1::OpportunityState state;
+  if (!state.ParseFromString(*stored)) return std::nullopt;
+  return state;
+}
+
+bool Has(const google::protobuf::RepeatedPtrField<std::string>& list, const std::string& s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+}  // namespace
+
+std::optional<v1::Pipeline> LoadPipeline(const Call& call, const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  auto stored = call.Get("pl/" + name);
+  if (!stored) return std::nullopt;
+  v1::Pipeline p;
+  if (!p.ParseFromString(*stored)) return std::nullopt;
+  return p;
+}
+
+std::vector<v1::Pipeline> LoadPipelines(const Call& call) {
+  std::vector<v1::Pipeline> out;
+  call.Scan("pl/", [&](const std::string&, const std::string& value) {
+    v1::Pipeline p;
+    if (p.ParseFromString(value)) out.push_back(std::move(p));
+    return true;
+  });
+  return out;
+}
+
+v1::OpportunityState NextState(const rapport::v1::Opportunity& opp,
+                               const v1::OpportunityState* previous, int64_t commit_micros,
+                               const v1::Pipeline* pipeline) {
+  v1::OpportunityState s;
+  s.set_pipeline(opp.pipeline());
+  s.set_stage(opp.stage());
+  s.set_status(std::string(1, StatusChar(opp.status())));
+  s.set_owner(opp.owner());
+  if (opp.has_amount()) {
+    s.set_currency_code(opp.amount().currency_code());
+    s.set_amount_units(opp.amount().units());
+    s.set_weighted_units(WeightedUnits(opp.amount().units(), opp.probability()));
+  }
+  if (opp.has_expected_close_date() && opp.expected_close_date().year() > 0 &&
+      opp.expected_close_date().month() >= 1 && opp.expected_close_date().month() <= 12) {
+    s.set_month(
+        MonthName(opp.expected_close_date().year() * 12 + opp.expected_close_date().month() - 1));
+  }
+  const bool same_pipeline = previous && previous->pipeline() == s.pipeline();
+  if (same_pipeline && previous->stage() == s.stage()) {
+    s.set_stage_entered_micros(previous->stage_entered_micros());
+    s.set_last_activity_micros(previous->last_activity_micros());
+    *s.mutable_entered_stages() = previous->entered_stages();
+    *s.mutable_advanced_stages() = previous->advanced_stages();
+    *s.mutable_stays() = previous->stays();
+    return s;
+  }
+  // A stage change (or the first state).
+  s.set_stage_entered_micros(commit_micros);
+  s.set_last_activity_micros(previous ? std::max(previous->last_activity_micros(), commit_micros)
+                                      : commit_micros);
+  if (same_pipeline) {
+    *s.mutable_entered_stages() = previous->entered_stages();
+    *s.mutable_advanced_stages() = previous->advanced_stages();
+    *s.mutable_stays() = previous->stays();
+    v1::StageStay* stay = s.add_stays();
+    stay->set_stage(previous->stage());
+    stay->set_micros(std::max<int64_t>(0, commit_micros - previous->stage_entered_micros()));
+  }
+  if (s.pipeline().empty()) return s;
+  const int to = pipeline ? StageIndex(*pipeline, ResolveStage(*pipeline, s.stage())) : -1;
+  if (to >= 0) {
+    for (const auto& x : s.entered_stages()) {
+      const int from = StageIndex(*pipeline, ResolveStage(*pipeline, x));
+      if (from >= 0 && from < to && !Has(s.advanced_stages(), x)) s.add_advanced_stages(x);
+    }
+  }
+  if (!Has(s.entered_stages(), s.stage())) s.add_entered_stages(s.stage());
+  return s;
+}
+
+Status ApplyOpportunityChange(const Call& call, const rapport::v1::ChangeEvent& event) {
+  const std::string& id = event.resource_id();
+  std::optional<v1::OpportunityState> previous = LoadState(call, id);
+  Deltas deltas;
+  std::string old_index, new_index;
+  if (previous) {
+    Contribute(*previous, -1, &deltas);
+    old_index = ActivityKey(*previous, id);
+  }
+  if (event.operation() == rapport::v1::CHANGE_OPERATION_DELETE) {
+    if (Status s = ApplyDeltas(call, deltas); !s.ok()) return s;
+    if (Status s = MoveIndex(call, old_index, ""); !s.ok()) return s;
+    for (const char* prefix : {"os/", "se/", "team/", "li/"}) {
+      if (Status s = call.Delete(prefix + id); !s.ok()) return s;
+    }
+    return {};
+  }
+  rapport::v1::Opportunity opp;
+  if (!opp.ParseFromString(event.after().value())) {
+    return Status::Internal("change event " + std::to_string(event.sequence()) +
+                            ": unreadable opportunity");
+  }
+  std::optional<v1::Pipeline> pipeline = LoadPipeline(call, opp.pipeline());
+  v1::OpportunityState next =
+      NextState(opp, previous ? &*previous : nullptr, ToMicros(event.commit_time()),
+                pipeline ? &*pipeline : nullptr);
+  Contribute(next, +1, &deltas);
+  new_index = ActivityKey(next, id);
+  if (Status s = ApplyDeltas(call, deltas); !s.ok()) return s;
+  if (Status s = MoveIndex(call, old_index, new_index); !s.ok()) return s;
+  return call.Put("os/" + id, next.SerializeAsString());
+}
+
+Status RecordActivity(const Call& call, const std::string& opportunity_id, int64_t micros) {
+  std::optional<v1::OpportunityState> state = LoadState(call, opportunity_id);
+  if (!state || micros <= state->last_activity_micros()) return {};
+  const std::string old_index = ActivityKey(*state, opportunity_id);
+  state->set_last_activity_micros(micros);
+  if (Status s = MoveIndex(call, old_index, ActivityKey(*state, opportunity_id)); !s.ok()) return s;
+  return call.Put("os/" + opportunity_id, state->SerializeAsString());
+}
+
+Status BuildFunnel(const Call& call, const v1::Pipeline& pipeline, v1::GetFunnelResponse* out) {
+  out->set_pipeline(pipeline.name());
+  out->set_pipeline_version(pipeline.version());
+  std::map<std::string, v1::FunnelStage*> by_name;
+  std::map<std::string, std::map<std::string, v1::CurrencyTotal>> totals;
+  std::map<std::string, int64_t> stay_micros;
+  for (const auto& stage : pipeline.stages()) {
+    v1::FunnelStage* f = out->add_stages();
+    f->set_name(stage.name());
+    f->set_forecast_category(stage.forecast_category());
+    by_name[stage.name()] = f;
+  }
+  auto stage_of = [&](const std::string& raw) -> v1::FunnelStage* {
+    auto it = by_name.find(ResolveStage(pipeline, raw));
+    return it == by_name.end() ? nullptr : it->second;
+  };
+  const std::string p = pipeline.name() + "/";
+  for (const char* kind : {"fn/", "fe/", "fa/", "ft/"}) {
+    const std::string prefix = kind + p;
+    call.Scan(prefix, [&](const std::string& key, const std::string& value) {
+      v1::Aggregate a;
+      if (!a.ParseFromString(value)) return true;
+      std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
+      v1::FunnelStage* f = stage_of(parts[0]);
+      if (!f) return true;
+      if (kind[1] == 'n') {
+        const std::string currency = parts.size() > 1 ? parts[1] : "";
+        v1::CurrencyTotal& t = totals[f->name()][currency];
+        t.set_currency_code(currency);
+        t.set_count(t.count() + a.count());
+        t.set_amount_units(t.amount_units() + a.amount_units());
+        f->set_count(f->count() + a.count());
+      } else if (kind[1] == 'e') {
+        f->set_entered_count(f->entered_count() + a.count());
+      } else if (kind[1] == 'a') {
+        f->set_advanced_count(f->advanced_count() + a.count());
+      } else {
+        f->set_completed_stays(f->completed_stays() + a.count());
+        stay_micros[f->name()] += a.total_micros();
+      }
+      return true;
+    });
+  }
+  for (auto& [name, f] : by_name) {
+    for (auto& [currency, t] : totals[name]) *f->add_totals() = t;
+    f->set_conversion_basis_points(BasisPoints(f->advanced_count(), f->entered_count()));
+    if (f->completed_stays() > 0) {
+      *f->mutable_average_time_in_stage() =
+          DurationFromMicros(stay_micros[name] / f->completed_stays());
+    }
+  }
+  return {};
+}
+
+Status BuildForecast(const Call& call, int first, int last, v1::ForecastGrouping grouping,
+                     const std::string& currency, std::vector<v1::ForecastRow>* rows) {
+  std::map<std::string, std::optional<v1::Pipeline>> pipelines;
+  std::map<std::string, std::vector<std::string>> groups_of_owner;
+  std::map<std::pair<std::string, std::string>, v1::ForecastRow> table;
+  for (int month = first; month <= last; ++month) {
+    const std::string prefix = "fc/" + MonthName(month) + "/";
+    call.Scan(prefix, [&](const std::string& key, const std::string& value) {
+      std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
+      if (parts.size() != 5) return true;
+      const std::string& owner = parts[0];
+      const std::string& row_currency = parts[1];
+      if (!currency.empty() && row_currency != currency) return true;
+      v1::Aggregate a;
+      if (!a.ParseFromString(value)) return true;
+      auto pit = pipelines.find(parts[2]);
+      if (pit == pipelines.end())
+        pit = pipelines.emplace(parts[2], LoadPipeline(call, parts[2])).first;
+      const v1::ForecastCategory category = CategoryOf(
+          pit->second ? &*pit->second : nullptr, parts[3], parts[4].empty() ? 'o' : parts[4][0]);
+      auto git = groups_of_owner.find(owner);
+      if (git == groups_of_owner.end()) {
+        std::vector<std::string> groups;
+        if (grouping == v1::FORECAST_GROUPING_TEAM) {
+          auto teams = call.UserTeams(owner);
+          if (teams && !teams->empty()) {
+            std::set<std::string> unique(teams->begin(), teams->end());
+            groups.assign(unique.begin(), unique.end());
+          } else {
+            groups.push_back("");
+          }
+        } else {
+          groups.push_back(owner);
+        }
+        git = groups_of_owner.emplace(owner, std::move(groups)).first;
+      }
+      for (const std::string& group : git->second) {
+        v1::ForecastRow& r = table[{group, row_currency}];
+        r.set_group(group);
+        r.set_currency_code(row_currency);
+        switch (category) {
+          case v1::FORECAST_CATEGORY_PIPELINE:
+            r.set_pipeline_units(r.pipeline_units() + a.amount_units());
+            break;
+          case v1::FORECAST_CATEGORY_BEST_CASE:
+            r.set_best_case_units(r.best_case_units() + a.amount_units());
+            break;
+          case v1::FORECAST_CATEGORY_COMMIT:
+            r.set_commit_units(r.commit_units() + a.amount_units());
+            break;
+          case v1::FORECAST_CATEGORY_CLOSED_WON:
+            r.set_closed_won_units(r.closed_won_units() + a.amount_units());
+            r.set_won_count(r.won_count() + a.count());
+            break;
+          case v1::FORECAST_CATEGORY_CLOSED_LOST:
+            r.set_closed_lost_units(r.closed_lost_units() + a.amount_units());
+            r.set_lost_count(r.lost_count() + a.count());
+            break;
+          default:
+            r.set_omitted_units(r.omitted_units() + a.amount_units());
+            break;
+        }
+        if (category == v1::FORECAST_CATEGORY_PIPELINE ||
+            category == v1::FORECAST_CATEGORY_BEST_CASE ||
+            category == v1::FORECAST_CATEGORY_COMMIT) {
+          r.set_weighted_units(r.weighted_units() + a.weighted_units());
+        }
+        if (category != v1::FORECAST_CATEGORY_CLOSED_WON &&
+            category != v1::FORECAST_CATEGORY_CLOSED_LOST) {
+          r.set_open_count(r.open_count() + a.count());
+        }
+      }
+      return true;
+    });
+  }
+  rows->clear();
+  for (auto& [key, row] : table) rows->push_back(std::move(row));
+  return {};
+}
+
+Status ListStalled(const Call& call, const v1::Pipeline& pipeline, int64_t cutoff_micros,
+                   int page_size, const std::string& page_token,
+                   v1::ListStalledDealsResponse* out) {
+  const std::string prefix = "act/" + pipeline.name() + "/";
+  if (!page_token.empty() && !StartsWith(page_token, prefix)) {
+    return Status::Invalid("page_token: not from this pipeline's listing");
+  }
+  std::string last_key;
+  bool more = false;
+  call.Scan(prefix, [&](const std::string& key, const std::string& value) {
+    (void)value;
+    if (!page_token.empty() && key <= page_token) return true;
+    std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
+    if (parts.size() != 2) return true;
+    const int64_t micros = std::stoll(parts[0]);
+    if (micros > cutoff_micros) return false;
+    if (out->deals_size() >= page_size) {
+      more = true;
+      return false;
+    }
+    last_key = key;
+    const std::string& id = parts[1];
+    // Only deals the caller may read.
+    if (!call.GetRecord<rapport::v1::Opportunity>(RAPPORT_RESOURCE_OPPORTUNITY, id)) return true;
+    std::optional<v1::OpportunityState> state = LoadState(call, id);
+    if (!state) return true;
+    v1::StalledDeal* d = out->add_deals();
+    d->set_opportunity_id(id);
+    std::string stage = ResolveStage(pipeline, state->stage());
+    d->set_stage(stage.empty() ? state->stage() : stage);
+    d->set_owner(state->owner());
+    if (!state->currency_code().empty()) {
+      d->mutable_amount()->set_currency_code(state->currency_code());
+      d->mutable_amount()->set_units(state->amount_units());
+    }
+    *d->mutable_last_activity_time() = FromMicros(micros);
+    return true;
+  });
+  if (more) out->set_next_page_token(last_key);
+  return {};
+}
+
+}  // namespace rapport::sfa

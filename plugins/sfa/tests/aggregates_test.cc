@@ -1,0 +1,284 @@
+// Aggregate exactness: 2,000 random opportunity creates, updates (stage
+// moves forwards and backwards, amounts, dates, owners), deletes and
+// interactions go through the plugin's pre-commit and post-commit hooks; then
+// the funnel, forecast and stalled deals equal a brute-force recomputation.
+#include <random>
+#include <set>
+
+#include "sfa_test_util.h"
+
+namespace sfatest {
+namespace {
+
+struct Entry {
+  int64_t micros;
+  std::string stage;
+};
+
+class AggregateTest : public SfaFixture {};
+
+TEST_F(AggregateTest, RandomChangesKeepAggregatesExact) {
+  sv1::SetPipelineRequest pr;
+  sv1::Pipeline* p = pr.mutable_pipeline();
+  p->set_name("p");
+  *p->add_stages() = MakeStage("s0", 10, sv1::FORECAST_CATEGORY_PIPELINE);
+  *p->add_stages() = MakeStage("s1", 25, sv1::FORECAST_CATEGORY_PIPELINE, {"amount"}, {"s0"});
+  *p->add_stages() =
+      MakeStage("s2", 50, sv1::FORECAST_CATEGORY_BEST_CASE, {"expected_close_date"}, {"s0", "s1"});
+  *p->add_stages() = MakeStage("s3", 75, sv1::FORECAST_CATEGORY_COMMIT, {}, {"s1", "s2"});
+  *p->add_stages() = MakeStage("s4", 100, sv1::FORECAST_CATEGORY_CLOSED_WON, {}, {"s3"});
+  *p->add_stages() = MakeStage("s5", 0, sv1::FORECAST_CATEGORY_CLOSED_LOST, {}, {"s0"});
+  *p->add_stages() = MakeStage("s6", 0, sv1::FORECAST_CATEGORY_OMITTED, {}, {"s0"});
+  ASSERT_TRUE(DefinePipeline(pr).ok());
+  const int kStages = 7;
+
+  std::mt19937_64 rng(20261127);
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  const std::vector<std::string> owners = {"alice", "bob", "carol"};
+  const std::vector<std::string> currencies = {"KRW", "USD"};
+  std::map<std::string, std::vector<Entry>> history;  // committed stage entries per living opp
+  std::map<std::string, int64_t> activity;
+  int accepted = 0, rejected = 0, deletes = 0, backward = 0;
+
+  auto randomize = [&](Opportunity* o) {
+    switch (pick(6)) {
+      case 0:
+        o->mutable_amount()->set_currency_code(currencies[pick(2)]);
+        o->mutable_amount()->set_units(static_cast<int64_t>(rng() % 1000000000000LL));
+        break;
+      case 1:
+        o->mutable_expected_close_date()->set_year(2026 + pick(2));
+        o->mutable_expected_close_date()->set_month(1 + pick(12));
+        o->mutable_expected_close_date()->set_day(1 + pick(28));
+        break;
+      case 2:
+        o->set_owner(owners[pick(3)]);
+        break;
+      case 3:
+        o->set_probability(pick(101));
+        break;
+      case 4:
+        o->set_close_reason(pick(2) ? "reason" : "");
+        break;
+      default:
+        o->clear_expected_close_date();
+        break;
+    }
+  };
+
+  for (int step = 0; step < 2000; ++step) {
+    Advance(1 + static_cast<int64_t>(rng() % (3 * kDay)));
+    const int op = opps_.empty() ? 0 : pick(20);
+    if (op < 5) {
+      Opportunity o;
+      o.set_name("deal");
+      o.set_owner(owners[pick(3)]);
+      if (pick(10)) {
+        o.mutable_amount()->set_currency_code(currencies[pick(2)]);
+        o.mutable_amount()->set_units(static_cast<int64_t>(rng() % 1000000000000LL));
+      }
+      if (pick(10)) {
+        o.mutable_expected_close_date()->set_year(2026 + pick(2));
+        o.mutable_expected_close_date()->set_month(1 + pick(12));
+        o.mutable_expected_close_date()->set_day(1);
+      }
+      if (pick(3)) o.set_close_reason("why");
+      if (pick(2)) o.set_stage("s" + std::to_string(pick(kStages)));
+      if (Create(&o).ok()) {
+        ++accepted;
+        history[o.id()].push_back({now_, o.stage()});
+        activity[o.id()] = now_;
+      } else {
+        ++rejected;
+      }
+      continue;
+    }
+    auto it = opps_.begin();
+    std::advance(it, pick(static_cast<int>(opps_.size())));
+    const std::string id = it->first;
+    if (op == 5) {
+      Delete(id);
+      history.erase(id);
+      activity.erase(id);
+      ++deletes;
+      continue;
+    }
+    if (op == 6) {
+      rapport::v1::Interaction call;
+      call.set_id("int" + std::to_string(step));
+      call.set_customer_id("cust1");
+      call.set_opportunity_id(id);
+      const int64_t when = now_ - static_cast<int64_t>(rng() % (2 * kDay));
+      *call.mutable_occurred_at() = Ts(when);
+      rapport::v1::ChangeEvent event;
+      *event.mutable_commit_time() = Ts(now_);
+      event.set_operation(rapport::v1::CHANGE_OPERATION_CREATE);
+      event.mutable_after()->set_value(call.SerializeAsString());
+      ASSERT_TRUE(host_
+                      .PostCommit(RAPPORT_RESOURCE_INTERACTION, RAPPORT_OP_CREATE,
+                                  event.SerializeAsString())
+                      .ok());
+      if (it->second.status() == rapport::v1::OPPORTUNITY_STATUS_OPEN) {
+        activity[id] = std::max(activity[id], when);
+      }
+      continue;
+    }
+    const std::string old_stage = it->second.stage();
+    const bool move = pick(2) == 0;
+    const std::string to = "s" + std::to_string(pick(kStages));
+    Opportunity stored;
+    Status s = Update(
+        id,
+        [&](Opportunity* o) {
+          if (move) o->set_stage(to);
+          randomize(o);
+          if (pick(2)) randomize(o);
+        },
+        &stored);
+    if (!s.ok()) {
+      ++rejected;
+      continue;
+    }
+    ++accepted;
+    if (stored.stage() != old_stage) {
+      if (stored.stage() < old_stage) ++backward;
+      history[id].push_back({now_, stored.stage()});
+      activity[id] = std::max(activity[id], now_);
+    }
+  }
+  EXPECT_GT(accepted, 1000);
+  EXPECT_GT(rejected, 50);
+  EXPECT_GT(deletes, 50);
+  EXPECT_GT(backward, 20);
+
+  // ---- brute force: funnel
+  auto index = [](const std::string& stage) { return stage[1] - '0'; };
+  struct StageTruth {
+    std::map<std::string, std::pair<int64_t, int64_t>> totals;  // currency -> count, amount
+    int64_t count = 0, entered = 0, advanced = 0, stays = 0, stay_micros = 0;
+  };
+  std::vector<StageTruth> truth(kStages);
+  for (const auto& [id, opp] : opps_) {
+    StageTruth& t = truth[index(opp.stage())];
+    auto& cell = t.totals[opp.has_amount() ? opp.amount().currency_code() : ""];
+    cell.first += 1;
+    cell.second += opp.has_amount() ? opp.amount().units() : 0;
+    t.count += 1;
+    const auto& h = history.at(id);
+    std::set<std::string> entered, advanced;
+    for (size_t i = 0; i < h.size(); ++i) {
+      entered.insert(h[i].stage);
+      for (size_t j = i + 1; j < h.size(); ++j) {
+        if (index(h[j].stage) > index(h[i].stage)) advanced.insert(h[i].stage);
+      }
+      if (i + 1 < h.size()) {
+        truth[index(h[i].stage)].stays += 1;
+        truth[index(h[i].stage)].stay_micros += h[i + 1].micros - h[i].micros;
+      }
+    }
+    for (const auto& s : entered) truth[index(s)].entered += 1;
+    for (const auto& s : advanced) truth[index(s)].advanced += 1;
+  }
+  sv1::GetFunnelRequest fr;
+  fr.set_pipeline("p");
+  sv1::GetFunnelResponse funnel;
+  ASSERT_TRUE(Rpc("GetFunnel", fr, &funnel).ok());
+  ASSERT_EQ(funnel.stages_size(), kStages);
+  for (int i = 0; i < kStages; ++i) {
+    const auto& f = funnel.stages(i);
+    const auto& t = truth[i];
+    SCOPED_TRACE(f.name());
+    EXPECT_EQ(f.count(), t.count);
+    ASSERT_EQ(f.totals_size(), static_cast<int>(t.totals.size()));
+    for (const auto& ct : f.totals()) {
+      EXPECT_EQ(ct.count(), t.totals.at(ct.currency_code()).first);
+      EXPECT_EQ(ct.amount_units(), t.totals.at(ct.currency_code()).second);
+    }
+    EXPECT_EQ(f.entered_count(), t.entered);
+    EXPECT_EQ(f.advanced_count(), t.advanced);
+    EXPECT_EQ(f.completed_stays(), t.stays);
+    if (t.stays) {
+      const int64_t avg = t.stay_micros / t.stays;
+      EXPECT_EQ(f.average_time_in_stage().seconds(), avg / 1000000);
+    }
+  }
+
+  // ---- brute force: forecast for all of 2026-2027, by owner and currency
+  std::map<std::pair<std::string, std::string>, sv1::ForecastRow> rows;
+  for (const auto& [id, o] : opps_) {
+    if (!o.has_expected_close_date() || o.expected_close_date().year() == 0) continue;
+    const std::string currency = o.has_amount() ? o.amount().currency_code() : "";
+    const int64_t units = o.has_amount() ? o.amount().units() : 0;
+    auto& r = rows[{o.owner(), currency}];
+    r.set_group(o.owner());
+    r.set_currency_code(currency);
+    const auto cat = pr.pipeline().stages(index(o.stage())).forecast_category();
+    const int64_t weighted =
+        static_cast<int64_t>(static_cast<__int128>(units) * o.probability() / 100);
+    switch (cat) {
+      case sv1::FORECAST_CATEGORY_PIPELINE:
+        r.set_pipeline_units(r.pipeline_units() + units);
+        break;
+      case sv1::FORECAST_CATEGORY_BEST_CASE:
+        r.set_best_case_units(r.best_case_units() + units);
+        break;
+      case sv1::FORECAST_CATEGORY_COMMIT:
+        r.set_commit_units(r.commit_units() + units);
+        break;
+      case sv1::FORECAST_CATEGORY_CLOSED_WON:
+        r.set_closed_won_units(r.closed_won_units() + units);
+        r.set_won_count(r.won_count() + 1);
+        break;
+      case sv1::FORECAST_CATEGORY_CLOSED_LOST:
+        r.set_closed_lost_units(r.closed_lost_units() + units);
+        r.set_lost_count(r.lost_count() + 1);
+        break;
+      default:
+        r.set_omitted_units(r.omitted_units() + units);
+    }
+    if (cat == sv1::FORECAST_CATEGORY_PIPELINE || cat == sv1::FORECAST_CATEGORY_BEST_CASE ||
+        cat == sv1::FORECAST_CATEGORY_COMMIT) {
+      r.set_weighted_units(r.weighted_units() + weighted);
+    }
+    if (cat != sv1::FORECAST_CATEGORY_CLOSED_WON && cat != sv1::FORECAST_CATEGORY_CLOSED_LOST) {
+      r.set_open_count(r.open_count() + 1);
+    }
+  }
+  sv1::GetForecastRequest fq;
+  fq.set_period("2026-01");
+  fq.set_end_period("2027-Q4");
+  sv1::GetForecastResponse forecast;
+  ASSERT_TRUE(Rpc("GetForecast", fq, &forecast).ok());
+  ASSERT_EQ(forecast.rows_size(), static_cast<int>(rows.size()));
+  int i = 0;
+  for (const auto& [key, want] : rows) {
+    EXPECT_EQ(forecast.rows(i).SerializeAsString(), want.SerializeAsString())
+        << "row " << key.first << " " << key.second;
+    ++i;
+  }
+
+  // ---- brute force: stalled deals (open, no activity for 30 days)
+  std::vector<std::pair<int64_t, std::string>> stalled;
+  const int64_t cutoff = now_ - 30 * kDay;
+  for (const auto& [id, o] : opps_) {
+    if (o.status() == rapport::v1::OPPORTUNITY_STATUS_OPEN && activity[id] <= cutoff) {
+      stalled.push_back({activity[id], id});
+    }
+  }
+  std::sort(stalled.begin(), stalled.end());
+  sv1::ListStalledDealsRequest sr;
+  sr.set_pipeline("p");
+  sr.set_days(30);
+  sr.set_page_size(1000);
+  sv1::ListStalledDealsResponse sd;
+  ASSERT_TRUE(Rpc("ListStalledDeals", sr, &sd).ok());
+  ASSERT_EQ(sd.deals_size(), static_cast<int>(stalled.size()));
+  for (size_t k = 0; k < stalled.size(); ++k)
+    EXPECT_EQ(sd.deals(k).opportunity_id(), stalled[k].second);
+  std::cout << "accepted " << accepted << ", rejected " << rejected << ", deletes " << deletes
+            << ", backward moves " << backward << ", living " << opps_.size() << ", stalled "
+            << stalled.size() << "\n";
+}
+
+}  // namespace
+}  // namespace sfatest
