@@ -11,13 +11,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "core/records/resource_kind.h"
-#include "google/protobuf/descriptor.pb.h"
-#include "google/protobuf/field_mask.pb.h"
 #include "core/common/status_util.h"
 #include "core/records/record_fields.h"
+#include "core/records/resource_kind.h"
 #include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
 
@@ -137,8 +137,12 @@ struct PluginHost::CallState {
 // The host function table. Each function is noexcept in effect: nothing
 // thrown here may reach a plugin.
 struct HostApi {
-  static PluginHost::Plugin* P(rapport_host_ctx* h) { return reinterpret_cast<PluginHost::Plugin*>(h); }
-  static PluginHost::CallState* C(rapport_call* c) { return reinterpret_cast<PluginHost::CallState*>(c); }
+  static PluginHost::Plugin* P(rapport_host_ctx* h) {
+    return reinterpret_cast<PluginHost::Plugin*>(h);
+  }
+  static PluginHost::CallState* C(rapport_call* c) {
+    return reinterpret_cast<PluginHost::CallState*>(c);
+  }
 
   static void BufferSet(rapport_buffer* b, const void* data, size_t size) {
     if (b && b->set) b->set(b->user, data, size);
@@ -147,23 +151,35 @@ struct HostApi {
     auto* p = P(h);
     std::string m = message ? message : "";
     switch (level) {
-      case RAPPORT_LOG_ERROR: spdlog::error("plugin={} msg=\"{}\"", p->name, m); break;
-      case RAPPORT_LOG_WARN: spdlog::warn("plugin={} msg=\"{}\"", p->name, m); break;
-      case RAPPORT_LOG_DEBUG: spdlog::debug("plugin={} msg=\"{}\"", p->name, m); break;
-      default: spdlog::info("plugin={} msg=\"{}\"", p->name, m);
+      case RAPPORT_LOG_ERROR:
+        spdlog::error("plugin={} msg=\"{}\"", p->name, m);
+        break;
+      case RAPPORT_LOG_WARN:
+        spdlog::warn("plugin={} msg=\"{}\"", p->name, m);
+        break;
+      case RAPPORT_LOG_DEBUG:
+        spdlog::debug("plugin={} msg=\"{}\"", p->name, m);
+        break;
+      default:
+        spdlog::info("plugin={} msg=\"{}\"", p->name, m);
     }
   }
   static int RegisterHook(rapport_host_ctx* h, rapport_hook_kind kind, rapport_resource resource,
-                          rapport_operation operation, int32_t order, rapport_hook_fn fn, void* user) {
+                          rapport_operation operation, int32_t order, rapport_hook_fn fn,
+                          void* user) {
     auto* p = P(h);
     if (!p->initialising || fn == nullptr) return RAPPORT_FAILED_PRECONDITION;
-    if (kind < RAPPORT_HOOK_VALIDATE || kind > RAPPORT_HOOK_POST_COMMIT) return RAPPORT_INVALID_ARGUMENT;
-    if (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY) return RAPPORT_INVALID_ARGUMENT;
-    if (operation < RAPPORT_OP_CREATE || operation > RAPPORT_OP_DELETE) return RAPPORT_INVALID_ARGUMENT;
+    if (kind < RAPPORT_HOOK_VALIDATE || kind > RAPPORT_HOOK_POST_COMMIT)
+      return RAPPORT_INVALID_ARGUMENT;
+    if (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY)
+      return RAPPORT_INVALID_ARGUMENT;
+    if (operation < RAPPORT_OP_CREATE || operation > RAPPORT_OP_DELETE)
+      return RAPPORT_INVALID_ARGUMENT;
     p->hooks.push_back({kind, resource, operation, order, fn, user});
     return RAPPORT_OK;
   }
-  static int RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn, void* user);
+  static int RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
+                            void* user);
   static int RegisterDescriptors(rapport_host_ctx* h, rapport_bytes set) {
     auto* p = P(h);
     if (!p->initialising) return RAPPORT_FAILED_PRECONDITION;
@@ -200,7 +216,8 @@ struct HostApi {
   static int KvWrite(rapport_call* call, rapport_bytes key, const rapport_bytes* value) {
     auto* c = C(call);
     if (c->read_only) return RAPPORT_FAILED_PRECONDITION;
-    if (key.size == 0 || key.size > 1024 || (value && value->size > (1 << 20))) return RAPPORT_INVALID_ARGUMENT;
+    if (key.size == 0 || key.size > 1024 || (value && value->size > (1 << 20)))
+      return RAPPORT_INVALID_ARGUMENT;
     std::string k = Key(c, key);
     std::optional<std::string> v;
     if (value) v = std::string(reinterpret_cast<const char*>(value->data), value->size);
@@ -216,7 +233,9 @@ struct HostApi {
     }
     return c->host->db_->Write(&batch).ok() ? RAPPORT_OK : RAPPORT_UNAVAILABLE;
   }
-  static int KvPut(rapport_call* call, rapport_bytes key, rapport_bytes value) { return KvWrite(call, key, &value); }
+  static int KvPut(rapport_call* call, rapport_bytes key, rapport_bytes value) {
+    return KvWrite(call, key, &value);
+  }
   static int KvDelete(rapport_call* call, rapport_bytes key) { return KvWrite(call, key, nullptr); }
   static int KvScan(rapport_call* call, rapport_bytes prefix, rapport_scan_fn fn, void* user) {
     auto* c = C(call);
@@ -231,9 +250,11 @@ struct HostApi {
     }
     return it->status().ok() ? RAPPORT_OK : RAPPORT_UNAVAILABLE;
   }
-  static int GetRecord(rapport_call* call, rapport_resource resource, const char* id, rapport_buffer* record) {
+  static int GetRecord(rapport_call* call, rapport_resource resource, const char* id,
+                       rapport_buffer* record) {
     auto* c = C(call);
-    if (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY || id == nullptr) {
+    if (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY ||
+        id == nullptr) {
       return RAPPORT_INVALID_ARGUMENT;
     }
     auto r = c->host->records_->Get(*c->ctx, static_cast<ResourceType>(resource), id);
@@ -244,7 +265,8 @@ struct HostApi {
   }
   static const char* CallTenant(rapport_call* call) { return C(call)->ctx->tenant_name.c_str(); }
   static const char* CallUser(rapport_call* call) { return C(call)->ctx->user_id.c_str(); }
-  static int ModuleEnabled(rapport_call* call, const char* module, const char* user_id, rapport_buffer* reason) {
+  static int ModuleEnabled(rapport_call* call, const char* module, const char* user_id,
+                           rapport_buffer* reason) {
     auto* c = C(call);
     std::string user = user_id ? user_id : "";
     auto teams = user == c->ctx->user_id ? c->ctx->teams : c->host->teams_of_(c->ctx->tenant, user);
@@ -265,7 +287,9 @@ struct HostApi {
     return RAPPORT_OK;
   }
   static const char* ConfigJson(rapport_host_ctx* h) { return P(h)->config_json.c_str(); }
-  static int64_t NowMicros(rapport_host_ctx* h) { return absl::ToUnixMicros(P(h)->host->clock_->Now()); }
+  static int64_t NowMicros(rapport_host_ctx* h) {
+    return absl::ToUnixMicros(P(h)->host->clock_->Now());
+  }
   static void MetricAdd(rapport_host_ctx* h, const char* name, int64_t delta) {
     auto* p = P(h);
     std::lock_guard<std::mutex> lock(p->metrics_mu);
@@ -273,11 +297,27 @@ struct HostApi {
   }
 
   static const rapport_host_api* Table() {
-    static const rapport_host_api api = {
-        sizeof(rapport_host_api), RAPPORT_PLUGIN_ABI_MAJOR, RAPPORT_PLUGIN_ABI_MINOR,
-        BufferSet, Log, RegisterHook, RegisterMethod, RegisterDescriptors,
-        KvGet, KvPut, KvDelete, KvScan, GetRecord, CallTenant, CallUser, ModuleEnabled,
-        ConfigJson, NowMicros, MetricAdd, WriteRecord, UserInfo};
+    static const rapport_host_api api = {sizeof(rapport_host_api),
+                                         RAPPORT_PLUGIN_ABI_MAJOR,
+                                         RAPPORT_PLUGIN_ABI_MINOR,
+                                         BufferSet,
+                                         Log,
+                                         RegisterHook,
+                                         RegisterMethod,
+                                         RegisterDescriptors,
+                                         KvGet,
+                                         KvPut,
+                                         KvDelete,
+                                         KvScan,
+                                         GetRecord,
+                                         CallTenant,
+                                         CallUser,
+                                         ModuleEnabled,
+                                         ConfigJson,
+                                         NowMicros,
+                                         MetricAdd,
+                                         WriteRecord,
+                                         UserInfo};
     return &api;
   }
 };
@@ -296,13 +336,14 @@ int HostApi::WriteRecord(rapport_call* call, rapport_resource resource, rapport_
         "write_record is not allowed in validate or pre-commit hooks (they run inside a commit)"));
   }
   if (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY) {
-    return fail(absl::InvalidArgumentError(absl::StrCat("unknown resource ", static_cast<int>(resource))));
+    return fail(
+        absl::InvalidArgumentError(absl::StrCat("unknown resource ", static_cast<int>(resource))));
   }
   const int limit = c->host->options_.max_hook_depth;
   if (c->depth > limit) {
-    return fail(absl::FailedPreconditionError(absl::StrCat(
-        "hook depth limit ", limit, " reached: module '", c->plugin->name,
-        "' wrote a record from a post-commit hook ", c->depth, " changes deep")));
+    return fail(absl::FailedPreconditionError(
+        absl::StrCat("hook depth limit ", limit, " reached: module '", c->plugin->name,
+                     "' wrote a record from a post-commit hook ", c->depth, " changes deep")));
   }
   const auto type = static_cast<ResourceType>(resource);
   auto message = records::KindOf(type).NewRecord();
@@ -317,7 +358,8 @@ int HostApi::WriteRecord(rapport_call* call, rapport_resource resource, rapport_
     stored = c->host->records_->Create(ctx, type, *message, "");
   } else if (operation == RAPPORT_OP_UPDATE) {
     google::protobuf::FieldMask mask;
-    for (absl::string_view path : absl::StrSplit(update_mask ? update_mask : "", ',', absl::SkipWhitespace())) {
+    for (absl::string_view path :
+         absl::StrSplit(update_mask ? update_mask : "", ',', absl::SkipWhitespace())) {
       mask.add_paths(std::string(absl::StripAsciiWhitespace(path)));
     }
     stored = c->host->records_->Update(ctx, type, *message, mask, expected_revision);
@@ -330,9 +372,11 @@ int HostApi::WriteRecord(rapport_call* call, rapport_resource resource, rapport_
   return RAPPORT_OK;
 }
 
-int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn, void* user) {
+int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
+                            void* user) {
   auto* p = P(h);
-  if (!p->initialising || fn == nullptr || full_method == nullptr) return RAPPORT_FAILED_PRECONDITION;
+  if (!p->initialising || fn == nullptr || full_method == nullptr)
+    return RAPPORT_FAILED_PRECONDITION;
   std::string method = full_method;
   // "/rapport.<module>.vN.Service/Method", never the core's package.
   if (!absl::StartsWith(method, "/rapport.") || absl::StartsWith(method, "/rapport.v1.") ||
@@ -345,10 +389,11 @@ int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rappor
   return RAPPORT_OK;
 }
 
-PluginHost::PluginHost(store::Database* db, records::RecordStore* records, const Clock* clock,
-                       PluginHostOptions options,
-                       std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of,
-                       std::function<std::string(uint32_t)> tenant_name)
+PluginHost::PluginHost(
+    store::Database* db, records::RecordStore* records, const Clock* clock,
+    PluginHostOptions options,
+    std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of,
+    std::function<std::string(uint32_t)> tenant_name)
     : db_(db),
       records_(records),
       clock_(clock),
@@ -366,7 +411,8 @@ PluginHost::PluginHost(store::Database* db, records::RecordStore* records, const
         for (const auto& p : plugins_) {
           if (!p->loaded) continue;
           const auto& deps = p->manifest.requires_modules;
-          if (std::find(deps.begin(), deps.end(), module) != deps.end()) dependents.push_back(p->name);
+          if (std::find(deps.begin(), deps.end(), module) != deps.end())
+            dependents.push_back(p->name);
         }
         return dependents;
       });
@@ -397,7 +443,8 @@ void PluginHost::Load() {
   std::error_code ec;
   const fs::path dir = fs::canonical(options_.plugin_dir, ec);
   if (ec) {
-    spdlog::error("msg=\"plugin directory unreadable\" dir=\"{}\" error=\"{}\"", options_.plugin_dir, ec.message());
+    spdlog::error("msg=\"plugin directory unreadable\" dir=\"{}\" error=\"{}\"",
+                  options_.plugin_dir, ec.message());
     return;
   }
   std::vector<fs::path> files;
@@ -424,7 +471,8 @@ void PluginHost::Load() {
     }
     auto [dir_end, real_it] = std::mismatch(dir.begin(), dir.end(), real.begin(), real.end());
     if (dir_end != dir.end()) {
-      Refuse(p, absl::StrCat(p->file, ": leads outside the plugin directory (to ", real.string(), ")"));
+      Refuse(p, absl::StrCat(p->file, ": leads outside the plugin directory (to ", real.string(),
+                             ")"));
       continue;
     }
     auto manifest = ReadManifest((path.parent_path() / (p->name + ".manifest.json")).string());
@@ -437,13 +485,13 @@ void PluginHost::Load() {
     for (const auto& d : manifest->requires_modules) p->info.add_dependencies(d);
     for (const auto& svc : manifest->services) p->info.add_services(svc);
     if (manifest->name != p->name) {
-      Refuse(p, absl::StrCat(p->file, ": manifest name '", manifest->name, "' does not match the file name '",
-                             p->name, "'"));
+      Refuse(p, absl::StrCat(p->file, ": manifest name '", manifest->name,
+                             "' does not match the file name '", p->name, "'"));
       continue;
     }
     if (manifest->abi_major != RAPPORT_PLUGIN_ABI_MAJOR) {
-      Refuse(p, absl::StrCat(p->file, ": plugin ABI major ", manifest->abi_major, " (manifest), host expects ",
-                             RAPPORT_PLUGIN_ABI_MAJOR));
+      Refuse(p, absl::StrCat(p->file, ": plugin ABI major ", manifest->abi_major,
+                             " (manifest), host expects ", RAPPORT_PLUGIN_ABI_MAJOR));
       continue;
     }
     if (by_name.count(p->name)) {
@@ -451,7 +499,8 @@ void PluginHost::Load() {
       continue;
     }
     by_name[p->name] = p;
-    if (auto it = options_.config.find(p->name); it != options_.config.end()) p->config_json = it->second;
+    if (auto it = options_.config.find(p->name); it != options_.config.end())
+      p->config_json = it->second;
   }
   // 2. Dependency order (depth-first; cycles and missing modules refused).
   std::vector<Plugin*> order;
@@ -476,7 +525,8 @@ void PluginHost::Load() {
       } else if (visit(it->second, &dep_why)) {
         continue;
       } else {
-        *why = mark[dep] == 1 ? dep_why : absl::StrCat("requires module '", dep, "', which was refused");
+        *why = mark[dep] == 1 ? dep_why
+                              : absl::StrCat("requires module '", dep, "', which was refused");
       }
       mark[p->name] = 3;
       return false;
@@ -494,8 +544,10 @@ void PluginHost::Load() {
       // Refused while visiting a dependent: say why for this one too.
       std::string why;
       for (const auto& dep : p->manifest.requires_modules) {
-        if (!by_name.count(dep)) why = absl::StrCat("requires module '", dep, "', which is not in the plugin directory");
-        else if (mark[dep] == 3) why = absl::StrCat("requires module '", dep, "', which was refused");
+        if (!by_name.count(dep))
+          why = absl::StrCat("requires module '", dep, "', which is not in the plugin directory");
+        else if (mark[dep] == 3)
+          why = absl::StrCat("requires module '", dep, "', which was refused");
       }
       Refuse(p, absl::StrCat(p->file, ": ", why.empty() ? "dependency cycle" : why));
     }
@@ -517,7 +569,8 @@ void PluginHost::Load() {
       Refuse(p, absl::StrCat(p->file, ": cannot load: ", dlerror()));
       continue;
     }
-    auto entry = reinterpret_cast<rapport_plugin_entry_fn>(dlsym(handle, RAPPORT_PLUGIN_ENTRY_SYMBOL));
+    auto entry =
+        reinterpret_cast<rapport_plugin_entry_fn>(dlsym(handle, RAPPORT_PLUGIN_ENTRY_SYMBOL));
     if (entry == nullptr) {
       Refuse(p, absl::StrCat(p->file, ": no exported symbol '", RAPPORT_PLUGIN_ENTRY_SYMBOL, "'"));
       continue;
@@ -528,13 +581,15 @@ void PluginHost::Load() {
     } catch (...) {
       info = nullptr;
     }
-    if (info == nullptr || info->struct_size < offsetof(rapport_plugin_info, stop) + sizeof(info->stop)) {
+    if (info == nullptr ||
+        info->struct_size < offsetof(rapport_plugin_info, stop) + sizeof(info->stop)) {
       Refuse(p, absl::StrCat(p->file, ": rapport_plugin_entry returned no usable info"));
       continue;
     }
     if (info->abi_major != RAPPORT_PLUGIN_ABI_MAJOR) {
-      Refuse(p, absl::StrCat(p->file, ": built for plugin ABI ", info->abi_major, ".", info->abi_minor,
-                             ", host expects ABI ", RAPPORT_PLUGIN_ABI_MAJOR, ".x"));
+      Refuse(p,
+             absl::StrCat(p->file, ": built for plugin ABI ", info->abi_major, ".", info->abi_minor,
+                          ", host expects ABI ", RAPPORT_PLUGIN_ABI_MAJOR, ".x"));
       continue;
     }
     if (info->name == nullptr || p->name != info->name) {
@@ -549,7 +604,8 @@ void PluginHost::Load() {
     HostBuffer error;
     p->initialising = true;
     int rc = Guarded(error, [&] {
-      return info->init(HostApi::Table(), reinterpret_cast<rapport_host_ctx*>(p), &p->state, &error.buffer);
+      return info->init(HostApi::Table(), reinterpret_cast<rapport_host_ctx*>(p), &p->state,
+                        &error.buffer);
     });
     p->initialising = false;
     if (rc != RAPPORT_OK) {
@@ -557,13 +613,15 @@ void PluginHost::Load() {
         it = it->second == p ? methods_.erase(it) : std::next(it);
       }
       p->hooks.clear();
-      Refuse(p, absl::StrCat(p->file, ": init failed: ", error.data.empty() ? "no message" : error.data));
+      Refuse(p, absl::StrCat(p->file,
+                             ": init failed: ", error.data.empty() ? "no message" : error.data));
       continue;
     }
     p->loaded = true;
     p->info.set_state("loaded");
-    spdlog::info("msg=\"plugin loaded\" name={} version={} file=\"{}\" hooks={} methods={}", p->name,
-                 p->manifest.version, p->file, p->hooks.size(), p->methods_registered.size());
+    spdlog::info("msg=\"plugin loaded\" name={} version={} file=\"{}\" hooks={} methods={}",
+                 p->name, p->manifest.version, p->file, p->hooks.size(),
+                 p->methods_registered.size());
   }
 }
 
@@ -575,8 +633,9 @@ void PluginHost::Start() {
     } catch (...) {
       spdlog::error("plugin={} msg=\"start threw\"", p->name);
     }
-    bool has_post_commit = std::any_of(p->hooks.begin(), p->hooks.end(),
-                                       [](const Plugin::Hook& h) { return h.kind == RAPPORT_HOOK_POST_COMMIT; });
+    bool has_post_commit = std::any_of(p->hooks.begin(), p->hooks.end(), [](const Plugin::Hook& h) {
+      return h.kind == RAPPORT_HOOK_POST_COMMIT;
+    });
     if (has_post_commit) dispatchers_.emplace_back([this, raw = p.get()] { Dispatch(raw); });
   }
 }
@@ -619,12 +678,13 @@ bool PluginHost::Handles(const std::string& method) const { return methods_.coun
 absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const std::string& method,
                                                const std::string& request) {
   auto it = methods_.find(method);
-  if (it == methods_.end()) return absl::UnimplementedError(absl::StrCat("no plugin serves ", method));
+  if (it == methods_.end())
+    return absl::UnimplementedError(absl::StrCat("no plugin serves ", method));
   Plugin* p = it->second;
   GateDecision gate = gate_->Evaluate(ctx, p->name);
   if (gate.mode != v1::MODULE_MODE_ON) {
-    return absl::FailedPreconditionError(absl::StrCat("module '", p->name, "' is off for tenant '", ctx.tenant_name,
-                                                      "' (", gate.reason, ")"));
+    return absl::FailedPreconditionError(absl::StrCat("module '", p->name, "' is off for tenant '",
+                                                      ctx.tenant_name, "' (", gate.reason, ")"));
   }
   auto [fn, user] = p->methods_registered.at(method);
   // The method's keyspace writes commit together, and only if it succeeds.
@@ -632,7 +692,8 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
   CallState call(this, p, &ctx, &writes);
   HostBuffer response, error;
   int rc = Guarded(error, [&] {
-    return fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &response.buffer, &error.buffer);
+    return fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &response.buffer,
+              &error.buffer);
   });
   if (rc != RAPPORT_OK) {
     return absl::Status(CodeOf(rc), absl::StrCat("module '", p->name, "': ", error.data));
@@ -644,7 +705,8 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
   return response.data;
 }
 
-void PluginHost::AddWrites(const std::vector<records::ExtraWrite>& writes, rocksdb::WriteBatch* batch) {
+void PluginHost::AddWrites(const std::vector<records::ExtraWrite>& writes,
+                           rocksdb::WriteBatch* batch) {
   for (const auto& w : writes) {
     if (w.value) {
       batch->Put(db_->meta(), w.key, *w.value);
@@ -676,7 +738,8 @@ std::vector<std::string> PluginHost::Methods() const {
 }
 
 absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::ResourceType type,
-                                     records::WriteOperation op, const google::protobuf::Message* before,
+                                     records::WriteOperation op,
+                                     const google::protobuf::Message* before,
                                      google::protobuf::Message* after,
                                      std::vector<records::ExtraWrite>* writes) {
   const auto resource = static_cast<rapport_resource>(type);
@@ -688,11 +751,13 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
     for (const auto& p : plugins_) {
       if (!p->loaded) continue;
       for (const auto& h : p->hooks) {
-        if (h.kind == kind && h.resource == resource && h.operation == operation) hooks.push_back({p.get(), &h});
+        if (h.kind == kind && h.resource == resource && h.operation == operation)
+          hooks.push_back({p.get(), &h});
       }
     }
     std::stable_sort(hooks.begin(), hooks.end(), [](const auto& a, const auto& b) {
-      return std::make_pair(a.second->order, a.first->name) < std::make_pair(b.second->order, b.first->name);
+      return std::make_pair(a.second->order, a.first->name) <
+             std::make_pair(b.second->order, b.first->name);
     });
     for (const auto& [p, hook] : hooks) {
       GateDecision gate = gate_->Evaluate(ctx, p->name);
@@ -726,18 +791,22 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
         std::unique_ptr<google::protobuf::Message> changed(after->New());
         if (!changed->ParseFromString(out.data)) {
           ++p->hook_failures;
-          if (!shadow) return absl::InternalError(absl::StrCat("module '", p->name, "' returned an unreadable record"));
+          if (!shadow)
+            return absl::InternalError(
+                absl::StrCat("module '", p->name, "' returned an unreadable record"));
           continue;
         }
         if (shadow) {
-          RecordShadow(p, ctx, id, absl::StrCat("would change: ",
-                                                absl::StrJoin(records::ChangedFields(*after, *changed), ", ")));
+          RecordShadow(p, ctx, id,
+                       absl::StrCat("would change: ",
+                                    absl::StrJoin(records::ChangedFields(*after, *changed), ", ")));
           continue;
         }
         after->CopyFrom(*changed);
       }
       if (shadow) {
-        if (!local.empty()) RecordShadow(p, ctx, id, absl::StrCat("would write ", local.size(), " keys"));
+        if (!local.empty())
+          RecordShadow(p, ctx, id, absl::StrCat("would write ", local.size(), " keys"));
         continue;
       }
       for (auto& w : local) writes->push_back(std::move(w));
@@ -746,8 +815,8 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
   return absl::OkStatus();
 }
 
-void PluginHost::RecordShadow(Plugin* plugin, const RequestContext& ctx, const std::string& resource_id,
-                              const std::string& outcome) {
+void PluginHost::RecordShadow(Plugin* plugin, const RequestContext& ctx,
+                              const std::string& resource_id, const std::string& outcome) {
   v1::ShadowRecord record;
   record.set_module(plugin->name);
   SetTimestamp(record.mutable_time(), clock_->Now());
@@ -769,19 +838,22 @@ void PluginHost::RecordShadow(Plugin* plugin, const RequestContext& ctx, const s
   uint64_t n = it->second++;
   rocksdb::WriteBatch batch;
   batch.Put(db_->meta(), store::KeyWriter(prefix).U64(n).Release(), record.SerializeAsString());
-  if (n >= kShadowRecordsKept) batch.Delete(db_->meta(), store::KeyWriter(prefix).U64(n - kShadowRecordsKept).Release());
+  if (n >= kShadowRecordsKept)
+    batch.Delete(db_->meta(), store::KeyWriter(prefix).U64(n - kShadowRecordsKept).Release());
   (void)db_->Write(&batch);
 }
 
-absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx, const v1::ChangeEvent& event,
-                                       bool* ran, std::vector<records::ExtraWrite>* writes) {
+absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx,
+                                       const v1::ChangeEvent& event, bool* ran,
+                                       std::vector<records::ExtraWrite>* writes) {
   *ran = false;
   if (event.resource_id().empty()) return absl::OkStatus();  // not a record event
   const auto resource = static_cast<rapport_resource>(event.resource_type());
   const auto operation = static_cast<rapport_operation>(event.operation());
   const std::string bytes = event.SerializeAsString();
   for (const auto& h : p->hooks) {
-    if (h.kind != RAPPORT_HOOK_POST_COMMIT || h.resource != resource || h.operation != operation) continue;
+    if (h.kind != RAPPORT_HOOK_POST_COMMIT || h.resource != resource || h.operation != operation)
+      continue;
     *ran = true;
     CallState call(this, p, &ctx, writes);
     call.depth = event.hook_depth() + 1;
@@ -789,8 +861,8 @@ absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx, con
     HostBuffer error;
     ++p->hook_calls;
     int rc = Guarded(error, [&] {
-      return h.fn(h.user, reinterpret_cast<rapport_call*>(&call), rapport_bytes{nullptr, 0}, Bytes(bytes),
-                  nullptr, &error.buffer);
+      return h.fn(h.user, reinterpret_cast<rapport_call*>(&call), rapport_bytes{nullptr, 0},
+                  Bytes(bytes), nullptr, &error.buffer);
     });
     if (rc != RAPPORT_OK) {
       ++p->hook_failures;
@@ -838,11 +910,13 @@ void PluginHost::Dispatch(Plugin* p) {
             // are recorded, not run.
             bool matches = false;
             for (const auto& h : p->hooks) {
-              matches = matches || (h.kind == RAPPORT_HOOK_POST_COMMIT &&
-                                    h.resource == static_cast<rapport_resource>(event.resource_type()) &&
-                                    h.operation == static_cast<rapport_operation>(event.operation()));
+              matches =
+                  matches || (h.kind == RAPPORT_HOOK_POST_COMMIT &&
+                              h.resource == static_cast<rapport_resource>(event.resource_type()) &&
+                              h.operation == static_cast<rapport_operation>(event.operation()));
             }
-            if (matches) RecordShadow(p, as_writer, event.resource_id(), "would run its post-commit hook");
+            if (matches)
+              RecordShadow(p, as_writer, event.resource_id(), "would run its post-commit hook");
           } else if (gate.mode == v1::MODULE_MODE_ON) {
             absl::Status status;
             bool ran = false;
@@ -870,7 +944,9 @@ void PluginHost::Dispatch(Plugin* p) {
                 *letter.mutable_event() = event;
                 rocksdb::WriteBatch batch;
                 batch.Put(db_->meta(),
-                          store::KeyWriter(DeadLetterPrefix(p->name, tenant)).U64(event.sequence()).Release(),
+                          store::KeyWriter(DeadLetterPrefix(p->name, tenant))
+                              .U64(event.sequence())
+                              .Release(),
                           letter.SerializeAsString());
                 (void)db_->Write(&batch);
                 ++p->dead_letters;
@@ -885,7 +961,8 @@ void PluginHost::Dispatch(Plugin* p) {
           rocksdb::WriteBatch batch;
           batch.Put(db_->meta(), CursorKey(p->name, tenant), store::KeyWriter().U64(cursor).key());
           if (!CommitWrites(writes, &batch).ok()) {
-            spdlog::error("plugin={} msg=\"cannot commit post-commit writes\" sequence={}", p->name, cursor);
+            spdlog::error("plugin={} msg=\"cannot commit post-commit writes\" sequence={}", p->name,
+                          cursor);
             absl::SleepFor(options_.retry_base);
             break;  // re-read from the durable cursor
           }
@@ -901,13 +978,15 @@ void PluginHost::Dispatch(Plugin* p) {
 
 absl::StatusOr<std::vector<v1::DeadLetter>> PluginHost::ListDeadLetters(const RequestContext& ctx,
                                                                         const std::string& module) {
-  if (FindPlugin(module) == nullptr) return absl::NotFoundError(absl::StrCat("no module '", module, "'"));
+  if (FindPlugin(module) == nullptr)
+    return absl::NotFoundError(absl::StrCat("no module '", module, "'"));
   std::vector<v1::DeadLetter> out;
   const std::string prefix = DeadLetterPrefix(module, ctx.tenant);
   auto it = db_->NewIterator(db_->meta());
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     v1::DeadLetter letter;
-    if (letter.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) out.push_back(letter);
+    if (letter.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      out.push_back(letter);
   }
   return out;
 }
@@ -916,7 +995,8 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
                                                                   const std::string& module) {
   Plugin* p = FindPlugin(module);
   if (p == nullptr) return absl::NotFoundError(absl::StrCat("no module '", module, "'"));
-  if (!p->loaded) return absl::FailedPreconditionError(absl::StrCat("module '", module, "' is not loaded"));
+  if (!p->loaded)
+    return absl::FailedPreconditionError(absl::StrCat("module '", module, "' is not loaded"));
   RAPPORT_ASSIGN_OR_RETURN(auto letters, ListDeadLetters(ctx, module));
   int ok = 0, failed = 0;
   for (auto& letter : letters) {
@@ -924,7 +1004,8 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
     bool ran = false;
     std::vector<records::ExtraWrite> writes;
     absl::Status status = RunPostCommit(p, as_writer, letter.event(), &ran, &writes);
-    const std::string key = store::KeyWriter(DeadLetterPrefix(module, ctx.tenant)).U64(letter.sequence()).Release();
+    const std::string key =
+        store::KeyWriter(DeadLetterPrefix(module, ctx.tenant)).U64(letter.sequence()).Release();
     rocksdb::WriteBatch batch;
     if (status.ok()) {
       AddWrites(writes, &batch);
@@ -942,18 +1023,20 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
   return std::make_pair(ok, failed);
 }
 
-absl::StatusOr<std::vector<v1::ShadowRecord>> PluginHost::ListShadowRecords(const RequestContext& ctx,
-                                                                            const std::string& module,
-                                                                            int limit) {
-  if (FindPlugin(module) == nullptr) return absl::NotFoundError(absl::StrCat("no module '", module, "'"));
+absl::StatusOr<std::vector<v1::ShadowRecord>> PluginHost::ListShadowRecords(
+    const RequestContext& ctx, const std::string& module, int limit) {
+  if (FindPlugin(module) == nullptr)
+    return absl::NotFoundError(absl::StrCat("no module '", module, "'"));
   if (limit <= 0 || limit > static_cast<int>(kShadowRecordsKept)) limit = 100;
   std::vector<v1::ShadowRecord> out;
   const std::string prefix = ShadowPrefix(module, ctx.tenant);
   auto it = db_->NewIterator(db_->meta());
   for (it->SeekForPrev(store::PrefixSuccessor(prefix));
-       it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit; it->Prev()) {
+       it->Valid() && it->key().starts_with(prefix) && static_cast<int>(out.size()) < limit;
+       it->Prev()) {
     v1::ShadowRecord r;
-    if (r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) out.push_back(r);
+    if (r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
+      out.push_back(r);
   }
   return out;
 }

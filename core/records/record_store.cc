@@ -155,7 +155,7 @@ absl::Status RecordStore::CheckWritable(const RequestContext& ctx, const Resourc
   const std::string owner = GetOwner(after);
   // A collaborator outside the owner's scope may change the record, but not
   // who owns it or who else may change it.
-  if (!ctx.CanRead(owner) && before != nullptr && IsCollaborator(*before, ctx.user_id)) {
+  if (before != nullptr && !ctx.CanRead(GetOwner(*before)) && IsCollaborator(*before, ctx.user_id)) {
     if (GetOwner(*before) != owner) {
       return absl::PermissionDeniedError(absl::StrCat(
           kind.name, ".owner: user '", ctx.user_id,

@@ -10,7 +10,8 @@ namespace rapport::services {
 class PluginRpcServer::Call {
  public:
   Call(PluginRpcServer* server) : server_(server), stream_(&context_) {
-    server_->service_.RequestCall(&context_, &stream_, server_->cq_.get(), server_->cq_.get(), this);
+    server_->service_.RequestCall(&context_, &stream_, server_->cq_.get(), server_->cq_.get(),
+                                  this);
   }
 
   // Advances on a completion. Returns false when the Call is finished and
@@ -26,7 +27,9 @@ class PluginRpcServer::Call {
       case State::kReading:
         state_ = State::kFinishing;
         if (!ok) {
-          stream_.Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected one request message"), this);
+          stream_.Finish(
+              grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected one request message"),
+              this);
           return true;
         }
         Answer();
@@ -44,21 +47,25 @@ class PluginRpcServer::Call {
     const std::string method = context_.method();
     const ServiceDeps& deps = server_->deps_;
     if (deps.plugins == nullptr || !deps.plugins->Handles(method)) {
-      stream_.Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, absl::StrCat("unknown method ", method)), this);
+      stream_.Finish(
+          grpc::Status(grpc::StatusCode::UNIMPLEMENTED, absl::StrCat("unknown method ", method)),
+          this);
       return;
     }
     std::string request;
     std::vector<grpc::Slice> slices;
     if (request_.Dump(&slices).ok()) {
-      for (const auto& s : slices) request.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      for (const auto& s : slices)
+        request.append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
     std::string response;
-    grpc::Status status = Handle(deps, &context_, "plugin", method.c_str(), [&](const Caller& caller) -> absl::Status {
-      auto result = deps.plugins->Invoke(caller.ctx, method, request);
-      if (!result.ok()) return result.status();
-      response = std::move(*result);
-      return absl::OkStatus();
-    });
+    grpc::Status status = Handle(deps, &context_, "plugin", method.c_str(),
+                                 [&](const Caller& caller) -> absl::Status {
+                                   auto result = deps.plugins->Invoke(caller.ctx, method, request);
+                                   if (!result.ok()) return result.status();
+                                   response = std::move(*result);
+                                   return absl::OkStatus();
+                                 });
     if (!status.ok()) {
       stream_.Finish(status, this);
       return;
@@ -75,7 +82,8 @@ class PluginRpcServer::Call {
   State state_ = State::kRequested;
 };
 
-PluginRpcServer::PluginRpcServer(ServiceDeps deps, int threads) : deps_(deps), threads_(threads < 1 ? 1 : threads) {}
+PluginRpcServer::PluginRpcServer(ServiceDeps deps, int threads)
+    : deps_(deps), threads_(threads < 1 ? 1 : threads) {}
 
 PluginRpcServer::~PluginRpcServer() { Shutdown(); }
 

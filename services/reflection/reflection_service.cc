@@ -9,10 +9,10 @@
 
 namespace rapport::services {
 namespace {
-using grpc::reflection::v1alpha::ServerReflectionRequest;
-using grpc::reflection::v1alpha::ServerReflectionResponse;
 using google::protobuf::FileDescriptor;
 using google::protobuf::FileDescriptorProto;
+using grpc::reflection::v1alpha::ServerReflectionRequest;
+using grpc::reflection::v1alpha::ServerReflectionResponse;
 
 void SetError(ServerReflectionResponse* response, grpc::StatusCode code, std::string message) {
   response->mutable_error_response()->set_error_code(static_cast<int32_t>(code));
@@ -31,15 +31,18 @@ ReflectionService::ReflectionService(std::vector<std::string> services,
     }
     // protoc --include_imports writes dependencies first.
     for (const FileDescriptorProto& file : set.file()) {
-      if (pool_.FindFileByName(file.name()) != nullptr) continue;  // the host's own, or seen
-      if (pool_.BuildFile(file) == nullptr) {
-        spdlog::warn("msg=\"reflection: plugin proto does not build; skipped\" file=\"{}\"", file.name());
+      // A file the host already has (its own, or one seen before) is used as is.
+      if (pool_.FindFileByName(file.name()) == nullptr && pool_.BuildFile(file) == nullptr) {
+        spdlog::warn("msg=\"reflection: plugin proto does not build; skipped\" file=\"{}\"",
+                     file.name());
         continue;
       }
       for (int i = 0; i < file.service_size(); ++i) {
-        std::string name = file.package().empty() ? file.service(i).name()
-                                                  : absl::StrCat(file.package(), ".", file.service(i).name());
-        if (std::find(services_.begin(), services_.end(), name) == services_.end()) services_.push_back(name);
+        std::string name = file.package().empty()
+                               ? file.service(i).name()
+                               : absl::StrCat(file.package(), ".", file.service(i).name());
+        if (std::find(services_.begin(), services_.end(), name) == services_.end())
+          services_.push_back(name);
       }
     }
   }
@@ -57,7 +60,8 @@ void ReflectionService::AddFileWithDependencies(const FileDescriptor* file,
     if (!seen.insert(f->name()).second) continue;
     FileDescriptorProto proto;
     f->CopyTo(&proto);
-    response->mutable_file_descriptor_response()->add_file_descriptor_proto(proto.SerializeAsString());
+    response->mutable_file_descriptor_response()->add_file_descriptor_proto(
+        proto.SerializeAsString());
     for (int i = f->dependency_count() - 1; i >= 0; --i) queue.push_back(f->dependency(i));
   }
 }
@@ -68,12 +72,14 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
   *response.mutable_original_request() = request;
   switch (request.message_request_case()) {
     case ServerReflectionRequest::kListServices:
-      for (const auto& name : services_) response.mutable_list_services_response()->add_service()->set_name(name);
+      for (const auto& name : services_)
+        response.mutable_list_services_response()->add_service()->set_name(name);
       break;
     case ServerReflectionRequest::kFileByFilename: {
       const FileDescriptor* file = pool_.FindFileByName(request.file_by_filename());
       if (file == nullptr) {
-        SetError(&response, grpc::StatusCode::NOT_FOUND, absl::StrCat("no file '", request.file_by_filename(), "'"));
+        SetError(&response, grpc::StatusCode::NOT_FOUND,
+                 absl::StrCat("no file '", request.file_by_filename(), "'"));
       } else {
         AddFileWithDependencies(file, &response);
       }
@@ -92,10 +98,12 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
     case ServerReflectionRequest::kFileContainingExtension: {
       const auto& ext = request.file_containing_extension();
       const auto* type = pool_.FindMessageTypeByName(ext.containing_type());
-      const auto* field = type ? pool_.FindExtensionByNumber(type, ext.extension_number()) : nullptr;
+      const auto* field =
+          type ? pool_.FindExtensionByNumber(type, ext.extension_number()) : nullptr;
       if (field == nullptr) {
         SetError(&response, grpc::StatusCode::NOT_FOUND,
-                 absl::StrCat("no extension ", ext.extension_number(), " of '", ext.containing_type(), "'"));
+                 absl::StrCat("no extension ", ext.extension_number(), " of '",
+                              ext.containing_type(), "'"));
       } else {
         AddFileWithDependencies(field->file(), &response);
       }
@@ -122,7 +130,8 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
 }
 
 grpc::Status ReflectionService::ServerReflectionInfo(
-    grpc::ServerContext*, grpc::ServerReaderWriter<ServerReflectionResponse, ServerReflectionRequest>* stream) {
+    grpc::ServerContext*,
+    grpc::ServerReaderWriter<ServerReflectionResponse, ServerReflectionRequest>* stream) {
   ServerReflectionRequest request;
   while (stream->Read(&request)) {
     if (!stream->Write(Answer(request))) break;

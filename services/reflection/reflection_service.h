@@ -29,12 +29,14 @@ class ReflectionService final : public grpc::reflection::v1alpha::ServerReflecti
   // descriptor are listed but cannot be described). `descriptor_sets`:
   // serialized google.protobuf.FileDescriptorSets; unreadable ones, and
   // files that do not build, are logged and skipped.
-  ReflectionService(std::vector<std::string> services, const std::vector<std::string>& descriptor_sets);
+  ReflectionService(std::vector<std::string> services,
+                    const std::vector<std::string>& descriptor_sets);
 
   grpc::Status ServerReflectionInfo(
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<grpc::reflection::v1alpha::ServerReflectionResponse,
-                               grpc::reflection::v1alpha::ServerReflectionRequest>* stream) override;
+                               grpc::reflection::v1alpha::ServerReflectionRequest>* stream)
+      override;
 
   // The answer to one request (exposed for tests).
   grpc::reflection::v1alpha::ServerReflectionResponse Answer(

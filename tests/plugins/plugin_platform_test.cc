@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "rapport/v1/modules.grpc.pb.h"
 #include "test_plugins.grpc.pb.h"
 #include "tests/testing/server_fixture.h"
@@ -53,6 +55,7 @@ class PluginPlatformTest : public testing::ServerTest {
     modules_ = v1::ModuleService::NewStub(channel_);
     guard_ = testplugins::v1::GuardService::NewStub(channel_);
     flaky_ = testplugins::v1::FlakyService::NewStub(channel_);
+    writer_ = testplugins::v1::WriterService::NewStub(channel_);
   }
 
   grpc::Status SetRollout(v1::RolloutRule rule, const std::string& token = "") {
@@ -75,6 +78,16 @@ class PluginPlatformTest : public testing::ServerTest {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }
+  v1::Opportunity NewOpportunity(const std::string& name, const std::string& token = "") {
+    v1::Customer customer = NewCustomer("Customer of " + name, token);
+    v1::CreateOpportunityRequest o;
+    o.mutable_opportunity()->set_customer_id(customer.id());
+    o.mutable_opportunity()->set_name(name);
+    v1::Opportunity out;
+    grpc::Status s = opportunities_->CreateOpportunity(Call(token).get(), o, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
   int64_t GuardCount(const std::string& token = "") {
     testplugins::v1::CountRequest r;
     r.set_prefix("seen/");
@@ -88,6 +101,7 @@ class PluginPlatformTest : public testing::ServerTest {
   std::unique_ptr<v1::ModuleService::Stub> modules_;
   std::unique_ptr<testplugins::v1::GuardService::Stub> guard_;
   std::unique_ptr<testplugins::v1::FlakyService::Stub> flaky_;
+  std::unique_ptr<testplugins::v1::WriterService::Stub> writer_;
 };
 
 TEST_F(PluginPlatformTest, LoadsGoodPluginsAndRefusesBadOnesNamingTheFile) {
@@ -333,6 +347,140 @@ TEST_F(PluginPlatformTest, ASlowPostCommitConsumerNeverBlocksWrites) {
   ASSERT_TRUE(flaky_->Count(Call().get(), count, &done).ok());
   EXPECT_LT(done.count(), 50) << "writes waited for the consumer ("
                               << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms)";
+}
+
+
+TEST_F(PluginPlatformTest, PluginsWriteCoreRecordsAsTheCallerThroughTheOneWritePath) {
+  ASSERT_TRUE(EnableForTenant("writer").ok());
+  // writer's pre-commit hook on customer creates tries write_record and
+  // rejects the create unless the host refuses the nested write.
+  v1::Opportunity opp = NewOpportunity("Deal");
+  testplugins::v1::RenameRequest rename;
+  rename.set_opportunity_id(opp.id());
+  rename.set_name("Renamed by a plugin");
+  testplugins::v1::RenameResponse renamed;
+  grpc::Status s = writer_->Rename(Call().get(), rename, &renamed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(renamed.name(), "Renamed by a plugin");
+  EXPECT_EQ(renamed.revision(), opp.revision() + 1);
+
+  // The core's rules apply to the write: a bad name is the core's error.
+  rename.set_name(std::string(300, 'x'));
+  s = writer_->Rename(Call().get(), rename, &renamed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("name"));
+  EXPECT_THAT(s.error_message(), HasSubstr("module 'writer'"));
+
+  // As the caller: a rep outside the owner's scope cannot reach the record.
+  CreateTeam("east");
+  const std::string rep = CreateUser("rep_east", {v1::ROLE_REP}, {"east"});
+  rename.set_name("Hijacked");
+  EXPECT_EQ(writer_->Rename(Call(rep).get(), rename, &renamed).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // An RPC's keyspace writes land only if it succeeds.
+  testplugins::v1::GetKeyRequest key;
+  key.set_key("renamed/" + opp.id());
+  testplugins::v1::GetKeyResponse value;
+  ASSERT_TRUE(writer_->GetKey(Call().get(), key, &value).ok());
+  EXPECT_EQ(value.value(), "Renamed by a plugin");
+  rename.set_name("Never stored");
+  rename.set_fail_after_put(true);
+  EXPECT_EQ(writer_->Rename(Call().get(), rename, &renamed).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(writer_->GetKey(Call().get(), key, &value).ok());
+  EXPECT_EQ(value.value(), "Renamed by a plugin");
+  v1::GetOpportunityRequest get;
+  get.set_id(opp.id());
+  v1::Opportunity current;
+  ASSERT_TRUE(opportunities_->GetOpportunity(Call().get(), get, &current).ok());
+  EXPECT_EQ(current.name(), "Renamed by a plugin");
+}
+
+TEST_F(PluginPlatformTest, HookChainsThatWriteRecordsStopAtTheDepthLimit) {
+  ASSERT_TRUE(EnableForTenant("writer").ok());
+  v1::Opportunity opp = NewOpportunity("Deal");
+  // writer's post-commit hook appends "+" to names starting with "loop":
+  // each of its writes triggers it again, one level deeper.
+  v1::UpdateOpportunityRequest u;
+  u.mutable_opportunity()->set_id(opp.id());
+  u.mutable_opportunity()->set_name("loop");
+  u.mutable_update_mask()->add_paths("name");
+  v1::Opportunity out;
+  ASSERT_TRUE(opportunities_->UpdateOpportunity(Call().get(), u, &out).ok());
+  v1::ListDeadLettersRequest list;
+  list.set_module("writer");
+  v1::ListDeadLettersResponse letters;
+  for (int i = 0; i < 400 && letters.dead_letters_size() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    ASSERT_TRUE(modules_->ListDeadLetters(Call().get(), list, &letters).ok());
+  }
+  ASSERT_EQ(letters.dead_letters_size(), 1);
+  EXPECT_THAT(letters.dead_letters(0).error(), HasSubstr("hook depth limit 4 reached"));
+  EXPECT_EQ(letters.dead_letters(0).event().hook_depth(), 4);
+  v1::GetOpportunityRequest get;
+  get.set_id(opp.id());
+  ASSERT_TRUE(opportunities_->GetOpportunity(Call().get(), get, &out).ok());
+  EXPECT_EQ(out.name(), "loop++++");  // depths 1..4 written, 5 refused
+  // The hook's writes are marked in the feed as the module's.
+  EXPECT_EQ(letters.dead_letters(0).event().origin(), "module/writer");
+}
+
+TEST_F(PluginPlatformTest, PluginsLookUpUsersAndTheirTeams) {
+  ASSERT_TRUE(EnableForTenant("writer").ok());
+  CreateTeam("korea");
+  CreateTeam("seoul", "korea");
+  CreateUser("kim", {v1::ROLE_REP}, {"seoul"});
+  testplugins::v1::WhoIsRequest who;
+  who.set_user_id("kim");
+  testplugins::v1::WhoIsResponse found;
+  ASSERT_TRUE(writer_->WhoIs(Call().get(), who, &found).ok());
+  EXPECT_TRUE(found.found());
+  EXPECT_THAT(found.teams(), ::testing::UnorderedElementsAre("seoul", "korea"));
+  who.set_user_id("nobody");
+  ASSERT_TRUE(writer_->WhoIs(Call().get(), who, &found).ok());
+  EXPECT_FALSE(found.found());
+}
+
+TEST_F(PluginPlatformTest, ReflectionListsAndDescribesPluginServices) {
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel_);
+  grpc::ClientContext context;
+  auto stream = reflection->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  std::vector<std::string> names;
+  for (const auto& s : response.list_services_response().service()) names.push_back(s.name());
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"rapport.testplugins.v1.WriterService",
+                                              "rapport.testplugins.v1.GuardService", "rapport.v1.CustomerService",
+                                              "grpc.reflection.v1alpha.ServerReflection"}));
+
+  request.set_file_containing_symbol("rapport.testplugins.v1.WriterService");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0) << response.DebugString();
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.package(), "rapport.testplugins.v1");
+  std::vector<std::string> methods;
+  for (const auto& service : file.service()) {
+    if (service.name() != "WriterService") continue;
+    for (const auto& m : service.method()) methods.push_back(m.name());
+  }
+  EXPECT_THAT(methods, ::testing::ElementsAre("Rename", "WhoIs", "GetKey"));
+
+  // The core's own, and a miss.
+  request.set_file_containing_symbol("rapport.v1.Customer");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.name(), "rapport/v1/customer.proto");
+  request.set_file_containing_symbol("rapport.nope.v1.Missing");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.error_response().error_code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 }  // namespace

@@ -183,6 +183,58 @@ TEST_F(AccessTest, RecordsDefaultToTheCallerAndCannotBeGivenAwayOutsideTheirTeam
   EXPECT_THAT(ViolatedFields(s), Contains("interaction.customer_id"));
 }
 
+TEST_F(AccessTest, CollaboratorsReadAndUpdateButCannotReassignOrDelete) {
+  // rep_c (busan) cannot see rep_a's (seoul) opportunity until rep_a adds them.
+  const v1::Opportunity& own = records_[Whose::kOwn];
+  v1::GetOpportunityRequest get;
+  get.set_id(own.id());
+  v1::Opportunity seen;
+  EXPECT_EQ(opportunities_->GetOpportunity(Call(rep_c_).get(), get, &seen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  auto update = [&](const std::string& token, const std::string& mask, auto fill) {
+    v1::UpdateOpportunityRequest u;
+    u.mutable_opportunity()->set_id(own.id());
+    u.mutable_update_mask()->add_paths(mask);
+    fill(u.mutable_opportunity());
+    v1::Opportunity out;
+    return opportunities_->UpdateOpportunity(Call(token).get(), u, &out);
+  };
+  // Bad input: a duplicate or empty collaborator, naming the entry.
+  grpc::Status dup = update(tokens_[Who::kRep], "collaborators", [](v1::Opportunity* o) {
+    o->add_collaborators("rep_c");
+    o->add_collaborators("rep_c");
+  });
+  EXPECT_EQ(dup.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(dup.error_message(), HasSubstr("collaborators[1]"));
+  grpc::Status empty = update(tokens_[Who::kRep], "collaborators", [](v1::Opportunity* o) { o->add_collaborators(""); });
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(empty.error_message(), HasSubstr("collaborators[0]"));
+  ASSERT_TRUE(update(tokens_[Who::kRep], "collaborators", [](v1::Opportunity* o) { o->add_collaborators("rep_c"); }).ok());
+
+  ASSERT_TRUE(opportunities_->GetOpportunity(Call(rep_c_).get(), get, &seen).ok());
+  EXPECT_TRUE(update(rep_c_, "name", [](v1::Opportunity* o) { o->set_name("edited by the SE"); }).ok());
+  grpc::Status reassign = update(rep_c_, "owner", [](v1::Opportunity* o) { o->set_owner("rep_c"); });
+  EXPECT_EQ(reassign.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(reassign.error_message(), HasSubstr("may not change the owner"));
+  grpc::Status widen = update(rep_c_, "collaborators", [](v1::Opportunity* o) {
+    o->add_collaborators("rep_c");
+    o->add_collaborators("viewer");
+  });
+  EXPECT_EQ(widen.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(widen.error_message(), HasSubstr("may not change the collaborators"));
+  v1::DeleteOpportunityRequest del;
+  del.set_id(own.id());
+  google::protobuf::Empty none;
+  EXPECT_EQ(opportunities_->DeleteOpportunity(Call(rep_c_).get(), del, &none).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // The owner's side removes them: access ends.
+  ASSERT_TRUE(update(tokens_[Who::kRep], "collaborators", [](v1::Opportunity*) {}).ok());
+  EXPECT_EQ(opportunities_->GetOpportunity(Call(rep_c_).get(), get, &seen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(opportunities_->GetOpportunity(Call(tokens_[Who::kRep]).get(), get, &seen).ok());
+  EXPECT_EQ(seen.name(), "edited by the SE");
+}
+
 TEST_F(AccessTest, EscalationAttemptsArePermissionDenied) {
   for (Who who : {Who::kRep, Who::kManager, Who::kViewer, Who::kIntegration}) {
     SCOPED_TRACE(Name(who));
