@@ -2,6 +2,8 @@
 // moves forwards and backwards, amounts, dates, owners), deletes and
 // interactions go through the plugin's pre-commit and post-commit hooks; then
 // the funnel, forecast and stalled deals equal a brute-force recomputation.
+#include <functional>
+#include <iostream>
 #include <random>
 #include <set>
 
@@ -38,7 +40,7 @@ TEST_F(AggregateTest, RandomChangesKeepAggregatesExact) {
   const std::vector<std::string> currencies = {"KRW", "USD"};
   std::map<std::string, std::vector<Entry>> history;  // committed stage entries per living opp
   std::map<std::string, int64_t> activity;
-  int accepted = 0, rejected = 0, deletes = 0, backward = 0;
+  int accepted = 0, rejected = 0, deletes = 0, backward = 0, interactions = 0, target = 0;
 
   auto randomize = [&](Opportunity* o) {
     switch (pick(6)) {
@@ -66,86 +68,92 @@ TEST_F(AggregateTest, RandomChangesKeepAggregatesExact) {
     }
   };
 
-  for (int step = 0; step < 2000; ++step) {
-    Advance(1 + static_cast<int64_t>(rng() % (3 * kDay)));
-    const int op = opps_.empty() ? 0 : pick(20);
-    if (op < 5) {
-      Opportunity o;
-      o.set_name("deal");
-      o.set_owner(owners[pick(3)]);
-      if (pick(10)) {
-        o.mutable_amount()->set_currency_code(currencies[pick(2)]);
-        o.mutable_amount()->set_units(static_cast<int64_t>(rng() % 1000000000000LL));
+  auto run = [&](int steps) {
+    for (int step = 0; step < steps * 4; ++step) {
+      if (accepted + rejected + deletes + interactions >= target) break;
+      Advance(1 + static_cast<int64_t>(rng() % (3 * kDay)));
+      const int op = opps_.empty() ? 0 : pick(20);
+      if (op < 5) {
+        Opportunity o;
+        o.set_name("deal");
+        o.set_owner(owners[pick(3)]);
+        if (pick(10)) {
+          o.mutable_amount()->set_currency_code(currencies[pick(2)]);
+          o.mutable_amount()->set_units(static_cast<int64_t>(rng() % 1000000000000LL));
+        }
+        if (pick(10)) {
+          o.mutable_expected_close_date()->set_year(2026 + pick(2));
+          o.mutable_expected_close_date()->set_month(1 + pick(12));
+          o.mutable_expected_close_date()->set_day(1);
+        }
+        if (pick(3)) o.set_close_reason("why");
+        if (pick(2)) o.set_stage("s" + std::to_string(pick(kStages)));
+        if (Create(&o).ok()) {
+          ++accepted;
+          history[o.id()].push_back({now_, o.stage()});
+          activity[o.id()] = now_;
+        } else {
+          ++rejected;
+        }
+        continue;
       }
-      if (pick(10)) {
-        o.mutable_expected_close_date()->set_year(2026 + pick(2));
-        o.mutable_expected_close_date()->set_month(1 + pick(12));
-        o.mutable_expected_close_date()->set_day(1);
+      auto it = opps_.begin();
+      std::advance(it, pick(static_cast<int>(opps_.size())));
+      const std::string id = it->first;
+      if (op == 5) {
+        Delete(id);
+        history.erase(id);
+        activity.erase(id);
+        ++deletes;
+        continue;
       }
-      if (pick(3)) o.set_close_reason("why");
-      if (pick(2)) o.set_stage("s" + std::to_string(pick(kStages)));
-      if (Create(&o).ok()) {
-        ++accepted;
-        history[o.id()].push_back({now_, o.stage()});
-        activity[o.id()] = now_;
-      } else {
+      if (op == 6) {
+        rapport::v1::Interaction call;
+        call.set_id("int" + std::to_string(step) + "-" + std::to_string(interactions));
+        call.set_customer_id("cust1");
+        call.set_opportunity_id(id);
+        const int64_t when = now_ - static_cast<int64_t>(rng() % (2 * kDay));
+        *call.mutable_occurred_at() = Ts(when);
+        rapport::v1::ChangeEvent event;
+        *event.mutable_commit_time() = Ts(now_);
+        event.set_operation(rapport::v1::CHANGE_OPERATION_CREATE);
+        event.mutable_after()->set_value(call.SerializeAsString());
+        ASSERT_TRUE(host_
+                        .PostCommit(RAPPORT_RESOURCE_INTERACTION, RAPPORT_OP_CREATE,
+                                    event.SerializeAsString())
+                        .ok());
+        ++interactions;
+        if (it->second.status() == rapport::v1::OPPORTUNITY_STATUS_OPEN) {
+          activity[id] = std::max(activity[id], when);
+        }
+        continue;
+      }
+      const std::string old_stage = it->second.stage();
+      const bool move = pick(2) == 0;
+      const std::string to = "s" + std::to_string(pick(kStages));
+      Opportunity stored;
+      Status s = Update(
+          id,
+          [&](Opportunity* o) {
+            if (move) o->set_stage(to);
+            randomize(o);
+            if (pick(2)) randomize(o);
+          },
+          &stored);
+      if (!s.ok()) {
         ++rejected;
+        continue;
       }
-      continue;
-    }
-    auto it = opps_.begin();
-    std::advance(it, pick(static_cast<int>(opps_.size())));
-    const std::string id = it->first;
-    if (op == 5) {
-      Delete(id);
-      history.erase(id);
-      activity.erase(id);
-      ++deletes;
-      continue;
-    }
-    if (op == 6) {
-      rapport::v1::Interaction call;
-      call.set_id("int" + std::to_string(step));
-      call.set_customer_id("cust1");
-      call.set_opportunity_id(id);
-      const int64_t when = now_ - static_cast<int64_t>(rng() % (2 * kDay));
-      *call.mutable_occurred_at() = Ts(when);
-      rapport::v1::ChangeEvent event;
-      *event.mutable_commit_time() = Ts(now_);
-      event.set_operation(rapport::v1::CHANGE_OPERATION_CREATE);
-      event.mutable_after()->set_value(call.SerializeAsString());
-      ASSERT_TRUE(host_
-                      .PostCommit(RAPPORT_RESOURCE_INTERACTION, RAPPORT_OP_CREATE,
-                                  event.SerializeAsString())
-                      .ok());
-      if (it->second.status() == rapport::v1::OPPORTUNITY_STATUS_OPEN) {
-        activity[id] = std::max(activity[id], when);
+      ++accepted;
+      if (stored.stage() != old_stage) {
+        if (stored.stage() < old_stage) ++backward;
+        history[id].push_back({now_, stored.stage()});
+        activity[id] = std::max(activity[id], now_);
       }
-      continue;
     }
-    const std::string old_stage = it->second.stage();
-    const bool move = pick(2) == 0;
-    const std::string to = "s" + std::to_string(pick(kStages));
-    Opportunity stored;
-    Status s = Update(
-        id,
-        [&](Opportunity* o) {
-          if (move) o->set_stage(to);
-          randomize(o);
-          if (pick(2)) randomize(o);
-        },
-        &stored);
-    if (!s.ok()) {
-      ++rejected;
-      continue;
-    }
-    ++accepted;
-    if (stored.stage() != old_stage) {
-      if (stored.stage() < old_stage) ++backward;
-      history[id].push_back({now_, stored.stage()});
-      activity[id] = std::max(activity[id], now_);
-    }
-  }
+  };
+  target = 2000;
+  run(2000);
   EXPECT_GT(accepted, 1000);
   EXPECT_GT(rejected, 50);
   EXPECT_GT(deletes, 50);
@@ -204,58 +212,65 @@ TEST_F(AggregateTest, RandomChangesKeepAggregatesExact) {
   }
 
   // ---- brute force: forecast for all of 2026-2027, by owner and currency
-  std::map<std::pair<std::string, std::string>, sv1::ForecastRow> rows;
-  for (const auto& [id, o] : opps_) {
-    if (!o.has_expected_close_date() || o.expected_close_date().year() == 0) continue;
-    const std::string currency = o.has_amount() ? o.amount().currency_code() : "";
-    const int64_t units = o.has_amount() ? o.amount().units() : 0;
-    auto& r = rows[{o.owner(), currency}];
-    r.set_group(o.owner());
-    r.set_currency_code(currency);
-    const auto cat = pr.pipeline().stages(index(o.stage())).forecast_category();
-    const int64_t weighted =
-        static_cast<int64_t>(static_cast<__int128>(units) * o.probability() / 100);
-    switch (cat) {
-      case sv1::FORECAST_CATEGORY_PIPELINE:
-        r.set_pipeline_units(r.pipeline_units() + units);
-        break;
-      case sv1::FORECAST_CATEGORY_BEST_CASE:
-        r.set_best_case_units(r.best_case_units() + units);
-        break;
-      case sv1::FORECAST_CATEGORY_COMMIT:
-        r.set_commit_units(r.commit_units() + units);
-        break;
-      case sv1::FORECAST_CATEGORY_CLOSED_WON:
-        r.set_closed_won_units(r.closed_won_units() + units);
-        r.set_won_count(r.won_count() + 1);
-        break;
-      case sv1::FORECAST_CATEGORY_CLOSED_LOST:
-        r.set_closed_lost_units(r.closed_lost_units() + units);
-        r.set_lost_count(r.lost_count() + 1);
-        break;
-      default:
-        r.set_omitted_units(r.omitted_units() + units);
+  std::function<sv1::ForecastCategory(const std::string&)> category =
+      [&](const std::string& stage) {
+        return pr.pipeline().stages(index(stage)).forecast_category();
+      };
+  auto check_forecast = [&]() {
+    std::map<std::pair<std::string, std::string>, sv1::ForecastRow> rows;
+    for (const auto& [id, o] : opps_) {
+      if (!o.has_expected_close_date() || o.expected_close_date().year() == 0) continue;
+      const std::string currency = o.has_amount() ? o.amount().currency_code() : "";
+      const int64_t units = o.has_amount() ? o.amount().units() : 0;
+      auto& r = rows[{o.owner(), currency}];
+      r.set_group(o.owner());
+      r.set_currency_code(currency);
+      const auto cat = category(o.stage());
+      const int64_t weighted =
+          static_cast<int64_t>(static_cast<__int128>(units) * o.probability() / 100);
+      switch (cat) {
+        case sv1::FORECAST_CATEGORY_PIPELINE:
+          r.set_pipeline_units(r.pipeline_units() + units);
+          break;
+        case sv1::FORECAST_CATEGORY_BEST_CASE:
+          r.set_best_case_units(r.best_case_units() + units);
+          break;
+        case sv1::FORECAST_CATEGORY_COMMIT:
+          r.set_commit_units(r.commit_units() + units);
+          break;
+        case sv1::FORECAST_CATEGORY_CLOSED_WON:
+          r.set_closed_won_units(r.closed_won_units() + units);
+          r.set_won_count(r.won_count() + 1);
+          break;
+        case sv1::FORECAST_CATEGORY_CLOSED_LOST:
+          r.set_closed_lost_units(r.closed_lost_units() + units);
+          r.set_lost_count(r.lost_count() + 1);
+          break;
+        default:
+          r.set_omitted_units(r.omitted_units() + units);
+      }
+      if (cat == sv1::FORECAST_CATEGORY_PIPELINE || cat == sv1::FORECAST_CATEGORY_BEST_CASE ||
+          cat == sv1::FORECAST_CATEGORY_COMMIT) {
+        r.set_weighted_units(r.weighted_units() + weighted);
+      }
+      if (cat != sv1::FORECAST_CATEGORY_CLOSED_WON && cat != sv1::FORECAST_CATEGORY_CLOSED_LOST) {
+        r.set_open_count(r.open_count() + 1);
+      }
     }
-    if (cat == sv1::FORECAST_CATEGORY_PIPELINE || cat == sv1::FORECAST_CATEGORY_BEST_CASE ||
-        cat == sv1::FORECAST_CATEGORY_COMMIT) {
-      r.set_weighted_units(r.weighted_units() + weighted);
+    sv1::GetForecastRequest fq;
+    fq.set_period("2026-01");
+    fq.set_end_period("2027-Q4");
+    sv1::GetForecastResponse forecast;
+    ASSERT_TRUE(Rpc("GetForecast", fq, &forecast).ok());
+    ASSERT_EQ(forecast.rows_size(), static_cast<int>(rows.size()));
+    int i = 0;
+    for (const auto& [key, want] : rows) {
+      EXPECT_EQ(forecast.rows(i).SerializeAsString(), want.SerializeAsString())
+          << "row " << key.first << " " << key.second;
+      ++i;
     }
-    if (cat != sv1::FORECAST_CATEGORY_CLOSED_WON && cat != sv1::FORECAST_CATEGORY_CLOSED_LOST) {
-      r.set_open_count(r.open_count() + 1);
-    }
-  }
-  sv1::GetForecastRequest fq;
-  fq.set_period("2026-01");
-  fq.set_end_period("2027-Q4");
-  sv1::GetForecastResponse forecast;
-  ASSERT_TRUE(Rpc("GetForecast", fq, &forecast).ok());
-  ASSERT_EQ(forecast.rows_size(), static_cast<int>(rows.size()));
-  int i = 0;
-  for (const auto& [key, want] : rows) {
-    EXPECT_EQ(forecast.rows(i).SerializeAsString(), want.SerializeAsString())
-        << "row " << key.first << " " << key.second;
-    ++i;
-  }
+  };
+  check_forecast();
 
   // ---- brute force: stalled deals (open, no activity for 30 days)
   std::vector<std::pair<int64_t, std::string>> stalled;
@@ -275,7 +290,47 @@ TEST_F(AggregateTest, RandomChangesKeepAggregatesExact) {
   ASSERT_EQ(sd.deals_size(), static_cast<int>(stalled.size()));
   for (size_t k = 0; k < stalled.size(); ++k)
     EXPECT_EQ(sd.deals(k).opportunity_id(), stalled[k].second);
-  std::cout << "accepted " << accepted << ", rejected " << rejected << ", deletes " << deletes
+
+  // ---- phase 2: remove stage s2 (successor s3), keep changing, and check
+  // that current-state views fold s2 into s3.
+  sv1::SetPipelineRequest v2 = pr;
+  v2.set_expected_version(1);
+  v2.mutable_pipeline()->mutable_stages()->DeleteSubrange(2, 1);
+  v2.mutable_pipeline()->mutable_stages(2)->clear_backward_stages();
+  v2.mutable_pipeline()->mutable_stages(2)->add_backward_stages("s1");
+  auto* successor = v2.add_removed_stage_successors();
+  successor->set_removed_stage("s2");
+  successor->set_successor_stage("s3");
+  ASSERT_TRUE(DefinePipeline(v2).ok());
+  auto resolved = [](const std::string& stage) {
+    return stage == "s2" ? std::string("s3") : stage;
+  };
+  category = [&](const std::string& stage) {
+    return pr.pipeline().stages(index(resolved(stage))).forecast_category();
+  };
+  target = accepted + rejected + deletes + interactions + 500;
+  run(500);
+  check_forecast();
+  std::map<std::string, std::map<std::string, std::pair<int64_t, int64_t>>> totals;
+  for (const auto& [id, o] : opps_) {
+    auto& cell = totals[resolved(o.stage())][o.has_amount() ? o.amount().currency_code() : ""];
+    cell.first += 1;
+    cell.second += o.has_amount() ? o.amount().units() : 0;
+  }
+  ASSERT_TRUE(Rpc("GetFunnel", fr, &funnel).ok());
+  ASSERT_EQ(funnel.stages_size(), kStages - 1);
+  for (const auto& f : funnel.stages()) {
+    SCOPED_TRACE(f.name());
+    ASSERT_EQ(f.totals_size(), static_cast<int>(totals[f.name()].size()));
+    for (const auto& ct : f.totals()) {
+      EXPECT_EQ(ct.count(), totals[f.name()].at(ct.currency_code()).first);
+      EXPECT_EQ(ct.amount_units(), totals[f.name()].at(ct.currency_code()).second);
+    }
+  }
+  int still_in_s2 = 0;
+  for (const auto& [id, o] : opps_) still_in_s2 += o.stage() == "s2";
+  std::cout << "still recorded in s2 " << still_in_s2 << ", interactions " << interactions
+            << ", accepted " << accepted << ", rejected " << rejected << ", deletes " << deletes
             << ", backward moves " << backward << ", living " << opps_.size() << ", stalled "
             << stalled.size() << "\n";
 }
