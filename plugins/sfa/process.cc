@@ -220,6 +220,13 @@ Status Enforce(const std::vector<v1::Pipeline>& pipelines, const rapport::v1::Op
                              before->pipeline() + "')");
     }
     if (pipelines.size() != 1) return {};  // unmanaged: none, or no single default
+    // An update that leaves an unmanaged opportunity's stage as it was, and
+    // that stage is not one of the pipeline's (data from before the process
+    // was defined), stays unmanaged: editing its amount must not fail.
+    if (before && !after->stage().empty() && after->stage() == before->stage() &&
+        StageIndex(pipelines[0], after->stage()) < 0) {
+      return {};
+    }
     after->set_pipeline(pipelines[0].name());
   }
   const v1::Pipeline* pipeline = nullptr;

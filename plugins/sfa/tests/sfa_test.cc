@@ -199,6 +199,32 @@ TEST_F(EnforcementTest, WithSeveralPipelinesAnEmptyPipelineIsLeftAlone) {
   EXPECT_EQ(opp.stage(), "whatever");
 }
 
+TEST_F(EnforcementTest, LegacyUnmanagedOpportunitiesCanStillBeEdited) {
+  // Written before the module was on: no pipeline, a stage SFA does not know.
+  Opportunity opp;
+  opp.set_id("legacy1");
+  opp.set_name("legacy");
+  opp.set_customer_id("cust1");
+  opp.set_stage("old-stage");
+  opp.set_revision(1);
+  opps_[opp.id()] = opp;
+  // The tenant's only pipeline would be the default, but an edit that leaves
+  // the legacy stage alone is not refused.
+  Opportunity stored;
+  ASSERT_TRUE(Update(
+                  opp.id(), [](Opportunity* o) { o->set_name("edited"); }, &stored)
+                  .ok());
+  EXPECT_EQ(stored.pipeline(), "");
+  // A new stage brings it into the process (pipeline defaulted).
+  Status s = Update(opp.id(), [](Opportunity* o) { o->set_stage("nope"); });
+  EXPECT_EQ(s.code, RAPPORT_INVALID_ARGUMENT);
+  ASSERT_TRUE(Update(
+                  opp.id(), [](Opportunity* o) { o->set_stage("qualify"); }, &stored)
+                  .ok());
+  EXPECT_EQ(stored.pipeline(), "sales");
+  EXPECT_EQ(stored.probability(), 10);
+}
+
 TEST_F(EnforcementTest, UnknownStageListsTheValidOnes) {
   Opportunity opp;
   opp.set_name("x");
