@@ -26,6 +26,9 @@ struct RequestContext {
   std::string user_id;
   // The user's teams and all their ancestors (for module targeting).
   std::vector<std::string> teams;
+  // The user's roles, lower case ("admin", "manager", "rep", "viewer",
+  // "integration"); empty for internal calls.
+  std::vector<std::string> roles;
   // What the caller may read and write; null means everything (internal
   // calls and tests).
   std::shared_ptr<const AccessScope> scope;

@@ -150,6 +150,11 @@ RequestContext Principal::Context(std::string origin) const {
   ctx.user_id = user.id();
   ctx.teams = member_of;
   ctx.scope = scope;
+  for (int r : user.roles()) {
+    std::string name = v1::Role_Name(static_cast<v1::Role>(r));
+    if (absl::StartsWith(name, "ROLE_")) name = absl::AsciiStrToLower(name.substr(5));
+    ctx.roles.push_back(std::move(name));
+  }
   return ctx;
 }
 

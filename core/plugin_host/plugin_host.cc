@@ -132,6 +132,8 @@ struct PluginHost::CallState {
   int depth = 0;
   // Recorded as the origin of write_record changes ("" keeps the caller's).
   std::string origin;
+  // call_roles' answer, kept alive for the call.
+  std::string roles;
 };
 
 // The host function table. Each function is noexcept in effect: nothing
@@ -286,6 +288,11 @@ struct HostApi {
     BufferSet(teams, joined.data(), joined.size());
     return RAPPORT_OK;
   }
+  static const char* CallRoles(rapport_call* call) {
+    auto* c = C(call);
+    if (c->roles.empty() && !c->ctx->roles.empty()) c->roles = absl::StrJoin(c->ctx->roles, ",");
+    return c->roles.c_str();
+  }
   static const char* ConfigJson(rapport_host_ctx* h) { return P(h)->config_json.c_str(); }
   static int64_t NowMicros(rapport_host_ctx* h) {
     return absl::ToUnixMicros(P(h)->host->clock_->Now());
@@ -317,7 +324,8 @@ struct HostApi {
                                          NowMicros,
                                          MetricAdd,
                                          WriteRecord,
-                                         UserInfo};
+                                         UserInfo,
+                                         CallRoles};
     return &api;
   }
 };

@@ -69,7 +69,7 @@ using rapport::v1::Opportunity;
 constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
 constexpr int64_t kMaxUnits = 9000000000000000LL;
 constexpr char kService[] = "/rapport.sfa.v1.SalesService/";
-constexpr char kCompletesTaskAttribute[] = "sfa.completes_task";
+constexpr char kCompletesTaskAttribute[] = "sfa_completes_task";
 
 template <typename Message>
 std::optional<Message> Load(const Call& call, const std::string& key) {
@@ -428,6 +428,9 @@ class Sfa : public rapport::sdk::Plugin {
   // ------------------------------------------------------- pipelines
 
   Status SetPipeline(Call& call, const v1::SetPipelineRequest& request, v1::Pipeline* out) {
+    if (!call.HasRole("admin")) {
+      return Status::PermissionDenied("defining a sales process needs the admin role");
+    }
     const std::string& name = request.pipeline().name();
     if (!IsKeySafeName(name)) {
       return Status::Invalid("pipeline.name: '" + name +
@@ -712,6 +715,13 @@ class Sfa : public rapport::sdk::Plugin {
                             v1::OpportunityTeam* out) {
     auto opp = ReadOpportunity(call, request.opportunity_id());
     if (!opp) return OpportunityNotFound("opportunity_id", request.opportunity_id());
+    // Team members work the deal; forming the team is for its owner and the
+    // people above them.
+    if (call.user() != opp->owner() && !call.HasRole("admin") && !call.HasRole("manager") &&
+        !call.HasRole("integration")) {
+      return Status::PermissionDenied("only the opportunity's owner ('" + opp->owner() +
+                                      "'), a manager or an admin may set its team");
+    }
     if (request.members_size() > 50) return Status::Invalid("members: at most 50");
     std::set<std::string> seen;
     int sum = 0, owners = 0;
@@ -869,6 +879,9 @@ class Sfa : public rapport::sdk::Plugin {
 
   static Status SetPriceBookEntry(Call& call, const v1::SetPriceBookEntryRequest& request,
                                   v1::PriceBookEntry* out) {
+    if (!call.HasRole("admin") && !call.HasRole("integration")) {
+      return Status::PermissionDenied("the price book is kept by admins and integrations");
+    }
     const v1::PriceBookEntry& e = request.entry();
     if (!IsProductCode(e.product_code())) {
       return Status::Invalid("entry.product_code: '" + e.product_code() +

@@ -466,7 +466,7 @@ TEST_F(TaskTest, AgendaNextStepAndCompletionByInteraction) {
   call.set_id("int1");
   call.set_customer_id("cust1");
   call.set_opportunity_id(opp.id());
-  (*call.mutable_attributes())["sfa.completes_task"].set_string_value(today.id());
+  (*call.mutable_attributes())["sfa_completes_task"].set_string_value(today.id());
   rapport::v1::ChangeEvent event;
   *event.mutable_commit_time() = Ts(now_);
   event.set_resource_id("int1");

@@ -34,9 +34,11 @@ class FakeHost {
   ~FakeHost() { Self() = nullptr; }
 
   // Tenant and user the next calls run as.
-  void SetCaller(std::string tenant, std::string user) {
+  // `roles`: comma-separated, as Call::HasRole sees them.
+  void SetCaller(std::string tenant, std::string user, std::string roles = "admin") {
     tenant_ = std::move(tenant);
     user_ = std::move(user);
+    roles_ = std::move(roles);
   }
   void SetNowMicros(int64_t now) { now_ = now; }
   // Modules the fake reports as enabled to Call::ModuleEnabled.
@@ -297,12 +299,13 @@ class FakeHost {
           if (it == C(c)->host->users_.end()) return RAPPORT_NOT_FOUND;
           teams->set(teams->user, it->second.data(), it->second.size());
           return RAPPORT_OK;
-        }};
+        },
+        [](rapport_call* c) -> const char* { return C(c)->host->roles_.c_str(); }};
     return &api;
   }
 
   std::string config_;
-  std::string tenant_ = "test", user_ = "tester";
+  std::string tenant_ = "test", user_ = "tester", roles_ = "admin";
   int64_t now_ = 0;
   bool initialising_ = false;
   const rapport_plugin_info* info_ = nullptr;

@@ -130,6 +130,18 @@ class Call {
   // Whether `module` is on for `user_id` in this tenant.
   bool ModuleEnabled(const std::string& module, const std::string& user_id) const;
 
+  // Whether the caller has `role` ("admin", "manager", "rep", "viewer",
+  // "integration"). ABI 1.1; false on an older host and in post-commit hooks.
+  bool HasRole(const std::string& role) const {
+    const rapport_host_api* host = internal::Host();
+    if (host->struct_size < offsetof(rapport_host_api, call_roles) + sizeof(host->call_roles) ||
+        host->call_roles == nullptr) {
+      return false;
+    }
+    const std::string roles = std::string(",") + host->call_roles(call_) + ",";
+    return roles.find("," + role + ",") != std::string::npos;
+  }
+
   // Whether `user_id` is an enabled user of this tenant, with their teams
   // and the teams' ancestors (ABI 1.1; nullopt from an older host too).
   std::optional<std::vector<std::string>> UserTeams(const std::string& user_id) const;

@@ -182,6 +182,10 @@ typedef struct {
    * `teams` gets their teams with all ancestors, comma-separated, or
    * RAPPORT_NOT_FOUND. */
   int (*user_info)(rapport_call* call, const char* user_id, rapport_buffer* teams);
+  /* The caller's roles, comma-separated and lower case ("admin", "manager",
+   * "rep", "viewer", "integration"); "" in post-commit hooks and internal
+   * calls. */
+  const char* (*call_roles)(rapport_call* call);
 } rapport_host_api;
 
 typedef struct {

@@ -1,0 +1,627 @@
+// The SFA module end to end: plugins/sfa's sfa.so loaded by the real server,
+// driven through the gRPC API only (core services + rapport.sfa.v1).
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "rapport/sfa/v1/sfa.grpc.pb.h"
+#include "rapport/v1/modules.grpc.pb.h"
+#include "tests/testing/server_fixture.h"
+
+namespace rapport {
+namespace {
+
+namespace fs = std::filesystem;
+namespace sfa = rapport::sfa::v1;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+class SfaServerTest : public testing::ServerTest {
+ protected:
+  void SetUp() override {
+    const std::string plugins = dir_.Sub("plugins");
+    fs::create_directories(plugins);
+    for (const char* f : {"sfa.so", "sfa.manifest.json"}) {
+      fs::copy_file(fs::path(RAPPORT_SFA_PLUGIN_DIR) / f, fs::path(plugins) / f);
+    }
+    services::ServerOptions options;
+    options.plugins.plugin_dir = plugins;
+    options.plugins.retry_base = absl::Milliseconds(5);
+    StartServer(options);
+    modules_ = v1::ModuleService::NewStub(channel_);
+    sales_ = sfa::SalesService::NewStub(channel_);
+  }
+
+  grpc::Status Rollout(v1::RolloutRule rule) {
+    rule.set_module("sfa");
+    v1::SetRolloutRequest request;
+    *request.mutable_rule() = rule;
+    v1::RolloutRule out;
+    return modules_->SetRollout(Call().get(), request, &out);
+  }
+  void EnableForTenant() {
+    v1::RolloutRule rule;
+    rule.set_default_mode(v1::MODULE_MODE_ON);
+    ASSERT_TRUE(Rollout(rule).ok());
+  }
+
+  // lead -> qualify -> proposal -> negotiation -> won | lost. Leaving
+  // qualify needs amount and expected_close_date, leaving proposal a
+  // decision maker; backward moves only negotiation -> proposal.
+  sfa::Pipeline DefinePipeline(const std::string& name = "new-business") {
+    sfa::SetPipelineRequest request;
+    sfa::Pipeline* p = request.mutable_pipeline();
+    p->set_name(name);
+    p->set_display_name("신규 영업");
+    auto stage = [&](const std::string& n, int probability, sfa::ForecastCategory category) {
+      sfa::Stage* s = p->add_stages();
+      s->set_name(n);
+      s->set_probability(probability);
+      s->set_forecast_category(category);
+      return s;
+    };
+    stage("lead", 10, sfa::FORECAST_CATEGORY_PIPELINE);
+    sfa::Stage* qualify = stage("qualify", 20, sfa::FORECAST_CATEGORY_PIPELINE);
+    qualify->add_exit_criteria("amount");
+    qualify->add_exit_criteria("expected_close_date");
+    stage("proposal", 50, sfa::FORECAST_CATEGORY_BEST_CASE)
+        ->add_exit_criteria("attributes.decision_maker");
+    stage("negotiation", 80, sfa::FORECAST_CATEGORY_COMMIT)->add_backward_stages("proposal");
+    stage("won", 100, sfa::FORECAST_CATEGORY_CLOSED_WON);
+    stage("lost", 0, sfa::FORECAST_CATEGORY_CLOSED_LOST);
+    sfa::Pipeline out;
+    grpc::Status s = sales_->SetPipeline(Call().get(), request, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  void DeclareAttributes() {
+    v1::UpdateAttributeSchemaRequest opp;
+    opp.mutable_schema()->set_resource_type(v1::RESOURCE_TYPE_OPPORTUNITY);
+    auto* dm = opp.mutable_schema()->add_attributes();
+    dm->set_name("decision_maker");
+    dm->set_type(v1::ATTRIBUTE_TYPE_STRING);
+    v1::AttributeSchema out;
+    grpc::Status s = schemas_->UpdateAttributeSchema(Call().get(), opp, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    v1::UpdateAttributeSchemaRequest interaction;
+    interaction.mutable_schema()->set_resource_type(v1::RESOURCE_TYPE_INTERACTION);
+    auto* task = interaction.mutable_schema()->add_attributes();
+    task->set_name("sfa_completes_task");
+    task->set_type(v1::ATTRIBUTE_TYPE_STRING);
+    s = schemas_->UpdateAttributeSchema(Call().get(), interaction, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  v1::Customer NewCustomer(const std::string& name, const std::string& token = "") {
+    v1::CreateCustomerRequest r;
+    r.mutable_customer()->set_display_name(name);
+    v1::Customer out;
+    grpc::Status s = customers_->CreateCustomer(Call(token).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+  grpc::Status CreateOpportunity(const v1::Opportunity& o, v1::Opportunity* out,
+                                 const std::string& token = "") {
+    v1::CreateOpportunityRequest r;
+    *r.mutable_opportunity() = o;
+    return opportunities_->CreateOpportunity(Call(token).get(), r, out);
+  }
+  grpc::Status Update(const v1::Opportunity& patch, std::vector<std::string> mask,
+                      v1::Opportunity* out, const std::string& token = "") {
+    v1::UpdateOpportunityRequest r;
+    *r.mutable_opportunity() = patch;
+    for (auto& m : mask) r.mutable_update_mask()->add_paths(m);
+    return opportunities_->UpdateOpportunity(Call(token).get(), r, out);
+  }
+  grpc::Status MoveTo(const std::string& id, const std::string& stage, v1::Opportunity* out,
+                      const std::string& token = "") {
+    v1::Opportunity patch;
+    patch.set_id(id);
+    patch.set_stage(stage);
+    return Update(patch, {"stage"}, out, token);
+  }
+
+  // Polls until `done` (the module's aggregates follow the feed).
+  template <typename F>
+  bool Eventually(F done) {
+    for (int i = 0; i < 400; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return done();
+  }
+
+  sfa::GetFunnelResponse Funnel(const std::string& pipeline = "new-business") {
+    sfa::GetFunnelRequest r;
+    r.set_pipeline(pipeline);
+    sfa::GetFunnelResponse out;
+    grpc::Status s = sales_->GetFunnel(Call().get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+  static const sfa::FunnelStage* StageOf(const sfa::GetFunnelResponse& f, const std::string& name) {
+    for (const auto& s : f.stages())
+      if (s.name() == name) return &s;
+    return nullptr;
+  }
+
+  std::unique_ptr<v1::ModuleService::Stub> modules_;
+  std::unique_ptr<sfa::SalesService::Stub> sales_;
+};
+
+v1::Money Krw(int64_t units) {
+  v1::Money m;
+  m.set_currency_code("KRW");
+  m.set_units(units);
+  return m;
+}
+
+TEST_F(SfaServerTest, TheWholeProcessFromPipelineToWonDeal) {
+  EnableForTenant();
+  DeclareAttributes();
+  DefinePipeline();
+  v1::Customer hanbit = NewCustomer("주식회사 한빛");
+
+  // Created with the fewest fields: the first stage and its probability are filled in.
+  v1::Opportunity deal;
+  deal.set_customer_id(hanbit.id());
+  deal.set_name("한빛 ERP 연동");
+  deal.set_pipeline("new-business");
+  v1::Opportunity opp;
+  ASSERT_TRUE(CreateOpportunity(deal, &opp).ok());
+  EXPECT_EQ(opp.stage(), "lead");
+  EXPECT_EQ(opp.probability(), 10);
+
+  // An unknown stage lists the valid ones.
+  grpc::Status s = MoveTo(opp.id(), "closing", &opp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("'lead', 'qualify', 'proposal', 'negotiation', 'won', 'lost'"));
+
+  ASSERT_TRUE(MoveTo(opp.id(), "qualify", &opp).ok());
+  EXPECT_EQ(opp.probability(), 20);
+  // Leaving qualify needs exactly amount and expected_close_date.
+  s = MoveTo(opp.id(), "proposal", &opp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("amount"));
+  EXPECT_THAT(s.error_message(), HasSubstr("expected_close_date"));
+  EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("decision_maker")));
+
+  v1::Opportunity patch;
+  patch.set_id(opp.id());
+  *patch.mutable_amount() = Krw(50'000'000);
+  patch.mutable_expected_close_date()->set_year(2026);
+  patch.mutable_expected_close_date()->set_month(12);
+  patch.mutable_expected_close_date()->set_day(15);
+  patch.set_stage("proposal");
+  ASSERT_TRUE(Update(patch, {"amount", "expected_close_date", "stage"}, &opp).ok());
+  EXPECT_EQ(opp.probability(), 50);
+  // A set probability wins over the stage's default.
+  v1::Opportunity dm;
+  dm.set_id(opp.id());
+  (*dm.mutable_attributes())["decision_maker"].set_string_value("김민수 이사");
+  dm.set_stage("negotiation");
+  dm.set_probability(70);
+  ASSERT_TRUE(Update(dm, {"attributes", "stage", "probability"}, &opp).ok());
+  EXPECT_EQ(opp.probability(), 70);
+  // Backward moves: negotiation -> proposal is allowed, -> lead is not.
+  s = MoveTo(opp.id(), "lead", &opp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("lead"));
+
+  // Won needs a close reason, then the status follows the stage.
+  s = MoveTo(opp.id(), "won", &opp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("close_reason"));
+  v1::Opportunity win;
+  win.set_id(opp.id());
+  win.set_stage("won");
+  win.set_close_reason("ERP 연동 요구 충족");
+  ASSERT_TRUE(Update(win, {"stage", "close_reason"}, &opp).ok());
+  EXPECT_EQ(opp.status(), v1::OPPORTUNITY_STATUS_WON);
+  EXPECT_EQ(opp.probability(), 100);
+
+  // Stage history, written with each update.
+  sfa::GetStageHistoryRequest hr;
+  hr.set_opportunity_id(opp.id());
+  sfa::GetStageHistoryResponse history;
+  ASSERT_TRUE(sales_->GetStageHistory(Call().get(), hr, &history).ok());
+  std::vector<std::string> path;
+  for (const auto& c : history.changes()) path.push_back(c.from_stage() + ">" + c.to_stage());
+  EXPECT_THAT(path, ::testing::ElementsAre(">lead", "lead>qualify", "qualify>proposal",
+                                           "proposal>negotiation", "negotiation>won"));
+
+  // The funnel and the forecast follow from the feed.
+  ASSERT_TRUE(Eventually([&] {
+    const sfa::GetFunnelResponse f = Funnel();
+    const sfa::FunnelStage* won = StageOf(f, "won");
+    return won && won->count() == 1;
+  }));
+  const sfa::GetFunnelResponse funnel = Funnel();
+  const sfa::FunnelStage* won = StageOf(funnel, "won");
+  ASSERT_NE(won, nullptr);
+  ASSERT_EQ(won->totals_size(), 1);
+  EXPECT_EQ(won->totals(0).currency_code(), "KRW");
+  EXPECT_EQ(won->totals(0).amount_units(), 50'000'000);
+  sfa::GetForecastRequest fr;
+  fr.set_period("2026-Q4");
+  fr.set_grouping(sfa::FORECAST_GROUPING_OWNER);
+  sfa::GetForecastResponse forecast;
+  ASSERT_TRUE(sales_->GetForecast(Call().get(), fr, &forecast).ok());
+  ASSERT_EQ(forecast.rows_size(), 1);
+  EXPECT_EQ(forecast.rows(0).closed_won_units(), 50'000'000);
+  EXPECT_EQ(forecast.rows(0).currency_code(), "KRW");
+  fr.set_period("2027-Q1");
+  fr.set_end_period("2026-Q4");  // reversed
+  EXPECT_EQ(sales_->GetForecast(Call().get(), fr, &forecast).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(SfaServerTest, TasksNextStepsAndCompletionByLoggingAnInteraction) {
+  EnableForTenant();
+  DeclareAttributes();
+  DefinePipeline();
+  v1::Customer c = NewCustomer("Acme Korea");
+  v1::Opportunity deal, opp;
+  deal.set_customer_id(c.id());
+  deal.set_name("Renewal");
+  ASSERT_TRUE(CreateOpportunity(deal, &opp).ok());
+  EXPECT_EQ(opp.pipeline(), "new-business");  // the tenant's only pipeline
+
+  auto due_in = [](absl::Duration d) {
+    google::protobuf::Timestamp t;
+    t.set_seconds(absl::ToUnixSeconds(absl::Now() + d));
+    return t;
+  };
+  sfa::CreateTaskRequest tr;
+  tr.mutable_task()->set_opportunity_id(opp.id());
+  tr.mutable_task()->set_title("Send the quote");
+  tr.mutable_task()->set_assignee("admin");
+  *tr.mutable_task()->mutable_due_time() = due_in(absl::Hours(30));
+  sfa::Task task;
+  grpc::Status s = sales_->CreateTask(Call().get(), tr, &task);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(task.status(), sfa::TASK_STATUS_OPEN);
+
+  // Bad input: unknown assignee, no due time, nothing linked.
+  sfa::CreateTaskRequest bad = tr;
+  bad.mutable_task()->set_assignee("ghost");
+  s = sales_->CreateTask(Call().get(), bad, &task);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("assignee"));
+  bad = tr;
+  bad.mutable_task()->clear_due_time();
+  EXPECT_EQ(sales_->CreateTask(Call().get(), bad, &task).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad = tr;
+  bad.mutable_task()->clear_opportunity_id();
+  EXPECT_EQ(sales_->CreateTask(Call().get(), bad, &task).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  sfa::GetNextStepRequest nr;
+  nr.set_opportunity_id(opp.id());
+  sfa::GetNextStepResponse next;
+  ASSERT_TRUE(sales_->GetNextStep(Call().get(), nr, &next).ok());
+  EXPECT_EQ(next.task().title(), "Send the quote");
+  const std::string task_id = next.task().id();
+
+  // Logging the call completes the task named in sfa_completes_task.
+  v1::CreateInteractionRequest ir;
+  ir.mutable_interaction()->set_kind(v1::INTERACTION_KIND_CALL);
+  ir.mutable_interaction()->set_customer_id(c.id());
+  ir.mutable_interaction()->set_opportunity_id(opp.id());
+  ir.mutable_interaction()->set_subject("견적서 발송 완료");
+  (*ir.mutable_interaction()->mutable_attributes())["sfa_completes_task"].set_string_value(task_id);
+  v1::Interaction logged;
+  s = interactions_->CreateInteraction(Call().get(), ir, &logged);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  sfa::GetTaskRequest gt;
+  gt.set_id(task_id);
+  ASSERT_TRUE(Eventually([&] {
+    sfa::Task t;
+    return sales_->GetTask(Call().get(), gt, &t).ok() && t.status() == sfa::TASK_STATUS_DONE;
+  }));
+  sfa::Task done;
+  ASSERT_TRUE(sales_->GetTask(Call().get(), gt, &done).ok());
+  EXPECT_EQ(done.completed_by_interaction(), logged.id());
+}
+
+TEST_F(SfaServerTest, TeamSellingSplitsAndAccessThroughTheIdentityRules) {
+  EnableForTenant();
+  DefinePipeline();
+  CreateTeam("seoul");
+  CreateTeam("busan");
+  const std::string owner = CreateUser("rep_seoul", {v1::ROLE_REP}, {"seoul"});
+  const std::string engineer = CreateUser("se_busan", {v1::ROLE_REP}, {"busan"});
+  v1::Customer c = NewCustomer("Hanbit", owner);
+  v1::Opportunity deal, opp;
+  deal.set_customer_id(c.id());
+  deal.set_name("Team deal");
+  ASSERT_TRUE(CreateOpportunity(deal, &opp, owner).ok());
+  v1::GetOpportunityRequest get;
+  get.set_id(opp.id());
+  v1::Opportunity seen;
+  EXPECT_EQ(opportunities_->GetOpportunity(Call(engineer).get(), get, &seen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  sfa::SetOpportunityTeamRequest team;
+  team.set_opportunity_id(opp.id());
+  auto member = [&](const std::string& user, sfa::TeamRole role, int split) {
+    auto* m = team.add_members();
+    m->set_user_id(user);
+    m->set_role(role);
+    m->set_split_percent(split);
+  };
+  member("rep_seoul", sfa::TEAM_ROLE_OWNER, 60);
+  member("se_busan", sfa::TEAM_ROLE_SALES_ENGINEER, 30);
+  sfa::OpportunityTeam out;
+  grpc::Status s = sales_->SetOpportunityTeam(Call(owner).get(), team, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("100"));
+  team.mutable_members(1)->set_split_percent(40);
+  s = sales_->SetOpportunityTeam(Call(owner).get(), team, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // The sales engineer now reads and works the deal through the core API...
+  ASSERT_TRUE(opportunities_->GetOpportunity(Call(engineer).get(), get, &seen).ok());
+  EXPECT_THAT(seen.collaborators(), UnorderedElementsAre("se_busan"));  // the owner needs no grant
+  EXPECT_TRUE(MoveTo(opp.id(), "qualify", &seen, engineer).ok());
+  // ...but cannot re-form the team or take the whole split.
+  team.mutable_members(0)->set_split_percent(0);
+  team.mutable_members(1)->set_split_percent(100);
+  s = sales_->SetOpportunityTeam(Call(engineer).get(), team, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("only the opportunity's owner"));
+  sfa::GetOpportunityTeamRequest gt;
+  gt.set_opportunity_id(opp.id());
+  ASSERT_TRUE(sales_->GetOpportunityTeam(Call(engineer).get(), gt, &out).ok());
+  ASSERT_EQ(out.members_size(), 2);
+  EXPECT_EQ(out.members(1).split_percent(), 40);
+  // Bad input: an unknown member.
+  team.mutable_members(1)->set_user_id("ghost");
+  s = sales_->SetOpportunityTeam(Call(owner).get(), team, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("members[1].user_id"));
+}
+
+TEST_F(SfaServerTest, EnforcementFollowsTheRolloutRuleAndShadowModeOnlyRecords) {
+  CreateTeam("seoul");
+  CreateTeam("busan");
+  const std::string seoul = CreateUser("rep_seoul", {v1::ROLE_REP}, {"seoul"});
+  const std::string busan = CreateUser("rep_busan", {v1::ROLE_REP}, {"busan"});
+  v1::RolloutRule rule;
+  rule.add_team_ids("seoul");
+  rule.add_user_ids("admin");
+  rule.set_mode(v1::MODULE_MODE_ON);
+  rule.set_default_mode(v1::MODULE_MODE_OFF);
+  ASSERT_TRUE(Rollout(rule).ok());
+  // Pipelines are defined by someone the module is on for.
+  sfa::SetPipelineRequest pr;
+  pr.mutable_pipeline()->set_name("new-business");
+  for (const char* n : {"lead", "won"}) {
+    auto* st = pr.mutable_pipeline()->add_stages();
+    st->set_name(n);
+    st->set_probability(std::string(n) == "won" ? 100 : 10);
+    st->set_forecast_category(std::string(n) == "won" ? sfa::FORECAST_CATEGORY_CLOSED_WON
+                                                      : sfa::FORECAST_CATEGORY_PIPELINE);
+  }
+  sfa::Pipeline pipeline;
+  grpc::Status s =
+      sales_->SetPipeline(Call(seoul).get(), pr, &pipeline);  // a rep: not theirs to define
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("admin"));
+  s = sales_->SetPipeline(Call(busan).get(), pr, &pipeline);  // module off for them
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("module 'sfa' is off for tenant 'default'"));
+  ASSERT_TRUE(sales_->SetPipeline(Call().get(), pr, &pipeline).ok());
+
+  auto attempt = [&](const std::string& token) {
+    v1::Customer c = NewCustomer("Customer", token);
+    v1::Opportunity deal, out;
+    deal.set_customer_id(c.id());
+    deal.set_name("Off-process deal");
+    deal.set_pipeline("new-business");
+    deal.set_stage("closing");
+    return CreateOpportunity(deal, &out, token);
+  };
+  EXPECT_EQ(attempt(seoul).error_code(), grpc::StatusCode::INVALID_ARGUMENT);  // on: enforced
+  EXPECT_TRUE(attempt(busan).ok());                                            // off: untouched
+
+  rule.set_default_mode(v1::MODULE_MODE_SHADOW);
+  ASSERT_TRUE(Rollout(rule).ok());
+  EXPECT_TRUE(attempt(busan).ok());  // shadow: accepted, and recorded
+  v1::ListShadowRecordsRequest lr;
+  lr.set_module("sfa");
+  v1::ListShadowRecordsResponse shadow;
+  ASSERT_TRUE(modules_->ListShadowRecords(Call().get(), lr, &shadow).ok());
+  std::vector<std::string> outcomes;
+  for (const auto& r : shadow.records()) outcomes.push_back(r.outcome());
+  EXPECT_THAT(outcomes, ::testing::Contains(
+                            ::testing::AllOf(HasSubstr("would reject"), HasSubstr("closing"))));
+  EXPECT_EQ(shadow.records_size(), 2)
+      << "the rejection, and the post-commit hooks it would have run";
+}
+
+TEST_F(SfaServerTest, AggregatesEqualABruteForceRecomputationAfterRandomChanges) {
+  EnableForTenant();
+  DeclareAttributes();
+  sfa::SetPipelineRequest pr;
+  pr.mutable_pipeline()->set_name("new-business");
+  pr.mutable_pipeline()->set_allow_backward_moves(true);
+  const std::vector<std::string> stages = {"lead", "qualify", "proposal", "won", "lost"};
+  for (size_t i = 0; i < stages.size(); ++i) {
+    auto* st = pr.mutable_pipeline()->add_stages();
+    st->set_name(stages[i]);
+    st->set_probability(stages[i] == "won"    ? 100
+                        : stages[i] == "lost" ? 0
+                                              : static_cast<int>(10 + 20 * i));
+    st->set_forecast_category(stages[i] == "won"    ? sfa::FORECAST_CATEGORY_CLOSED_WON
+                              : stages[i] == "lost" ? sfa::FORECAST_CATEGORY_CLOSED_LOST
+                                                    : sfa::FORECAST_CATEGORY_PIPELINE);
+  }
+  sfa::Pipeline pipeline;
+  ASSERT_TRUE(sales_->SetPipeline(Call().get(), pr, &pipeline).ok());
+  std::vector<std::string> customers;
+  for (int i = 0; i < 5; ++i) customers.push_back(NewCustomer(absl::StrCat("고객 ", i)).id());
+
+  std::mt19937 rng(20261127);
+  std::vector<std::string> live;
+  int created = 0, moved = 0, deleted = 0, rejected = 0;
+  for (int step = 0; step < 400; ++step) {
+    const int op = live.size() < 5 ? 0 : static_cast<int>(rng() % 10);
+    v1::Opportunity out;
+    if (op <= 2) {
+      v1::Opportunity o;
+      o.set_customer_id(customers[rng() % customers.size()]);
+      o.set_name(absl::StrCat("deal ", step));
+      o.set_stage(stages[rng() % 3]);
+      v1::Money m;
+      m.set_currency_code(rng() % 3 == 0 ? "USD" : "KRW");
+      m.set_units(static_cast<int64_t>(rng() % 1'000'000));
+      *o.mutable_amount() = m;
+      o.mutable_expected_close_date()->set_year(2026 + static_cast<int>(rng() % 2));
+      o.mutable_expected_close_date()->set_month(1 + static_cast<int>(rng() % 12));
+      o.mutable_expected_close_date()->set_day(1);
+      if (CreateOpportunity(o, &out).ok()) {
+        live.push_back(out.id());
+        ++created;
+      } else {
+        ++rejected;
+      }
+    } else if (op <= 7) {
+      v1::Opportunity patch;
+      patch.set_id(live[rng() % live.size()]);
+      const std::string to = stages[rng() % stages.size()];
+      patch.set_stage(to);
+      patch.set_close_reason("reason");
+      std::vector<std::string> mask = {"stage", "close_reason"};
+      if (rng() % 2) {
+        patch.mutable_amount()->set_currency_code("KRW");
+        patch.mutable_amount()->set_units(static_cast<int64_t>(rng() % 2'000'000));
+        mask.push_back("amount");
+      }
+      if (Update(patch, mask, &out).ok()) {
+        ++moved;
+      } else {
+        ++rejected;
+      }
+    } else {
+      size_t at = rng() % live.size();
+      v1::DeleteOpportunityRequest d;
+      d.set_id(live[at]);
+      google::protobuf::Empty none;
+      ASSERT_TRUE(opportunities_->DeleteOpportunity(Call().get(), d, &none).ok());
+      live.erase(live.begin() + static_cast<long>(at));
+      ++deleted;
+    }
+  }
+  ASSERT_GT(created, 50);
+  ASSERT_GT(moved, 50);
+  ASSERT_GT(deleted, 20);
+
+  // Brute force from the core's own records.
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>>
+      expected;  // (stage, cur)
+  std::map<std::string, int64_t> expected_count;
+  int64_t total = 0;
+  std::string token;
+  do {
+    v1::ListOpportunitiesRequest lr;
+    lr.set_page_size(500);
+    lr.set_page_token(token);
+    v1::ListOpportunitiesResponse page;
+    ASSERT_TRUE(opportunities_->ListOpportunities(Call().get(), lr, &page).ok());
+    for (const auto& o : page.opportunities()) {
+      auto& e = expected[{o.stage(), o.amount().currency_code()}];
+      ++e.first;
+      e.second += o.amount().units();
+      ++expected_count[o.stage()];
+      ++total;
+    }
+    token = page.next_page_token();
+  } while (!token.empty());
+  ASSERT_EQ(total, static_cast<int64_t>(live.size()));
+
+  auto matches = [&](const sfa::GetFunnelResponse& f, std::string* diff) {
+    std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> got;
+    std::map<std::string, int64_t> got_count;
+    for (const auto& s : f.stages()) {
+      if (s.count() != 0) got_count[s.name()] = s.count();
+      for (const auto& t : s.totals()) {
+        if (t.count() != 0 || t.amount_units() != 0)
+          got[{s.name(), t.currency_code()}] = {t.count(), t.amount_units()};
+      }
+    }
+    if (got == expected && got_count == expected_count) return true;
+    *diff = absl::StrCat("funnel has ", got.size(), " (stage, currency) cells, records give ",
+                         expected.size());
+    return false;
+  };
+  std::string diff;
+  EXPECT_TRUE(Eventually([&] { return matches(Funnel(), &diff); })) << diff;
+  SCOPED_TRACE(absl::StrCat(created, " created, ", moved, " moved, ", deleted, " deleted, ",
+                            rejected, " rejected"));
+}
+
+TEST_F(SfaServerTest, ForecastSnapshotsAndAccuracyOnceThePeriodCloses) {
+  EnableForTenant();
+  DeclareAttributes();
+  DefinePipeline();
+  v1::Customer c = NewCustomer("Snapshot Co");
+  v1::Opportunity deal, opp;
+  deal.set_customer_id(c.id());
+  deal.set_name("Q4 deal");
+  *deal.mutable_amount() = Krw(10'000'000);
+  deal.mutable_expected_close_date()->set_year(2026);
+  deal.mutable_expected_close_date()->set_month(11);
+  deal.mutable_expected_close_date()->set_day(30);
+  (*deal.mutable_attributes())["decision_maker"].set_string_value("CFO");
+  deal.set_stage("negotiation");
+  ASSERT_TRUE(CreateOpportunity(deal, &opp).ok());
+  sfa::GetForecastRequest fr;
+  fr.set_period("2026-11");
+  fr.set_grouping(sfa::FORECAST_GROUPING_OWNER);
+  ASSERT_TRUE(Eventually([&] {
+    sfa::GetForecastResponse f;
+    return sales_->GetForecast(Call().get(), fr, &f).ok() && f.rows_size() == 1 &&
+           f.rows(0).commit_units() == 10'000'000;
+  }));
+  sfa::CreateForecastSnapshotRequest sr;
+  sr.set_period("2026-11");
+  sr.set_grouping(sfa::FORECAST_GROUPING_OWNER);
+  sfa::ForecastSnapshot snapshot;
+  ASSERT_TRUE(sales_->CreateForecastSnapshot(Call().get(), sr, &snapshot).ok());
+  ASSERT_EQ(snapshot.rows_size(), 1);
+  EXPECT_EQ(snapshot.rows(0).commit_units(), 10'000'000);
+
+  v1::Opportunity win;
+  win.set_id(opp.id());
+  win.set_stage("won");
+  win.set_close_reason("signed");
+  *win.mutable_amount() = Krw(8'000'000);
+  ASSERT_TRUE(Update(win, {"stage", "close_reason", "amount"}, &opp).ok());
+  sfa::GetForecastAccuracyRequest ar;
+  ar.set_snapshot_id(snapshot.id());
+  sfa::GetForecastAccuracyResponse accuracy;
+  ASSERT_TRUE(Eventually([&] {
+    return sales_->GetForecastAccuracy(Call().get(), ar, &accuracy).ok() &&
+           accuracy.rows_size() == 1 && accuracy.rows(0).actual_closed_won_units() == 8'000'000;
+  }));
+  EXPECT_EQ(accuracy.rows(0).forecast_commit_units(), 10'000'000);
+  EXPECT_EQ(accuracy.rows(0).commit_accuracy_basis_points(), 8000);
+  sfa::ListForecastSnapshotsRequest ls;
+  ls.set_period("2026-11");
+  sfa::ListForecastSnapshotsResponse listed;
+  ASSERT_TRUE(sales_->ListForecastSnapshots(Call().get(), ls, &listed).ok());
+  EXPECT_EQ(listed.snapshots_size(), 1);
+  ar.set_snapshot_id("no-such-snapshot");
+  EXPECT_EQ(sales_->GetForecastAccuracy(Call().get(), ar, &accuracy).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace rapport
