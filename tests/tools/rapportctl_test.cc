@@ -2,8 +2,8 @@
 #include <sys/wait.h>
 
 #include <array>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -38,7 +38,8 @@ class RapportctlTest : public ::testing::Test {
   void SetUp() override {
     server_ = std::make_unique<testing::RapportdProcess>(RAPPORTD_PATH, dir_.Sub("data"));
     ASSERT_FALSE(server_->address().empty());
-    base_ = "--server " + server_->address() + " --token-file " + dir_.Sub("data") + "/admin.token ";
+    base_ =
+        "--server " + server_->address() + " --token-file " + dir_.Sub("data") + "/admin.token ";
   }
   testing::TempDir dir_;
   std::unique_ptr<testing::RapportdProcess> server_;
@@ -51,8 +52,9 @@ std::string IdFrom(const std::string& json) {
 }
 
 TEST_F(RapportctlTest, CreateGetListSearchAndFsck) {
-  Result created = RunCtl(base_ + "-o json customers create --display-name '김민수' "
-                               "--email Minsu@Example.kr --phone 010-1234-5678 --ref erp:ICC-0042");
+  Result created = RunCtl(base_ +
+                          "-o json customers create --display-name '김민수' "
+                          "--email Minsu@Example.kr --phone 010-1234-5678 --ref erp:ICC-0042");
   ASSERT_EQ(created.exit_code, 0) << created.out;
   EXPECT_THAT(created.out, HasSubstr("+821012345678"));
   std::string id = IdFrom(created.out);
@@ -69,8 +71,9 @@ TEST_F(RapportctlTest, CreateGetListSearchAndFsck) {
   Result found = RunCtl(base_ + "customers search 민수");
   EXPECT_THAT(found.out, HasSubstr(id));
 
-  Result opp = RunCtl(base_ + "opportunities create --json '{\"customer_id\":\"" + id +
-                   "\",\"name\":\"첫 거래\",\"amount\":{\"currency_code\":\"KRW\",\"units\":\"1500000\"}}'");
+  Result opp = RunCtl(
+      base_ + "opportunities create --json '{\"customer_id\":\"" + id +
+      "\",\"name\":\"첫 거래\",\"amount\":{\"currency_code\":\"KRW\",\"units\":\"1500000\"}}'");
   EXPECT_EQ(opp.exit_code, 0) << opp.out;
   Result refused = RunCtl(base_ + "customers delete " + id);
   EXPECT_EQ(refused.exit_code, 1);
@@ -135,7 +138,8 @@ TEST_F(RapportctlTest, ManagesTeamsUsersAndTokens) {
   EXPECT_EQ(listed.exit_code, 0);
   EXPECT_THAT(listed.out, HasSubstr("laptop"));
   EXPECT_EQ(listed.out.find(secret.substr(31)), std::string::npos) << "secrets are never listed";
-  Result denied = RunCtl("--server " + server_->address() + " --token-file " + file + " users list");
+  Result denied =
+      RunCtl("--server " + server_->address() + " --token-file " + file + " users list");
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_THAT(denied.out, HasSubstr("PERMISSION_DENIED"));
 }
@@ -143,15 +147,20 @@ TEST_F(RapportctlTest, ManagesTeamsUsersAndTokens) {
 TEST_F(RapportctlTest, ImportsAndExportsCsvWithProgressAndAMapping) {
   std::string csv = dir_.Sub("erp.csv");
   FILE* f = fopen(csv.c_str(), "w");
-  fputs("거래처코드,거래처명,이메일,비고\nC-1,한빛,a@hanbit.kr,x\nC-2,Acme,b@acme.kr,y\nC-3,Broken,not-an-email,z\n", f);
+  fputs(
+      "거래처코드,거래처명,이메일,비고\nC-1,한빛,a@hanbit.kr,x\nC-2,Acme,b@acme.kr,y\nC-3,Broken,"
+      "not-an-email,z\n",
+      f);
   fclose(f);
   std::string mapping = dir_.Sub("mapping.json");
   f = fopen(mapping.c_str(), "w");
-  fputs("{\"columns\": {\"거래처코드\": \"external_refs.erp\", \"거래처명\": \"display_name\", "
-        "\"이메일\": \"emails\", \"비고\": \"-\"}}", f);
+  fputs(
+      "{\"columns\": {\"거래처코드\": \"external_refs.erp\", \"거래처명\": \"display_name\", "
+      "\"이메일\": \"emails\", \"비고\": \"-\"}}",
+      f);
   fclose(f);
   Result imported = RunCtl(base_ + "import " + csv + " --type customer --mapping " + mapping);
-  EXPECT_EQ(imported.exit_code, 1) << imported.out;  // one row failed
+  EXPECT_EQ(imported.exit_code, 1) << imported.out;        // one row failed
   EXPECT_THAT(imported.out, HasSubstr("import: 3 rows"));  // plain progress when not a terminal
   EXPECT_THAT(imported.out, HasSubstr("rows 3: created 2, updated 0, unchanged 0, failed 1"));
   EXPECT_THAT(imported.out, HasSubstr("line 4 emails[0]: 'not-an-email' has no '@'"));
@@ -172,11 +181,14 @@ TEST(RapportctlModulesTest, ListsEnablesRollsOutAndExplainsModules) {
   testing::TempDir dir;
   std::filesystem::create_directories(dir.Sub("plugins"));
   for (const char* f : {"guard.so", "guard.manifest.json"}) {
-    std::filesystem::copy_file(std::string(RAPPORT_TEST_PLUGIN_DIR) + "/" + f, dir.Sub("plugins") + "/" + f);
+    std::filesystem::copy_file(std::string(RAPPORT_TEST_PLUGIN_DIR) + "/" + f,
+                               dir.Sub("plugins") + "/" + f);
   }
-  testing::RapportdProcess server(RAPPORTD_PATH, dir.Sub("data"), {"--plugin-dir", dir.Sub("plugins")});
+  testing::RapportdProcess server(RAPPORTD_PATH, dir.Sub("data"),
+                                  {"--plugin-dir", dir.Sub("plugins")});
   ASSERT_FALSE(server.address().empty());
-  const std::string base = "--server " + server.address() + " --token-file " + dir.Sub("data") + "/admin.token ";
+  const std::string base =
+      "--server " + server.address() + " --token-file " + dir.Sub("data") + "/admin.token ";
   Result list = RunCtl(base + "modules list");
   EXPECT_EQ(list.exit_code, 0) << list.out;
   EXPECT_THAT(list.out, HasSubstr("guard\t1.0.0\tloaded"));
@@ -197,6 +209,64 @@ TEST(RapportctlModulesTest, ListsEnablesRollsOutAndExplainsModules) {
   Result history = RunCtl(base + "modules history guard");
   EXPECT_EQ(history.exit_code, 0);
   EXPECT_THAT(history.out, HasSubstr("module/guard"));
+}
+
+TEST(RapportctlSfaTest, DrivesTheSalesProcessThroughTheSfaModule) {
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.Sub("plugins"));
+  for (const char* f : {"sfa.so", "sfa.manifest.json"}) {
+    std::filesystem::copy_file(std::string(RAPPORT_SFA_PLUGIN_DIR) + "/" + f,
+                               dir.Sub("plugins") + "/" + f);
+  }
+  testing::RapportdProcess server(RAPPORTD_PATH, dir.Sub("data"),
+                                  {"--plugin-dir", dir.Sub("plugins")});
+  ASSERT_FALSE(server.address().empty());
+  const std::string base =
+      "--server " + server.address() + " --token-file " + dir.Sub("data") + "/admin.token ";
+  Result off = RunCtl(base + "sfa ListPipelines");
+  EXPECT_EQ(off.exit_code, 1);
+  EXPECT_THAT(off.out, HasSubstr("module 'sfa' is off for tenant 'default'"));
+  ASSERT_EQ(RunCtl(base + "modules enable sfa").exit_code, 0);
+  Result pipeline =
+      RunCtl(base + R"(sfa SetPipeline --json '{"pipeline": {"name": "new-business", "stages": [
+      {"name": "lead", "probability": 10, "forecastCategory": "FORECAST_CATEGORY_PIPELINE",
+       "exitCriteria": ["amount"]},
+      {"name": "won", "probability": 100, "forecastCategory": "FORECAST_CATEGORY_CLOSED_WON"}]}}')");
+  ASSERT_EQ(pipeline.exit_code, 0) << pipeline.out;
+  EXPECT_THAT(pipeline.out, HasSubstr("\"version\": \"1\""));
+  Result dup = RunCtl(base + R"(sfa SetPipeline --json '{"pipeline": {"name": "x", "stages": [
+      {"name": "a", "probability": 10, "forecastCategory": "FORECAST_CATEGORY_PIPELINE"},
+      {"name": "a", "probability": 20, "forecastCategory": "FORECAST_CATEGORY_PIPELINE"}]}}')");
+  EXPECT_EQ(dup.exit_code, 1);
+  EXPECT_THAT(dup.out, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(dup.out, HasSubstr("stages[1]"));
+
+  std::string customer =
+      IdFrom(RunCtl(base + "-o json customers create --display-name '주식회사 한빛'").out);
+  Result opp = RunCtl(base + "-o json opportunities create --json '{\"customer_id\":\"" + customer +
+                      "\",\"name\":\"한빛 ERP 연동\"}'");
+  ASSERT_EQ(opp.exit_code, 0) << opp.out;
+  EXPECT_THAT(opp.out, HasSubstr("\"stage\": \"lead\""));
+  const std::string id = IdFrom(opp.out);
+  Result blocked =
+      RunCtl(base + "opportunities update " + id + " --json '{\"stage\":\"won\"}' --mask stage");
+  EXPECT_EQ(blocked.exit_code, 1);
+  EXPECT_THAT(blocked.out, HasSubstr("missing: amount"));
+  Result won = RunCtl(base + "opportunities update " + id +
+                      " --json '{\"stage\":\"won\",\"close_reason\":\"signed\","
+                      "\"amount\":{\"currency_code\":\"KRW\",\"units\":\"50000000\"}}' --mask "
+                      "stage,close_reason,amount");
+  EXPECT_EQ(won.exit_code, 0) << won.out;
+  Result history =
+      RunCtl(base + "sfa GetStageHistory --json '{\"opportunityId\": \"" + id + "\"}'");
+  EXPECT_THAT(history.out, HasSubstr("\"from_stage\": \"lead\""));
+  EXPECT_THAT(history.out, HasSubstr("\"to_stage\": \"won\""));
+  Result unknown = RunCtl(base + "sfa Frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.out, HasSubstr("methods: SetPipeline, GetPipeline"));
+  Result bad_json = RunCtl(base + "sfa GetFunnel --json '{\"pipeline\": 7'");
+  EXPECT_EQ(bad_json.exit_code, 2);
+  EXPECT_THAT(bad_json.out, HasSubstr("--json is not a valid GetFunnelRequest"));
 }
 
 }  // namespace

@@ -15,16 +15,20 @@
 //   whoami | tenants create NAME | tenants list
 //   users create ID --role R... [--team T]... | users get ID | users list | users update ID ...
 //   teams create ID [--parent P] | teams list | teams update ID --parent P | teams delete ID
-//   tokens create --user U --name N [--purpose P] [--expires-in-days D] | tokens list | tokens revoke ID
-//   audit         denied calls in the tenant, newest first
-//   import FILE.csv|FILE.jsonl --type T [--mapping M.json] [--ignore-column C]... [--block-duplicates]
-//   export --type T [--format csv|jsonl] [--filter F] [--out FILE]
-//   duplicates --name N [--email E] [--phone P] [--organization] | merge SURVIVOR MERGED
-//   feed info [--consumer C] | feed tail [--after N] [--max N] [--exclude-origin O]
-//   modules list | show NAME | enable NAME | disable NAME | shadow NAME | check NAME [--user U]
-//   modules rollout NAME [--percentage P] [--team T]... [--user U]... [--mode on|shadow]
+//   tokens create --user U --name N [--purpose P] [--expires-in-days D] | tokens list | tokens
+//   revoke ID audit         denied calls in the tenant, newest first import FILE.csv|FILE.jsonl
+//   --type T [--mapping M.json] [--ignore-column C]... [--block-duplicates] export --type T
+//   [--format csv|jsonl] [--filter F] [--out FILE] duplicates --name N [--email E] [--phone P]
+//   [--organization] | merge SURVIVOR MERGED feed info [--consumer C] | feed tail [--after N]
+//   [--max N] [--exclude-origin O] modules list | show NAME | enable NAME | disable NAME | shadow
+//   NAME | check NAME [--user U] modules rollout NAME [--percentage P] [--team T]... [--user U]...
+//   [--mode on|shadow]
 //                        [--default on|shadow|off] [--kill-switch | --no-kill-switch]
 //   modules dead-letters NAME | replay NAME | history NAME
+//   sfa METHOD [--json '{...}']   a rapport.sfa.v1.SalesService method (the SFA
+//                 module), e.g. sfa SetPipeline --json '{"pipeline": {...}}',
+//                 sfa GetFunnel --json '{"pipeline": "new-business"}'; request
+//                 and response are the proto's JSON form
 //   fsck          check record <-> index <-> feed consistency for the tenant
 //   health        ask the server's grpc.health.v1 service
 //
@@ -45,12 +49,14 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "rapport/sfa/v1/sfa.grpc.pb.h"
 #include "rapport/v1/admin.grpc.pb.h"
 #include "rapport/v1/customer.grpc.pb.h"
 #include "rapport/v1/identity.grpc.pb.h"
-#include "rapport/v1/modules.grpc.pb.h"
 #include "rapport/v1/interaction.grpc.pb.h"
+#include "rapport/v1/modules.grpc.pb.h"
 #include "rapport/v1/opportunity.grpc.pb.h"
 #include "rapport/v1/schema.grpc.pb.h"
 #include "rapport/v1/sync.grpc.pb.h"
@@ -92,11 +98,23 @@ int Fail(const grpc::Status& status) {
               << "\n";
     return 3;
   }
-  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-                                 "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-                                 "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
   int code = status.error_code();
   std::cerr << "error: " << (code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN") << ": "
             << status.error_message() << "\n";
@@ -135,18 +153,26 @@ std::string Json(const Message& m) {
 // One row per record: the fields a person scanning a list wants.
 std::vector<std::string> Row(const Message& m) {
   if (auto* c = dynamic_cast<const v1::Customer*>(&m)) {
-    return {c->id(), c->display_name(), c->emails_size() ? c->emails(0) : "",
+    return {c->id(),
+            c->display_name(),
+            c->emails_size() ? c->emails(0) : "",
             c->phones_size() ? c->phones(0) : "",
-            v1::LifecycleStage_Name(c->lifecycle_stage()).substr(16), c->owner()};
+            v1::LifecycleStage_Name(c->lifecycle_stage()).substr(16),
+            c->owner()};
   }
   if (auto* i = dynamic_cast<const v1::Interaction*>(&m)) {
-    return {i->id(), v1::InteractionKind_Name(i->kind()).substr(17), i->customer_id(),
-            i->subject(), std::to_string(i->occurred_at().seconds()), i->owner()};
+    return {i->id(),      v1::InteractionKind_Name(i->kind()).substr(17), i->customer_id(),
+            i->subject(), std::to_string(i->occurred_at().seconds()),     i->owner()};
   }
   if (auto* o = dynamic_cast<const v1::Opportunity*>(&m)) {
-    return {o->id(), o->name(), o->stage(),
-            o->has_amount() ? o->amount().currency_code() + " " + std::to_string(o->amount().units()) : "",
-            v1::OpportunityStatus_Name(o->status()).substr(19), o->owner()};
+    return {o->id(),
+            o->name(),
+            o->stage(),
+            o->has_amount()
+                ? o->amount().currency_code() + " " + std::to_string(o->amount().units())
+                : "",
+            v1::OpportunityStatus_Name(o->status()).substr(19),
+            o->owner()};
   }
   return {Json(m)};
 }
@@ -154,7 +180,8 @@ std::vector<std::string> Row(const Message& m) {
 void PrintRecords(const std::vector<const Message*>& records, const std::string& next_token) {
   if (g.output == "json") {
     std::cout << "[";
-    for (size_t i = 0; i < records.size(); ++i) std::cout << (i ? ",\n" : "\n") << Json(*records[i]);
+    for (size_t i = 0; i < records.size(); ++i)
+      std::cout << (i ? ",\n" : "\n") << Json(*records[i]);
     std::cout << "]\n";
   } else {
     for (const Message* m : records) {
@@ -288,7 +315,8 @@ int Fail(const absl::Status& status) {
     std::cerr << "error: " << status.message() << "\n";
     return 2;
   }
-  return Fail(grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message())));
+  return Fail(
+      grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message())));
 }
 
 absl::StatusOr<v1::AttributeSchema> FetchSchema(v1::ResourceType type) {
@@ -297,7 +325,8 @@ absl::StatusOr<v1::AttributeSchema> FetchSchema(v1::ResourceType type) {
   r.set_resource_type(type);
   v1::AttributeSchema schema;
   grpc::Status s = stub->GetAttributeSchema(Call().get(), r, &schema);
-  if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  if (!s.ok())
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
   return schema;
 }
 
@@ -317,7 +346,8 @@ void ShowProgress(const rapport::tools::ImportProgress& p) {
   } else if (p.done || p.seconds - last_line >= 5) {
     last_line = p.seconds;
     std::fprintf(stderr, "import: %llu rows (%.1f%%), %.0f rows/s%s\n",
-                 static_cast<unsigned long long>(p.rows), fraction * 100, rate, p.done ? ", done" : "");
+                 static_cast<unsigned long long>(p.rows), fraction * 100, rate,
+                 p.done ? ", done" : "");
   }
 }
 
@@ -331,7 +361,8 @@ int SyncMain(const SyncArgs& sy, bool import_cmd, bool export_cmd, bool duplicat
     options.format = sy.format;
     options.mapping_file = sy.mapping;
     options.ignore_columns = sy.ignore;
-    options.duplicate_policy = sy.block_duplicates ? v1::DUPLICATE_POLICY_BLOCK : v1::DUPLICATE_POLICY_ALLOW;
+    options.duplicate_policy =
+        sy.block_duplicates ? v1::DUPLICATE_POLICY_BLOCK : v1::DUPLICATE_POLICY_ALLOW;
     options.preserve_ids = sy.preserve_ids;
     options.on_progress = ShowProgress;
     auto schema = FetchSchema(options.type);
@@ -352,8 +383,8 @@ int SyncMain(const SyncArgs& sy, bool import_cmd, bool export_cmd, bool duplicat
       }
       for (const auto& d : summary->duplicates()) {
         std::cout << "  line " << d.line() << ": created " << d.id() << ", which looks like "
-                  << rapport::tools::CsvCell(d.matching_ids(0)) << (d.matching_ids_size() > 1 ? " and others" : "")
-                  << "\n";
+                  << rapport::tools::CsvCell(d.matching_ids(0))
+                  << (d.matching_ids_size() > 1 ? " and others" : "") << "\n";
       }
     }
     return summary->failed() == 0 ? 0 : 1;
@@ -435,9 +466,9 @@ int SyncMain(const SyncArgs& sy, bool import_cmd, bool export_cmd, bool duplicat
     while (reader->Read(&response)) {
       if (!response.has_event()) continue;  // heartbeat
       const auto& e = response.event();
-      std::cout << e.sequence() << "\t" << v1::ChangeOperation_Name(e.operation()).substr(17) << "\t"
-                << (e.subject().empty() ? e.resource_id() : e.subject()) << "\t" << e.principal()
-                << "\t" << e.origin() << "\n"
+      std::cout << e.sequence() << "\t" << v1::ChangeOperation_Name(e.operation()).substr(17)
+                << "\t" << (e.subject().empty() ? e.resource_id() : e.subject()) << "\t"
+                << e.principal() << "\t" << e.origin() << "\n"
                 << std::flush;
     }
     grpc::Status s = reader->Finish();
@@ -457,6 +488,55 @@ v1::ModuleMode ModeFromName(const std::string& name) {
   if (name == "on") return v1::MODULE_MODE_ON;
   if (name == "shadow") return v1::MODULE_MODE_SHADOW;
   return v1::MODULE_MODE_OFF;
+}
+
+// Calls `service`'s method `name` (its descriptor is compiled in) with a
+// JSON request, printing the JSON response: one code path for every method
+// of a plugin's API.
+int CallByName(const google::protobuf::ServiceDescriptor* service, const std::string& name,
+               const std::string& json) {
+  const google::protobuf::MethodDescriptor* method = service->FindMethodByName(name);
+  if (method == nullptr) {
+    std::string names;
+    for (int i = 0; i < service->method_count(); ++i) {
+      names += (i ? ", " : "") + service->method(i)->name();
+    }
+    std::cerr << "error: " << service->full_name() << " has no method '" << name
+              << "' (methods: " << names << ")\n";
+    return 2;
+  }
+  auto* factory = google::protobuf::MessageFactory::generated_factory();
+  std::unique_ptr<Message> request(factory->GetPrototype(method->input_type())->New());
+  std::unique_ptr<Message> response(factory->GetPrototype(method->output_type())->New());
+  if (!json.empty() && ParseJson(json, request.get())) return 2;
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  auto ctx = Call();
+  grpc::Slice slice(request->SerializeAsString());
+  grpc::ByteBuffer request_bytes(&slice, 1), response_bytes;
+  auto call =
+      stub.PrepareUnaryCall(ctx.get(), "/" + service->full_name() + "/" + name, request_bytes, &cq);
+  call->StartCall();
+  grpc::Status status;
+  call->Finish(&response_bytes, &status, reinterpret_cast<void*>(1));
+  void* tag;
+  bool ok;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) return Fail(status);
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (response_bytes.Dump(&slices).ok()) {
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  if (!response->ParseFromString(bytes)) {
+    std::cerr << "error: unreadable " << method->output_type()->full_name() << " from the server\n";
+    return 1;
+  }
+  std::cout << Json(*response);
+  return 0;
 }
 
 int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
@@ -494,7 +574,7 @@ int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
     if (!s.ok()) return Fail(s);
     if (verb == "enable" || verb == "disable" || verb == "shadow") {
       // The whole tenant: targeted users, teams and cohort included.
-      v1::ModuleMode mode = verb == "enable" ? v1::MODULE_MODE_ON
+      v1::ModuleMode mode = verb == "enable"   ? v1::MODULE_MODE_ON
                             : verb == "shadow" ? v1::MODULE_MODE_SHADOW
                                                : v1::MODULE_MODE_OFF;
       rule.set_default_mode(mode);
@@ -513,7 +593,8 @@ int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
         for (const auto& u : mo.users) rule.add_user_ids(u);
       }
       if (!mo.default_mode.empty()) rule.set_default_mode(ModeFromName(mo.default_mode));
-      if (sub->count("--kill-switch") || sub->count("--no-kill-switch")) rule.set_kill_switch(mo.kill_switch);
+      if (sub->count("--kill-switch") || sub->count("--no-kill-switch"))
+        rule.set_kill_switch(mo.kill_switch);
     }
     v1::SetRolloutRequest set;
     *set.mutable_rule() = rule;
@@ -769,7 +850,9 @@ int GenericMain(const std::string& verb, ResourceCommands& a) {
 int main(int argc, char** argv) {
   CLI::App app{"rapportctl: command-line client for rapportd"};
   app.require_subcommand(1);
-  app.add_option("--server", g.server, "rapportd address")->envname("RAPPORT_SERVER")->capture_default_str();
+  app.add_option("--server", g.server, "rapportd address")
+      ->envname("RAPPORT_SERVER")
+      ->capture_default_str();
   app.add_option("--token-file", g.token_file,
                  "file holding the API token (else $RAPPORT_TOKEN, $RAPPORT_TOKEN_FILE, "
                  "./data/admin.token)");
@@ -800,21 +883,27 @@ int main(int argc, char** argv) {
       } else if (v == "by-ref") {
         sub->add_option("ref", a.positional, "SYSTEM EXTERNAL_ID")->required()->expected(2);
       } else if (v == "search") {
-        sub->add_option("query", a.positional, "name, email or phone prefix")->required()->expected(1);
+        sub->add_option("query", a.positional, "name, email or phone prefix")
+            ->required()
+            ->expected(1);
       }
       if (v == "create" || v == "update" || v == "batch-upsert") {
         sub->add_option("--json", a.json, "the record as JSON (proto field names)");
       }
-      if (v == "create") sub->add_option("--request-id", a.request_id, "idempotency key for retries");
+      if (v == "create")
+        sub->add_option("--request-id", a.request_id, "idempotency key for retries");
       if (v == "update") {
         sub->add_option("--mask", a.mask, "comma-separated fields to change")->required();
         sub->get_option("--json")->required();
       }
-      if (v == "update" || v == "delete") sub->add_option("--revision", a.revision, "expected revision");
-      if (v == "delete" && customer) sub->add_flag("--force", a.force, "delete even with open opportunities");
+      if (v == "update" || v == "delete")
+        sub->add_option("--revision", a.revision, "expected revision");
+      if (v == "delete" && customer)
+        sub->add_flag("--force", a.force, "delete even with open opportunities");
       if (v == "list" || v == "search") {
         if (v == "list") {
-          sub->add_option("--filter", a.filter, "e.g. 'owner = \"u1\" AND lifecycle_stage = \"lead\"'");
+          sub->add_option("--filter", a.filter,
+                          "e.g. 'owner = \"u1\" AND lifecycle_stage = \"lead\"'");
           sub->add_option("--order-by", a.order_by, "e.g. 'create_time desc'");
         }
         sub->add_option("--page-size", a.page_size, "records per page (server default 50)");
@@ -849,6 +938,12 @@ int main(int argc, char** argv) {
   auto* schema_set = schema->add_subcommand("set", "replace a schema");
   schema_set->add_option("--json", schema_json, "AttributeSchema as JSON")->required();
   schema_set->add_option("--revision", schema_revision, "expected schema revision");
+  auto* sfa = app.add_subcommand("sfa", "the SFA module's API (rapport.sfa.v1.SalesService)");
+  std::string sfa_method, sfa_json;
+  sfa->add_option("method", sfa_method,
+                  "method name, e.g. SetPipeline, GetFunnel, GetForecast, CreateTask")
+      ->required();
+  sfa->add_option("--json", sfa_json, "the request in the proto's JSON form (default: empty)");
   auto* fsck = app.add_subcommand("fsck", "check record <-> index <-> feed consistency");
   int max_problems = 0;
   fsck->add_option("--max-problems", max_problems, "stop after this many (default 100)");
@@ -859,7 +954,8 @@ int main(int argc, char** argv) {
   auto* whoami = app.add_subcommand("whoami", "the caller's tenant, user, roles and teams");
   auto* tenants = app.add_subcommand("tenants", "tenants (operator only)");
   tenants->require_subcommand(1);
-  auto* tenants_create = tenants->add_subcommand("create", "create a tenant and its first admin token");
+  auto* tenants_create =
+      tenants->add_subcommand("create", "create a tenant and its first admin token");
   tenants_create->add_option("name", id.id, "tenant name")->required();
   tenants_create->add_option("--display-name", id.display_name, "display name");
   auto* tenants_list = tenants->add_subcommand("list", "list tenants");
@@ -894,14 +990,17 @@ int main(int argc, char** argv) {
   auto* teams_list = teams->add_subcommand("list", "list teams");
   auto* tokens = app.add_subcommand("tokens", "API tokens (admin only)");
   tokens->require_subcommand(1);
-  auto* tokens_create = tokens->add_subcommand("create", "create a token; its secret is printed once");
+  auto* tokens_create =
+      tokens->add_subcommand("create", "create a token; its secret is printed once");
   tokens_create->add_option("--user", id.user, "the user the token acts as")->required();
   tokens_create->add_option("--name", id.display_name, "a name for the token")->required();
   tokens_create->add_option("--purpose", id.purpose, "what it is for");
-  tokens_create->add_option("--expires-in-days", id.expires_days, "expiry")->check(CLI::PositiveNumber);
+  tokens_create->add_option("--expires-in-days", id.expires_days, "expiry")
+      ->check(CLI::PositiveNumber);
   auto* tokens_list = tokens->add_subcommand("list", "list tokens (never secrets)");
   tokens_list->add_option("--user", id.user, "only this user's tokens");
-  auto* tokens_revoke = tokens->add_subcommand("revoke", "revoke a token (effective within a second)");
+  auto* tokens_revoke =
+      tokens->add_subcommand("revoke", "revoke a token (effective within a second)");
   tokens_revoke->add_option("id", id.id, "token ID")->required();
   auto* audit = app.add_subcommand("audit", "denied calls in the tenant, newest first");
   audit->add_option("--limit", id.limit, "entries (default 100)");
@@ -911,17 +1010,22 @@ int main(int argc, char** argv) {
   const std::vector<std::string> kTypes = {"customer", "interaction", "opportunity"};
   auto* import_cmd = app.add_subcommand("import", "upsert rows from a CSV or JSONL file");
   import_cmd->add_option("file", sy.file, "FILE.csv, FILE.jsonl or - (CSV on stdin)")->required();
-  import_cmd->add_option("--type", sy.type, "resource type")->required()->check(CLI::IsMember(kTypes));
+  import_cmd->add_option("--type", sy.type, "resource type")
+      ->required()
+      ->check(CLI::IsMember(kTypes));
   import_cmd->add_option("--format", sy.format, "csv or jsonl (default: from the extension)");
-  import_cmd->add_option("--mapping", sy.mapping, "JSON {\"columns\": {\"CSV header\": \"field\"}}");
+  import_cmd->add_option("--mapping", sy.mapping,
+                         "JSON {\"columns\": {\"CSV header\": \"field\"}}");
   import_cmd->add_option("--ignore-column", sy.ignore, "skip this CSV column (repeatable)");
   import_cmd->add_flag("--block-duplicates", sy.block_duplicates,
                        "refuse new customers matching existing ones (default: import and report)");
-  import_cmd->add_flag("--preserve-ids", sy.preserve_ids, "create rows with their own id (restore an export)");
+  import_cmd->add_flag("--preserve-ids", sy.preserve_ids,
+                       "create rows with their own id (restore an export)");
   auto* export_cmd = app.add_subcommand("export", "write a consistent snapshot as CSV or JSONL");
   export_cmd->add_option("--type", sy.types, "resource type (repeatable; CSV takes one)")
       ->check(CLI::IsMember(kTypes));
-  export_cmd->add_option("--format", sy.format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
+  export_cmd->add_option("--format", sy.format, "csv or jsonl")
+      ->check(CLI::IsMember({"csv", "jsonl"}));
   export_cmd->add_option("--filter", sy.filter, "only matching records");
   export_cmd->add_option("--out", sy.out, "output file (default: stdout)");
   auto* duplicates = app.add_subcommand("duplicates", "customers matching these details");
@@ -946,13 +1050,16 @@ int main(int argc, char** argv) {
   modules->require_subcommand(1);
   std::map<std::string, CLI::App*> module_cmds;
   for (const auto& [verb, help] : std::vector<std::pair<std::string, std::string>>{
-           {"list", "loaded and refused modules"}, {"show", "one module and its rollout rule"},
-           {"enable", "on for the whole tenant"}, {"disable", "off for the whole tenant"},
+           {"list", "loaded and refused modules"},
+           {"show", "one module and its rollout rule"},
+           {"enable", "on for the whole tenant"},
+           {"disable", "off for the whole tenant"},
            {"shadow", "shadow for the whole tenant (hooks run, nothing enforced)"},
            {"rollout", "staged rollout: teams, users, percentage, kill switch"},
            {"check", "is the module on for a user, and why"},
            {"dead-letters", "post-commit events that failed every retry"},
-           {"replay", "run the dead letters again"}, {"history", "rollout changes (from the feed)"}}) {
+           {"replay", "run the dead letters again"},
+           {"history", "rollout changes (from the feed)"}}) {
     auto* sub = modules->add_subcommand(verb, help);
     if (verb != "list") sub->add_option("module", mo.module, "module name")->required();
     module_cmds[verb] = sub;
@@ -961,7 +1068,9 @@ int main(int argc, char** argv) {
   rollout->add_option("--percentage", mo.percentage, "percentage of users (0-100)");
   rollout->add_option("--team", mo.teams, "targeted team (repeatable)");
   rollout->add_option("--user", mo.users, "targeted user (repeatable)");
-  rollout->add_option("--mode", mo.mode, "mode for the targeted (on or shadow; default: unchanged, else on)")
+  rollout
+      ->add_option("--mode", mo.mode,
+                   "mode for the targeted (on or shadow; default: unchanged, else on)")
       ->check(CLI::IsMember({"on", "shadow"}));
   rollout->add_option("--default", mo.default_mode, "mode for everyone else")
       ->check(CLI::IsMember({"on", "shadow", "off"}));
@@ -984,14 +1093,17 @@ int main(int argc, char** argv) {
       out = std::move(response);
     };
     if (whoami->parsed()) {
-      run(v1::GetCallerRequest(), &v1::IdentityService::Stub::GetCaller, std::make_unique<v1::GetCallerResponse>());
+      run(v1::GetCallerRequest(), &v1::IdentityService::Stub::GetCaller,
+          std::make_unique<v1::GetCallerResponse>());
     } else if (tenants_create->parsed()) {
       v1::CreateTenantRequest r;
       r.mutable_tenant()->set_name(id.id);
       r.mutable_tenant()->set_display_name(id.display_name.empty() ? id.id : id.display_name);
-      run(r, &v1::IdentityService::Stub::CreateTenant, std::make_unique<v1::CreateTenantResponse>());
+      run(r, &v1::IdentityService::Stub::CreateTenant,
+          std::make_unique<v1::CreateTenantResponse>());
     } else if (tenants_list->parsed()) {
-      run(v1::ListTenantsRequest(), &v1::IdentityService::Stub::ListTenants, std::make_unique<v1::ListTenantsResponse>());
+      run(v1::ListTenantsRequest(), &v1::IdentityService::Stub::ListTenants,
+          std::make_unique<v1::ListTenantsResponse>());
     } else if (users_create->parsed() || users_update->parsed()) {
       v1::User u;
       u.set_id(id.id);
@@ -1009,9 +1121,11 @@ int main(int argc, char** argv) {
         *r.mutable_user() = u;
         if (users_update->count("--role")) r.mutable_update_mask()->add_paths("roles");
         if (users_update->count("--team")) r.mutable_update_mask()->add_paths("team_ids");
-        if (users_update->count("--display-name")) r.mutable_update_mask()->add_paths("display_name");
+        if (users_update->count("--display-name"))
+          r.mutable_update_mask()->add_paths("display_name");
         if (users_update->count("--email")) r.mutable_update_mask()->add_paths("email");
-        if (users_update->count("--disable") || users_update->count("--enable")) r.mutable_update_mask()->add_paths("disabled");
+        if (users_update->count("--disable") || users_update->count("--enable"))
+          r.mutable_update_mask()->add_paths("disabled");
         run(r, &v1::IdentityService::Stub::UpdateUser, std::make_unique<v1::User>());
       }
     } else if (users_get->parsed()) {
@@ -1041,7 +1155,8 @@ int main(int argc, char** argv) {
       r.set_id(id.id);
       run(r, &v1::IdentityService::Stub::DeleteTeam, std::make_unique<google::protobuf::Empty>());
     } else if (teams_list->parsed()) {
-      run(v1::ListTeamsRequest(), &v1::IdentityService::Stub::ListTeams, std::make_unique<v1::ListTeamsResponse>());
+      run(v1::ListTeamsRequest(), &v1::IdentityService::Stub::ListTeams,
+          std::make_unique<v1::ListTeamsResponse>());
     } else if (tokens_create->parsed()) {
       v1::CreateTokenRequest r;
       r.mutable_token()->set_user_id(id.user);
@@ -1064,7 +1179,8 @@ int main(int argc, char** argv) {
     } else if (audit->parsed()) {
       v1::ListAuditEntriesRequest r;
       r.set_page_size(id.limit);
-      run(r, &v1::IdentityService::Stub::ListAuditEntries, std::make_unique<v1::ListAuditEntriesResponse>());
+      run(r, &v1::IdentityService::Stub::ListAuditEntries,
+          std::make_unique<v1::ListAuditEntriesResponse>());
     }
     if (!s.ok()) return Fail(s);
     if (g.output == "json") {
@@ -1079,6 +1195,12 @@ int main(int argc, char** argv) {
       feed->parsed()) {
     return SyncMain(sy, import_cmd->parsed(), export_cmd->parsed(), duplicates->parsed(),
                     merge->parsed(), feed_info->parsed(), feed_tail->parsed());
+  }
+  if (sfa->parsed()) {
+    // Through a message of the file, so its descriptors are linked in.
+    return CallByName(
+        rapport::sfa::v1::Pipeline::descriptor()->file()->FindServiceByName("SalesService"),
+        sfa_method, sfa_json);
   }
   if (modules->parsed()) {
     for (const auto& [verb, sub] : module_cmds) {
@@ -1122,8 +1244,8 @@ int main(int argc, char** argv) {
                 << out.records_checked() << " records, " << out.index_entries_checked()
                 << " index entries, " << out.feed_events_checked() << " feed events checked\n";
       for (const auto& p : out.problems()) {
-        std::cout << "  " << v1::ConsistencyProblemKind_Name(p.kind()) << " "
-                  << p.resource_id() << ": " << p.detail() << "\n";
+        std::cout << "  " << v1::ConsistencyProblemKind_Name(p.kind()) << " " << p.resource_id()
+                  << ": " << p.detail() << "\n";
       }
     }
     return out.consistent() ? 0 : 1;
@@ -1135,7 +1257,9 @@ int main(int argc, char** argv) {
     grpc::health::v1::HealthCheckResponse out;
     grpc::Status s = stub->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &out);
     if (!s.ok()) return Fail(s);
-    std::cout << (out.status() == grpc::health::v1::HealthCheckResponse::SERVING ? "SERVING" : "NOT SERVING") << "\n";
+    std::cout << (out.status() == grpc::health::v1::HealthCheckResponse::SERVING ? "SERVING"
+                                                                                 : "NOT SERVING")
+              << "\n";
     return out.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
   }
   return 2;
