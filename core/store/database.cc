@@ -61,11 +61,20 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // One memtable budget for the six families, counted inside the block
+  // cache, so RocksDB's memory is bounded by the cache size (docs/
+  // performance.md, finding 6: per-family write buffers alone could reach
+  // 576 MiB).
+  if (options.memtable_budget_bytes > 0) {
+    db_options.write_buffer_manager =
+        std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes, table.block_cache);
+  }
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   rocksdb::ColumnFamilyOptions cf;
   cf.OptimizeLevelStyleCompaction(64 << 20);
+  cf.max_write_buffer_number = 3;  // OptimizeLevelStyleCompaction allows 6 per family
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.compression = rocksdb::kNoCompression;
   rocksdb::ColumnFamilyOptions counters_cf = cf;

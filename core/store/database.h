@@ -24,6 +24,10 @@ struct DatabaseOptions {
   bool sync = false;
   // Shared LRU block cache size.
   size_t block_cache_bytes = 128 << 20;
+  // Memtables of all column families together (a WriteBufferManager charged
+  // to the block cache): past it, the largest memtable is flushed. 0: no cap
+  // (each family's own write buffers only).
+  size_t memtable_budget_bytes = 64 << 20;
 };
 
 // Thread-safe (RocksDB is). Closes the database on destruction.

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   bool sync = false;
   double shutdown_grace = 10;
   int64_t block_cache_mib = 128;
+  int64_t memtable_mib = 64;
   CLI::App app{"rapportd: the Rapport CRM core server (gRPC over RocksDB)"};
   app.set_config("--config", "", "TOML/INI file with the same options as the flags");
   app.add_option("--listen", options.listen_address, "host:port to serve gRPC on (port 0: any)")
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
   app.add_option("--block-cache-mib", block_cache_mib, "RocksDB block cache size")
       ->capture_default_str()
       ->check(CLI::Range(8, 1 << 20));
+  app.add_option("--memtable-mib", memtable_mib,
+                 "all write buffers together, counted inside the block cache (0: uncapped)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--shutdown-grace", shutdown_grace, "seconds in-flight calls get on shutdown")
       ->capture_default_str();
   app.add_option("--bootstrap-tenant", options.bootstrap_tenant,
@@ -85,6 +90,11 @@ int main(int argc, char** argv) {
   options.retention.max_age = absl::Seconds(retention_hours * 3600);
   options.sync = sync;
   options.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
+  options.memtable_budget_bytes = static_cast<size_t>(memtable_mib) << 20;
+  if (options.memtable_budget_bytes >= options.block_cache_bytes) {
+    std::fprintf(stderr, "--memtable-mib must be smaller than --block-cache-mib (it is counted inside it)\n");
+    return 2;
+  }
 
   auto logger = spdlog::stderr_logger_mt("rapportd");
   logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);

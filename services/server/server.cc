@@ -92,6 +92,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   db_options.path = options.data_dir;
   db_options.sync = options.sync;
   db_options.block_cache_bytes = options.block_cache_bytes;
+  db_options.memtable_budget_bytes = options.memtable_budget_bytes;
   auto db = store::Database::Open(db_options);
   if (!db.ok()) return db.status();
   server->db_ = std::move(*db);

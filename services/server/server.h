@@ -49,6 +49,8 @@ struct ServerOptions {
   // Plugins: every NAME.so (+ NAME.manifest.json) in this directory.
   plugin_host::PluginHostOptions plugins;
   size_t block_cache_bytes = 128 << 20;
+  // All memtables together, counted inside the block cache (0: uncapped).
+  size_t memtable_budget_bytes = 64 << 20;
   const Clock* clock = &Clock::Real();
 };
 
