@@ -24,7 +24,7 @@ const ResolvedComparison* FindEq(const std::vector<ResolvedComparison>& cs, std:
 
 // Narrows [lower, upper) by the range comparisons on one component whose
 // bound prefix is `prefix`.
-void ApplyRange(const std::vector<ResolvedComparison>& ranges, const std::string& prefix,
+void ApplyRange(const std::vector<ResolvedComparison>& ranges, const std::string prefix,
                 std::string* lower, std::string* upper) {
   for (const auto& c : ranges) {
     store::KeyWriter w(prefix);

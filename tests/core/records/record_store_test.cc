@@ -749,7 +749,9 @@ TEST_F(RecordStoreTest, IndexesStayExactThroughRandomCreateUpdateDelete) {
       "display_name = \"Acme\"", "attributes.region = \"seoul\"", "attributes.score >= 2",
       "attributes.score < 0 AND owner = \"u1\"", "external_refs.erp = \"E7\"",
       "emails = \"u1" "1@example.kr\"", "owner = \"u1\" AND tags != \"vip\"",
-      "kind = \"person\" AND owner = \"u2\""};
+      "kind = \"person\" AND owner = \"u2\"",
+      // Both bounds on one index component.
+      "attributes.score >= 1 AND attributes.score <= 3", "tags > \"a\" AND tags < \"m\""};
   // The sequence must leave enough behind for the comparisons to mean something.
   ASSERT_GT(AllRecords(ResourceType::kCustomer).size(), 150u);
   ASSERT_GT(AllRecords(ResourceType::kOpportunity).size(), 50u);
@@ -765,7 +767,9 @@ TEST_F(RecordStoreTest, IndexesStayExactThroughRandomCreateUpdateDelete) {
   std::vector<std::string> opp_filters = {
       "stage = \"proposal\"", "pipeline = \"default\" AND stage = \"proposal\"",
       "pipeline = \"default\" AND stage = \"qualify\" AND amount.currency_code = \"KRW\" AND amount.units >= 500",
-      "status = \"open\"", "owner = \"u2\" AND status = \"won\"", "customer_id = \"" + pick(customer_ids) + "\""};
+      "status = \"open\"", "owner = \"u2\" AND status = \"won\"", "customer_id = \"" + pick(customer_ids) + "\"",
+      "pipeline = \"default\" AND stage = \"qualify\" AND amount.currency_code = \"KRW\" AND amount.units >= 200 "
+      "AND amount.units < 700"};
   for (const auto& f : opp_filters) {
     EXPECT_EQ(sorted(ListIds(ResourceType::kOpportunity, f)), brute(ResourceType::kOpportunity, f)) << f;
   }
