@@ -326,8 +326,11 @@ Status Enforce(const std::vector<v1::Pipeline>& pipelines, const rapport::v1::Op
   } else if (to.forecast_category() == v1::FORECAST_CATEGORY_CLOSED_LOST) {
     want = rapport::v1::OPPORTUNITY_STATUS_LOST;
   }
+  // On create, OPEN is the core's default (set before hooks run), so it does
+  // not count as the caller's choice.
   const bool status_set = before ? after->status() != before->status()
-                                 : after->status() != rapport::v1::OPPORTUNITY_STATUS_UNSPECIFIED;
+                                 : after->status() != rapport::v1::OPPORTUNITY_STATUS_UNSPECIFIED &&
+                                       after->status() != rapport::v1::OPPORTUNITY_STATUS_OPEN;
   if (status_set && after->status() != want) {
     return Status::Invalid("status: follows the stage in pipeline '" + pipeline->name() +
                            "'; move the opportunity to a closed won or closed lost stage" + valid);

@@ -225,6 +225,28 @@ TEST_F(SfaServerTest, TheWholeProcessFromPipelineToWonDeal) {
   EXPECT_EQ(opp.status(), v1::OPPORTUNITY_STATUS_WON);
   EXPECT_EQ(opp.probability(), 100);
 
+  // A deal entered straight into a closed stage takes its status from it.
+  v1::Opportunity closed;
+  closed.set_customer_id(hanbit.id());
+  closed.set_name("이미 계약된 건");
+  closed.set_stage("won");
+  closed.set_close_reason("계약 완료");
+  // ...once what every earlier stage asks for is known.
+  *closed.mutable_amount() = Krw(7'000'000);
+  closed.mutable_expected_close_date()->set_year(2026);
+  closed.mutable_expected_close_date()->set_month(11);
+  closed.mutable_expected_close_date()->set_day(1);
+  (*closed.mutable_attributes())["decision_maker"].set_string_value("대표이사");
+  v1::Opportunity entered;
+  s = CreateOpportunity(closed, &entered);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(entered.status(), v1::OPPORTUNITY_STATUS_WON);
+  closed.set_stage("lead");
+  closed.set_status(v1::OPPORTUNITY_STATUS_LOST);  // a status the stage contradicts
+  s = CreateOpportunity(closed, &entered);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("status: follows the stage"));
+
   // Stage history, written with each update.
   sfa::GetStageHistoryRequest hr;
   hr.set_opportunity_id(opp.id());
@@ -239,21 +261,23 @@ TEST_F(SfaServerTest, TheWholeProcessFromPipelineToWonDeal) {
   ASSERT_TRUE(Eventually([&] {
     const sfa::GetFunnelResponse f = Funnel();
     const sfa::FunnelStage* won = StageOf(f, "won");
-    return won && won->count() == 1;
+    return won && won->count() == 2;
   }));
   const sfa::GetFunnelResponse funnel = Funnel();
   const sfa::FunnelStage* won = StageOf(funnel, "won");
   ASSERT_NE(won, nullptr);
-  ASSERT_EQ(won->totals_size(), 1);
-  EXPECT_EQ(won->totals(0).currency_code(), "KRW");
-  EXPECT_EQ(won->totals(0).amount_units(), 50'000'000);
+  int64_t krw = -1;
+  for (const auto& t : won->totals())
+    if (t.currency_code() == "KRW") krw = t.amount_units();
+  EXPECT_EQ(krw, 57'000'000);
   sfa::GetForecastRequest fr;
   fr.set_period("2026-Q4");
   fr.set_grouping(sfa::FORECAST_GROUPING_OWNER);
   sfa::GetForecastResponse forecast;
   ASSERT_TRUE(sales_->GetForecast(Call().get(), fr, &forecast).ok());
   ASSERT_EQ(forecast.rows_size(), 1);
-  EXPECT_EQ(forecast.rows(0).closed_won_units(), 50'000'000);
+  EXPECT_EQ(forecast.rows(0).closed_won_units(), 57'000'000);
+  EXPECT_EQ(forecast.rows(0).won_count(), 2);
   EXPECT_EQ(forecast.rows(0).currency_code(), "KRW");
   fr.set_period("2027-Q1");
   fr.set_end_period("2026-Q4");  // reversed
