@@ -789,6 +789,25 @@ class Sfa : public rapport::sdk::Plugin {
     return g == v1::FORECAST_GROUPING_TEAM ? g : v1::FORECAST_GROUPING_OWNER;
   }
 
+  // Admins, managers and integrations see every group; reps and viewers
+  // only their own row (by owner) or their teams' rows (by team).
+  static bool SeesAllForecasts(const Call& call) {
+    return call.HasRole("admin") || call.HasRole("manager") || call.HasRole("integration");
+  }
+  static void KeepOwnGroups(const Call& call, v1::ForecastGrouping grouping,
+                            std::vector<v1::ForecastRow>* rows) {
+    if (SeesAllForecasts(call)) return;
+    std::set<std::string> mine = {call.user()};
+    if (grouping == v1::FORECAST_GROUPING_TEAM) {
+      mine.clear();
+      if (auto teams = call.UserTeams(call.user())) mine.insert(teams->begin(), teams->end());
+    }
+    rows->erase(
+        std::remove_if(rows->begin(), rows->end(),
+                       [&](const v1::ForecastRow& r) { return mine.count(r.group()) == 0; }),
+        rows->end());
+  }
+
   static Status GetForecast(Call& call, const v1::GetForecastRequest& request,
                             v1::GetForecastResponse* out) {
     int first = 0, last = 0;
@@ -803,12 +822,16 @@ class Sfa : public rapport::sdk::Plugin {
         !s.ok()) {
       return s;
     }
+    KeepOwnGroups(call, Grouping(request.grouping()), &rows);
     for (auto& r : rows) *out->add_rows() = std::move(r);
     return {};
   }
 
   Status CreateSnapshot(Call& call, const v1::CreateForecastSnapshotRequest& request,
                         v1::ForecastSnapshot* out) {
+    if (!SeesAllForecasts(call)) {
+      return Status::PermissionDenied("forecast snapshots are taken by managers and admins");
+    }
     int first = 0, last = 0;
     if (Status s = CheckForecastRequest(request.period(), request.end_period(), "", &first, &last);
         !s.ok()) {
@@ -845,6 +868,9 @@ class Sfa : public rapport::sdk::Plugin {
     std::vector<v1::ForecastRow> now_rows;
     if (Status s = BuildForecast(call, first, last, snap->grouping(), "", &now_rows); !s.ok())
       return s;
+    if (!SeesAllForecasts(call)) {
+      return Status::PermissionDenied("forecast accuracy is for managers and admins");
+    }
     std::map<std::pair<std::string, std::string>, v1::ForecastAccuracyRow> rows;
     for (const auto& r : snap->rows()) {
       auto& a = rows[{r.group(), r.currency_code()}];

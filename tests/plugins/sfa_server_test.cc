@@ -645,6 +645,87 @@ TEST_F(SfaServerTest, ForecastSnapshotsAndAccuracyOnceThePeriodCloses) {
   ar.set_snapshot_id("no-such-snapshot");
   EXPECT_EQ(sales_->GetForecastAccuracy(Call().get(), ar, &accuracy).error_code(),
             grpc::StatusCode::NOT_FOUND);
+
+  // A rep sees their own row only, and takes no snapshots.
+  CreateTeam("seoul");
+  const std::string rep = CreateUser("rep_seoul", {v1::ROLE_REP}, {"seoul"});
+  v1::Customer mine = NewCustomer("Rep's customer", rep);
+  deal.set_customer_id(mine.id());
+  deal.set_name("Rep's deal");
+  deal.clear_owner();
+  ASSERT_TRUE(CreateOpportunity(deal, &opp, rep).ok());
+  ASSERT_TRUE(Eventually([&] {
+    sfa::GetForecastResponse f;
+    return sales_->GetForecast(Call().get(), fr, &f).ok() &&
+           f.rows_size() == 2;  // the admin sees both
+  }));
+  sfa::GetForecastResponse own;
+  ASSERT_TRUE(sales_->GetForecast(Call(rep).get(), fr, &own).ok());
+  ASSERT_EQ(own.rows_size(), 1);
+  EXPECT_EQ(own.rows(0).group(), "rep_seoul");
+  EXPECT_EQ(sales_->CreateForecastSnapshot(Call(rep).get(), sr, &snapshot).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(SfaServerTest, LineItemsFromThePriceBookSetTheOpportunityAmount) {
+  EnableForTenant();
+  DefinePipeline();
+  CreateTeam("seoul");
+  const std::string rep = CreateUser("rep_seoul", {v1::ROLE_REP}, {"seoul"});
+  sfa::SetPriceBookEntryRequest entry;
+  entry.mutable_entry()->set_product_code("ERP-LINK");
+  entry.mutable_entry()->set_name("ERP 연동 모듈 (연간)");
+  *entry.mutable_entry()->mutable_unit_price() = Krw(12'000'000);
+  entry.mutable_entry()->set_active(true);
+  sfa::PriceBookEntry stored;
+  grpc::Status s =
+      sales_->SetPriceBookEntry(Call(rep).get(), entry, &stored);  // reps don't set prices
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(sales_->SetPriceBookEntry(Call().get(), entry, &stored).ok());
+
+  v1::Customer c = NewCustomer("Hanbit", rep);
+  v1::Opportunity deal, opp;
+  deal.set_customer_id(c.id());
+  deal.set_name("ERP link, 3 years");
+  *deal.mutable_amount() = Krw(1);
+  ASSERT_TRUE(CreateOpportunity(deal, &opp, rep).ok());
+
+  sfa::SetLineItemsRequest lines;
+  lines.set_opportunity_id(opp.id());
+  auto* item = lines.add_items();
+  item->set_product_code("ERP-LINK");
+  item->set_quantity(3);
+  *item->mutable_discount() = Krw(6'000'000);
+  sfa::LineItems out;
+  s = sales_->SetLineItems(Call(rep).get(), lines, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.total().units(), 30'000'000);  // 3 x 12,000,000 - 6,000,000
+  v1::GetOpportunityRequest get;
+  get.set_id(opp.id());
+  v1::Opportunity current;
+  ASSERT_TRUE(opportunities_->GetOpportunity(Call(rep).get(), get, &current).ok());
+  EXPECT_EQ(current.amount().units(), 30'000'000);  // the amount follows the lines
+  EXPECT_EQ(current.amount().currency_code(), "KRW");
+
+  // Bad lines change nothing: a negative quantity, another currency.
+  item->set_quantity(-1);
+  s = sales_->SetLineItems(Call(rep).get(), lines, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("items[0].quantity"));
+  item->set_quantity(1);
+  item->mutable_unit_price()->set_currency_code("USD");
+  item->mutable_unit_price()->set_units(100);
+  item->clear_discount();
+  s = sales_->SetLineItems(Call(rep).get(), lines, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("items[0].unit_price.currency_code"));
+  ASSERT_TRUE(opportunities_->GetOpportunity(Call(rep).get(), get, &current).ok());
+  EXPECT_EQ(current.amount().units(), 30'000'000);
+  // Someone who cannot see the deal cannot price it.
+  CreateTeam("busan");
+  const std::string outsider = CreateUser("rep_busan", {v1::ROLE_REP}, {"busan"});
+  EXPECT_EQ(sales_->SetLineItems(Call(outsider).get(), lines, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace
