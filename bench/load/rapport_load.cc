@@ -16,9 +16,9 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "core/validation/phone.h"
 #include "grpcpp/grpcpp.h"
 #include "rapport/v1/customer.grpc.pb.h"
-#include "core/validation/phone.h"
 #include "services/server/server.h"
 
 namespace {
@@ -41,11 +41,13 @@ v1::CreateCustomerRequest RealisticCustomer(std::mt19937_64& rng, int i) {
   v1::CreateCustomerRequest r;
   auto* c = r.mutable_customer();
   c->set_display_name(std::string(kFamily[rng() % 8]) + kGiven[rng() % 8]);
-  c->add_emails("customer" + std::to_string(i) + "." + std::to_string(rng() % 100000) + "@example.co.kr");
+  c->add_emails("customer" + std::to_string(i) + "." + std::to_string(rng() % 100000) +
+                "@example.co.kr");
   // Not every 010 block is allocated (libphonenumber knows which): draw until valid.
   std::string phone;
   do {
-    phone = "010-" + std::to_string(1000 + rng() % 9000) + "-" + std::to_string(1000 + rng() % 9000);
+    phone =
+        "010-" + std::to_string(1000 + rng() % 9000) + "-" + std::to_string(1000 + rng() % 9000);
   } while (!rapport::validation::NormalizePhone(phone, "KR").ok());
   c->add_phones(phone);
   c->set_owner("rep" + std::to_string(rng() % 50));
@@ -75,16 +77,27 @@ int main(int argc, char** argv) {
   std::string token_file;
   app.add_option("--token-file", token_file, "API token file for --server");
   app.add_flag("--sync", sync, "in-process server fsyncs each write");
-  app.add_option("--clients", clients, "concurrent clients for the throughput run")->check(CLI::Range(1, 256));
-  app.add_option("--seconds", seconds, "duration of the throughput run")->check(CLI::Range(0.1, 600.0));
+  app.add_option("--clients", clients, "concurrent clients for the throughput run")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--seconds", seconds, "duration of the throughput run")
+      ->check(CLI::Range(0.1, 600.0));
   app.add_option("--ops", ops, "calls per latency run")->check(CLI::Range(1, 10000000));
+  double probe_seconds = 0;
+  double stall_ms = 10;
+  app.add_option("--stall-probe", probe_seconds,
+                 "only: one client getting customers back to back for this many seconds, printing "
+                 "every call slower than --stall-ms with its time, and the gaps between them")
+      ->check(CLI::Range(0.0, 600.0));
+  app.add_option("--stall-ms", stall_ms, "what --stall-probe reports")
+      ->check(CLI::Range(0.1, 10000.0));
   CLI11_PARSE(app, argc, argv);
 
   std::unique_ptr<rapport::services::RapportServer> server;
   std::string data_dir;
   if (server_address.empty()) {
-    data_dir = (std::filesystem::temp_directory_path() /
-                ("rapport-load-" + std::to_string(getpid()))).string();
+    data_dir =
+        (std::filesystem::temp_directory_path() / ("rapport-load-" + std::to_string(getpid())))
+            .string();
     rapport::services::ServerOptions options;
     options.listen_address = "127.0.0.1:0";
     options.data_dir = data_dir;
@@ -114,7 +127,45 @@ int main(int argc, char** argv) {
   std::vector<std::string> ids;
   for (int i = 0; i < 200; ++i) {
     v1::Customer out;
-    if (stub->CreateCustomer(Call().get(), RealisticCustomer(rng, i), &out).ok()) ids.push_back(out.id());
+    if (stub->CreateCustomer(Call().get(), RealisticCustomer(rng, i), &out).ok())
+      ids.push_back(out.id());
+  }
+  if (probe_seconds > 0) {
+    // Back-to-back gets; a stall shows as one slow call. Periodic stalls
+    // (a timer, a cache expiry) show as regular gaps between them.
+    const auto t0 = Clock::now();
+    const auto end = t0 + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(probe_seconds));
+    int64_t calls = 0;
+    std::vector<double> at_ms;
+    Latencies all;
+    while (Clock::now() < end) {
+      v1::GetCustomerRequest request;
+      request.set_id(ids[rng() % ids.size()]);
+      v1::Customer out;
+      auto start = Clock::now();
+      if (!stub->GetCustomer(Call().get(), request, &out).ok()) return 1;
+      double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+      all.us.push_back(us);
+      ++calls;
+      if (us >= stall_ms * 1000) {
+        double t = std::chrono::duration<double, std::milli>(start - t0).count();
+        std::printf("slow call at %9.1f ms: %8.1f ms%s\n", t, us / 1000,
+                    at_ms.empty() ? ""
+                                  : ("  (" + std::to_string(static_cast<int>(t - at_ms.back())) +
+                                     " ms after the last)")
+                                        .c_str());
+        at_ms.push_back(t);
+      }
+    }
+    std::printf(
+        "%lld gets in %.1f s: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, max %.0f us; %zu slower "
+        "than %.1f ms\n",
+        static_cast<long long>(calls), probe_seconds, all.Percentile(0.5), all.Percentile(0.99),
+        all.Percentile(0.999), all.Percentile(1.0), at_ms.size(), stall_ms);
+    server.reset();
+    if (!data_dir.empty()) std::filesystem::remove_all(data_dir);
+    return 0;
   }
   Latencies create, get;
   for (int i = 0; i < ops; ++i) {
@@ -144,10 +195,12 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 4; ++i) {
     grpc::ChannelArguments args;
     args.SetInt("rapport.load.channel", i);  // distinct channels, distinct connections
-    channels.push_back(grpc::CreateCustomChannel(server_address, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(
+        grpc::CreateCustomChannel(server_address, grpc::InsecureChannelCredentials(), args));
   }
   std::atomic<int64_t> done{0}, failed{0};
-  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(seconds));
   auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
@@ -156,8 +209,10 @@ int main(int argc, char** argv) {
       std::mt19937_64 local(c);
       for (int i = 0; Clock::now() < deadline; ++i) {
         v1::Customer out;
-        if (s->CreateCustomer(Call().get(), RealisticCustomer(local, i), &out).ok()) ++done;
-        else ++failed;
+        if (s->CreateCustomer(Call().get(), RealisticCustomer(local, i), &out).ok())
+          ++done;
+        else
+          ++failed;
       }
     });
   }

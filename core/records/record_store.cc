@@ -1,8 +1,8 @@
 #include "core/records/record_store.h"
 
-#include <set>
-
 #include <openssl/rand.h>
+
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -34,9 +34,9 @@ constexpr char kConflictPayload[] = "rapport.dev/revision-conflict";
 std::string LastSequenceKey() { return store::KeyWriter().U8('q').Release(); }
 
 absl::Status Conflict(const ResourceKind& kind, const std::string& id, int64_t current) {
-  absl::Status s = absl::AbortedError(absl::StrCat(
-      kind.name, " ", id, " was changed concurrently; current revision is ", current,
-      ". Read it again and retry"));
+  absl::Status s = absl::AbortedError(
+      absl::StrCat(kind.name, " ", id, " was changed concurrently; current revision is ", current,
+                   ". Read it again and retry"));
   s.SetPayload(kConflictPayload, absl::Cord(absl::StrCat(current)));
   return s;
 }
@@ -53,7 +53,6 @@ std::string Fingerprint(const Message& m) {
 }
 
 }  // namespace
-
 
 RecordStore::RecordStore(store::Database* db, const Clock* clock, RecordStoreOptions options,
                          std::string page_secret, uint64_t last_sequence)
@@ -125,14 +124,14 @@ absl::StatusOr<RecordPtr> RecordStore::ReadRecord(uint32_t tenant, const Resourc
   }
   RecordPtr record = kind.NewRecord();
   if (!record->ParseFromString(*value)) {
-    return absl::DataLossError(absl::StrCat("undecodable ", kind.name, " ", ids::UlidToString(id16)));
+    return absl::DataLossError(
+        absl::StrCat("undecodable ", kind.name, " ", ids::UlidToString(id16)));
   }
   return record;
 }
 
 bool CanSee(const RequestContext& ctx, const Message& record) {
-  return ctx.CanRead(GetOwner(record)) ||
-         (ctx.Restricted() && IsCollaborator(record, ctx.user_id));
+  return ctx.CanRead(GetOwner(record)) || (ctx.Restricted() && IsCollaborator(record, ctx.user_id));
 }
 
 absl::StatusOr<RecordPtr> RecordStore::ReadVisible(const RequestContext& ctx,
@@ -141,7 +140,8 @@ absl::StatusOr<RecordPtr> RecordStore::ReadVisible(const RequestContext& ctx,
   auto record = ReadRecord(ctx.tenant, kind, id16);
   if (record.ok() && !CanSee(ctx, **record)) {
     // Outside the caller's scope: indistinguishable from absent.
-    return absl::NotFoundError(absl::StrCat("no ", kind.name, " with id ", ids::UlidToString(id16)));
+    return absl::NotFoundError(
+        absl::StrCat("no ", kind.name, " with id ", ids::UlidToString(id16)));
   }
   return record;
 }
@@ -155,28 +155,30 @@ absl::Status RecordStore::CheckWritable(const RequestContext& ctx, const Resourc
   const std::string owner = GetOwner(after);
   // A collaborator outside the owner's scope may change the record, but not
   // who owns it or who else may change it.
-  if (before != nullptr && !ctx.CanRead(GetOwner(*before)) && IsCollaborator(*before, ctx.user_id)) {
+  if (before != nullptr && !ctx.CanRead(GetOwner(*before)) &&
+      IsCollaborator(*before, ctx.user_id)) {
     if (GetOwner(*before) != owner) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          kind.name, ".owner: user '", ctx.user_id,
-          "' is a collaborator and may not change the owner"));
+      return absl::PermissionDeniedError(
+          absl::StrCat(kind.name, ".owner: user '", ctx.user_id,
+                       "' is a collaborator and may not change the owner"));
     }
     if (GetCollaborators(*before) != GetCollaborators(after)) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          kind.name, ".collaborators: user '", ctx.user_id,
-          "' is a collaborator and may not change the collaborators"));
+      return absl::PermissionDeniedError(
+          absl::StrCat(kind.name, ".collaborators: user '", ctx.user_id,
+                       "' is a collaborator and may not change the collaborators"));
     }
     return absl::OkStatus();
   }
   if (!ctx.CanRead(owner)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        kind.name, ".owner: user '", ctx.user_id, "' cannot give records to '", owner,
-        "', who is outside their teams"));
+    return absl::PermissionDeniedError(absl::StrCat(kind.name, ".owner: user '", ctx.user_id,
+                                                    "' cannot give records to '", owner,
+                                                    "', who is outside their teams"));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> RecordStore::ParseId(std::string_view field, std::string_view id) const {
+absl::StatusOr<std::string> RecordStore::ParseId(std::string_view field,
+                                                 std::string_view id) const {
   if (id.empty()) return InvalidField(field, "is required");
   // IDs are case-insensitive on input (Crockford base32); stored upper-case.
   auto parsed = ids::UlidFromString(id);
@@ -206,11 +208,12 @@ absl::Status RecordStore::Prepare(const ResourceKind& kind, const v1::AttributeS
 }
 
 absl::Status RecordStore::RunHooks(const RequestContext& ctx, const ResourceKind& kind,
-                                   const v1::AttributeSchema& schema, WriteOperation op, Change* change) {
+                                   const v1::AttributeSchema& schema, WriteOperation op,
+                                   Change* change) {
   if (hooks_ == nullptr) return absl::OkStatus();
   std::string original = change->after ? change->after->SerializeAsString() : std::string();
-  RAPPORT_RETURN_IF_ERROR(hooks_->BeforeWrite(ctx, kind.type, op, change->before.get(), change->after.get(),
-                                              &change->extra_writes));
+  RAPPORT_RETURN_IF_ERROR(hooks_->BeforeWrite(ctx, kind.type, op, change->before.get(),
+                                              change->after.get(), &change->extra_writes));
   if (change->after && change->after->SerializeAsString() != original) {
     // A hook changed the record: output fields stay the store's, and the
     // result must be as valid as any write.
@@ -218,7 +221,8 @@ absl::Status RecordStore::RunHooks(const RequestContext& ctx, const ResourceKind
       if (change->before) CopyField(*change->before, change->after.get(), f);
     }
     if (!change->before) SetId(change->after.get(), ids::UlidToString(change->id16));
-    RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(kind, schema, change->after.get()), absl::StrCat(kind.name, ".")));
+    RAPPORT_RETURN_IF_ERROR(
+        PrefixFields(Prepare(kind, schema, change->after.get()), absl::StrCat(kind.name, ".")));
     if (change->before) {
       change->changed_fields = ChangedFields(*change->before, *change->after);
       SetRevision(change->after.get(), GetRevision(*change->before) + 1);
@@ -237,7 +241,8 @@ absl::StatusOr<int64_t> RecordStore::CountRecords(uint32_t tenant, ResourceType 
 }
 
 absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const ResourceKind& kind,
-                                                const Message& record, const Message* before) const {
+                                                const Message& record,
+                                                const Message* before) const {
   auto changed = [&](const char* field) {
     if (before == nullptr) return true;
     const auto* f = kind.descriptor->FindFieldByName(field);
@@ -250,7 +255,8 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
     if (!id16.ok()) return id16.status();
     auto found = ReadVisible(ctx, KindOf(type), *id16);
     if (absl::IsNotFound(found.status())) {
-      return InvalidField(field, absl::StrCat("no ", KindOf(type).name, " '", AsAbsl(id), "' in this tenant"));
+      return InvalidField(
+          field, absl::StrCat("no ", KindOf(type).name, " '", AsAbsl(id), "' in this tenant"));
     }
     if (!found.ok()) return found.status();
     if (out) *out = std::move(*found);
@@ -264,11 +270,11 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
         return InvalidField("organization_id", "a customer cannot belong to itself");
       }
       RecordPtr org;
-      RAPPORT_RETURN_IF_ERROR(must_exist("organization_id", c.organization_id(),
-                                         ResourceType::kCustomer, &org));
+      RAPPORT_RETURN_IF_ERROR(
+          must_exist("organization_id", c.organization_id(), ResourceType::kCustomer, &org));
       if (static_cast<const v1::Customer&>(*org).kind() != v1::CUSTOMER_KIND_ORGANIZATION) {
-        return InvalidField("organization_id",
-                            absl::StrCat("'", c.organization_id(), "' is a person, not an organization"));
+        return InvalidField("organization_id", absl::StrCat("'", c.organization_id(),
+                                                            "' is a person, not an organization"));
       }
       return absl::OkStatus();
     }
@@ -282,8 +288,8 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
         return absl::OkStatus();
       }
       RecordPtr opp;
-      RAPPORT_RETURN_IF_ERROR(must_exist("opportunity_id", r.opportunity_id(),
-                                         ResourceType::kOpportunity, &opp));
+      RAPPORT_RETURN_IF_ERROR(
+          must_exist("opportunity_id", r.opportunity_id(), ResourceType::kOpportunity, &opp));
       if (static_cast<const v1::Opportunity&>(*opp).customer_id() != r.customer_id()) {
         return InvalidField("opportunity_id", absl::StrCat("opportunity '", r.opportunity_id(),
                                                            "' belongs to another customer"));
@@ -299,8 +305,55 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
 }
 
 absl::Status RecordStore::Commit(const RequestContext& ctx, std::vector<Change>& changes) {
+  PrepareForCommit(ctx, changes);
   std::lock_guard<std::mutex> lock(commit_mu_);
   return CommitLocked(ctx, changes);
+}
+
+void RecordStore::PrepareForCommit(const RequestContext& ctx, std::vector<Change>& changes) const {
+  for (Change& change : changes) PrepareChange(ctx, &change);
+}
+
+void RecordStore::PrepareChange(const RequestContext& ctx, Change* c) const {
+  {
+    Change& change = *c;
+    const ResourceKind& kind = *change.kind;
+    change.old_index_keys.clear();
+    change.new_index_keys.clear();
+    if (change.before) {
+      change.old_index_keys =
+          IndexKeysFor(ctx.tenant, kind, *change.before, change.id16, change.schema);
+    }
+    if (change.after) {
+      change.new_index_keys =
+          IndexKeysFor(ctx.tenant, kind, *change.after, change.id16, change.schema);
+      change.after_bytes = change.after->SerializeAsString();
+    }
+    v1::ChangeEvent& event = change.event;
+    event.Clear();
+    event.set_resource_type(ToProto(kind.type));
+    event.set_resource_id(ids::UlidToString(change.id16));
+    event.set_operation(!change.before  ? v1::CHANGE_OPERATION_CREATE
+                        : !change.after ? v1::CHANGE_OPERATION_DELETE
+                                        : v1::CHANGE_OPERATION_UPDATE);
+    for (const auto& f : change.changed_fields) event.add_changed_fields(f);
+    if (change.before) event.mutable_before()->PackFrom(*change.before);
+    if (change.after) {
+      // The bytes just serialized, not a second serialization.
+      event.mutable_after()->set_type_url(
+          absl::StrCat("type.googleapis.com/", change.after->GetDescriptor()->full_name()));
+      event.mutable_after()->set_value(change.after_bytes);
+    }
+    for (const auto& [system, external_id] :
+         GetExternalRefs(change.after ? *change.after : *change.before)) {
+      (*event.mutable_external_refs())[system] = external_id;
+    }
+    event.set_principal(ctx.principal);
+    event.set_origin(ctx.origin);
+    event.set_request_id(change.request_id);
+    event.set_hook_depth(ctx.hook_depth);
+    change.prepared = true;
+  }
 }
 
 absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Change>& changes,
@@ -312,6 +365,10 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
   const absl::Time now = clock_->Now();
   if (per_change) per_change->assign(changes.size(), absl::OkStatus());
   int64_t events = 0;
+  // Callers that did not prepare (merges): derive here, under the lock.
+  for (Change& change : changes) {
+    if (!change.prepared) PrepareChange(ctx, &change);
+  }
   for (size_t c = 0; c < changes.size(); ++c) {
     Change& change = changes[c];
     const ResourceKind& kind = *change.kind;
@@ -326,8 +383,8 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
         if (current.ok()) return absl::InternalError(absl::StrCat("id collision on ", id));
       } else {
         if (absl::IsNotFound(current.status())) {
-          return absl::NotFoundError(absl::StrCat(change.error_prefix, kind.name, " ", id,
-                                                  " was deleted concurrently"));
+          return absl::NotFoundError(
+              absl::StrCat(change.error_prefix, kind.name, " ", id, " was deleted concurrently"));
         }
         if (!current.ok()) return current.status();
         if (GetRevision(**current) != GetRevision(*change.before)) {
@@ -336,12 +393,12 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
       }
       // 2. References and uniqueness.
       if (change.after != nullptr && !change.skip_reference_check) {
-        RAPPORT_RETURN_IF_ERROR(PrefixFields(
-            CheckReferencesLocked(ctx, kind, *change.after, change.before.get()), change.error_prefix));
+        RAPPORT_RETURN_IF_ERROR(
+            PrefixFields(CheckReferencesLocked(ctx, kind, *change.after, change.before.get()),
+                         change.error_prefix));
       }
-      std::vector<std::string> old_keys, new_keys;
-      if (change.before) old_keys = IndexKeysFor(ctx.tenant, kind, *change.before, change.id16, change.schema);
-      if (change.after) new_keys = IndexKeysFor(ctx.tenant, kind, *change.after, change.id16, change.schema);
+      const std::vector<std::string>& old_keys = change.old_index_keys;
+      const std::vector<std::string>& new_keys = change.new_index_keys;
       std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(),
                           std::back_inserter(removed));
       std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(),
@@ -350,7 +407,8 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
         store::KeyReader reader(key);
         uint32_t tenant;
         uint16_t index_id;
-        if (!reader.U32(&tenant) || !reader.U16(&index_id)) return absl::InternalError("bad index key");
+        if (!reader.U32(&tenant) || !reader.U16(&index_id))
+          return absl::InternalError("bad index key");
         const IndexSpec* spec = nullptr;
         for (const auto& s : kind.indexes)
           if (s.id == index_id) spec = &s;
@@ -397,7 +455,7 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
     const std::string entity_key = store::EntityKey(ctx.tenant, kind.code(), change.id16);
     const std::string counter_key = store::CounterKey(ctx.tenant, kind.code());
     if (change.after) {
-      batch.Put(db_->entity(), entity_key, change.after->SerializeAsString());
+      batch.Put(db_->entity(), entity_key, change.after_bytes);
     } else {
       batch.Delete(db_->entity(), entity_key);
     }
@@ -410,33 +468,19 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
     }
     if (!change.before) batch.Merge(db_->counters(), counter_key, store::EncodeCounterDelta(1));
     if (!change.after) batch.Merge(db_->counters(), counter_key, store::EncodeCounterDelta(-1));
-    // 4. The change event.
-    v1::ChangeEvent event;
+    // 4. The change event: prepared outside the lock but for its sequence
+    // and commit time.
+    v1::ChangeEvent& event = change.event;
     event.set_sequence(++sequence);
     ++events;
     int64_t ns = absl::ToUnixNanos(now);
     event.mutable_commit_time()->set_seconds(ns / 1000000000);
     event.mutable_commit_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
-    event.set_resource_type(ToProto(kind.type));
-    event.set_resource_id(id);
-    event.set_operation(!change.before  ? v1::CHANGE_OPERATION_CREATE
-                        : !change.after ? v1::CHANGE_OPERATION_DELETE
-                                        : v1::CHANGE_OPERATION_UPDATE);
-    for (const auto& f : change.changed_fields) event.add_changed_fields(f);
-    if (change.before) event.mutable_before()->PackFrom(*change.before);
-    if (change.after) event.mutable_after()->PackFrom(*change.after);
-    for (const auto& [system, external_id] : GetExternalRefs(change.after ? *change.after : *change.before)) {
-      (*event.mutable_external_refs())[system] = external_id;
-    }
-    event.set_principal(ctx.principal);
-    event.set_origin(ctx.origin);
-    event.set_request_id(change.request_id);
-    event.set_hook_depth(ctx.hook_depth);
     batch.Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
     // 5. The idempotency record: fingerprint, then the response.
     if (!change.request_id.empty()) {
       batch.Put(db_->meta(), store::IdempotencyKey(ctx.tenant, kind.code(), change.request_id),
-                absl::StrCat(change.request_fingerprint, change.after->SerializeAsString()));
+                absl::StrCat(change.request_fingerprint, change.after_bytes));
     }
   }
   if (events == 0) return absl::OkStatus();  // nothing to write
@@ -469,7 +513,8 @@ absl::StatusOr<RecordPtr> RecordStore::FindIdempotent(const RequestContext& ctx,
   if (absl::IsNotFound(previous.status())) return RecordPtr();
   if (!previous.ok()) return previous.status();
   if (previous->substr(0, 8) != fingerprint) {
-    return InvalidField("request_id", "was already used for a different request; use a new request_id");
+    return InvalidField("request_id",
+                        "was already used for a different request; use a new request_id");
   }
   RecordPtr record = kind.NewRecord();
   if (!record->ParseFromString(previous->substr(8))) {
@@ -483,8 +528,8 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
                                               v1::DuplicatePolicy duplicates) {
   const ResourceKind& kind = KindOf(type);
   if (request_id.size() > kMaxRequestIdBytes || !IsValidUtf8(request_id)) {
-    return InvalidField("request_id", absl::StrCat("must be at most ", kMaxRequestIdBytes,
-                                                   " bytes of UTF-8"));
+    return InvalidField("request_id",
+                        absl::StrCat("must be at most ", kMaxRequestIdBytes, " bytes of UTF-8"));
   }
   if (!GetId(input).empty()) {
     return InvalidField(absl::StrCat(kind.name, ".id"),
@@ -502,11 +547,12 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
   change.schema = schema;
   change.after = RecordPtr(input.New());
   change.after->CopyFrom(input);
-  for (const char* f : {"revision", "create_time", "update_time"}) ClearField(change.after.get(), f);
+  for (const char* f : {"revision", "create_time", "update_time"})
+    ClearField(change.after.get(), f);
   if (GetOwner(*change.after).empty()) SetOwner(change.after.get(), ctx.user_id);
   RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *change.after));
-  RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(kind, schema, change.after.get()),
-                                       absl::StrCat(kind.name, ".")));
+  RAPPORT_RETURN_IF_ERROR(
+      PrefixFields(Prepare(kind, schema, change.after.get()), absl::StrCat(kind.name, ".")));
   if (type == ResourceType::kCustomer && duplicates == v1::DUPLICATE_POLICY_BLOCK) {
     RAPPORT_ASSIGN_OR_RETURN(auto matches, FindDuplicates(ctx, *change.after, ""));
     if (!matches.empty()) {
@@ -514,9 +560,9 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
       for (const auto& m : matches) {
         described.push_back(absl::StrCat(m.id, " (", absl::StrJoin(m.reasons, ", "), ")"));
       }
-      return absl::AlreadyExistsError(absl::StrCat(
-          "customer matches existing customers: ", absl::StrJoin(described, "; "),
-          ". Merge or update them, or create with duplicate_policy ALLOW"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("customer matches existing customers: ", absl::StrJoin(described, "; "),
+                       ". Merge or update them, or create with duplicate_policy ALLOW"));
     }
   }
   const absl::Time now = clock_->Now();
@@ -538,14 +584,15 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
     SetTime(change.after.get(), "update_time", create_time);
   }
 
+  std::vector<Change> changes;
+  changes.push_back(std::move(change));
+  PrepareForCommit(ctx, changes);
   std::lock_guard<std::mutex> lock(commit_mu_);
   // Again under the lock: a concurrent retry may have just committed.
   if (!request_id.empty()) {
-    auto previous = FindIdempotent(ctx, kind, request_id, change.request_fingerprint);
+    auto previous = FindIdempotent(ctx, kind, request_id, changes[0].request_fingerprint);
     if (!previous.ok() || *previous != nullptr) return previous;
   }
-  std::vector<Change> changes;
-  changes.push_back(std::move(change));
   auto status = PrefixFields(CommitLocked(ctx, changes), "");
   if (!status.ok()) {
     // Field errors from the commit name fields of the resource.
@@ -563,27 +610,26 @@ absl::StatusOr<RecordPtr> RecordStore::Get(const RequestContext& ctx, ResourceTy
 }
 
 absl::StatusOr<RecordPtr> RecordStore::GetByExternalRef(const RequestContext& ctx,
-                                                        ResourceType type,
-                                                        std::string_view system,
+                                                        ResourceType type, std::string_view system,
                                                         std::string_view external_id) {
   const ResourceKind& kind = KindOf(type);
   if (system.empty()) return InvalidField("system", "is required, e.g. \"erp\"");
   if (external_id.empty()) return InvalidField("external_id", "is required");
   const IndexSpec* index = kind.FindIndex(kExternalRefIndex);
-  std::string prefix = IndexValuePrefix(ctx.tenant, *index,
-                                        {Scalar(std::string(system)), Scalar(std::string(external_id))});
+  std::string prefix = IndexValuePrefix(
+      ctx.tenant, *index, {Scalar(std::string(system)), Scalar(std::string(external_id))});
   auto it = db_->NewIterator(db_->index());
   it->Seek(prefix);
   if (!it->Valid() || !it->key().starts_with(prefix)) {
     RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "external ref lookup"));
-    return absl::NotFoundError(
-        absl::StrCat("no ", kind.name, " with external ref ", AsAbsl(system), ":", AsAbsl(external_id)));
+    return absl::NotFoundError(absl::StrCat("no ", kind.name, " with external ref ", AsAbsl(system),
+                                            ":", AsAbsl(external_id)));
   }
   std::string id16(it->key().data() + it->key().size() - 16, 16);
   auto record = ReadVisible(ctx, kind, id16);
   if (absl::IsNotFound(record.status())) {
-    return absl::NotFoundError(
-        absl::StrCat("no ", kind.name, " with external ref ", AsAbsl(system), ":", AsAbsl(external_id)));
+    return absl::NotFoundError(absl::StrCat("no ", kind.name, " with external ref ", AsAbsl(system),
+                                            ":", AsAbsl(external_id)));
   }
   return record;
 }
@@ -600,7 +646,8 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
   for (const std::string& path : mask.paths()) {
     std::string top = path.substr(0, path.find('.'));
     if (!FieldMaskUtil::GetFieldDescriptors(kind.descriptor, path, nullptr) || path.empty()) {
-      return InvalidField("update_mask", absl::StrCat("'", path, "' is not a field of ", kind.name));
+      return InvalidField("update_mask",
+                          absl::StrCat("'", path, "' is not a field of ", kind.name));
     }
     if (IsOutputOnlyField(top)) {
       return InvalidField("update_mask", absl::StrCat("'", path, "' is output only"));
@@ -621,8 +668,8 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
     merge.set_replace_repeated_fields(true);
     FieldMaskUtil::MergeMessageTo(patch, mask, merge, after.get());
     RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, kind, *after, current.get()));
-    RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(kind, schema, after.get()),
-                                         absl::StrCat(kind.name, ".")));
+    RAPPORT_RETURN_IF_ERROR(
+        PrefixFields(Prepare(kind, schema, after.get()), absl::StrCat(kind.name, ".")));
     std::vector<std::string> changed = ChangedFields(*current, *after);
     if (changed.empty()) return current;
     SetRevision(after.get(), GetRevision(*current) + 1);
@@ -639,13 +686,14 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
     absl::Status status = Commit(ctx, changes);
     if (IsConflict(status) && expected_revision == 0) continue;
     if (!status.ok()) {
-      if (!FieldViolations(status).empty()) return PrefixFields(status, absl::StrCat(kind.name, "."));
+      if (!FieldViolations(status).empty())
+        return PrefixFields(status, absl::StrCat(kind.name, "."));
       return status;
     }
     return std::move(changes[0].after);
   }
-  return absl::AbortedError(absl::StrCat("too many concurrent updates of ", kind.name, " ",
-                                         GetId(patch), "; retry"));
+  return absl::AbortedError(
+      absl::StrCat("too many concurrent updates of ", kind.name, " ", GetId(patch), "; retry"));
 }
 
 absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, std::string_view id,
@@ -667,23 +715,27 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
   // Hooks run outside the commit lock (they may be slow); the commit checks
   // that the record did not change meanwhile.
   RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema, WriteOperation::kDelete, &changes[0]));
+  PrepareForCommit(ctx, changes);
   std::lock_guard<std::mutex> lock(commit_mu_);
   if (type == ResourceType::kCustomer && !force) {
     const ResourceKind& opps = KindOf(ResourceType::kOpportunity);
-    std::string prefix = IndexValuePrefix(ctx.tenant, *opps.FindIndex("customer_status"),
-                                          {Scalar(ids::UlidToString(id16)), Scalar(std::string("open"))});
+    std::string prefix =
+        IndexValuePrefix(ctx.tenant, *opps.FindIndex("customer_status"),
+                         {Scalar(ids::UlidToString(id16)), Scalar(std::string("open"))});
     std::vector<std::string> open;
     auto it = db_->NewIterator(db_->index());
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && open.size() < 10; it->Next()) {
-      open.push_back(ids::UlidToString(std::string_view(it->key().data() + it->key().size() - 16, 16)));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && open.size() < 10;
+         it->Next()) {
+      open.push_back(
+          ids::UlidToString(std::string_view(it->key().data() + it->key().size() - 16, 16)));
     }
     if (!open.empty()) {
       std::string which = ctx.Restricted() ? absl::StrCat(open.size(), open.size() == 10 ? "+" : "")
                                            : absl::StrCat(absl::StrJoin(open, ", "),
                                                           open.size() == 10 ? ", ..." : "");
-      return absl::FailedPreconditionError(absl::StrCat(
-          "customer ", AsAbsl(id), " has open opportunities (", which,
-          "); close them or delete with force=true"));
+      return absl::FailedPreconditionError(absl::StrCat("customer ", AsAbsl(id),
+                                                        " has open opportunities (", which,
+                                                        "); close them or delete with force=true"));
     }
   }
   return CommitLocked(ctx, changes);
@@ -722,7 +774,8 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
         // theirs to upsert; the commit's uniqueness check refuses it.
         continue;
       }
-      if (!found.ok()) return PrefixFields(found.status(), absl::StrCat("external_refs[", system, "]"));
+      if (!found.ok())
+        return PrefixFields(found.status(), absl::StrCat("external_refs[", system, "]"));
       if (current && GetId(*current) != GetId(**found)) {
         return InvalidField("external_refs",
                             absl::StrCat("match two different ", kind.plural, ": ", GetId(*current),
@@ -742,7 +795,8 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
   change->kind = &kind;
   change->schema = schema;
   if (current) {
-    for (const char* f : {"id", "create_time", "revision", "update_time"}) CopyField(*current, after.get(), f);
+    for (const char* f : {"id", "create_time", "revision", "update_time"})
+      CopyField(*current, after.get(), f);
     change->changed_fields = ChangedFields(*current, *after);
     if (change->changed_fields.empty()) {
       outcome.result = v1::UPSERT_RESULT_UNCHANGED;
@@ -765,8 +819,9 @@ absl::StatusOr<UpsertOutcome> RecordStore::PrepareUpsert(const RequestContext& c
   }
   change->after = std::move(after);
   RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema,
-                                   outcome.result == v1::UPSERT_RESULT_CREATED ? WriteOperation::kCreate
-                                                                              : WriteOperation::kUpdate,
+                                   outcome.result == v1::UPSERT_RESULT_CREATED
+                                       ? WriteOperation::kCreate
+                                       : WriteOperation::kUpdate,
                                    change));
   if (outcome.result == v1::UPSERT_RESULT_CREATED) {
     SetRevision(change->after.get(), 1);
@@ -781,7 +836,8 @@ absl::StatusOr<std::vector<UpsertOutcome>> RecordStore::BatchUpsert(
   const ResourceKind& kind = KindOf(type);
   if (records.empty()) return InvalidField(kind.plural, "at least one record is required");
   if (records.size() > kMaxBatch) {
-    return InvalidField(kind.plural, absl::StrCat("at most ", kMaxBatch, " per batch, got ", records.size()));
+    return InvalidField(kind.plural,
+                        absl::StrCat("at most ", kMaxBatch, " per batch, got ", records.size()));
   }
   for (int attempt = 0; attempt < kMaxConflictRetries; ++attempt) {
     RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
@@ -797,12 +853,12 @@ absl::StatusOr<std::vector<UpsertOutcome>> RecordStore::BatchUpsert(
       if (!outcome.ok()) return PrefixFields(outcome.status(), prefix);
       {
         std::string key = outcome->result == v1::UPSERT_RESULT_UNCHANGED ? GetId(*outcome->record)
-                                                                        : GetId(*change.after);
+                                                                         : GetId(*change.after);
         auto [it, fresh] = seen_ids.emplace(key, i);
         if (!fresh) {
-          return InvalidField(absl::StrCat(kind.plural, "[", i, "]"),
-                              absl::StrCat("is the same ", kind.name, " as ", kind.plural, "[",
-                                           it->second, "]"));
+          return InvalidField(
+              absl::StrCat(kind.plural, "[", i, "]"),
+              absl::StrCat("is the same ", kind.name, " as ", kind.plural, "[", it->second, "]"));
         }
       }
       outcomes[i] = std::move(*outcome);
@@ -814,7 +870,8 @@ absl::StatusOr<std::vector<UpsertOutcome>> RecordStore::BatchUpsert(
     absl::Status status = Commit(ctx, changes);
     if (IsConflict(status)) continue;
     RAPPORT_RETURN_IF_ERROR(status);
-    for (size_t c = 0; c < changes.size(); ++c) outcomes[change_item[c]].record = std::move(changes[c].after);
+    for (size_t c = 0; c < changes.size(); ++c)
+      outcomes[change_item[c]].record = std::move(changes[c].after);
     return outcomes;
   }
   return absl::AbortedError("too many concurrent changes to the records of this batch; retry");

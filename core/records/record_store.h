@@ -253,6 +253,10 @@ class RecordStore {
   // error recorded there instead of failing the whole batch (imports).
   absl::Status CommitLocked(const RequestContext& ctx, std::vector<Change>& changes,
                             std::vector<absl::Status>* per_change = nullptr);
+  // Derives index keys, the serialized record and the change event of each
+  // change, outside the lock. CommitLocked derives what was not prepared.
+  void PrepareForCommit(const RequestContext& ctx, std::vector<Change>& changes) const;
+  void PrepareChange(const RequestContext& ctx, Change* change) const;
   void PublishSequence(uint64_t sequence);
   absl::Status Commit(const RequestContext& ctx, std::vector<Change>& changes);
   // Checks the references `record` holds (customer_id, ...) that differ from

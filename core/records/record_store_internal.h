@@ -10,6 +10,7 @@
 
 #include "core/records/record_store.h"
 #include "core/records/write_hooks.h"
+#include "rapport/v1/event.pb.h"
 
 namespace rapport::records {
 
@@ -28,6 +29,14 @@ struct RecordStore::Change {
   bool skip_reference_check = false;
   // Keyspace writes pre-commit hooks added; they join the batch.
   std::vector<ExtraWrite> extra_writes;
+
+  // What depends only on before/after, derived by PrepareForCommit before
+  // the commit lock is taken, so the lock covers only the re-checks, the
+  // sequence and the write (docs/performance.md, finding 3).
+  bool prepared = false;
+  std::vector<std::string> old_index_keys, new_index_keys;  // sorted
+  std::string after_bytes;
+  v1::ChangeEvent event;  // all but sequence and commit_time
 };
 
 // Whether the caller may read `record`: their scope covers its owner, or

@@ -296,6 +296,7 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
     }
   }
   std::vector<absl::Status> committed;
+  PrepareForCommit(ctx, changes);
   {
     std::lock_guard<std::mutex> lock(commit_mu_);
     RAPPORT_RETURN_IF_ERROR(CommitLocked(ctx, changes, &committed));
