@@ -177,18 +177,27 @@ TEST_F(RapportctlTest, ImportsAndExportsCsvWithProgressAndAMapping) {
   EXPECT_THAT(exported.out, HasSubstr("exported 2 records"));
 }
 
+// A rapportd whose plugin directory holds NAME.so and NAME.manifest.json from
+// `from`; returns the rapportctl arguments that reach it as its admin ("" if
+// it did not start).
+std::string StartWithPlugin(const testing::TempDir& dir, const std::string& from,
+                            const std::string& name,
+                            std::unique_ptr<testing::RapportdProcess>* server) {
+  std::filesystem::create_directories(dir.Sub("plugins"));
+  for (const std::string& f : {name + ".so", name + ".manifest.json"}) {
+    std::filesystem::copy_file(from + "/" + f, dir.Sub("plugins") + "/" + f);
+  }
+  *server = std::make_unique<testing::RapportdProcess>(
+      RAPPORTD_PATH, dir.Sub("data"), std::vector<std::string>{"--plugin-dir", dir.Sub("plugins")});
+  if ((*server)->address().empty()) return "";
+  return "--server " + (*server)->address() + " --token-file " + dir.Sub("data") + "/admin.token ";
+}
+
 TEST(RapportctlModulesTest, ListsEnablesRollsOutAndExplainsModules) {
   testing::TempDir dir;
-  std::filesystem::create_directories(dir.Sub("plugins"));
-  for (const char* f : {"guard.so", "guard.manifest.json"}) {
-    std::filesystem::copy_file(std::string(RAPPORT_TEST_PLUGIN_DIR) + "/" + f,
-                               dir.Sub("plugins") + "/" + f);
-  }
-  testing::RapportdProcess server(RAPPORTD_PATH, dir.Sub("data"),
-                                  {"--plugin-dir", dir.Sub("plugins")});
-  ASSERT_FALSE(server.address().empty());
-  const std::string base =
-      "--server " + server.address() + " --token-file " + dir.Sub("data") + "/admin.token ";
+  std::unique_ptr<testing::RapportdProcess> server;
+  const std::string base = StartWithPlugin(dir, RAPPORT_TEST_PLUGIN_DIR, "guard", &server);
+  ASSERT_FALSE(base.empty());
   Result list = RunCtl(base + "modules list");
   EXPECT_EQ(list.exit_code, 0) << list.out;
   EXPECT_THAT(list.out, HasSubstr("guard\t1.0.0\tloaded"));
@@ -213,16 +222,9 @@ TEST(RapportctlModulesTest, ListsEnablesRollsOutAndExplainsModules) {
 
 TEST(RapportctlSfaTest, DrivesTheSalesProcessThroughTheSfaModule) {
   testing::TempDir dir;
-  std::filesystem::create_directories(dir.Sub("plugins"));
-  for (const char* f : {"sfa.so", "sfa.manifest.json"}) {
-    std::filesystem::copy_file(std::string(RAPPORT_SFA_PLUGIN_DIR) + "/" + f,
-                               dir.Sub("plugins") + "/" + f);
-  }
-  testing::RapportdProcess server(RAPPORTD_PATH, dir.Sub("data"),
-                                  {"--plugin-dir", dir.Sub("plugins")});
-  ASSERT_FALSE(server.address().empty());
-  const std::string base =
-      "--server " + server.address() + " --token-file " + dir.Sub("data") + "/admin.token ";
+  std::unique_ptr<testing::RapportdProcess> server;
+  const std::string base = StartWithPlugin(dir, RAPPORT_SFA_PLUGIN_DIR, "sfa", &server);
+  ASSERT_FALSE(base.empty());
   Result off = RunCtl(base + "sfa ListPipelines");
   EXPECT_EQ(off.exit_code, 1);
   EXPECT_THAT(off.out, HasSubstr("module 'sfa' is off for tenant 'default'"));
