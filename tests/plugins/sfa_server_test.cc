@@ -352,6 +352,28 @@ TEST_F(SfaServerTest, TasksNextStepsAndCompletionByLoggingAnInteraction) {
   sfa::Task done;
   ASSERT_TRUE(sales_->GetTask(Call().get(), gt, &done).ok());
   EXPECT_EQ(done.completed_by_interaction(), logged.id());
+
+  // Access follows the linked records: a rep outside the deal's owner's teams
+  // does not see its tasks, one it is assigned to does.
+  CreateTeam("busan");
+  const std::string outsider = CreateUser("rep_busan", {v1::ROLE_REP}, {"busan"});
+  sfa::Task hidden;
+  EXPECT_EQ(sales_->GetTask(Call(outsider).get(), gt, &hidden).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  sfa::ListTasksRequest lt;
+  lt.set_opportunity_id(opp.id());
+  lt.set_include_closed(true);
+  sfa::ListTasksResponse listed;
+  grpc::Status ls = sales_->ListTasks(Call(outsider).get(), lt, &listed);
+  EXPECT_TRUE(!ls.ok() || listed.tasks_size() == 0)
+      << "an outsider listed " << listed.tasks_size() << " tasks";
+  tr.mutable_task()->set_assignee("rep_busan");
+  tr.mutable_task()->set_title("Visit the Busan plant");
+  sfa::Task assigned;
+  ASSERT_TRUE(sales_->CreateTask(Call().get(), tr, &assigned).ok());
+  gt.set_id(assigned.id());
+  EXPECT_TRUE(sales_->GetTask(Call(outsider).get(), gt, &hidden).ok());
+  EXPECT_EQ(hidden.title(), "Visit the Busan plant");
 }
 
 TEST_F(SfaServerTest, TeamSellingSplitsAndAccessThroughTheIdentityRules) {
