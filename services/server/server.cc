@@ -11,8 +11,8 @@
 #include "services/identity/identity_service.h"
 #include "services/plugins/module_services.h"
 #include "services/plugins/plugin_rpc_server.h"
-#include "services/reflection/reflection_service.h"
 #include "services/records/record_services.h"
+#include "services/reflection/reflection_service.h"
 #include "services/sync/sync_services.h"
 
 namespace rapport::services {
@@ -88,6 +88,12 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     return absl::UnavailableError(absl::StrCat("cannot create data directory '", options.data_dir,
                                                "': ", mkdir_error.message()));
   }
+  if (options.memtable_budget_bytes >= options.block_cache_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--memtable-mib (", options.memtable_budget_bytes >> 20,
+                     ") must be smaller than --block-cache-mib (", options.block_cache_bytes >> 20,
+                     "): the memtables are counted inside the block cache"));
+  }
   store::DatabaseOptions db_options;
   db_options.path = options.data_dir;
   db_options.sync = options.sync;
@@ -135,16 +141,22 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
       &services.schemas,   &services.admin,        &services.identity,
       &services.events,    &services.data,         &services.modules};
   std::vector<std::string> service_names = {
-      v1::CustomerService::service_full_name(), v1::InteractionService::service_full_name(),
-      v1::OpportunityService::service_full_name(), v1::SchemaService::service_full_name(),
-      v1::AdminService::service_full_name(),       v1::IdentityService::service_full_name(),
-      v1::EventService::service_full_name(),       v1::DataService::service_full_name(),
-      v1::ModuleService::service_full_name(),      "grpc.health.v1.Health",
+      v1::CustomerService::service_full_name(),
+      v1::InteractionService::service_full_name(),
+      v1::OpportunityService::service_full_name(),
+      v1::SchemaService::service_full_name(),
+      v1::AdminService::service_full_name(),
+      v1::IdentityService::service_full_name(),
+      v1::EventService::service_full_name(),
+      v1::DataService::service_full_name(),
+      v1::ModuleService::service_full_name(),
+      "grpc.health.v1.Health",
       grpc::reflection::v1alpha::ServerReflection::service_full_name()};
   for (grpc::Service* service : core_services) builder.RegisterService(service);
   // Reflection lists and describes the core services and the plugins' (from
   // the descriptor sets they handed over).
-  services.reflection = std::make_unique<ReflectionService>(service_names, server->plugins_->DescriptorSets());
+  services.reflection =
+      std::make_unique<ReflectionService>(service_names, server->plugins_->DescriptorSets());
   builder.RegisterService(services.reflection.get());
   // Plugin RPCs, only when some plugin serves one (two more threads).
   if (server->plugins_->HasMethods()) services.plugin_rpcs.Register(&builder);

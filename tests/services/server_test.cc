@@ -1,4 +1,5 @@
 // rapportd end to end: a real server on 127.0.0.1:0, real gRPC clients.
+#include <filesystem>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -164,7 +165,8 @@ TEST_F(RapportdTest, TenantsAreSealedFromEachOther) {
   EXPECT_EQ(customers_->GetCustomer(Call(globex).get(), get, &out).error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::ListCustomersResponse listed;
-  ASSERT_TRUE(customers_->ListCustomers(Call(globex).get(), v1::ListCustomersRequest(), &listed).ok());
+  ASSERT_TRUE(
+      customers_->ListCustomers(Call(globex).get(), v1::ListCustomersRequest(), &listed).ok());
   EXPECT_EQ(listed.customers_size(), 0);
 }
 
@@ -202,8 +204,9 @@ TEST_F(RapportdTest, CustomerTimelineAndOpenOpportunities) {
   EXPECT_EQ(opps.opportunities_size(), 1);
 
   timeline.set_customer_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
-  EXPECT_EQ(interactions_->ListCustomerInteractions(Call().get(), timeline, &interactions).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      interactions_->ListCustomerInteractions(Call().get(), timeline, &interactions).error_code(),
+      grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(RapportdTest, BatchUpsertOverGrpcIsAtomic) {
@@ -298,7 +301,8 @@ TEST_F(RapportdTest, HealthAndReflectionAreServed) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(reply.Dump(&slices).ok());
   std::string reply_bytes;
-  for (const auto& s : slices) reply_bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const auto& s : slices)
+    reply_bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   EXPECT_THAT(reply_bytes, HasSubstr("rapport.v1.CustomerService"));
   EXPECT_THAT(reply_bytes, HasSubstr("rapport.v1.OpportunityService"));
   grpc::Status finish;
@@ -345,6 +349,23 @@ TEST_F(RapportdTest, ShutdownLetsInFlightCallsFinish) {
   v1::CheckConsistencyResponse report;
   ASSERT_TRUE(admin_->CheckConsistency(Call().get(), v1::CheckConsistencyRequest(), &report).ok());
   EXPECT_TRUE(report.consistent());
+}
+
+TEST_F(RapportdTest, AMemtableBudgetThatDoesNotFitTheBlockCacheIsRefusedAtStart) {
+  services::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir_.Sub("other");
+  options.block_cache_bytes = 64 << 20;
+  options.memtable_budget_bytes = 64 << 20;
+  auto refused = services::RapportServer::Start(options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("--memtable-mib (64) must be smaller than"));
+  EXPECT_FALSE(
+      std::filesystem::exists(dir_.Sub("other") + "/admin.token"));  // refused before bootstrap
+  options.memtable_budget_bytes = 0;                                 // no shared cap: allowed
+  auto started = services::RapportServer::Start(options);
+  EXPECT_TRUE(started.ok()) << started.status();
 }
 
 }  // namespace
