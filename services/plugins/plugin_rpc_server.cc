@@ -20,7 +20,10 @@ class PluginRpcServer::Call {
     switch (state_) {
       case State::kRequested:
         if (!ok) return false;  // shutting down
-        new Call(server_);      // keep one call requested at all times
+        // Keep one call requested at all times, but never on a queue that is
+        // shutting down (a call matched just before the server's shutdown
+        // can be processed after it).
+        server_->RequestNext();
         state_ = State::kReading;
         stream_.Read(&request_, this);
         return true;
@@ -95,8 +98,14 @@ void PluginRpcServer::Register(grpc::ServerBuilder* builder) {
 void PluginRpcServer::Start() {
   if (cq_ == nullptr || started_) return;
   started_ = true;
-  for (int i = 0; i < threads_; ++i) new Call(this);
+  for (int i = 0; i < threads_; ++i) RequestNext();
   for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { Serve(); });
+}
+
+void PluginRpcServer::RequestNext() {
+  std::lock_guard<std::mutex> lock(request_mu_);
+  if (shutting_down_) return;
+  new Call(this);  // requests a call; deletes itself when done
 }
 
 void PluginRpcServer::Serve() {
@@ -111,6 +120,11 @@ void PluginRpcServer::Serve() {
 void PluginRpcServer::Shutdown() {
   if (shut_down_ || cq_ == nullptr) return;
   shut_down_ = true;
+  {
+    // No new RequestCall may start once the queue is being shut down.
+    std::lock_guard<std::mutex> lock(request_mu_);
+    shutting_down_ = true;
+  }
   cq_->Shutdown();  // the server has been shut down: pending calls complete with !ok
   if (!started_) {
     void* tag;

@@ -20,6 +20,7 @@
 #define RAPPORT_SERVICES_PLUGINS_PLUGIN_RPC_SERVER_H_
 
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -47,6 +48,8 @@ class PluginRpcServer {
 
  private:
   void Serve();
+  // Requests the next call unless the queue is shutting down.
+  void RequestNext();
 
   ServiceDeps deps_;
   int threads_;
@@ -55,6 +58,8 @@ class PluginRpcServer {
   std::vector<std::thread> workers_;
   bool started_ = false;
   bool shut_down_ = false;
+  bool shutting_down_ = false;  // guarded by request_mu_
+  std::mutex request_mu_;       // orders RequestCall against the queue's shutdown
 };
 
 }  // namespace rapport::services
