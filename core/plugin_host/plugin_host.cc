@@ -134,6 +134,9 @@ struct PluginHost::CallState {
   std::string origin;
   // call_roles' answer, kept alive for the call.
   std::string roles;
+  // Set when write_record wrote a core record (post-commit: the dispatcher
+  // then commits the cursor at once, so a crash re-runs at most this event).
+  bool* wrote_record = nullptr;
 };
 
 // The host function table. Each function is noexcept in effect: nothing
@@ -243,14 +246,47 @@ struct HostApi {
     auto* c = C(call);
     const std::string base = KvPrefix(c->ctx->tenant, c->plugin->name);
     const std::string start = Key(c, prefix);
+    // The call's own pending writes (not yet committed) overlay the stored
+    // keys: the last write of a key wins, a delete hides it.
+    std::map<std::string, const std::optional<std::string>*> pending;
+    if (c->pending) {
+      for (const auto& w : *c->pending) {
+        if (absl::StartsWith(w.key, start)) pending[w.key] = &w.value;
+      }
+    }
+    auto emit = [&](std::string_view key, std::string_view value) {
+      std::string_view k = key.substr(base.size());
+      rapport_bytes kb{reinterpret_cast<const uint8_t*>(k.data()), k.size()};
+      rapport_bytes vb{reinterpret_cast<const uint8_t*>(value.data()), value.size()};
+      return fn(user, kb, vb) != 0;
+    };
+    auto next_pending = pending.begin();
+    // Pending keys before `stored` (all of them when stored is null); false
+    // when the plugin asked to stop.
+    auto drain_pending = [&](const std::string_view* stored) {
+      for (; next_pending != pending.end() && (stored == nullptr || next_pending->first < *stored);
+           ++next_pending) {
+        if (*next_pending->second && !emit(next_pending->first, **next_pending->second))
+          return false;
+      }
+      return true;
+    };
     auto it = c->host->db_->NewIterator(c->host->db_->meta());
     for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
-      std::string_view k = it->key().ToStringView().substr(base.size());
-      rapport_bytes kb{reinterpret_cast<const uint8_t*>(k.data()), k.size()};
-      rapport_bytes vb{reinterpret_cast<const uint8_t*>(it->value().data()), it->value().size()};
-      if (fn(user, kb, vb) == 0) break;
+      std::string_view key = it->key().ToStringView();
+      if (!drain_pending(&key)) return RAPPORT_OK;
+      if (next_pending != pending.end() && next_pending->first == key) {
+        // Overridden by a pending write (or deleted by it).
+        const auto* value = next_pending->second;
+        ++next_pending;
+        if (*value && !emit(key, **value)) return RAPPORT_OK;
+        continue;
+      }
+      if (!emit(key, it->value().ToStringView())) return RAPPORT_OK;
     }
-    return it->status().ok() ? RAPPORT_OK : RAPPORT_UNAVAILABLE;
+    if (!it->status().ok()) return RAPPORT_UNAVAILABLE;
+    drain_pending(nullptr);
+    return RAPPORT_OK;
   }
   static int GetRecord(rapport_call* call, rapport_resource resource, const char* id,
                        rapport_buffer* record) {
@@ -375,6 +411,7 @@ int HostApi::WriteRecord(rapport_call* call, rapport_resource resource, rapport_
     return fail(absl::InvalidArgumentError("operation: write_record creates or updates"));
   }
   if (!stored.ok()) return fail(stored.status());
+  if (c->wrote_record) *c->wrote_record = true;
   std::string bytes = (*stored)->SerializeAsString();
   BufferSet(out, bytes.data(), bytes.size());
   return RAPPORT_OK;
@@ -853,7 +890,8 @@ void PluginHost::RecordShadow(Plugin* plugin, const RequestContext& ctx,
 
 absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx,
                                        const v1::ChangeEvent& event, bool* ran,
-                                       std::vector<records::ExtraWrite>* writes) {
+                                       std::vector<records::ExtraWrite>* writes,
+                                       bool* wrote_record) {
   *ran = false;
   if (event.resource_id().empty()) return absl::OkStatus();  // not a record event
   const auto resource = static_cast<rapport_resource>(event.resource_type());
@@ -864,6 +902,7 @@ absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx,
       continue;
     *ran = true;
     CallState call(this, p, &ctx, writes);
+    call.wrote_record = wrote_record;
     call.depth = event.hook_depth() + 1;
     call.origin = absl::StrCat("module/", p->name);
     HostBuffer error;
@@ -904,11 +943,27 @@ void PluginHost::Dispatch(Plugin* p) {
       // effects are applied exactly once, even across a crash, and a busy
       // feed costs one write per 100 events, not one per event.
       std::vector<records::ExtraWrite> writes;
-      const uint64_t committed = cursor;
+      uint64_t committed = cursor;
       bool stop = false;
+      // Commits the pending writes with the cursor at `upto`.
+      auto flush = [&](uint64_t upto) {
+        if (upto == committed && writes.empty()) return true;
+        rocksdb::WriteBatch batch;
+        batch.Put(db_->meta(), CursorKey(p->name, tenant), store::KeyWriter().U64(upto).key());
+        if (!CommitWrites(writes, &batch).ok()) {
+          spdlog::error("plugin={} msg=\"cannot commit post-commit writes\" sequence={}", p->name,
+                        upto);
+          return false;
+        }
+        writes.clear();
+        committed = upto;
+        progressed = true;
+        return true;
+      };
       if (events.ok()) {
         for (const auto& event : *events) {
           if (stopping_.load()) break;
+          bool wrote_record = false;
           // The gate is evaluated for the user who made the change.
           RequestContext as_writer;
           as_writer.tenant = tenant;
@@ -932,15 +987,21 @@ void PluginHost::Dispatch(Plugin* p) {
             if (matches)
               RecordShadow(p, as_writer, event.resource_id(), "would run its post-commit hook");
           } else if (gate.mode == v1::MODULE_MODE_ON) {
-            absl::Status status;
+            // Not OK until an attempt ran: stopping before the first one
+            // must not count as handled.
+            absl::Status status = absl::CancelledError("stopping");
             bool ran = false;
             int attempts = 0;
             absl::Duration backoff = options_.retry_base;
-            const auto mark = static_cast<std::ptrdiff_t>(writes.size());
+            auto mark = static_cast<std::ptrdiff_t>(writes.size());
             for (; attempts < options_.dead_letter_after && !stopping_.load(); ++attempts) {
               writes.erase(writes.begin() + mark, writes.end());  // a failed attempt's are dropped
-              status = RunPostCommit(p, as_writer, event, &ran, &writes);
+              status = RunPostCommit(p, as_writer, event, &ran, &writes, &wrote_record);
               if (status.ok() || !ran) break;
+              writes.erase(writes.begin() + mark, writes.end());
+              // Before waiting, the earlier events' effects land, so a slow
+              // retry holds nothing back.
+              if (flush(cursor)) mark = 0;
               if (attempts + 1 < options_.dead_letter_after) {
                 absl::SleepFor(backoff);
                 backoff = std::min(backoff * 2, options_.retry_max);
@@ -974,18 +1035,12 @@ void PluginHost::Dispatch(Plugin* p) {
             }
           }
           cursor = event.sequence();
+          // A hook that wrote core records: commit now, so that a crash
+          // repeats at most this event's record writes (those are at least
+          // once; keyspace effects stay exactly once).
+          if (wrote_record && !flush(cursor)) break;
         }
-        if (cursor != committed) {
-          rocksdb::WriteBatch batch;
-          batch.Put(db_->meta(), CursorKey(p->name, tenant), store::KeyWriter().U64(cursor).key());
-          if (CommitWrites(writes, &batch).ok()) {
-            progressed = true;
-          } else {
-            spdlog::error("plugin={} msg=\"cannot commit post-commit writes\" sequence={}", p->name,
-                          cursor);
-            absl::SleepFor(options_.retry_base);  // re-read from the durable cursor
-          }
-        }
+        if (!flush(cursor)) absl::SleepFor(options_.retry_base);  // re-read from the durable cursor
         if (stop) return;
       }
       tenants->Seek(store::PrefixSuccessor(tenant_prefix));

@@ -798,10 +798,8 @@ class Sfa : public rapport::sdk::Plugin {
                             std::vector<v1::ForecastRow>* rows) {
     if (SeesAllForecasts(call)) return;
     std::set<std::string> mine = {call.user()};
-    if (grouping == v1::FORECAST_GROUPING_TEAM) {
-      mine.clear();
-      if (auto teams = call.UserTeams(call.user())) mine.insert(teams->begin(), teams->end());
-    }
+    if (grouping == v1::FORECAST_GROUPING_TEAM)
+      mine.clear();  // refused earlier; nothing if reached
     rows->erase(
         std::remove_if(rows->begin(), rows->end(),
                        [&](const v1::ForecastRow& r) { return mine.count(r.group()) == 0; }),
@@ -815,6 +813,10 @@ class Sfa : public rapport::sdk::Plugin {
                                         request.currency_code(), &first, &last);
         !s.ok()) {
       return s;
+    }
+    // A team's row sums deals of owners a rep cannot see.
+    if (Grouping(request.grouping()) == v1::FORECAST_GROUPING_TEAM && !SeesAllForecasts(call)) {
+      return Status::PermissionDenied("team roll-ups are for managers and admins; ask by owner");
     }
     std::vector<v1::ForecastRow> rows;
     if (Status s = BuildForecast(call, first, last, Grouping(request.grouping()),
@@ -856,6 +858,9 @@ class Sfa : public rapport::sdk::Plugin {
 
   Status GetForecastAccuracy(Call& call, const v1::GetForecastAccuracyRequest& request,
                              v1::GetForecastAccuracyResponse* out) {
+    if (!SeesAllForecasts(call)) {
+      return Status::PermissionDenied("forecast accuracy is for managers and admins");
+    }
     if (request.snapshot_id().empty() || request.snapshot_id().find('/') != std::string::npos) {
       return Status::Invalid("snapshot_id: is required");
     }
@@ -868,9 +873,6 @@ class Sfa : public rapport::sdk::Plugin {
     std::vector<v1::ForecastRow> now_rows;
     if (Status s = BuildForecast(call, first, last, snap->grouping(), "", &now_rows); !s.ok())
       return s;
-    if (!SeesAllForecasts(call)) {
-      return Status::PermissionDenied("forecast accuracy is for managers and admins");
-    }
     std::map<std::pair<std::string, std::string>, v1::ForecastAccuracyRow> rows;
     for (const auto& r : snap->rows()) {
       auto& a = rows[{r.group(), r.currency_code()}];

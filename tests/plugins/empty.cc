@@ -11,13 +11,16 @@ class Empty : public rapport::sdk::Plugin {
   rapport::sdk::Status Init() override {
     using rapport::v1::Customer;
     OnValidate<Customer>(RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
-                         [](rapport::sdk::Call&, const Customer*, const Customer*) -> rapport::sdk::Status { return {}; });
-    OnPreCommit<Customer>(RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
-                          [](rapport::sdk::Call&, const Customer*, Customer*) -> rapport::sdk::Status { return {}; });
-    OnPostCommit<rapport::v1::ChangeEvent>(RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
-                                           [](rapport::sdk::Call&, const rapport::v1::ChangeEvent&) -> rapport::sdk::Status {
-                                             return {};
-                                           });
+                         [](rapport::sdk::Call&, const Customer*,
+                            const Customer*) -> rapport::sdk::Status { return {}; });
+    OnPreCommit<Customer>(
+        RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
+        [](rapport::sdk::Call&, const Customer*, Customer*) -> rapport::sdk::Status { return {}; });
+    OnPostCommit<rapport::v1::ChangeEvent>(
+        RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
+        [](rapport::sdk::Call&, const rapport::v1::ChangeEvent&) -> rapport::sdk::Status {
+          return {};
+        });
     return {};
   }
 };

@@ -36,7 +36,8 @@ class Flaky : public rapport::sdk::Plugin {
         "/rapport.testplugins.v1.FlakyService/Fix",
         [](Call& call, const auto&, auto*) -> Status { return call.Put("fixed", "1"); });
     Method<rapport::testplugins::v1::CountRequest, rapport::testplugins::v1::CountResponse>(
-        "/rapport.testplugins.v1.FlakyService/Count", [](Call& call, const auto& request, auto* response) -> Status {
+        "/rapport.testplugins.v1.FlakyService/Count",
+        [](Call& call, const auto& request, auto* response) -> Status {
           int64_t n = 0;
           call.Scan(request.prefix(), [&](const std::string&, const std::string&) {
             ++n;

@@ -24,7 +24,8 @@ class Guard : public rapport::sdk::Plugin {
     for (auto op : {RAPPORT_OP_CREATE, RAPPORT_OP_UPDATE}) {
       OnValidate<rapport::v1::Opportunity>(
           RAPPORT_RESOURCE_OPPORTUNITY, op, 100,
-          [this](Call&, const rapport::v1::Opportunity*, const rapport::v1::Opportunity* after) -> Status {
+          [this](Call&, const rapport::v1::Opportunity*,
+                 const rapport::v1::Opportunity* after) -> Status {
             if (after->amount().units() > max_units_) {
               return Status::Invalid("amount.units " + std::to_string(after->amount().units()) +
                                      " is above the approval limit " + std::to_string(max_units_));

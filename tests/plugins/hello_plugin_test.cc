@@ -31,17 +31,21 @@ class HelloPluginTest : public testing::ServerTest {
 };
 
 TEST_F(HelloPluginTest, BuildsOutOfTreeAgainstTheInstalledSdkAndRuns) {
-  const std::string sdk = dir_.Sub("sdk"), build = dir_.Sub("hello-build"), plugins = dir_.Sub("plugins");
+  const std::string sdk = dir_.Sub("sdk"), build = dir_.Sub("hello-build"),
+                    plugins = dir_.Sub("plugins");
   const std::string cmake = CMAKE_COMMAND;
-  ASSERT_EQ(Shell(cmake + " --install " + RAPPORT_BINARY_DIR + " --component sdk --prefix " + sdk, dir_.Sub("install.log")), 0)
+  ASSERT_EQ(Shell(cmake + " --install " + RAPPORT_BINARY_DIR + " --component sdk --prefix " + sdk,
+                  dir_.Sub("install.log")),
+            0)
       << Slurp(dir_.Sub("install.log"));
   ASSERT_TRUE(std::filesystem::exists(sdk + "/include/rapport/sdk/plugin.h"));
   ASSERT_EQ(Shell(cmake + " -S " + RAPPORT_SOURCE_DIR + "/examples/hello_plugin -B " + build +
-                    " -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + sdk,
-                dir_.Sub("configure.log")),
+                      " -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + sdk,
+                  dir_.Sub("configure.log")),
             0)
       << Slurp(dir_.Sub("configure.log"));
-  ASSERT_EQ(Shell(cmake + " --build " + build, dir_.Sub("build.log")), 0) << Slurp(dir_.Sub("build.log"));
+  ASSERT_EQ(Shell(cmake + " --build " + build, dir_.Sub("build.log")), 0)
+      << Slurp(dir_.Sub("build.log"));
   std::filesystem::create_directories(plugins);
   std::filesystem::copy_file(build + "/hello.so", plugins + "/hello.so");
   std::filesystem::copy_file(build + "/hello.manifest.json", plugins + "/hello.manifest.json");
@@ -69,7 +73,8 @@ TEST_F(HelloPluginTest, BuildsOutOfTreeAgainstTheInstalledSdkAndRuns) {
   ASSERT_TRUE(hello->SayHello(Call().get(), request, &response).ok());
   EXPECT_EQ(response.greetings(), 2);
   request.clear_name();
-  EXPECT_EQ(hello->SayHello(Call().get(), request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(hello->SayHello(Call().get(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   v1::CreateCustomerRequest nobody;
   nobody.mutable_customer()->set_display_name("nobody");
   v1::Customer out;

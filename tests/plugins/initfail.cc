@@ -4,7 +4,9 @@
 namespace {
 class InitFail : public rapport::sdk::Plugin {
  public:
-  rapport::sdk::Status Init() override { return rapport::sdk::Status::FailedPrecondition("no licence key"); }
+  rapport::sdk::Status Init() override {
+    return rapport::sdk::Status::FailedPrecondition("no licence key");
+  }
 };
 }  // namespace
 

@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "rapport/v1/modules.grpc.pb.h"
 #include "test_plugins.grpc.pb.h"
 #include "tests/testing/server_fixture.h"
@@ -37,7 +37,8 @@ class PluginPlatformTest : public testing::ServerTest {
     fs::copy_file(plugin_dir_ + "/guard.so", plugin_dir_ + "/future.so");
     write("future.manifest.json", R"({"name": "future", "version": "2.0.0", "abi_major": 2})");
     fs::copy_file(plugin_dir_ + "/second.so", plugin_dir_ + "/orphan.so");
-    write("orphan.manifest.json", R"({"name": "orphan", "version": "1.0.0", "abi_major": 1, "requires": ["nope"]})");
+    write("orphan.manifest.json",
+          R"({"name": "orphan", "version": "1.0.0", "abi_major": 1, "requires": ["nope"]})");
     fs::copy_file(plugin_dir_ + "/guard.so", dir_.Sub("outside.so"));
     fs::create_symlink(dir_.Sub("outside.so"), plugin_dir_ + "/escape.so");
     write("escape.manifest.json", R"({"name": "escape", "version": "1.0.0", "abi_major": 1})");
@@ -64,7 +65,8 @@ class PluginPlatformTest : public testing::ServerTest {
     v1::RolloutRule out;
     return modules_->SetRollout(Call(token).get(), request, &out);
   }
-  grpc::Status EnableForTenant(const std::string& module, v1::ModuleMode mode = v1::MODULE_MODE_ON) {
+  grpc::Status EnableForTenant(const std::string& module,
+                               v1::ModuleMode mode = v1::MODULE_MODE_ON) {
     v1::RolloutRule rule;
     rule.set_module(module);
     rule.set_default_mode(mode);
@@ -137,7 +139,8 @@ TEST_F(PluginPlatformTest, AModuleThatIsOffAnswersFailedPreconditionAndItsHooksD
   EXPECT_THAT(s.error_message(), HasSubstr("module 'guard' is off for tenant 'default'"));
   EXPECT_THAT(NewCustomer("Untouched").tags(), ::testing::IsEmpty());
   // Unknown plugin methods are UNIMPLEMENTED, and nothing answers without a token.
-  EXPECT_EQ(guard_->Count(Call("-").get(), r, &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(guard_->Count(Call("-").get(), r, &out).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(PluginPlatformTest, HooksRunInOrderAndPreCommitWritesAreAtomicWithTheRecord) {
@@ -160,7 +163,8 @@ TEST_F(PluginPlatformTest, HooksRunInOrderAndPreCommitWritesAreAtomicWithTheReco
   ASSERT_TRUE(customers_->CreateCustomer(Call().get(), dup, &out).ok());
   EXPECT_EQ(GuardCount(), 2);
   const uint64_t sequence = server_->store()->last_sequence();
-  EXPECT_EQ(customers_->CreateCustomer(Call().get(), dup, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(customers_->CreateCustomer(Call().get(), dup, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(GuardCount(), 2);
   EXPECT_EQ(server_->store()->last_sequence(), sequence);
 }
@@ -178,7 +182,9 @@ TEST_F(PluginPlatformTest, AValidateRejectionOrAThrowWritesNothingAndNamesThePlu
   v1::Opportunity opp;
   grpc::Status s = opportunities_->CreateOpportunity(Call().get(), big, &opp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("module 'guard': amount.units 5000000 is above the approval limit 1000000"));
+  EXPECT_THAT(
+      s.error_message(),
+      HasSubstr("module 'guard': amount.units 5000000 is above the approval limit 1000000"));
   v1::CreateInteractionRequest note;
   note.mutable_interaction()->set_kind(v1::INTERACTION_KIND_NOTE);
   note.mutable_interaction()->set_customer_id(c.id());
@@ -240,7 +246,8 @@ TEST_F(PluginPlatformTest, RolloutByTeamUserPercentageAndKillSwitch) {
   ASSERT_TRUE(SetRollout(rule).ok());
   int on50 = 0;
   for (int u = 0; u < 10000; ++u) {
-    bool now = restarted.Evaluate(1, "guard", absl::StrCat("user", u), {}).mode == v1::MODULE_MODE_ON;
+    bool now =
+        restarted.Evaluate(1, "guard", absl::StrCat("user", u), {}).mode == v1::MODULE_MODE_ON;
     if (at30[u]) {
       EXPECT_TRUE(now) << "raising the percentage removed user" << u;
     }
@@ -345,10 +352,10 @@ TEST_F(PluginPlatformTest, ASlowPostCommitConsumerNeverBlocksWrites) {
   count.set_prefix("done/");
   testplugins::v1::CountResponse done;
   ASSERT_TRUE(flaky_->Count(Call().get(), count, &done).ok());
-  EXPECT_LT(done.count(), 50) << "writes waited for the consumer ("
-                              << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms)";
+  EXPECT_LT(done.count(), 50)
+      << "writes waited for the consumer ("
+      << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms)";
 }
-
 
 TEST_F(PluginPlatformTest, PluginsWriteCoreRecordsAsTheCallerThroughTheOneWritePath) {
   ASSERT_TRUE(EnableForTenant("writer").ok());
@@ -375,7 +382,8 @@ TEST_F(PluginPlatformTest, PluginsWriteCoreRecordsAsTheCallerThroughTheOneWriteP
   CreateTeam("east");
   const std::string rep = CreateUser("rep_east", {v1::ROLE_REP}, {"east"});
   rename.set_name("Hijacked");
-  EXPECT_EQ(writer_->Rename(Call(rep).get(), rename, &renamed).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(writer_->Rename(Call(rep).get(), rename, &renamed).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 
   // An RPC's keyspace writes land only if it succeeds.
   testplugins::v1::GetKeyRequest key;
@@ -385,7 +393,8 @@ TEST_F(PluginPlatformTest, PluginsWriteCoreRecordsAsTheCallerThroughTheOneWriteP
   EXPECT_EQ(value.value(), "Renamed by a plugin");
   rename.set_name("Never stored");
   rename.set_fail_after_put(true);
-  EXPECT_EQ(writer_->Rename(Call().get(), rename, &renamed).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(writer_->Rename(Call().get(), rename, &renamed).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
   ASSERT_TRUE(writer_->GetKey(Call().get(), key, &value).ok());
   EXPECT_EQ(value.value(), "Renamed by a plugin");
   v1::GetOpportunityRequest get;
@@ -393,6 +402,26 @@ TEST_F(PluginPlatformTest, PluginsWriteCoreRecordsAsTheCallerThroughTheOneWriteP
   v1::Opportunity current;
   ASSERT_TRUE(opportunities_->GetOpportunity(Call().get(), get, &current).ok());
   EXPECT_EQ(current.name(), "Renamed by a plugin");
+}
+
+TEST_F(PluginPlatformTest, AScanSeesTheCallsOwnPendingWritesOverTheStoredKeys) {
+  ASSERT_TRUE(EnableForTenant("writer").ok());
+  testplugins::v1::ScanOwnWritesRequest request;
+  request.set_prefix("s/");
+  request.set_setup(true);  // stores s/a, s/c, s/e = old
+  testplugins::v1::ScanOwnWritesResponse out;
+  ASSERT_TRUE(writer_->ScanOwnWrites(Call().get(), request, &out).ok());
+  // One call puts b, e (over a stored key) and d, deletes c, then scans
+  // before any of it is committed: its own writes merge into the stored
+  // keys in key order.
+  request.set_setup(false);
+  ASSERT_TRUE(writer_->ScanOwnWrites(Call().get(), request, &out).ok());
+  EXPECT_THAT(out.keys(), ElementsAre("s/a=old", "s/b=new", "s/d=new", "s/e=new"));
+  testplugins::v1::GetKeyRequest key;
+  key.set_key("s/c");
+  testplugins::v1::GetKeyResponse value;
+  ASSERT_TRUE(writer_->GetKey(Call().get(), key, &value).ok());
+  EXPECT_FALSE(value.found());  // the delete was committed with the call
 }
 
 TEST_F(PluginPlatformTest, HookChainsThatWriteRecordsStopAtTheDepthLimit) {
@@ -451,14 +480,16 @@ TEST_F(PluginPlatformTest, ReflectionListsAndDescribesPluginServices) {
   ASSERT_TRUE(stream->Read(&response));
   std::vector<std::string> names;
   for (const auto& s : response.list_services_response().service()) names.push_back(s.name());
-  EXPECT_THAT(names, ::testing::IsSupersetOf({"rapport.testplugins.v1.WriterService",
-                                              "rapport.testplugins.v1.GuardService", "rapport.v1.CustomerService",
-                                              "grpc.reflection.v1alpha.ServerReflection"}));
+  EXPECT_THAT(names,
+              ::testing::IsSupersetOf(
+                  {"rapport.testplugins.v1.WriterService", "rapport.testplugins.v1.GuardService",
+                   "rapport.v1.CustomerService", "grpc.reflection.v1alpha.ServerReflection"}));
 
   request.set_file_containing_symbol("rapport.testplugins.v1.WriterService");
   ASSERT_TRUE(stream->Write(request));
   ASSERT_TRUE(stream->Read(&response));
-  ASSERT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0) << response.DebugString();
+  ASSERT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0)
+      << response.DebugString();
   google::protobuf::FileDescriptorProto file;
   ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
   EXPECT_EQ(file.package(), "rapport.testplugins.v1");
@@ -467,7 +498,7 @@ TEST_F(PluginPlatformTest, ReflectionListsAndDescribesPluginServices) {
     if (service.name() != "WriterService") continue;
     for (const auto& m : service.method()) methods.push_back(m.name());
   }
-  EXPECT_THAT(methods, ::testing::ElementsAre("Rename", "WhoIs", "GetKey"));
+  EXPECT_THAT(methods, ::testing::ElementsAre("Rename", "ScanOwnWrites", "WhoIs", "GetKey"));
 
   // The core's own, and a miss.
   request.set_file_containing_symbol("rapport.v1.Customer");

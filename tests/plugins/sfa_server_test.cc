@@ -693,6 +693,12 @@ TEST_F(SfaServerTest, ForecastSnapshotsAndAccuracyOnceThePeriodCloses) {
   EXPECT_EQ(own.rows(0).group(), "rep_seoul");
   EXPECT_EQ(sales_->CreateForecastSnapshot(Call(rep).get(), sr, &snapshot).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  fr.set_grouping(sfa::FORECAST_GROUPING_TEAM);  // a team's row sums deals the rep cannot see
+  EXPECT_EQ(sales_->GetForecast(Call(rep).get(), fr, &own).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ar.set_snapshot_id(snapshot.id());
+  EXPECT_EQ(sales_->GetForecastAccuracy(Call(rep).get(), ar, &accuracy).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(SfaServerTest, LineItemsFromThePriceBookSetTheOpportunityAmount) {

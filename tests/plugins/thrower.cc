@@ -10,11 +10,10 @@ namespace {
 class Thrower : public rapport::sdk::Plugin {
  public:
   rapport::sdk::Status Init() override {
-    OnValidate<rapport::v1::Interaction>(RAPPORT_RESOURCE_INTERACTION, RAPPORT_OP_CREATE, 100,
-                                         [](rapport::sdk::Call&, const rapport::v1::Interaction*,
-                                            const rapport::v1::Interaction*) -> rapport::sdk::Status {
-                                           throw std::runtime_error("boom");
-                                         });
+    OnValidate<rapport::v1::Interaction>(
+        RAPPORT_RESOURCE_INTERACTION, RAPPORT_OP_CREATE, 100,
+        [](rapport::sdk::Call&, const rapport::v1::Interaction*, const rapport::v1::Interaction*)
+            -> rapport::sdk::Status { throw std::runtime_error("boom"); });
     return {};
   }
 };

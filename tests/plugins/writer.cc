@@ -38,6 +38,26 @@ class Writer : public rapport::sdk::Plugin {
           response->set_name(stored.name());
           return {};
         });
+    Method<tp::ScanOwnWritesRequest, tp::ScanOwnWritesResponse>(
+        "/rapport.testplugins.v1.WriterService/ScanOwnWrites",
+        [](Call& call, const auto& request, auto* response) -> Status {
+          const std::string& p = request.prefix();
+          if (request.setup()) {
+            for (const char* k : {"a", "c", "e"}) {
+              if (Status s = call.Put(p + k, "old"); !s.ok()) return s;
+            }
+            return {};
+          }
+          for (const Status& s : {call.Put(p + "b", "new"), call.Put(p + "e", "new"),
+                                  call.Put(p + "d", "new"), call.Delete(p + "c")}) {
+            if (!s.ok()) return s;
+          }
+          call.Scan(p, [&](const std::string& key, const std::string& value) {
+            response->add_keys(key + "=" + value);
+            return true;
+          });
+          return {};
+        });
     Method<tp::WhoIsRequest, tp::WhoIsResponse>(
         "/rapport.testplugins.v1.WriterService/WhoIs",
         [](Call& call, const auto& request, auto* response) -> Status {
