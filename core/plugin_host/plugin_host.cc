@@ -231,12 +231,7 @@ struct HostApi {
       return RAPPORT_OK;
     }
     rocksdb::WriteBatch batch;
-    if (v) {
-      batch.Put(c->host->db_->meta(), k, *v);
-    } else {
-      batch.Delete(c->host->db_->meta(), k);
-    }
-    return c->host->db_->Write(&batch).ok() ? RAPPORT_OK : RAPPORT_UNAVAILABLE;
+    return c->host->CommitWrites({{k, v}}, &batch).ok() ? RAPPORT_OK : RAPPORT_UNAVAILABLE;
   }
   static int KvPut(rapport_call* call, rapport_bytes key, rapport_bytes value) {
     return KvWrite(call, key, &value);

@@ -125,7 +125,8 @@ class PluginHost : public records::WriteHooks {
   // letter's removal) in one batch.
   absl::Status RunPostCommit(Plugin* plugin, const RequestContext& ctx,
                              const v1::ChangeEvent& event, bool* ran,
-                             std::vector<records::ExtraWrite>* writes, bool* wrote_record = nullptr);
+                             std::vector<records::ExtraWrite>* writes,
+                             bool* wrote_record = nullptr);
   void AddWrites(const std::vector<records::ExtraWrite>& writes, rocksdb::WriteBatch* batch);
   // AddWrites, then writes the batch.
   absl::Status CommitWrites(const std::vector<records::ExtraWrite>& writes,

@@ -315,45 +315,43 @@ void RecordStore::PrepareForCommit(const RequestContext& ctx, std::vector<Change
 }
 
 void RecordStore::PrepareChange(const RequestContext& ctx, Change* c) const {
-  {
-    Change& change = *c;
-    const ResourceKind& kind = *change.kind;
-    change.old_index_keys.clear();
-    change.new_index_keys.clear();
-    if (change.before) {
-      change.old_index_keys =
-          IndexKeysFor(ctx.tenant, kind, *change.before, change.id16, change.schema);
-    }
-    if (change.after) {
-      change.new_index_keys =
-          IndexKeysFor(ctx.tenant, kind, *change.after, change.id16, change.schema);
-      change.after_bytes = change.after->SerializeAsString();
-    }
-    v1::ChangeEvent& event = change.event;
-    event.Clear();
-    event.set_resource_type(ToProto(kind.type));
-    event.set_resource_id(ids::UlidToString(change.id16));
-    event.set_operation(!change.before  ? v1::CHANGE_OPERATION_CREATE
-                        : !change.after ? v1::CHANGE_OPERATION_DELETE
-                                        : v1::CHANGE_OPERATION_UPDATE);
-    for (const auto& f : change.changed_fields) event.add_changed_fields(f);
-    if (change.before) event.mutable_before()->PackFrom(*change.before);
-    if (change.after) {
-      // The bytes just serialized, not a second serialization.
-      event.mutable_after()->set_type_url(
-          absl::StrCat("type.googleapis.com/", change.after->GetDescriptor()->full_name()));
-      event.mutable_after()->set_value(change.after_bytes);
-    }
-    for (const auto& [system, external_id] :
-         GetExternalRefs(change.after ? *change.after : *change.before)) {
-      (*event.mutable_external_refs())[system] = external_id;
-    }
-    event.set_principal(ctx.principal);
-    event.set_origin(ctx.origin);
-    event.set_request_id(change.request_id);
-    event.set_hook_depth(ctx.hook_depth);
-    change.prepared = true;
+  Change& change = *c;
+  const ResourceKind& kind = *change.kind;
+  change.old_index_keys.clear();
+  change.new_index_keys.clear();
+  if (change.before) {
+    change.old_index_keys =
+        IndexKeysFor(ctx.tenant, kind, *change.before, change.id16, change.schema);
   }
+  if (change.after) {
+    change.new_index_keys =
+        IndexKeysFor(ctx.tenant, kind, *change.after, change.id16, change.schema);
+    change.after_bytes = change.after->SerializeAsString();
+  }
+  v1::ChangeEvent& event = change.event;
+  event.Clear();
+  event.set_resource_type(ToProto(kind.type));
+  event.set_resource_id(ids::UlidToString(change.id16));
+  event.set_operation(!change.before  ? v1::CHANGE_OPERATION_CREATE
+                      : !change.after ? v1::CHANGE_OPERATION_DELETE
+                                      : v1::CHANGE_OPERATION_UPDATE);
+  for (const auto& f : change.changed_fields) event.add_changed_fields(f);
+  if (change.before) event.mutable_before()->PackFrom(*change.before);
+  if (change.after) {
+    // The bytes just serialized, not a second serialization.
+    event.mutable_after()->set_type_url(
+        absl::StrCat("type.googleapis.com/", change.after->GetDescriptor()->full_name()));
+    event.mutable_after()->set_value(change.after_bytes);
+  }
+  for (const auto& [system, external_id] :
+       GetExternalRefs(change.after ? *change.after : *change.before)) {
+    (*event.mutable_external_refs())[system] = external_id;
+  }
+  event.set_principal(ctx.principal);
+  event.set_origin(ctx.origin);
+  event.set_request_id(change.request_id);
+  event.set_hook_depth(ctx.hook_depth);
+  change.prepared = true;
 }
 
 absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Change>& changes,
