@@ -133,7 +133,7 @@ std::vector<std::string> IdentityStore::TeamsOf(uint32_t tenant, const std::stri
 }
 
 std::optional<std::vector<std::string>> IdentityStore::LiveUserTeams(uint32_t tenant,
-                                                                    const std::string& user_id) {
+                                                                     const std::string& user_id) {
   auto directory = LoadDirectory(tenant);
   if (!directory.ok()) return std::nullopt;
   auto it = (*directory)->users.find(user_id);

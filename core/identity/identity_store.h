@@ -115,7 +115,8 @@ class IdentityStore {
   // A user's teams and their ancestors ({} if unknown).
   std::vector<std::string> TeamsOf(uint32_t tenant, const std::string& user_id);
   // The same for an enabled user; nullopt if the user is unknown or disabled.
-  std::optional<std::vector<std::string>> LiveUserTeams(uint32_t tenant, const std::string& user_id);
+  std::optional<std::vector<std::string>> LiveUserTeams(uint32_t tenant,
+                                                        const std::string& user_id);
 
   static constexpr int kAuditEntriesKept = 1000;
 

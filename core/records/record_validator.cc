@@ -4,8 +4,8 @@
 #include <cmath>
 #include <set>
 
-#include "absl/strings/ascii.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -307,14 +307,16 @@ void ValidateOpportunity(v1::Opportunity* o, Violations* v) {
   OptionalText(o->mutable_close_reason(), "close_reason", kMaxSubjectChars, v);
   constexpr int kMaxCollaborators = 50;
   if (o->collaborators_size() > kMaxCollaborators) {
-    v->Add("collaborators", absl::StrCat("at most ", kMaxCollaborators, ", got ", o->collaborators_size()));
+    v->Add("collaborators",
+           absl::StrCat("at most ", kMaxCollaborators, ", got ", o->collaborators_size()));
   }
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < o->collaborators_size(); ++i) {
     const std::string& c = o->collaborators(i);
     const std::string field = absl::StrCat("collaborators[", i, "]");
     if (c.empty() || c.size() > kMaxOwnerBytes || HasControlChars(c) || !IsValidUtf8(c)) {
-      v->Add(field, absl::StrCat("must be a user id of 1..", kMaxOwnerBytes, " bytes without control characters"));
+      v->Add(field, absl::StrCat("must be a user id of 1..", kMaxOwnerBytes,
+                                 " bytes without control characters"));
     } else if (!seen.insert(c).second) {
       v->Add(field, absl::StrCat("'", c, "' is listed twice"));
     }

@@ -66,8 +66,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   // performance.md, finding 6: per-family write buffers alone could reach
   // 576 MiB).
   if (options.memtable_budget_bytes > 0) {
-    db_options.write_buffer_manager =
-        std::make_shared<rocksdb::WriteBufferManager>(options.memtable_budget_bytes, table.block_cache);
+    db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
+        options.memtable_budget_bytes, table.block_cache);
   }
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = true;

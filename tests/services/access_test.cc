@@ -206,14 +206,19 @@ TEST_F(AccessTest, CollaboratorsReadAndUpdateButCannotReassignOrDelete) {
   });
   EXPECT_EQ(dup.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(dup.error_message(), HasSubstr("collaborators[1]"));
-  grpc::Status empty = update(tokens_[Who::kRep], "collaborators", [](v1::Opportunity* o) { o->add_collaborators(""); });
+  grpc::Status empty = update(tokens_[Who::kRep], "collaborators",
+                              [](v1::Opportunity* o) { o->add_collaborators(""); });
   EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(empty.error_message(), HasSubstr("collaborators[0]"));
-  ASSERT_TRUE(update(tokens_[Who::kRep], "collaborators", [](v1::Opportunity* o) { o->add_collaborators("rep_c"); }).ok());
+  ASSERT_TRUE(update(tokens_[Who::kRep], "collaborators", [](v1::Opportunity* o) {
+                o->add_collaborators("rep_c");
+              }).ok());
 
   ASSERT_TRUE(opportunities_->GetOpportunity(Call(rep_c_).get(), get, &seen).ok());
-  EXPECT_TRUE(update(rep_c_, "name", [](v1::Opportunity* o) { o->set_name("edited by the SE"); }).ok());
-  grpc::Status reassign = update(rep_c_, "owner", [](v1::Opportunity* o) { o->set_owner("rep_c"); });
+  EXPECT_TRUE(
+      update(rep_c_, "name", [](v1::Opportunity* o) { o->set_name("edited by the SE"); }).ok());
+  grpc::Status reassign =
+      update(rep_c_, "owner", [](v1::Opportunity* o) { o->set_owner("rep_c"); });
   EXPECT_EQ(reassign.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(reassign.error_message(), HasSubstr("may not change the owner"));
   grpc::Status widen = update(rep_c_, "collaborators", [](v1::Opportunity* o) {

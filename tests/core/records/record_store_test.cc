@@ -745,11 +745,13 @@ TEST_F(RecordStoreTest, IndexesStayExactThroughRandomCreateUpdateDelete) {
   };
   std::vector<std::string> customer_filters = {
       "owner = \"u1\"", "owner = \"u2\" AND lifecycle_stage = \"customer\"", "tags = \"vip\"",
-      "tags = \"vip\" AND owner = \"u3\"", "tags >= \"kr\"", "tags < \"kr\"", "lifecycle_stage = \"lead\"",
-      "display_name = \"Acme\"", "attributes.region = \"seoul\"", "attributes.score >= 2",
-      "attributes.score < 0 AND owner = \"u1\"", "external_refs.erp = \"E7\"",
-      "emails = \"u1" "1@example.kr\"", "owner = \"u1\" AND tags != \"vip\"",
-      "kind = \"person\" AND owner = \"u2\"",
+      "tags = \"vip\" AND owner = \"u3\"", "tags >= \"kr\"", "tags < \"kr\"",
+      "lifecycle_stage = \"lead\"", "display_name = \"Acme\"", "attributes.region = \"seoul\"",
+      "attributes.score >= 2", "attributes.score < 0 AND owner = \"u1\"",
+      "external_refs.erp = \"E7\"",
+      "emails = \"u1"
+      "1@example.kr\"",
+      "owner = \"u1\" AND tags != \"vip\"", "kind = \"person\" AND owner = \"u2\"",
       // Both bounds on one index component.
       "attributes.score >= 1 AND attributes.score <= 3", "tags > \"a\" AND tags < \"m\""};
   // The sequence must leave enough behind for the comparisons to mean something.
@@ -764,12 +766,16 @@ TEST_F(RecordStoreTest, IndexesStayExactThroughRandomCreateUpdateDelete) {
     EXPECT_EQ(sorted(listed), brute(ResourceType::kCustomer, f)) << f;
   }
   EXPECT_GE(nonempty, customer_filters.size() - 2);
-  std::vector<std::string> opp_filters = {
-      "stage = \"proposal\"", "pipeline = \"default\" AND stage = \"proposal\"",
-      "pipeline = \"default\" AND stage = \"qualify\" AND amount.currency_code = \"KRW\" AND amount.units >= 500",
-      "status = \"open\"", "owner = \"u2\" AND status = \"won\"", "customer_id = \"" + pick(customer_ids) + "\"",
-      "pipeline = \"default\" AND stage = \"qualify\" AND amount.currency_code = \"KRW\" AND amount.units >= 200 "
-      "AND amount.units < 700"};
+  std::vector<std::string> opp_filters = {"stage = \"proposal\"",
+                                          "pipeline = \"default\" AND stage = \"proposal\"",
+                                          "pipeline = \"default\" AND stage = \"qualify\" AND "
+                                          "amount.currency_code = \"KRW\" AND amount.units >= 500",
+                                          "status = \"open\"",
+                                          "owner = \"u2\" AND status = \"won\"",
+                                          "customer_id = \"" + pick(customer_ids) + "\"",
+                                          "pipeline = \"default\" AND stage = \"qualify\" AND "
+                                          "amount.currency_code = \"KRW\" AND amount.units >= 200 "
+                                          "AND amount.units < 700"};
   for (const auto& f : opp_filters) {
     EXPECT_EQ(sorted(ListIds(ResourceType::kOpportunity, f)), brute(ResourceType::kOpportunity, f)) << f;
   }

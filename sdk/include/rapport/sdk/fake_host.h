@@ -52,9 +52,10 @@ class FakeHost {
   // (resource, operation, record bytes, update mask, expected revision) and
   // fills `stored` (the record as written) or `error`, returning a code.
   // Without one, writes are UNIMPLEMENTED.
-  using WriteRecordHandler = std::function<int(rapport_resource, rapport_operation, const std::string& record,
-                                               const std::string& update_mask, int64_t expected_revision,
-                                               std::string* stored, std::string* error)>;
+  using WriteRecordHandler =
+      std::function<int(rapport_resource, rapport_operation, const std::string& record,
+                        const std::string& update_mask, int64_t expected_revision,
+                        std::string* stored, std::string* error)>;
   // Users Call::UserTeams knows: id -> comma-separated teams (with ancestors).
   void AddUser(const std::string& id, const std::string& teams = "") { users_[id] = teams; }
   void SetWriteRecordHandler(WriteRecordHandler handler) { write_record_ = std::move(handler); }
@@ -200,13 +201,17 @@ class FakeHost {
 
   static const rapport_host_api* Api() {
     static const rapport_host_api api = {
-        sizeof(rapport_host_api), RAPPORT_PLUGIN_ABI_MAJOR, RAPPORT_PLUGIN_ABI_MINOR,
+        sizeof(rapport_host_api),
+        RAPPORT_PLUGIN_ABI_MAJOR,
+        RAPPORT_PLUGIN_ABI_MINOR,
         [](rapport_buffer* b, const void* d, size_t n) {
           if (b && b->set) b->set(b->user, d, n);
         },
-        [](rapport_host_ctx* h, rapport_log_level, const char* m) { H(h)->logs_.push_back(m ? m : ""); },
-        [](rapport_host_ctx* h, rapport_hook_kind k, rapport_resource r, rapport_operation o, int32_t order,
-           rapport_hook_fn fn, void* user) -> int {
+        [](rapport_host_ctx* h, rapport_log_level, const char* m) {
+          H(h)->logs_.push_back(m ? m : "");
+        },
+        [](rapport_host_ctx* h, rapport_hook_kind k, rapport_resource r, rapport_operation o,
+           int32_t order, rapport_hook_fn fn, void* user) -> int {
           if (!H(h)->initialising_) return RAPPORT_FAILED_PRECONDITION;
           H(h)->hooks_.push_back({k, r, o, order, fn, user});
           return RAPPORT_OK;
@@ -272,9 +277,11 @@ class FakeHost {
         },
         [](rapport_host_ctx* h) -> const char* { return H(h)->config_.c_str(); },
         [](rapport_host_ctx* h) -> int64_t { return H(h)->now_; },
-        [](rapport_host_ctx* h, const char* name, int64_t delta) { H(h)->metrics_[name ? name : ""] += delta; },
-        [](rapport_call* c, rapport_resource r, rapport_operation o, rapport_bytes record, const char* mask,
-           int64_t revision, rapport_buffer* out, rapport_buffer* error) -> int {
+        [](rapport_host_ctx* h, const char* name, int64_t delta) {
+          H(h)->metrics_[name ? name : ""] += delta;
+        },
+        [](rapport_call* c, rapport_resource r, rapport_operation o, rapport_bytes record,
+           const char* mask, int64_t revision, rapport_buffer* out, rapport_buffer* error) -> int {
           FakeHost* host = C(c)->host;
           std::string stored, message = "no write-record handler in the fake host";
           if (C(c)->pending) {
@@ -285,7 +292,8 @@ class FakeHost {
           int rc = RAPPORT_UNIMPLEMENTED;
           if (host->write_record_) {
             message.clear();
-            rc = host->write_record_(r, o, Str(record), mask ? mask : "", revision, &stored, &message);
+            rc = host->write_record_(r, o, Str(record), mask ? mask : "", revision, &stored,
+                                     &message);
           }
           if (rc == RAPPORT_OK) {
             out->set(out->user, stored.data(), stored.size());

@@ -33,7 +33,8 @@
 
 // Defined by rapport_add_plugin when the plugin has PROTOS: its
 // FileDescriptorSet, handed to the host at init for server reflection.
-extern "C" __attribute__((weak, visibility("hidden"))) rapport_bytes rapport_plugin_descriptor_set(void);
+extern "C" __attribute__((weak, visibility("hidden"))) rapport_bytes rapport_plugin_descriptor_set(
+    void);
 
 namespace rapport::sdk {
 
@@ -47,7 +48,9 @@ struct Status {
   static Status Internal(std::string m) { return {RAPPORT_INTERNAL, std::move(m)}; }
   static Status NotFound(std::string m) { return {RAPPORT_NOT_FOUND, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {RAPPORT_ALREADY_EXISTS, std::move(m)}; }
-  static Status PermissionDenied(std::string m) { return {RAPPORT_PERMISSION_DENIED, std::move(m)}; }
+  static Status PermissionDenied(std::string m) {
+    return {RAPPORT_PERMISSION_DENIED, std::move(m)};
+  }
   static Status Unavailable(std::string m) { return {RAPPORT_UNAVAILABLE, std::move(m)}; }
 };
 
@@ -150,14 +153,16 @@ class Call {
   // 1.1; UNIMPLEMENTED from an older host). Not from validate or pre-commit
   // hooks. `stored`, if given, receives the record as written.
   template <typename Record>
-  Status CreateRecord(rapport_resource resource, const Record& record, Record* stored = nullptr) const {
+  Status CreateRecord(rapport_resource resource, const Record& record,
+                      Record* stored = nullptr) const {
     return WriteRecord(resource, RAPPORT_OP_CREATE, record, "", 0, stored);
   }
   // `patch` carries the id; `update_mask` lists the fields to change
   // ("amount,stage"); expected_revision 0 means any.
   template <typename Record>
-  Status UpdateRecord(rapport_resource resource, const Record& patch, const std::string& update_mask,
-                      int64_t expected_revision = 0, Record* stored = nullptr) const {
+  Status UpdateRecord(rapport_resource resource, const Record& patch,
+                      const std::string& update_mask, int64_t expected_revision = 0,
+                      Record* stored = nullptr) const {
     return WriteRecord(resource, RAPPORT_OP_UPDATE, patch, update_mask, expected_revision, stored);
   }
 
@@ -166,7 +171,8 @@ class Call {
  private:
   template <typename Record>
   Status WriteRecord(rapport_resource resource, rapport_operation operation, const Record& record,
-                     const std::string& update_mask, int64_t expected_revision, Record* stored) const;
+                     const std::string& update_mask, int64_t expected_revision,
+                     Record* stored) const;
 
   rapport_call* call_;
 };
@@ -304,8 +310,9 @@ std::optional<Record> Call::GetRecord(rapport_resource resource, const std::stri
 }
 
 template <typename Record>
-Status Call::WriteRecord(rapport_resource resource, rapport_operation operation, const Record& record,
-                         const std::string& update_mask, int64_t expected_revision, Record* stored) const {
+Status Call::WriteRecord(rapport_resource resource, rapport_operation operation,
+                         const Record& record, const std::string& update_mask,
+                         int64_t expected_revision, Record* stored) const {
   const rapport_host_api* host = internal::Host();
   if (host->struct_size < offsetof(rapport_host_api, write_record) + sizeof(host->write_record) ||
       host->write_record == nullptr) {
@@ -313,10 +320,11 @@ Status Call::WriteRecord(rapport_resource resource, rapport_operation operation,
   }
   internal::StringBuffer out, error;
   const std::string bytes = record.SerializeAsString();
-  int rc = host->write_record(call_, resource, operation, internal::Bytes(bytes), update_mask.c_str(),
-                              expected_revision, &out.buffer, &error.buffer);
+  int rc = host->write_record(call_, resource, operation, internal::Bytes(bytes),
+                              update_mask.c_str(), expected_revision, &out.buffer, &error.buffer);
   if (rc != RAPPORT_OK) return Status{rc, error.data.empty() ? "write_record failed" : error.data};
-  if (stored && !stored->ParseFromString(out.data)) return Status::Internal("cannot parse the stored record");
+  if (stored && !stored->ParseFromString(out.data))
+    return Status::Internal("cannot parse the stored record");
   return {};
 }
 
@@ -348,50 +356,56 @@ inline bool Call::ModuleEnabled(const std::string& module, const std::string& us
 
 // Defines the entry symbol for `PluginClass`. NAME and VERSION must match
 // the manifest.
-#define RAPPORT_PLUGIN(PluginClass, NAME, VERSION)                                              \
-  namespace {                                                                                   \
+#define RAPPORT_PLUGIN(PluginClass, NAME, VERSION)                                             \
+  namespace {                                                                                  \
   std::unique_ptr<::rapport::sdk::Plugin>& RapportPluginInstance() {                           \
-    static std::unique_ptr<::rapport::sdk::Plugin> instance;                                    \
-    return instance;                                                                            \
-  }                                                                                             \
-  int RapportPluginInit(const rapport_host_api* host, rapport_host_ctx* ctx,                    \
-                        rapport_plugin_state** state, rapport_buffer* error) {                  \
-    ::rapport::sdk::internal::Host() = host;                                                    \
-    ::rapport::sdk::internal::HostCtx() = ctx;                                                  \
-    return ::rapport::sdk::internal::Guard(error, [&]() -> ::rapport::sdk::Status {             \
-      RapportPluginInstance() = std::make_unique<PluginClass>();                                \
-      *state = reinterpret_cast<rapport_plugin_state*>(RapportPluginInstance().get());          \
-      ::rapport::sdk::Status status = RapportPluginInstance()->Init();                          \
+    static std::unique_ptr<::rapport::sdk::Plugin> instance;                                   \
+    return instance;                                                                           \
+  }                                                                                            \
+  int RapportPluginInit(const rapport_host_api* host, rapport_host_ctx* ctx,                   \
+                        rapport_plugin_state** state, rapport_buffer* error) {                 \
+    ::rapport::sdk::internal::Host() = host;                                                   \
+    ::rapport::sdk::internal::HostCtx() = ctx;                                                 \
+    return ::rapport::sdk::internal::Guard(error, [&]() -> ::rapport::sdk::Status {            \
+      RapportPluginInstance() = std::make_unique<PluginClass>();                               \
+      *state = reinterpret_cast<rapport_plugin_state*>(RapportPluginInstance().get());         \
+      ::rapport::sdk::Status status = RapportPluginInstance()->Init();                         \
       if (status.ok() && rapport_plugin_descriptor_set != nullptr &&                           \
-          host->register_descriptors(ctx, rapport_plugin_descriptor_set()) != RAPPORT_OK) {     \
-        status = ::rapport::sdk::Status::Invalid("the host refused the plugin's descriptors");  \
-      }                                                                                         \
-      return status;                                                                            \
-    });                                                                                         \
-  }                                                                                             \
-  template <typename F>                                                                          \
-  void RapportPluginQuietly(F f) {                                                              \
-    try {                                                                                       \
-      f();                                                                                      \
-    } catch (...) {                                                                             \
-    }                                                                                           \
-  }                                                                                             \
-  void RapportPluginStart(rapport_plugin_state*) {                                              \
-    RapportPluginQuietly([] { RapportPluginInstance()->Start(); });                             \
-  }                                                                                             \
-  void RapportPluginDrain(rapport_plugin_state*) {                                              \
-    RapportPluginQuietly([] { RapportPluginInstance()->Drain(); });                             \
-  }                                                                                             \
-  void RapportPluginStop(rapport_plugin_state*) {                                               \
-    RapportPluginQuietly([] { RapportPluginInstance()->Stop(); });                              \
-  }                                                                                             \
-  }                                                                                             \
+          host->register_descriptors(ctx, rapport_plugin_descriptor_set()) != RAPPORT_OK) {    \
+        status = ::rapport::sdk::Status::Invalid("the host refused the plugin's descriptors"); \
+      }                                                                                        \
+      return status;                                                                           \
+    });                                                                                        \
+  }                                                                                            \
+  template <typename F>                                                                        \
+  void RapportPluginQuietly(F f) {                                                             \
+    try {                                                                                      \
+      f();                                                                                     \
+    } catch (...) {                                                                            \
+    }                                                                                          \
+  }                                                                                            \
+  void RapportPluginStart(rapport_plugin_state*) {                                             \
+    RapportPluginQuietly([] { RapportPluginInstance()->Start(); });                            \
+  }                                                                                            \
+  void RapportPluginDrain(rapport_plugin_state*) {                                             \
+    RapportPluginQuietly([] { RapportPluginInstance()->Drain(); });                            \
+  }                                                                                            \
+  void RapportPluginStop(rapport_plugin_state*) {                                              \
+    RapportPluginQuietly([] { RapportPluginInstance()->Stop(); });                             \
+  }                                                                                            \
+  }                                                                                            \
   extern "C" __attribute__((visibility("default"))) const rapport_plugin_info*                 \
-  rapport_plugin_entry(void) {                                                                  \
-    static const rapport_plugin_info info = {                                                   \
-        sizeof(rapport_plugin_info), RAPPORT_PLUGIN_ABI_MAJOR, RAPPORT_PLUGIN_ABI_MINOR, NAME,  \
-        VERSION, "g++ " __VERSION__, RapportPluginInit, RapportPluginStart, RapportPluginDrain,  \
-        RapportPluginStop};                                                                     \
-    return &info;                                                                               \
+  rapport_plugin_entry(void) {                                                                 \
+    static const rapport_plugin_info info = {sizeof(rapport_plugin_info),                      \
+                                             RAPPORT_PLUGIN_ABI_MAJOR,                         \
+                                             RAPPORT_PLUGIN_ABI_MINOR,                         \
+                                             NAME,                                             \
+                                             VERSION,                                          \
+                                             "g++ " __VERSION__,                               \
+                                             RapportPluginInit,                                \
+                                             RapportPluginStart,                               \
+                                             RapportPluginDrain,                               \
+                                             RapportPluginStop};                               \
+    return &info;                                                                              \
   }
 #endif  // RAPPORT_SDK_PLUGIN_H_
