@@ -24,6 +24,7 @@
 #include "rapport/v1/customer.pb.h"
 #include "rapport/v1/interaction.pb.h"
 #include "rapport/v1/opportunity.pb.h"
+#include "services/server/grpc_threads.h"
 
 namespace rapport::bench {
 
@@ -277,6 +278,8 @@ struct SystemConfig {
   bool sync = false;
   int block_cache_mib = 128;
   int max_message_bytes = 4 << 20;
+  // rapportd --grpc-max-pollers, and the same for the echo server (B0).
+  int grpc_max_pollers = services::GrpcThreadOptions().max_pollers;
   std::string pg_bin;
   WireProfile* wire = nullptr;
 };
@@ -290,7 +293,7 @@ std::string PostgresVersion(const std::string& pg_bin);
 
 // The echo server process (`rapport_bench --serve-echo`): serves until stdin
 // closes. Returns the exit code.
-int ServeEcho(int max_message_bytes);
+int ServeEcho(int max_message_bytes, int grpc_max_pollers);
 
 }  // namespace rapport::bench
 

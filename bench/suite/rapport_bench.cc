@@ -71,6 +71,7 @@ struct Options {
   double open_fraction = 0.5;
   int loaders = 4;
   int block_cache_mib = 128;
+  int grpc_max_pollers = services::GrpcThreadOptions().max_pollers;
   uint64_t seed = 42;
   std::string out_dir = "bench/results";
   std::string work_dir;
@@ -810,6 +811,7 @@ std::string ToJson(const std::vector<SizeResult>& sizes, const std::vector<Targe
   j.Field("open_loop_fraction", options.open_fraction);
   j.Field("loaders", options.loaders);
   j.Field("block_cache_mib", options.block_cache_mib);
+  j.Field("grpc_max_pollers", options.grpc_max_pollers);
   j.Field("seed", static_cast<int64_t>(options.seed));
   j.Field("max_background_percent", options.max_background);
   j.Field("quiet_wait_seconds", options.quiet_wait);
@@ -1000,6 +1002,7 @@ int Main(const Options& options, const std::string& command) {
     config.rapportd = options.rapportd;
     config.sync = options.sync;
     config.block_cache_mib = options.block_cache_mib;
+    config.grpc_max_pollers = options.grpc_max_pollers;
     config.pg_bin = options.pg_bin;
     config.wire = &wire;
 
@@ -1185,6 +1188,9 @@ int main(int argc, char** argv) {
                  "open-loop rate as a fraction of the slowest system's closed-loop throughput")->check(CLI::Range(0.01, 1.0));
   app.add_option("--loaders", options.loaders, "threads loading the data")->check(CLI::Range(1, 64));
   app.add_option("--block-cache-mib", options.block_cache_mib, "rapportd/B1 block cache and PostgreSQL shared_buffers")->check(CLI::Range(8, 65536));
+  app.add_option("--grpc-max-pollers", options.grpc_max_pollers,
+                 "rapportd --grpc-max-pollers, and the same for the echo server (B0)")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--seed", options.seed, "data and key-choice seed");
   app.add_option("--out-dir", options.out_dir, "where the JSON and TSV go");
   app.add_option("--work-dir", options.work_dir, "data directories (default: a new directory under $TMPDIR)");
@@ -1203,7 +1209,7 @@ int main(int argc, char** argv) {
   app.add_flag("--serve-echo", serve_echo, "internal: run the echo server process")->group("");
   app.add_option("--max-message-bytes", max_message_bytes, "internal: echo server message limit")->group("");
   CLI11_PARSE(app, argc, argv);
-  if (serve_echo) return rapport::bench::ServeEcho(max_message_bytes);
+  if (serve_echo) return rapport::bench::ServeEcho(max_message_bytes, options.grpc_max_pollers);
 
   auto split = [](const std::string& s) {
     std::vector<std::string> out;

@@ -69,10 +69,11 @@ class EchoSystem : public System {
     spawn.pipe_stdin = true;
     spawn.pipe_stdout = true;
     spawn.log_file = config_.work_dir + "/echo.log";
-    auto child = ChildProcess::Spawn(
-        {config_.self_exe, "--serve-echo", "--max-message-bytes",
-         std::to_string(config_.max_message_bytes)},
-        spawn);
+    auto child =
+        ChildProcess::Spawn({config_.self_exe, "--serve-echo", "--max-message-bytes",
+                             std::to_string(config_.max_message_bytes), "--grpc-max-pollers",
+                             std::to_string(config_.grpc_max_pollers)},
+                            spawn);
     if (!child.ok()) return child.status();
     child_ = std::move(*child);
     auto line = child_.ReadLine(60000);
@@ -178,7 +179,7 @@ std::unique_ptr<System> NewEchoSystem(const SystemConfig& config) {
   return std::make_unique<EchoSystem>(config);
 }
 
-int ServeEcho(int max_message_bytes) {
+int ServeEcho(int max_message_bytes, int grpc_max_pollers) {
   EchoServiceImpl service;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -187,6 +188,9 @@ int ServeEcho(int max_message_bytes) {
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.SetMaxSendMessageSize(max_message_bytes);
+  services::GrpcThreadOptions threads;
+  threads.max_pollers = grpc_max_pollers;
+  services::ApplyGrpcThreadOptions(threads, builder);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

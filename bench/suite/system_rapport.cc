@@ -66,11 +66,17 @@ class RapportSystem : public System {
     SpawnOptions spawn;
     spawn.pipe_stdout = true;
     spawn.log_file = config_.work_dir + "/rapportd.log";
-    std::vector<std::string> argv = {config_.rapportd, "--listen", "127.0.0.1:0", "--data-dir",
-                                     data_dir_, "--block-cache-mib",
+    std::vector<std::string> argv = {config_.rapportd,
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--data-dir",
+                                     data_dir_,
+                                     "--block-cache-mib",
                                      std::to_string(config_.block_cache_mib),
                                      "--max-message-bytes",
-                                     std::to_string(config_.max_message_bytes)};
+                                     std::to_string(config_.max_message_bytes),
+                                     "--grpc-max-pollers",
+                                     std::to_string(config_.grpc_max_pollers)};
     if (config_.sync) argv.push_back("--sync");
     auto child = ChildProcess::Spawn(argv, spawn);
     if (!child.ok()) return child.status();

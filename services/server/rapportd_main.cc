@@ -48,6 +48,15 @@ int main(int argc, char** argv) {
                  "all write buffers together, counted inside the block cache (0: uncapped)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));
+  app.add_option("--grpc-min-pollers", options.grpc_threads.min_pollers,
+                 "gRPC handler threads that always wait for calls")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--grpc-max-pollers", options.grpc_threads.max_pollers,
+                 "most idle gRPC handler threads kept; beyond it a thread exits after its call "
+                 "(set it to about the number of concurrent calls)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   app.add_option("--shutdown-grace", shutdown_grace, "seconds in-flight calls get on shutdown")
       ->capture_default_str();
   app.add_option("--bootstrap-tenant", options.bootstrap_tenant,

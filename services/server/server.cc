@@ -82,17 +82,24 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
 
 absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const ServerOptions& options) {
   auto server = std::unique_ptr<RapportServer>(new RapportServer());
-  std::error_code mkdir_error;
-  std::filesystem::create_directories(options.data_dir, mkdir_error);
-  if (mkdir_error) {
-    return absl::UnavailableError(absl::StrCat("cannot create data directory '", options.data_dir,
-                                               "': ", mkdir_error.message()));
-  }
   if (options.memtable_budget_bytes >= options.block_cache_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("--memtable-mib (", options.memtable_budget_bytes >> 20,
                      ") must be smaller than --block-cache-mib (", options.block_cache_bytes >> 20,
                      "): the memtables are counted inside the block cache"));
+  }
+  if (options.grpc_threads.min_pollers < 1 ||
+      options.grpc_threads.max_pollers < options.grpc_threads.min_pollers) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc-max-pollers (", options.grpc_threads.max_pollers,
+                     ") must be at least --grpc-min-pollers (", options.grpc_threads.min_pollers,
+                     "), which must be at least 1"));
+  }
+  std::error_code mkdir_error;
+  std::filesystem::create_directories(options.data_dir, mkdir_error);
+  if (mkdir_error) {
+    return absl::UnavailableError(absl::StrCat("cannot create data directory '", options.data_dir,
+                                               "': ", mkdir_error.message()));
   }
   store::DatabaseOptions db_options;
   db_options.path = options.data_dir;
@@ -135,6 +142,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.AddListeningPort(options.listen_address, *credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  ApplyGrpcThreadOptions(options.grpc_threads, builder);
   Services& services = *server->services_;
   std::vector<grpc::Service*> core_services = {
       &services.customers, &services.interactions, &services.opportunities,

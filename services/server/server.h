@@ -6,11 +6,11 @@
 #ifndef RAPPORT_SERVICES_SERVER_SERVER_H_
 #define RAPPORT_SERVICES_SERVER_SERVER_H_
 
-#include <memory>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -21,6 +21,7 @@
 #include "core/store/database.h"
 #include "core/tenant/tenant_registry.h"
 #include "grpcpp/server.h"
+#include "services/server/grpc_threads.h"
 
 namespace rapport::services {
 
@@ -51,6 +52,8 @@ struct ServerOptions {
   size_t block_cache_bytes = 128 << 20;
   // All memtables together, counted inside the block cache (0: uncapped).
   size_t memtable_budget_bytes = 64 << 20;
+  // gRPC handler threads kept waiting for calls (see grpc_threads.h).
+  GrpcThreadOptions grpc_threads;
   const Clock* clock = &Clock::Real();
 };
 

@@ -368,5 +368,33 @@ TEST_F(RapportdTest, AMemtableBudgetThatDoesNotFitTheBlockCacheIsRefusedAtStart)
   EXPECT_TRUE(started.ok()) << started.status();
 }
 
+TEST_F(RapportdTest, PollerCountsThatContradictEachOtherAreRefusedBeforeTouchingTheDataDir) {
+  services::ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = dir_.Sub("pollers");
+  options.grpc_threads.min_pollers = 8;
+  options.grpc_threads.max_pollers = 4;
+  auto refused = services::RapportServer::Start(options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("--grpc-max-pollers (4) must be at least --grpc-min-pollers (8)"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("pollers")));  // nothing created
+  options.grpc_threads.min_pollers = 0;
+  options.grpc_threads.max_pollers = 4;
+  EXPECT_EQ(services::RapportServer::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.grpc_threads.min_pollers = 2;
+  auto started = services::RapportServer::Start(options);
+  ASSERT_TRUE(started.ok()) << started.status();
+  // It serves with the chosen threading: a real call over the loopback.
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel((*started)->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext call;
+  call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&call, grpc::health::v1::HealthCheckRequest(), &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
 }  // namespace
 }  // namespace rapport
