@@ -27,6 +27,7 @@
 #include <map>
 #include <numeric>
 #include <thread>
+#include <tuple>
 
 #include "CLI/CLI.hpp"
 #include "absl/base/config.h"
@@ -76,6 +77,7 @@ struct Options {
   std::string out_dir = "bench/results";
   std::string work_dir;
   bool keep_data = false;
+  std::string dump_latencies;  // directory for every open-loop operation's latency
   std::string pg_bin = "/usr/lib/postgresql/15/bin";
   bool require_postgres = false;
   std::string rapportd = RAPPORT_RAPPORTD_PATH;
@@ -325,8 +327,11 @@ RunStats RunClosed(System& sys, const Keys& keys, Workload w, int clients, doubl
 // Open loop: operation i is due at start + i/rate, whatever happened before;
 // its latency is measured from when it was due (so queueing counts: no
 // coordinated omission). `workers` threads take the operations in turn.
+// With `dump_path`, every operation is written there as a line
+// "due_seconds<TAB>latency_ms<TAB>ok", in due order (to see when slow calls
+// happen, not only how many).
 RunStats RunOpen(System& sys, const Keys& keys, Workload w, int workers, double rate,
-                 double seconds, uint64_t seed) {
+                 double seconds, uint64_t seed, const std::string& dump_path = "") {
   RunStats stats;
   stats.concurrency = workers;
   stats.rate = rate;
@@ -348,11 +353,13 @@ RunStats RunOpen(System& sys, const Keys& keys, Workload w, int workers, double 
   std::atomic<int> finished{0};
   struct PerThread {
     std::vector<float> lat;
+    std::vector<std::tuple<int64_t, float, bool>> trace;  // (n, latency us, ok)
     int64_t ops = 0, errors = 0, adds = 0;
     double cpu = 0;
     std::string error;
   };
   std::vector<PerThread> per(static_cast<size_t>(workers));
+  const bool tracing = !dump_path.empty();
   std::vector<std::thread> threads;
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&, i] {
@@ -368,6 +375,10 @@ RunStats RunOpen(System& sys, const Keys& keys, Workload w, int workers, double 
         std::this_thread::sleep_until(due);
         absl::Status s = conns[static_cast<size_t>(i)]->Run(op);
         auto e = Clock::now();
+        if (tracing) {
+          me.trace.emplace_back(n, std::chrono::duration<float, std::micro>(e - due).count(),
+                                s.ok());
+        }
         if (s.ok()) {
           ++me.ops;
           me.adds += op.adds;
@@ -400,6 +411,17 @@ RunStats RunOpen(System& sys, const Keys& keys, Workload w, int workers, double 
     if (stats.first_error.empty()) stats.first_error = p.error;
   }
   for (auto& c : conns) stats.conflicts += c->conflicts();
+  if (tracing) {
+    std::vector<std::tuple<int64_t, float, bool>> trace;
+    for (auto& p : per) trace.insert(trace.end(), p.trace.begin(), p.trace.end());
+    std::sort(trace.begin(), trace.end());
+    std::ofstream out(dump_path);
+    out << "due_s\tlatency_ms\tok\n";
+    for (const auto& [n, us, ok] : trace) {
+      out << static_cast<double>(n) / rate << '\t' << us / 1000.0f << '\t' << (ok ? 1 : 0) << '\n';
+    }
+    if (!out) std::fprintf(stderr, "cannot write %s\n", dump_path.c_str());
+  }
   stats.seconds = elapsed;
   stats.throughput = static_cast<double>(stats.ops) / elapsed;
   stats.server_cpu = cpu1 - cpu0;
@@ -1106,7 +1128,14 @@ int Main(const Options& options, const std::string& command) {
         RunStats open;
         for (int attempt = 0; attempt <= options.retries; ++attempt) {
           if (options.quiet_wait > 0) WaitForQuiet(*sys, options.max_background, options.quiet_wait);
-          RunStats r = RunOpen(*sys, keys, w, workers, wr.open_rate, options.open_seconds, options.seed);
+          std::string dump;
+          if (!options.dump_latencies.empty()) {
+            std::filesystem::create_directories(options.dump_latencies);
+            dump = absl::StrCat(options.dump_latencies, "/", size_label, "-", WorkloadName(w), "-",
+                                sys->name(), ".tsv");
+          }
+          RunStats r = RunOpen(*sys, keys, w, workers, wr.open_rate, options.open_seconds,
+                               options.seed, dump);
           sys->records += r.adds;
           if (attempt == 0 || r.other_cpu < open.other_cpu) open = std::move(r);
           if (!noisy(open)) break;
@@ -1195,6 +1224,9 @@ int main(int argc, char** argv) {
   app.add_option("--out-dir", options.out_dir, "where the JSON and TSV go");
   app.add_option("--work-dir", options.work_dir, "data directories (default: a new directory under $TMPDIR)");
   app.add_flag("--keep-data", options.keep_data, "keep the data directories");
+  app.add_option(
+      "--dump-latencies", options.dump_latencies,
+      "write every open-loop operation (due time, latency) to DIR/SIZE-WORKLOAD-SYSTEM.tsv");
   app.add_option("--pg-bin", options.pg_bin, "PostgreSQL server binaries");
   app.add_flag("--require-postgres", options.require_postgres, "fail instead of skipping B2 when PostgreSQL is missing");
   app.add_option("--rapportd", options.rapportd, "the rapportd binary to benchmark");

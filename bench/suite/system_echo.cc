@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "bench/suite/bench.h"
 #include "bench/suite/process.h"
 #include "bench/suite/requests.h"
@@ -180,6 +181,7 @@ std::unique_ptr<System> NewEchoSystem(const SystemConfig& config) {
 }
 
 int ServeEcho(int max_message_bytes, int grpc_max_pollers) {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as rapportd_main.cc
   EchoServiceImpl service;
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

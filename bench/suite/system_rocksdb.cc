@@ -31,6 +31,7 @@
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
 
 namespace rapport::bench {
 namespace {
@@ -157,11 +158,15 @@ class RocksDbSystem : public System {
     rocksdb::BlockBasedTableOptions table;
     cache_ = rocksdb::NewLRUCache(static_cast<size_t>(config_.block_cache_mib) << 20);
     table.block_cache = cache_;
+    // As core/store/database.cc: one 64 MiB memtable budget for all families,
+    // counted inside the block cache, and 3 write buffers per family.
+    options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(64 << 20, cache_);
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     table.cache_index_and_filter_blocks = true;
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     rocksdb::ColumnFamilyOptions cf;
     cf.OptimizeLevelStyleCompaction(64 << 20);
+    cf.max_write_buffer_number = 3;
     cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cf.compression = rocksdb::kNoCompression;
     rocksdb::ColumnFamilyOptions counters = cf;

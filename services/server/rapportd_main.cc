@@ -12,11 +12,16 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "services/server/server.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
 int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, so every absl::Mutex (gRPC's among
+  // them) would run deadlock detection on each lock: ~2% of a get's CPU
+  // (docs/performance.md, finding 2).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   rapport::services::ServerOptions options;
   bool sync = false;
   double shutdown_grace = 10;
