@@ -77,6 +77,7 @@ struct Options {
   std::string out_dir = "bench/results";
   std::string work_dir;
   bool keep_data = false;
+  std::string tag;  // results go to <timestamp>-TAG.json and latest-TAG.*
   std::string dump_latencies;  // directory for every open-loop operation's latency
   std::string pg_bin = "/usr/lib/postgresql/15/bin";
   bool require_postgres = false;
@@ -1001,7 +1002,14 @@ int Main(const Options& options, const std::string& command) {
   int64_t total_errors = 0;
   bool failed = false;
   WireProfile wire;
-  std::string json_path = options.out_dir + "/" + timestamp + (options.smoke ? "-smoke" : "") + ".json";
+  // Which "latest" a run replaces: a smoke, --sync or --tag run never
+  // overwrites the default run's files.
+  const std::string tag = options.smoke          ? "smoke"
+                          : !options.tag.empty() ? options.tag
+                          : options.sync         ? "sync"
+                                                 : "";
+  const std::string suffix = tag.empty() ? "" : "-" + tag;
+  std::string json_path = options.out_dir + "/" + timestamp + suffix + ".json";
 
   for (const std::string& size_label : options.sizes) {
     SizeResult size;
@@ -1182,8 +1190,8 @@ int Main(const Options& options, const std::string& command) {
   }
   const std::string json = ToJson(results, targets, options, env, command, timestamp);
   bool written = WriteFile(json_path, json) &&
-                 WriteFile(options.out_dir + (options.smoke ? "/latest-smoke.json" : "/latest.json"), json) &&
-                 WriteFile(options.out_dir + (options.smoke ? "/latest-smoke.tsv" : "/latest.tsv"), ToTsv(results));
+                 WriteFile(options.out_dir + "/latest" + suffix + ".json", json) &&
+                 WriteFile(options.out_dir + "/latest" + suffix + ".tsv", ToTsv(results));
   std::printf("\nresults: %s%s\n", json_path.c_str(), written ? "" : " (WRITE FAILED)");
   if (!options.keep_data) std::filesystem::remove_all(options.work_dir);
   if (total_errors > 0) std::printf("%" PRId64 " operations failed (see first_error in the JSON)\n", total_errors);
@@ -1224,6 +1232,14 @@ int main(int argc, char** argv) {
   app.add_option("--out-dir", options.out_dir, "where the JSON and TSV go");
   app.add_option("--work-dir", options.work_dir, "data directories (default: a new directory under $TMPDIR)");
   app.add_flag("--keep-data", options.keep_data, "keep the data directories");
+  app.add_option("--tag", options.tag,
+                 "name the results <timestamp>-TAG.json and latest-TAG.{json,tsv} (default: none; "
+                 "--sync runs: sync)")
+      ->check([](const std::string& v) {
+        bool ok = !v.empty() &&
+                  v.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+        return ok ? std::string() : std::string("lower-case letters, digits and _ only");
+      });
   app.add_option(
       "--dump-latencies", options.dump_latencies,
       "write every open-loop operation (due time, latency) to DIR/SIZE-WORKLOAD-SYSTEM.tsv");
