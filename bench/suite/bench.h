@@ -101,7 +101,6 @@ inline constexpr int kImportBatch = 1000;
 inline constexpr int kPipelinePageSize = 50;
 inline constexpr int kSearchPageSize = 20;
 inline constexpr int kTimelinePageSize = 20;
-inline constexpr int kAggregatePageSize = 1000;
 
 // ---------------------------------------------------------------------------
 // Key choice
@@ -206,10 +205,8 @@ class WireProfile {
  public:
   static constexpr int kSteps = 4;
   void Add(OpKind kind, int step, size_t reply_bytes);
-  void AddPages(OpKind kind, int pages);
   // Mean reply size, or 0 if never recorded.
   uint32_t ReplyBytes(OpKind kind, int step) const;
-  int Pages(OpKind kind) const;
   void Reset();
 
  private:
@@ -217,7 +214,6 @@ class WireProfile {
     std::atomic<int64_t> count{0}, bytes{0};
   };
   std::array<std::array<Cell, kSteps>, kOpKindCount> cells_;
-  std::array<Cell, kOpKindCount> pages_;
 };
 
 // One connection (gRPC stub, libpq connection, or a handle on the in-process

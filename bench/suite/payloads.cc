@@ -554,22 +554,10 @@ void WireProfile::Add(OpKind kind, int step, size_t reply_bytes) {
   c.bytes.fetch_add(static_cast<int64_t>(reply_bytes), std::memory_order_relaxed);
 }
 
-void WireProfile::AddPages(OpKind kind, int pages) {
-  Cell& c = pages_[static_cast<int>(kind)];
-  c.count.fetch_add(1, std::memory_order_relaxed);
-  c.bytes.fetch_add(pages, std::memory_order_relaxed);
-}
-
 uint32_t WireProfile::ReplyBytes(OpKind kind, int step) const {
   const Cell& c = cells_[static_cast<int>(kind)][step];
   int64_t n = c.count.load();
   return n == 0 ? 0 : static_cast<uint32_t>(c.bytes.load() / n);
-}
-
-int WireProfile::Pages(OpKind kind) const {
-  const Cell& c = pages_[static_cast<int>(kind)];
-  int64_t n = c.count.load();
-  return n == 0 ? 1 : static_cast<int>((c.bytes.load() + n / 2) / n);
 }
 
 void WireProfile::Reset() {
@@ -578,10 +566,6 @@ void WireProfile::Reset() {
       c.count = 0;
       c.bytes = 0;
     }
-  }
-  for (auto& c : pages_) {
-    c.count = 0;
-    c.bytes = 0;
   }
 }
 

@@ -842,8 +842,8 @@ std::string ToJson(const std::vector<SizeResult>& sizes, const std::vector<Targe
   j.Field("customer_key_choice", "uniform (a-h); scrambled zipfian theta 0.99 (i)");
   j.Field("crm_day_mix",
           "log interaction 30, customer 360 25, search 15, move stage 10, list pipeline 10, "
-          "create/update customer 4+4, pipeline aggregate 2 (ListOpportunities over the stage, "
-          "summed on the client; PostgreSQL: SELECT sum())");
+          "create/update customer 4+4, pipeline aggregate 2 (rapportd: GetStageTotal, from the "
+          "index; PostgreSQL: SELECT sum(), count(*))");
   j.EndObject();
   j.Key("sizes").BeginArray();
   for (const auto& size : sizes) {

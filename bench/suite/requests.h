@@ -71,11 +71,12 @@ inline v1::ListOpportunitiesRequest ListPipeline() {
   return r;
 }
 
-inline v1::ListOpportunitiesRequest AggregatePage(const std::string& page_token) {
-  v1::ListOpportunitiesRequest r;
-  r.set_filter(kPipelineFilter);
-  r.set_page_size(kAggregatePageSize);
-  r.set_page_token(page_token);
+// The CRM day's pipeline aggregate: the stage of kPipelineFilter.
+inline v1::GetStageTotalRequest StageTotal() {
+  v1::GetStageTotalRequest r;
+  r.set_pipeline("default");
+  r.set_stage("proposal");
+  r.set_currency_code("KRW");
   return r;
 }
 

@@ -1,8 +1,9 @@
 // File: bench/suite/system_echo.cc
 //
 // Baseline B0: a bare synchronous gRPC server, built like rapportd's (same
-// ServerBuilder settings: sync service, default thread pool, health checking
-// and reflection on, the same message size limits), whose one method returns
+// ServerBuilder settings: sync service, rapportd's idle-thread count
+// (services/server/grpc_threads.h), health checking and reflection on, the
+// same message size limits), whose one method returns
 // the request bytes. Each operation makes the same calls as against
 // rapportd: the request is the serialized rapport.v1 request, the reply is
 // padded to the mean size rapportd answered for that call.
@@ -153,14 +154,8 @@ absl::Status EchoClient::Run(const Op& op) {
       return Send(requests::MoveStage(id, NextStage(kListStage, op.stage_step), 7), kind, 1);
     }
     case OpKind::kListPipeline: return Send(requests::ListPipeline(), kind, 0);
-    case OpKind::kPipelineAggregate: {
-      const int pages = system_->wire() ? system_->wire()->Pages(kind) : 1;
-      for (int p = 0; p < pages; ++p) {
-        auto s = Send(requests::AggregatePage(p == 0 ? "" : std::string(64, 'x')), kind, 0);
-        if (!s.ok()) return s;
-      }
-      return absl::OkStatus();
-    }
+    case OpKind::kPipelineAggregate:
+      return Send(requests::StageTotal(), kind, 0);
     case OpKind::kSearch: return Send(requests::Search(op), kind, 0);
     case OpKind::kCustomer360: {
       auto s = Send(requests::GetCustomer(customer), kind, 0);

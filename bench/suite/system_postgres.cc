@@ -669,7 +669,7 @@ absl::Status PostgresClient::Run(const Op& op) {
       return absl::OkStatus();
     }
     case OpKind::kPipelineAggregate:
-      // The natural SQL: the database sums (Rapport has no aggregate RPC yet).
+      // The natural SQL: the database counts and sums over the index (rapportd: GetStageTotal).
       return Prepared("pipeline_aggregate", {kPipeline, kListStage, kListCurrency}).status();
     case OpKind::kSearch: {
       const std::string prefix = validation::SearchKey(op.query);

@@ -314,22 +314,14 @@ absl::Status RapportClient::Run(const Op& op) {
           requests::ListPipeline(), &out, kind, 0, "ListOpportunities");
     }
     case OpKind::kPipelineAggregate: {
-      // No aggregate RPC yet: read the whole stage and sum on the client.
-      std::string token;
-      int64_t sum = 0;
-      int pages = 0;
-      do {
-        v1::ListOpportunitiesResponse out;
-        auto s = Call(
-            [&](auto* c, auto& r, auto* o) { return opportunities_->ListOpportunities(c, r, o); },
-            requests::AggregatePage(token), &out, kind, 0, "ListOpportunities (aggregate)");
-        if (!s.ok()) return s;
-        for (const auto& o : out.opportunities()) sum += o.amount().units();
-        token = out.next_page_token();
-        ++pages;
-      } while (!token.empty());
-      if (system_->wire()) system_->wire()->AddPages(kind, pages);
-      return sum >= 0 ? absl::OkStatus() : absl::InternalError("negative pipeline sum");
+      // One call: the total comes from the pipeline/stage/amount index.
+      v1::StageTotal out;
+      auto s =
+          Call([&](auto* c, auto& r, auto* o) { return opportunities_->GetStageTotal(c, r, o); },
+               requests::StageTotal(), &out, kind, 0, "GetStageTotal");
+      if (!s.ok()) return s;
+      return out.amount().units() >= 0 ? absl::OkStatus()
+                                       : absl::InternalError("negative pipeline sum");
     }
     case OpKind::kSearch: {
       v1::SearchCustomersResponse out;

@@ -69,6 +69,12 @@ struct ListResult {
   std::string next_page_token;
 };
 
+// The opportunities of one pipeline stage in one currency.
+struct StageTotal {
+  int64_t opportunity_count = 0;
+  int64_t amount_units = 0;  // sum of amount.units
+};
+
 struct FeedInfo {
   uint64_t oldest_sequence = 0;  // the oldest event still in the tenant's feed (0: empty)
   uint64_t head_sequence = 0;    // the server-wide last committed sequence
@@ -149,6 +155,13 @@ class RecordStore {
   // `query`.
   absl::StatusOr<ListResult> SearchCustomers(const RequestContext& ctx, std::string_view query,
                                              int32_t page_size, std::string_view page_token);
+  // Count and amount of the opportunities in `stage` of `pipeline` whose
+  // amount is in `currency_code`, from the pipeline_stage_amount index (the
+  // amounts are in its keys): no record is read unless the caller's scope is
+  // restricted, in which case only the records it can see count. OUT_OF_RANGE
+  // if the sum exceeds int64.
+  absl::StatusOr<StageTotal> GetStageTotal(const RequestContext& ctx, std::string_view pipeline,
+                                           std::string_view stage, std::string_view currency_code);
   // Creates or replaces each record (matched by id, else by external ref),
   // all in one atomic write. Errors name "<plural>[i].<field>".
   absl::StatusOr<std::vector<UpsertOutcome>> BatchUpsert(

@@ -15,6 +15,7 @@
 #include "core/records/record_store_internal.h"
 #include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
+#include "core/validation/currency.h"
 #include "core/validation/phone.h"
 #include "core/validation/text.h"
 
@@ -356,6 +357,60 @@ absl::StatusOr<ListResult> RecordStore::MergeOwnersScan(const RequestContext& ct
     }
   }
   return result;
+}
+
+absl::StatusOr<StageTotal> RecordStore::GetStageTotal(const RequestContext& ctx,
+                                                      std::string_view pipeline,
+                                                      std::string_view stage,
+                                                      std::string_view currency_code) {
+  std::vector<FieldViolation> violations;
+  if (pipeline.empty()) violations.push_back({"pipeline", "is required"});
+  if (stage.empty()) violations.push_back({"stage", "is required"});
+  if (currency_code.empty()) {
+    violations.push_back(
+        {"currency_code", "is required (amounts in different currencies are not added up)"});
+  } else if (auto minor = validation::CurrencyMinorUnits(currency_code); !minor.ok()) {
+    violations.push_back({"currency_code", std::string(minor.status().message())});
+  }
+  if (!violations.empty()) return InvalidFields(violations);
+  const ResourceKind& kind = KindOf(ResourceType::kOpportunity);
+  const IndexSpec* index = kind.FindIndex("pipeline_stage_amount");
+  if (index == nullptr) return absl::InternalError("pipeline_stage_amount index missing");
+  const std::string prefix =
+      IndexValuePrefix(ctx.tenant, *index,
+                       {Scalar(std::string(pipeline)), Scalar(std::string(stage)),
+                        Scalar(std::string(currency_code))});
+  const std::string upper = store::PrefixSuccessor(prefix);
+  ScopedSnapshot snapshot(db_->db());
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot.get();
+  rocksdb::Slice upper_slice(upper);
+  if (!upper.empty()) read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(read_options, db_->index()));
+  StageTotal total;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view key = it->key().ToStringView();
+    store::KeyReader reader(key.substr(prefix.size()));
+    int64_t units = 0;
+    std::string id16;
+    if (!reader.I64(&units) || !reader.Bytes16(&id16) || !reader.done()) {
+      return absl::DataLossError("undecodable pipeline_stage_amount entry");
+    }
+    if (ctx.Restricted()) {
+      auto record = ReadRecord(ctx.tenant, kind, id16, snapshot.get());
+      if (absl::IsNotFound(record.status())) continue;  // fsck reports such entries
+      if (!record.ok()) return record.status();
+      if (!CanSee(ctx, **record)) continue;
+    }
+    if (__builtin_add_overflow(total.amount_units, units, &total.amount_units)) {
+      return absl::OutOfRangeError(absl::StrCat("the total of stage '", std::string(stage), "' in ",
+                                                std::string(currency_code),
+                                                " exceeds 2^63 minor units"));
+    }
+    ++total.opportunity_count;
+  }
+  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "stage total"));
+  return total;
 }
 
 }  // namespace rapport::records

@@ -127,6 +127,21 @@ Status OpportunityServiceImpl::GetOpportunityByExternalRef(ServerContext* c, con
 Status OpportunityServiceImpl::BatchUpsertOpportunities(ServerContext* c, const v1::BatchUpsertOpportunitiesRequest* r, v1::BatchUpsertOpportunitiesResponse* out) {
   return h_.BatchUpsert(c, __func__, r->opportunities(), out->mutable_opportunities(), out->mutable_results());
 }
+Status OpportunityServiceImpl::GetStageTotal(ServerContext* c, const v1::GetStageTotalRequest* r,
+                                             v1::StageTotal* out) {
+  return Handle(deps_, c, "rapport.v1.OpportunityService", __func__,
+                [&](const Caller& caller) -> absl::Status {
+                  auto total = deps_.store->GetStageTotal(caller.ctx, r->pipeline(), r->stage(),
+                                                          r->currency_code());
+                  if (!total.ok()) return total.status();
+                  out->set_pipeline(r->pipeline());
+                  out->set_stage(r->stage());
+                  out->set_opportunity_count(total->opportunity_count);
+                  out->mutable_amount()->set_currency_code(r->currency_code());
+                  out->mutable_amount()->set_units(total->amount_units);
+                  return absl::OkStatus();
+                });
+}
 
 // --- schemas ---
 Status SchemaServiceImpl::GetAttributeSchema(ServerContext* c, const v1::GetAttributeSchemaRequest* r, v1::AttributeSchema* out) {

@@ -59,6 +59,8 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
   grpc::Status ListCustomerOpportunities(grpc::ServerContext*, const v1::ListCustomerOpportunitiesRequest*, v1::ListOpportunitiesResponse*) override;
   grpc::Status GetOpportunityByExternalRef(grpc::ServerContext*, const v1::GetOpportunityByExternalRefRequest*, v1::Opportunity*) override;
   grpc::Status BatchUpsertOpportunities(grpc::ServerContext*, const v1::BatchUpsertOpportunitiesRequest*, v1::BatchUpsertOpportunitiesResponse*) override;
+  grpc::Status GetStageTotal(grpc::ServerContext*, const v1::GetStageTotalRequest*,
+                             v1::StageTotal*) override;
 
  private:
   ServiceDeps deps_;

@@ -149,6 +149,45 @@ TEST_F(AccessTest, RoleMatrixOverGetUpdateDeleteListAndExternalRef) {
   EXPECT_EQ(checked, 6 * 4 * 5);
 }
 
+TEST_F(AccessTest, StageTotalsCountOnlyWhatTheCallerCanSee) {
+  auto deal = [&](const std::string& token, int64_t units) {
+    v1::CreateCustomerRequest c;
+    c.mutable_customer()->set_display_name("Buyer");
+    v1::Customer customer;
+    ASSERT_TRUE(customers_->CreateCustomer(Call(token).get(), c, &customer).ok());
+    v1::CreateOpportunityRequest o;
+    o.mutable_opportunity()->set_customer_id(customer.id());
+    o.mutable_opportunity()->set_name("Deal");
+    o.mutable_opportunity()->set_pipeline("default");
+    o.mutable_opportunity()->set_stage("proposal");
+    o.mutable_opportunity()->mutable_amount()->set_currency_code("KRW");
+    o.mutable_opportunity()->mutable_amount()->set_units(units);
+    v1::Opportunity out;
+    ASSERT_TRUE(opportunities_->CreateOpportunity(Call(token).get(), o, &out).ok());
+  };
+  deal(tokens_[Who::kRep], 100);          // rep_a, team seoul
+  deal(rep_b_, 200);                      // seoul
+  deal(rep_c_, 400);                      // busan
+  deal(tokens_[Who::kOtherTenant], 800);  // another tenant
+  auto total = [&](const std::string& token) {
+    v1::GetStageTotalRequest r;
+    r.set_pipeline("default");
+    r.set_stage("proposal");
+    r.set_currency_code("KRW");
+    v1::StageTotal out;
+    grpc::Status s = opportunities_->GetStageTotal(Call(token).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return std::pair<int64_t, int64_t>(out.opportunity_count(), out.amount().units());
+  };
+  using P = std::pair<int64_t, int64_t>;
+  EXPECT_EQ(total(tokens_[Who::kRep]), P(2, 300));  // own team only
+  EXPECT_EQ(total(tokens_[Who::kViewer]), P(2, 300));
+  EXPECT_EQ(total(rep_c_), P(1, 400));
+  EXPECT_EQ(total(tokens_[Who::kManager]), P(3, 700));  // the whole sales subtree
+  EXPECT_EQ(total(tokens_[Who::kAdmin]), P(3, 700));    // served from the index alone
+  EXPECT_EQ(total(tokens_[Who::kOtherTenant]), P(1, 800));
+}
+
 TEST_F(AccessTest, RecordsDefaultToTheCallerAndCannotBeGivenAwayOutsideTheirTeams) {
   const std::string& rep = tokens_[Who::kRep];
   v1::CreateCustomerRequest mine;

@@ -135,6 +135,76 @@ TEST_F(RapportdTest, OpportunityAndInteractionBadInputNamesTheField) {
   EXPECT_THAT(ViolatedFields(status), ElementsAre("interaction.kind"));
 }
 
+TEST_F(RapportdTest, StageTotalsCountAndSumOneStageInOneCurrencyFromTheIndex) {
+  v1::Customer customer = MustCreateCustomer("Buyer");
+  auto create = [&](const std::string& stage, const std::string& currency, int64_t units) {
+    v1::CreateOpportunityRequest r;
+    r.mutable_opportunity()->set_customer_id(customer.id());
+    r.mutable_opportunity()->set_name("Deal");
+    r.mutable_opportunity()->set_pipeline("default");
+    r.mutable_opportunity()->set_stage(stage);
+    r.mutable_opportunity()->mutable_amount()->set_currency_code(currency);
+    r.mutable_opportunity()->mutable_amount()->set_units(units);
+    v1::Opportunity out;
+    EXPECT_TRUE(opportunities_->CreateOpportunity(Call().get(), r, &out).ok());
+    return out;
+  };
+  v1::Opportunity big = create("proposal", "KRW", 5'000'000'000);
+  create("proposal", "KRW", 1'500'000);
+  create("proposal", "USD", 12'345);        // another currency: never added to KRW
+  create("negotiation", "KRW", 7'000'000);  // another stage
+  auto total = [&](const std::string& pipeline, const std::string& stage,
+                   const std::string& currency, v1::StageTotal* out) {
+    v1::GetStageTotalRequest r;
+    r.set_pipeline(pipeline);
+    r.set_stage(stage);
+    r.set_currency_code(currency);
+    return opportunities_->GetStageTotal(Call().get(), r, out);
+  };
+  v1::StageTotal krw;
+  ASSERT_TRUE(total("default", "proposal", "KRW", &krw).ok());
+  EXPECT_EQ(krw.pipeline(), "default");
+  EXPECT_EQ(krw.stage(), "proposal");
+  EXPECT_EQ(krw.opportunity_count(), 2);
+  EXPECT_EQ(krw.amount().currency_code(), "KRW");
+  EXPECT_EQ(krw.amount().units(), 5'001'500'000);
+  v1::StageTotal usd;
+  ASSERT_TRUE(total("default", "proposal", "USD", &usd).ok());
+  EXPECT_EQ(usd.opportunity_count(), 1);
+  EXPECT_EQ(usd.amount().units(), 12'345);
+  v1::StageTotal none;
+  ASSERT_TRUE(total("default", "contracting", "KRW", &none).ok());
+  EXPECT_EQ(none.opportunity_count(), 0);
+  EXPECT_EQ(none.amount().units(), 0);
+
+  // Moving a deal moves its amount; the index is written in the same batch.
+  v1::UpdateOpportunityRequest move;
+  move.mutable_opportunity()->set_id(big.id());
+  move.mutable_opportunity()->set_stage("negotiation");
+  move.mutable_update_mask()->add_paths("stage");
+  v1::Opportunity moved;
+  ASSERT_TRUE(opportunities_->UpdateOpportunity(Call().get(), move, &moved).ok());
+  ASSERT_TRUE(total("default", "proposal", "KRW", &krw).ok());
+  EXPECT_EQ(krw.opportunity_count(), 1);
+  EXPECT_EQ(krw.amount().units(), 1'500'000);
+  v1::StageTotal negotiation;
+  ASSERT_TRUE(total("default", "negotiation", "KRW", &negotiation).ok());
+  EXPECT_EQ(negotiation.opportunity_count(), 2);
+  EXPECT_EQ(negotiation.amount().units(), 5'007'000'000);
+
+  // Bad input names every offending field and changes nothing.
+  v1::StageTotal out;
+  grpc::Status status = total("", "", "", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ElementsAre("pipeline", "stage", "currency_code"));
+  status = total("default", "proposal", "WON", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ElementsAre("currency_code"));
+  EXPECT_EQ(
+      opportunities_->GetStageTotal(Call("-").get(), v1::GetStageTotalRequest(), &out).error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(RapportdTest, OversizeMessagesAreResourceExhausted) {
   services::ServerOptions options;
   options.max_message_bytes = 64 * 1024;
