@@ -77,7 +77,7 @@ struct Options {
   std::string out_dir = "bench/results";
   std::string work_dir;
   bool keep_data = false;
-  std::string tag;  // results go to <timestamp>-TAG.json and latest-TAG.*
+  std::string tag;             // results go to <timestamp>-TAG.json and latest-TAG.*
   std::string dump_latencies;  // directory for every open-loop operation's latency
   std::string pg_bin = "/usr/lib/postgresql/15/bin";
   bool require_postgres = false;
