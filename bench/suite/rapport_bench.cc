@@ -93,10 +93,10 @@ struct Options {
 struct RunStats {
   double seconds = 0;
   int64_t ops = 0, errors = 0, conflicts = 0, adds = 0;
-  double throughput = 0;                       // ops/s
+  double throughput = 0;                                 // ops/s
   double p50 = 0, p99 = 0, p999 = 0, mean = 0, max = 0;  // ms
-  double server_cpu = 0, client_cpu = 0;       // seconds
-  double rate = 0;                             // offered (open loop)
+  double server_cpu = 0, client_cpu = 0;                 // seconds
+  double rate = 0;                                       // offered (open loop)
   // CPU the rest of the machine used meanwhile (other processes: noise).
   double other_cpu = 0;
   int concurrency = 0;
@@ -224,7 +224,8 @@ double WaitForQuiet(System& sys, double max_percent, double max_wait) {
       return percent;
     }
     if (!announced) {
-      std::printf("  waiting for other processes to quieten (%.0f%% of the machine busy)\n", percent);
+      std::printf("  waiting for other processes to quieten (%.0f%% of the machine busy)\n",
+                  percent);
       std::fflush(stdout);
       announced = true;
     }
@@ -258,8 +259,10 @@ RunStats RunClosed(System& sys, const Keys& keys, Workload w, int clients, doubl
     conns.push_back(std::move(*c));
   }
   const auto start = Clock::now() + std::chrono::milliseconds(100);
-  const auto measure = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
-  const auto end = measure + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const auto measure =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
+  const auto end =
+      measure + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   struct PerThread {
     std::vector<float> lat;
     int64_t ops = 0, errors = 0, adds = 0;
@@ -474,20 +477,21 @@ const SystemRun* Find(const WorkloadResult& w, const std::string& system) {
 
 std::string SizeTable(const SizeResult& size, const Options& options) {
   std::string out;
-  out += absl::StrCat("\n== ", size.label, ": ", Thousands(static_cast<double>(size.customers)),
-                      " customers, ", Thousands(static_cast<double>(size.interactions)),
-                      " interactions, ", Thousands(static_cast<double>(size.opportunities)),
-                      " opportunities; durability ", options.sync ? "--sync / synchronous_commit=on"
-                                                                  : "default / synchronous_commit=off",
-                      "\n");
+  out += absl::StrCat(
+      "\n== ", size.label, ": ", Thousands(static_cast<double>(size.customers)), " customers, ",
+      Thousands(static_cast<double>(size.interactions)), " interactions, ",
+      Thousands(static_cast<double>(size.opportunities)), " opportunities; durability ",
+      options.sync ? "--sync / synchronous_commit=on" : "default / synchronous_commit=off", "\n");
   out += "   bg%: CPU other processes on the machine used during the runs, in % of all cores\n";
   out += "   throughput: closed loop, " + std::to_string(options.clients) +
          " clients (bulk import: " + std::to_string(options.import_clients) +
-         ", in customers/s, CPU per customer); latency: open loop at the rate shown; CPU: server side per op\n";
+         ", in customers/s, CPU per customer); latency: open loop at the rate shown; CPU: server "
+         "side per op\n";
   char line[512];
-  std::snprintf(line, sizeof line, "%-24s %-12s %11s %8s %8s %9s %10s %10s %9s %6s %6s %6s %7s %5s %5s\n",
-                "workload", "system", "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "cpu us/op",
-                "cli us/op", "peak MiB", "R/B0", "R/B1", "R/B2", "p99R/B2", "err", "bg%");
+  std::snprintf(line, sizeof line,
+                "%-24s %-12s %11s %8s %8s %9s %10s %10s %9s %6s %6s %6s %7s %5s %5s\n", "workload",
+                "system", "ops/s", "p50 ms", "p99 ms", "p99.9 ms", "cpu us/op", "cli us/op",
+                "peak MiB", "R/B0", "R/B1", "R/B2", "p99R/B2", "err", "bg%");
   out += line;
   for (const auto& wr : size.workloads) {
     const SystemRun* r = Find(wr, "rapport");
@@ -500,7 +504,8 @@ std::string SizeTable(const SizeResult& size, const Options& options) {
       const RunStats& c = run->closed;
       const RunStats& o = run->open;
       // Per operation; per customer for bulk import (like its throughput).
-      const double per = static_cast<double>(c.ops) * (wr.workload == Workload::kImport ? kImportBatch : 1);
+      const double per =
+          static_cast<double>(c.ops) * (wr.workload == Workload::kImport ? kImportBatch : 1);
       double cpu = c.ops ? c.server_cpu / per * 1e6 : 0;
       double cli = c.ops ? c.client_cpu / per * 1e6 : 0;
       std::string r0 = "", r1 = "", r2 = "", p99r = "";
@@ -513,13 +518,13 @@ std::string SizeTable(const SizeResult& size, const Options& options) {
           p99r = Ratio(o.p99, b2->open.p99);
         }
       }
-      std::snprintf(line, sizeof line,
-                    "%-24s %-12s %11s %8s %8s %9s %10.1f %10.1f %9.1f %6s %6s %6s %7s %5" PRId64 " %5.0f\n",
-                    label.c_str(), ShortName(system),
-                    Thousands(TableThroughput(wr.workload, c)).c_str(), Ms(o.p50).c_str(),
-                    Ms(o.p99).c_str(), Ms(o.p999).c_str(), cpu, cli,
-                    static_cast<double>(run->peak_memory) / (1 << 20), r0.c_str(), r1.c_str(),
-                    r2.c_str(), p99r.c_str(), c.errors + o.errors, Background(c, o));
+      std::snprintf(
+          line, sizeof line,
+          "%-24s %-12s %11s %8s %8s %9s %10.1f %10.1f %9.1f %6s %6s %6s %7s %5" PRId64 " %5.0f\n",
+          label.c_str(), ShortName(system), Thousands(TableThroughput(wr.workload, c)).c_str(),
+          Ms(o.p50).c_str(), Ms(o.p99).c_str(), Ms(o.p999).c_str(), cpu, cli,
+          static_cast<double>(run->peak_memory) / (1 << 20), r0.c_str(), r1.c_str(), r2.c_str(),
+          p99r.c_str(), c.errors + o.errors, Background(c, o));
       out += line;
     }
     char rate[96];
@@ -527,7 +532,8 @@ std::string SizeTable(const SizeResult& size, const Options& options) {
                   Thousands(wr.open_rate).c_str());
     out += rate;
   }
-  out += "\n   system        load s   records/s   disk B/record (incl. WAL)   peak MiB during load\n";
+  out +=
+      "\n   system        load s   records/s   disk B/record (incl. WAL)   peak MiB during load\n";
   for (const auto& s : size.systems) {
     if (s.name == "b0_echo") continue;
     double per = s.records_final ? static_cast<double>(s.disk_final.total - s.disk_final.wal) /
@@ -536,10 +542,12 @@ std::string SizeTable(const SizeResult& size, const Options& options) {
     double per_wal = s.records_final ? static_cast<double>(s.disk_final.total) /
                                            static_cast<double>(s.records_final)
                                      : 0;
-    std::snprintf(line, sizeof line, "   %-12s %7.1f %11s %10.0f (%6.0f)            %9.1f\n",
-                  ShortName(s.name), s.load.seconds,
-                  Thousands(s.load.seconds > 0 ? static_cast<double>(s.load.records) / s.load.seconds : 0).c_str(),
-                  per, per_wal, static_cast<double>(s.load_peak_memory) / (1 << 20));
+    std::snprintf(
+        line, sizeof line, "   %-12s %7.1f %11s %10.0f (%6.0f)            %9.1f\n",
+        ShortName(s.name), s.load.seconds,
+        Thousands(s.load.seconds > 0 ? static_cast<double>(s.load.records) / s.load.seconds : 0)
+            .c_str(),
+        per, per_wal, static_cast<double>(s.load_peak_memory) / (1 << 20));
     out += line;
   }
   for (const auto& skip : size.skipped) out += "   skipped " + skip + "\n";
@@ -564,7 +572,9 @@ std::vector<Target> EvaluateTargets(const std::vector<SizeResult>& sizes, const 
     return std::string(buf);
   };
   auto status = [](bool measured, bool ok) {
-    return !measured ? std::string("not measured") : ok ? std::string("met") : std::string("not met");
+    return !measured ? std::string("not measured")
+           : ok      ? std::string("met")
+                     : std::string("not met");
   };
   const SizeResult* million = nullptr;
   for (const auto& s : sizes)
@@ -578,8 +588,8 @@ std::vector<Target> EvaluateTargets(const std::vector<SizeResult>& sizes, const 
     bool measured = false, ok = true;
     std::vector<std::string> parts;
     for (const auto& size : sizes) {
-      for (Workload w : {Workload::kCreateCustomer, Workload::kGetCustomer, Workload::kLogInteraction,
-                         Workload::kMoveStage}) {
+      for (Workload w : {Workload::kCreateCustomer, Workload::kGetCustomer,
+                         Workload::kLogInteraction, Workload::kMoveStage}) {
         const auto* wr = workload(size, w);
         if (!wr || thr(*wr, "rapport") <= 0 || thr(*wr, "b0_echo") <= 0) continue;
         double r = thr(*wr, "rapport") / thr(*wr, "b0_echo");
@@ -594,7 +604,8 @@ std::vector<Target> EvaluateTargets(const std::vector<SizeResult>& sizes, const 
   }
   // 2. CRM day >= 3x PostgreSQL at equal durability, p99 no worse.
   {
-    Target t{"CRM day >= 3x PostgreSQL, p99 no worse", "rapport/B2 >= 3 and p99 <= B2's", "", "", ""};
+    Target t{"CRM day >= 3x PostgreSQL, p99 no worse", "rapport/B2 >= 3 and p99 <= B2's", "", "",
+             ""};
     bool measured = false, ok = true;
     std::vector<std::string> parts;
     for (const auto& size : sizes) {
@@ -611,10 +622,11 @@ std::vector<Target> EvaluateTargets(const std::vector<SizeResult>& sizes, const 
     }
     t.measured = absl::StrJoin(parts, "; ");
     t.status = status(measured, ok);
-    t.note = options.sync ? "--sync vs synchronous_commit=on: both fsync the WAL before acknowledging"
-                          : "default vs synchronous_commit=off: neither fsyncs before acknowledging "
-                            "(rapportd's default still survives a process crash; PostgreSQL's may "
-                            "lose the last ~0.6 s on a server crash)";
+    t.note = options.sync
+                 ? "--sync vs synchronous_commit=on: both fsync the WAL before acknowledging"
+                 : "default vs synchronous_commit=off: neither fsyncs before acknowledging "
+                   "(rapportd's default still survives a process crash; PostgreSQL's may "
+                   "lose the last ~0.6 s on a server crash)";
     targets.push_back(t);
   }
   // 3. Read-heavy >= 5x PostgreSQL.
@@ -648,7 +660,8 @@ std::vector<Target> EvaluateTargets(const std::vector<SizeResult>& sizes, const 
       t.measured = absl::StrCat(at.label, ": list p99 ", Ms(l->open.p99), " ms, search p99 ",
                                 Ms(s->open.p99), " ms");
       t.status = status(million != nullptr, l->open.p99 < 5 && s->open.p99 < 10);
-      if (!million) t.note = "1M not run (opt-in: --sizes 10k,100k,1m); shown at the largest size run";
+      if (!million)
+        t.note = "1M not run (opt-in: --sizes 10k,100k,1m); shown at the largest size run";
     } else {
       t.status = "not measured";
     }
@@ -673,7 +686,8 @@ std::vector<Target> EvaluateTargets(const std::vector<SizeResult>& sizes, const 
   }
   // 6. Latency at 1M within 1.5x of 10k.
   {
-    Target t{"latency at 1M within 1.5x of 10k", "p99(1M)/p99(10k) <= 1.5 for every workload", "", "", ""};
+    Target t{"latency at 1M within 1.5x of 10k", "p99(1M)/p99(10k) <= 1.5 for every workload", "",
+             "", ""};
     const SizeResult* small = nullptr;
     for (const auto& s : sizes)
       if (s.customers == 10000) small = &s;
@@ -772,12 +786,13 @@ Environment Describe(const Options& options) {
   env.machine["hardware_threads"] = std::to_string(std::thread::hardware_concurrency());
   env.machine["memory"] = ReadFirstLine("/proc/meminfo", "MemTotal:");
   utsname u{};
-  if (uname(&u) == 0) env.machine["kernel"] = absl::StrCat(u.sysname, " ", u.release, " ", u.machine);
+  if (uname(&u) == 0)
+    env.machine["kernel"] = absl::StrCat(u.sysname, " ", u.release, " ", u.machine);
   std::string os = ReadFirstLine("/etc/os-release", "PRETTY_NAME=");
   os.erase(std::remove(os.begin(), os.end(), '"'), os.end());
   env.machine["os"] = os;
-  env.machine["work_dir_filesystem"] =
-      CommandOutput("df -PT " + options.work_dir + " 2>/dev/null | tail -1 | awk '{print $1\" \"$2}'");
+  env.machine["work_dir_filesystem"] = CommandOutput(
+      "df -PT " + options.work_dir + " 2>/dev/null | tail -1 | awk '{print $1\" \"$2}'");
   env.machine["virtualization"] = CommandOutput("systemd-detect-virt 2>/dev/null");
   env.versions["grpc"] = grpc::Version();
   env.versions["protobuf"] = google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION);
@@ -792,8 +807,9 @@ Environment Describe(const Options& options) {
   env.versions["git_commit"] = CommandOutput(git + "rev-parse HEAD 2>/dev/null");
   // The tree benchmarked may hold uncommitted work (of others): say which.
   env.versions["git_uncommitted_outside_bench"] = CommandOutput(
-      git + "status --porcelain 2>/dev/null | grep -v -e ' bench/' -e ' docs/performance.md' "
-            "-e ' scripts/setup' | awk '{print $2}' | tr '\\n' ' '");
+      git +
+      "status --porcelain 2>/dev/null | grep -v -e ' bench/' -e ' docs/performance.md' "
+      "-e ' scripts/setup' | awk '{print $2}' | tr '\\n' ' '");
   env.versions["rapportd"] = options.rapportd;
   return env;
 }
@@ -864,7 +880,8 @@ std::string ToJson(const std::vector<SizeResult>& sizes, const std::vector<Targe
       j.Key("load").BeginObject();
       j.Field("seconds", s.load.seconds);
       j.Field("records", s.load.records);
-      j.Field("records_per_second", s.load.seconds > 0 ? static_cast<double>(s.load.records) / s.load.seconds : 0);
+      j.Field("records_per_second",
+              s.load.seconds > 0 ? static_cast<double>(s.load.records) / s.load.seconds : 0);
       for (const auto& [name, secs] : s.load.phases) j.Field(name + "_seconds", secs);
       j.Field("peak_memory_bytes", s.load_peak_memory);
       j.EndObject();
@@ -874,12 +891,17 @@ std::string ToJson(const std::vector<SizeResult>& sizes, const std::vector<Targe
       j.Field("final_bytes", s.disk_final.total);
       j.Field("final_wal_bytes", s.disk_final.wal);
       j.Field("final_records", s.records_final);
-      j.Field("bytes_per_record",
-              s.records_final ? static_cast<double>(s.disk_final.total - s.disk_final.wal) / static_cast<double>(s.records_final) : 0);
+      j.Field("bytes_per_record", s.records_final
+                                      ? static_cast<double>(s.disk_final.total - s.disk_final.wal) /
+                                            static_cast<double>(s.records_final)
+                                      : 0);
       j.Field("bytes_per_record_incl_wal",
-              s.records_final ? static_cast<double>(s.disk_final.total) / static_cast<double>(s.records_final) : 0);
-      j.Field("measured", "after a clean shutdown (RocksDB: memtables flushed; PostgreSQL: "
-                          "shutdown checkpoint); records = loaded + added by the runs");
+              s.records_final
+                  ? static_cast<double>(s.disk_final.total) / static_cast<double>(s.records_final)
+                  : 0);
+      j.Field("measured",
+              "after a clean shutdown (RocksDB: memtables flushed; PostgreSQL: "
+              "shutdown checkpoint); records = loaded + added by the runs");
       j.EndObject();
       j.EndObject();
     }
@@ -910,8 +932,10 @@ std::string ToJson(const std::vector<SizeResult>& sizes, const std::vector<Targe
       for (const char* other : {"b0_echo", "b1_rocksdb", "b2_postgres"}) {
         const SystemRun* o = Find(wr, other);
         if (!r || !o || o->closed.throughput <= 0) continue;
-        j.Field(absl::StrCat("throughput_rapport_over_", other), r->closed.throughput / o->closed.throughput);
-        if (o->open.p99 > 0) j.Field(absl::StrCat("p99_rapport_over_", other), r->open.p99 / o->open.p99);
+        j.Field(absl::StrCat("throughput_rapport_over_", other),
+                r->closed.throughput / o->closed.throughput);
+        if (o->open.p99 > 0)
+          j.Field(absl::StrCat("p99_rapport_over_", other), r->open.p99 / o->open.p99);
         double rc = r->closed.ops ? r->closed.server_cpu / static_cast<double>(r->closed.ops) : 0;
         double oc = o->closed.ops ? o->closed.server_cpu / static_cast<double>(o->closed.ops) : 0;
         if (oc > 0) j.Field(absl::StrCat("cpu_per_op_rapport_over_", other), rc / oc);
@@ -954,8 +978,9 @@ std::string ToTsv(const std::vector<SizeResult>& sizes) {
       out += WorkloadLabel(wr.workload);
       for (const char* s : systems) {
         const SystemRun* r = Find(wr, s);
-        out += "\t" + (r && r->closed.throughput > 0 ? absl::StrCat(TableThroughput(wr.workload, r->closed))
-                                                      : std::string("-"));
+        out += "\t" + (r && r->closed.throughput > 0
+                           ? absl::StrCat(TableThroughput(wr.workload, r->closed))
+                           : std::string("-"));
       }
       for (const char* s : systems) {
         const SystemRun* r = Find(wr, s);
@@ -992,9 +1017,8 @@ int Main(const Options& options, const std::string& command) {
 
   std::vector<Workload> workloads;
   for (Workload w : RunOrder()) {
-    if (options.workloads.empty() ||
-        std::find(options.workloads.begin(), options.workloads.end(), WorkloadName(w)) !=
-            options.workloads.end()) {
+    if (options.workloads.empty() || std::find(options.workloads.begin(), options.workloads.end(),
+                                               WorkloadName(w)) != options.workloads.end()) {
       workloads.push_back(w);
     }
   }
@@ -1068,8 +1092,10 @@ int Main(const Options& options, const std::string& command) {
         info.description = sys->description();
         info.cpu_method = sys->cpu_method();
         info.memory_method = sys->memory_method();
-        std::printf("[%s] %s: loading %s records\n", size_label.c_str(), info.name.c_str(),
-                    Thousands(static_cast<double>(size.customers + size.interactions + size.opportunities)).c_str());
+        std::printf(
+            "[%s] %s: loading %s records\n", size_label.c_str(), info.name.c_str(),
+            Thousands(static_cast<double>(size.customers + size.interactions + size.opportunities))
+                .c_str());
         std::fflush(stdout);
         sys->ResetPeakMemory();
         std::atomic<bool> loading{true};
@@ -1080,9 +1106,10 @@ int Main(const Options& options, const std::string& command) {
         info.load_peak_memory = sys->PeakMemoryBytes();
         info.disk_after_load = sys->Disk();
         if (s.ok() && info.load.seconds > 0) {
-          std::printf("[%s] %s: loaded in %.1f s (%s records/s)\n", size_label.c_str(),
-                      info.name.c_str(), info.load.seconds,
-                      Thousands(static_cast<double>(info.load.records) / info.load.seconds).c_str());
+          std::printf(
+              "[%s] %s: loaded in %.1f s (%s records/s)\n", size_label.c_str(), info.name.c_str(),
+              info.load.seconds,
+              Thousands(static_cast<double>(info.load.records) / info.load.seconds).c_str());
         }
       }
       if (!s.ok()) {
@@ -1101,8 +1128,9 @@ int Main(const Options& options, const std::string& command) {
       WorkloadResult wr;
       wr.workload = w;
       const int clients = w == Workload::kImport ? options.import_clients : options.clients;
-      const int workers = w == Workload::kImport ? std::min(options.open_workers, 2 * options.import_clients)
-                                                 : options.open_workers;
+      const int workers = w == Workload::kImport
+                              ? std::min(options.open_workers, 2 * options.import_clients)
+                              : options.open_workers;
       double min_throughput = 0;
       const double cores = std::max(1u, std::thread::hardware_concurrency());
       auto noisy = [&](const RunStats& r) {
@@ -1112,8 +1140,10 @@ int Main(const Options& options, const std::string& command) {
         sys->ResetPeakMemory();
         RunStats closed;
         for (int attempt = 0; attempt <= options.retries; ++attempt) {
-          if (options.quiet_wait > 0) WaitForQuiet(*sys, options.max_background, options.quiet_wait);
-          RunStats r = RunClosed(*sys, keys, w, clients, options.warmup, options.seconds, options.seed);
+          if (options.quiet_wait > 0)
+            WaitForQuiet(*sys, options.max_background, options.quiet_wait);
+          RunStats r =
+              RunClosed(*sys, keys, w, clients, options.warmup, options.seconds, options.seed);
           sys->records += r.adds;
           if (attempt == 0 || r.other_cpu < closed.other_cpu) closed = std::move(r);
           if (!noisy(closed)) break;
@@ -1121,10 +1151,10 @@ int Main(const Options& options, const std::string& command) {
                       Background(closed, RunStats()));
         }
         std::printf("[%s] %-22s %-12s closed: %10.1f ops/s  p50 %s ms  p99 %s ms  bg %.0f%%%s%s\n",
-                    size_label.c_str(), WorkloadLabel(w), ShortName(sys->name()),
-                    closed.throughput, Ms(closed.p50).c_str(), Ms(closed.p99).c_str(),
-                    Background(closed, RunStats()),
-                    closed.errors ? "  ERRORS: " : "", closed.errors ? closed.first_error.c_str() : "");
+                    size_label.c_str(), WorkloadLabel(w), ShortName(sys->name()), closed.throughput,
+                    Ms(closed.p50).c_str(), Ms(closed.p99).c_str(), Background(closed, RunStats()),
+                    closed.errors ? "  ERRORS: " : "",
+                    closed.errors ? closed.first_error.c_str() : "");
         std::fflush(stdout);
         if (closed.throughput > 0 && (min_throughput == 0 || closed.throughput < min_throughput)) {
           min_throughput = closed.throughput;
@@ -1135,7 +1165,8 @@ int Main(const Options& options, const std::string& command) {
       for (auto& sys : systems) {
         RunStats open;
         for (int attempt = 0; attempt <= options.retries; ++attempt) {
-          if (options.quiet_wait > 0) WaitForQuiet(*sys, options.max_background, options.quiet_wait);
+          if (options.quiet_wait > 0)
+            WaitForQuiet(*sys, options.max_background, options.quiet_wait);
           std::string dump;
           if (!options.dump_latencies.empty()) {
             std::filesystem::create_directories(options.dump_latencies);
@@ -1152,11 +1183,12 @@ int Main(const Options& options, const std::string& command) {
         }
         SystemRun& run = wr.runs[sys->name()];
         run.peak_memory = sys->PeakMemoryBytes();
-        std::printf("[%s] %-22s %-12s open at %.1f/s: p50 %s ms  p99 %s ms  p99.9 %s ms  bg %.0f%%%s%s\n",
-                    size_label.c_str(), WorkloadLabel(w), ShortName(sys->name()), wr.open_rate,
-                    Ms(open.p50).c_str(), Ms(open.p99).c_str(), Ms(open.p999).c_str(),
-                    Background(RunStats(), open),
-                    open.errors ? "  ERRORS: " : "", open.errors ? open.first_error.c_str() : "");
+        std::printf(
+            "[%s] %-22s %-12s open at %.1f/s: p50 %s ms  p99 %s ms  p99.9 %s ms  bg %.0f%%%s%s\n",
+            size_label.c_str(), WorkloadLabel(w), ShortName(sys->name()), wr.open_rate,
+            Ms(open.p50).c_str(), Ms(open.p99).c_str(), Ms(open.p999).c_str(),
+            Background(RunStats(), open), open.errors ? "  ERRORS: " : "",
+            open.errors ? open.first_error.c_str() : "");
         std::fflush(stdout);
         run.open = std::move(open);
         total_errors += run.closed.errors + run.open.errors;
@@ -1164,8 +1196,9 @@ int Main(const Options& options, const std::string& command) {
       size.workloads.push_back(std::move(wr));
     }
     // Display order a..i.
-    std::sort(size.workloads.begin(), size.workloads.end(),
-              [](const WorkloadResult& a, const WorkloadResult& b) { return a.workload < b.workload; });
+    std::sort(
+        size.workloads.begin(), size.workloads.end(),
+        [](const WorkloadResult& a, const WorkloadResult& b) { return a.workload < b.workload; });
 
     for (size_t i = 0; i < systems.size(); ++i) {
       systems[i]->Stop();
@@ -1179,7 +1212,8 @@ int Main(const Options& options, const std::string& command) {
     std::printf("%s", SizeTable(results.back(), options).c_str());
     std::fflush(stdout);
     // Partial results survive a later failure.
-    WriteFile(json_path, ToJson(results, EvaluateTargets(results, options), options, env, command, timestamp));
+    WriteFile(json_path,
+              ToJson(results, EvaluateTargets(results, options), options, env, command, timestamp));
   }
 
   const auto targets = EvaluateTargets(results, options);
@@ -1194,7 +1228,8 @@ int Main(const Options& options, const std::string& command) {
                  WriteFile(options.out_dir + "/latest" + suffix + ".tsv", ToTsv(results));
   std::printf("\nresults: %s%s\n", json_path.c_str(), written ? "" : " (WRITE FAILED)");
   if (!options.keep_data) std::filesystem::remove_all(options.work_dir);
-  if (total_errors > 0) std::printf("%" PRId64 " operations failed (see first_error in the JSON)\n", total_errors);
+  if (total_errors > 0)
+    std::printf("%" PRId64 " operations failed (see first_error in the JSON)\n", total_errors);
   return (failed || total_errors > 0 || !written) ? 1 : 0;
 }
 
@@ -1206,31 +1241,46 @@ int main(int argc, char** argv) {
   bool serve_echo = false;
   int max_message_bytes = 4 << 20;
   std::string sizes, systems, workloads;
-  CLI::App app{"rapport_bench: Rapport's benchmark suite against three baselines (docs/performance.md)"};
-  app.add_flag("--smoke", options.smoke,
-               "tiny sizes, ~0.3 s per run: checks that everything works (CTest); never judges timings");
-  app.add_option("--sizes", sizes, "customers per data size, e.g. 10k,100k,1m (default 10k,100k; smoke 1k)");
+  CLI::App app{
+      "rapport_bench: Rapport's benchmark suite against three baselines (docs/performance.md)"};
+  app.add_flag(
+      "--smoke", options.smoke,
+      "tiny sizes, ~0.3 s per run: checks that everything works (CTest); never judges timings");
+  app.add_option("--sizes", sizes,
+                 "customers per data size, e.g. 10k,100k,1m (default 10k,100k; smoke 1k)");
   app.add_option("--systems", systems, "rapport,b2_postgres,b1_rocksdb,b0_echo (default: all)");
   app.add_option("--workloads", workloads,
                  "create_customer,get_customer,log_interaction,move_stage,list_pipeline,"
                  "search_customers,customer_360,bulk_import,crm_day (default: all)");
-  app.add_flag("--sync", options.sync, "rapportd --sync, PostgreSQL synchronous_commit=on, B1 sync WAL");
-  app.add_option("--seconds", options.seconds, "closed-loop measurement per workload and system")->check(CLI::Range(0.05, 3600.0));
-  app.add_option("--open-seconds", options.open_seconds, "open-loop run per workload and system")->check(CLI::Range(0.05, 3600.0));
-  app.add_option("--warmup", options.warmup, "closed-loop warm-up seconds (not measured)")->check(CLI::Range(0.0, 600.0));
+  app.add_flag("--sync", options.sync,
+               "rapportd --sync, PostgreSQL synchronous_commit=on, B1 sync WAL");
+  app.add_option("--seconds", options.seconds, "closed-loop measurement per workload and system")
+      ->check(CLI::Range(0.05, 3600.0));
+  app.add_option("--open-seconds", options.open_seconds, "open-loop run per workload and system")
+      ->check(CLI::Range(0.05, 3600.0));
+  app.add_option("--warmup", options.warmup, "closed-loop warm-up seconds (not measured)")
+      ->check(CLI::Range(0.0, 600.0));
   app.add_option("--clients", options.clients, "closed-loop clients")->check(CLI::Range(1, 256));
-  app.add_option("--import-clients", options.import_clients, "closed-loop clients for bulk import")->check(CLI::Range(1, 64));
-  app.add_option("--open-workers", options.open_workers, "open-loop worker threads (most calls in flight)")->check(CLI::Range(1, 256));
+  app.add_option("--import-clients", options.import_clients, "closed-loop clients for bulk import")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--open-workers", options.open_workers,
+                 "open-loop worker threads (most calls in flight)")
+      ->check(CLI::Range(1, 256));
   app.add_option("--open-fraction", options.open_fraction,
-                 "open-loop rate as a fraction of the slowest system's closed-loop throughput")->check(CLI::Range(0.01, 1.0));
-  app.add_option("--loaders", options.loaders, "threads loading the data")->check(CLI::Range(1, 64));
-  app.add_option("--block-cache-mib", options.block_cache_mib, "rapportd/B1 block cache and PostgreSQL shared_buffers")->check(CLI::Range(8, 65536));
+                 "open-loop rate as a fraction of the slowest system's closed-loop throughput")
+      ->check(CLI::Range(0.01, 1.0));
+  app.add_option("--loaders", options.loaders, "threads loading the data")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--block-cache-mib", options.block_cache_mib,
+                 "rapportd/B1 block cache and PostgreSQL shared_buffers")
+      ->check(CLI::Range(8, 65536));
   app.add_option("--grpc-max-pollers", options.grpc_max_pollers,
                  "rapportd --grpc-max-pollers, and the same for the echo server (B0)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--seed", options.seed, "data and key-choice seed");
   app.add_option("--out-dir", options.out_dir, "where the JSON and TSV go");
-  app.add_option("--work-dir", options.work_dir, "data directories (default: a new directory under $TMPDIR)");
+  app.add_option("--work-dir", options.work_dir,
+                 "data directories (default: a new directory under $TMPDIR)");
   app.add_flag("--keep-data", options.keep_data, "keep the data directories");
   app.add_option("--tag", options.tag,
                  "name the results <timestamp>-TAG.json and latest-TAG.{json,tsv} (default: none; "
@@ -1244,7 +1294,8 @@ int main(int argc, char** argv) {
       "--dump-latencies", options.dump_latencies,
       "write every open-loop operation (due time, latency) to DIR/SIZE-WORKLOAD-SYSTEM.tsv");
   app.add_option("--pg-bin", options.pg_bin, "PostgreSQL server binaries");
-  app.add_flag("--require-postgres", options.require_postgres, "fail instead of skipping B2 when PostgreSQL is missing");
+  app.add_flag("--require-postgres", options.require_postgres,
+               "fail instead of skipping B2 when PostgreSQL is missing");
   app.add_option("--rapportd", options.rapportd, "the rapportd binary to benchmark");
   app.add_option("--max-background", options.max_background,
                  "% of the machine other processes may use during a run before it is repeated")
@@ -1255,7 +1306,8 @@ int main(int argc, char** argv) {
   app.add_option("--retries", options.retries, "repeats of a run disturbed by other processes")
       ->check(CLI::Range(0, 10));
   app.add_flag("--serve-echo", serve_echo, "internal: run the echo server process")->group("");
-  app.add_option("--max-message-bytes", max_message_bytes, "internal: echo server message limit")->group("");
+  app.add_option("--max-message-bytes", max_message_bytes, "internal: echo server message limit")
+      ->group("");
   CLI11_PARSE(app, argc, argv);
   if (serve_echo) return rapport::bench::ServeEcho(max_message_bytes, options.grpc_max_pollers);
 
@@ -1285,14 +1337,16 @@ int main(int argc, char** argv) {
   if (!workloads.empty()) options.workloads = split(workloads);
   if (options.work_dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    options.work_dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/rapport-bench-" + std::to_string(getpid());
+    options.work_dir =
+        std::string(tmp && *tmp ? tmp : "/tmp") + "/rapport-bench-" + std::to_string(getpid());
   }
   options.work_dir = std::filesystem::absolute(options.work_dir).string();
   for (const auto& s : options.sizes) {
     try {
       if (rapport::bench::ParseSize(s) < 100) throw std::invalid_argument(s);
     } catch (const std::exception&) {
-      std::fprintf(stderr, "--sizes: '%s' is not a size of at least 100 (e.g. 10k, 1m)\n", s.c_str());
+      std::fprintf(stderr, "--sizes: '%s' is not a size of at least 100 (e.g. 10k, 1m)\n",
+                   s.c_str());
       return 2;
     }
   }
