@@ -1,5 +1,7 @@
 // Test plugin "thrower": its validate hook throws; the SDK and the host turn
-// that into a clean rejection naming the plugin.
+// that into a clean rejection naming the plugin. Its Start, Drain and Stop
+// throw too (Stop a non-std exception): the SDK logs each through the host
+// and the server starts and shuts down as usual (plugin_lifecycle_test).
 #include <stdexcept>
 
 #include "rapport/sdk/plugin.h"
@@ -16,6 +18,9 @@ class Thrower : public rapport::sdk::Plugin {
             -> rapport::sdk::Status { throw std::runtime_error("boom"); });
     return {};
   }
+  void Start() override { throw std::runtime_error("start boom"); }
+  void Drain() override { throw std::runtime_error("drain boom"); }
+  void Stop() override { throw 42; }
 };
 
 }  // namespace

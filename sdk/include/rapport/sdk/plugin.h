@@ -71,6 +71,20 @@ inline std::string String(rapport_bytes b) {
 }
 inline void Set(rapport_buffer* buffer, const std::string& s) { Host()->buffer_set(buffer, s.data(), s.size()); }
 
+// An exception escaped Start, Drain or Stop (`phase`): the SDK catches it, so
+// it never crosses the C ABI, and logs it through the host at level error
+// ("drain threw: <what>"; `what` null for a non-std exception). Shutdown goes
+// on. Never throws itself.
+inline void LogLifecycleThrow(const char* phase, const char* what) noexcept {
+  try {
+    const rapport_host_api* host = Host();
+    if (host == nullptr || host->log == nullptr) return;
+    std::string message = std::string(phase) + " threw: " + (what ? what : "a non-std exception");
+    host->log(HostCtx(), RAPPORT_LOG_ERROR, message.c_str());
+  } catch (...) {
+  }
+}
+
 // Runs `body`, turning exceptions into INTERNAL.
 template <typename Body>
 int Guard(rapport_buffer* error, Body body) {
@@ -378,20 +392,23 @@ inline bool Call::ModuleEnabled(const std::string& module, const std::string& us
     });                                                                                        \
   }                                                                                            \
   template <typename F>                                                                        \
-  void RapportPluginQuietly(F f) {                                                             \
+  void RapportPluginQuietly(const char* phase, F f) {                                          \
     try {                                                                                      \
       f();                                                                                     \
+    } catch (const std::exception& e) {                                                        \
+      ::rapport::sdk::internal::LogLifecycleThrow(phase, e.what());                            \
     } catch (...) {                                                                            \
+      ::rapport::sdk::internal::LogLifecycleThrow(phase, nullptr);                             \
     }                                                                                          \
   }                                                                                            \
   void RapportPluginStart(rapport_plugin_state*) {                                             \
-    RapportPluginQuietly([] { RapportPluginInstance()->Start(); });                            \
+    RapportPluginQuietly("start", [] { RapportPluginInstance()->Start(); });                   \
   }                                                                                            \
   void RapportPluginDrain(rapport_plugin_state*) {                                             \
-    RapportPluginQuietly([] { RapportPluginInstance()->Drain(); });                            \
+    RapportPluginQuietly("drain", [] { RapportPluginInstance()->Drain(); });                   \
   }                                                                                            \
   void RapportPluginStop(rapport_plugin_state*) {                                              \
-    RapportPluginQuietly([] { RapportPluginInstance()->Stop(); });                             \
+    RapportPluginQuietly("stop", [] { RapportPluginInstance()->Stop(); });                     \
   }                                                                                            \
   }                                                                                            \
   extern "C" __attribute__((visibility("default"))) const rapport_plugin_info*                 \
