@@ -221,6 +221,8 @@ class RecordStore {
                                v1::ChangeEvent event);
 
   uint64_t last_sequence() const { return last_sequence_.load(); }
+  // The database every write of this store goes to.
+  store::Database* database() const { return db_; }
 
   // Plugins' hooks, run before every create, update and delete (null: none).
   // REQUIRES: set before serving, outlives the store.

@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "core/store/keyspace.h"
 #include "core/common/strings.h"
+#include "core/store/keyspace.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/table.h"
@@ -17,9 +17,8 @@ namespace {
 // not install; this is the documented AssociativeMergeOperator pattern.
 class Int64AddOperator : public rocksdb::AssociativeMergeOperator {
  public:
-  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing,
-             const rocksdb::Slice& value, std::string* new_value,
-             rocksdb::Logger*) const override {
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
     int64_t base = existing ? DecodeCounter(existing->ToStringView()) : 0;
     *new_value = EncodeCounterDelta(base + DecodeCounter(value.ToStringView()));
     return true;
@@ -80,15 +79,16 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   rocksdb::ColumnFamilyOptions counters_cf = cf;
   counters_cf.merge_operator = std::make_shared<Int64AddOperator>();
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, cf}, {kMetaFamily, cf},
-      {kEntityFamily, cf},                     {kIndexFamily, cf},
-      {kFeedFamily, cf},                       {kCountersFamily, counters_cf}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, cf},
+                                                           {kMetaFamily, cf},
+                                                           {kEntityFamily, cf},
+                                                           {kIndexFamily, cf},
+                                                           {kFeedFamily, cf},
+                                                           {kCountersFamily, counters_cf}};
   auto database = std::unique_ptr<Database>(new Database());
   rocksdb::DB* raw = nullptr;
   rocksdb::DBOptions dbo(db_options);
-  rocksdb::Status s =
-      rocksdb::DB::Open(dbo, options.path, families, &database->handles_, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(dbo, options.path, families, &database->handles_, &raw);
   if (!s.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot open RocksDB at '", options.path, "': ", s.ToString()));
@@ -117,8 +117,71 @@ absl::Status Database::Write(rocksdb::WriteBatch* batch) {
   return FromRocks(db_->Write(write_options_, batch), "write");
 }
 
-absl::StatusOr<std::string> Database::Get(rocksdb::ColumnFamilyHandle* family,
-                                          std::string_view key,
+namespace {
+
+// "1234", "12K", "3M", "2G" (RocksDB's NumberToHumanString) at `*text`;
+// advances past it.
+bool ParseHumanNumber(std::string_view* text, uint64_t* out) {
+  size_t i = 0;
+  uint64_t value = 0;
+  while (i < text->size() && (*text)[i] >= '0' && (*text)[i] <= '9') {
+    value = value * 10 + static_cast<uint64_t>((*text)[i] - '0');
+    ++i;
+  }
+  if (i == 0) return false;
+  if (i < text->size()) {
+    switch ((*text)[i]) {
+      case 'K':
+        value *= 1000;
+        ++i;
+        break;
+      case 'M':
+        value *= 1000000;
+        ++i;
+        break;
+      case 'G':
+        value *= 1000000000;
+        ++i;
+        break;
+      default:
+        break;
+    }
+  }
+  text->remove_prefix(i);
+  *out = value;
+  return true;
+}
+
+bool Consume(std::string_view* text, std::string_view word) {
+  if (text->substr(0, word.size()) != word) return false;
+  text->remove_prefix(word.size());
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<Database::WalStats> Database::GetWalStats() const {
+  if (closed_ || !db_) return absl::FailedPreconditionError("the database is closed");
+  std::string stats;
+  if (!db_->GetProperty(rocksdb::DB::Properties::kDBStats, &stats)) {
+    return absl::InternalError("RocksDB did not report rocksdb.dbstats");
+  }
+  // "Cumulative WAL: 3 writes, 3 syncs, 1.00 writes per sync, written: ..."
+  constexpr std::string_view kLine = "Cumulative WAL: ";
+  const size_t at = stats.find(kLine);
+  WalStats result;
+  std::string_view rest(stats);
+  if (at != std::string::npos) rest.remove_prefix(at + kLine.size());
+  if (at == std::string::npos || !ParseHumanNumber(&rest, &result.writes) ||
+      !Consume(&rest, " writes, ") || !ParseHumanNumber(&rest, &result.syncs) ||
+      !Consume(&rest, " syncs")) {
+    return absl::InternalError(
+        absl::StrCat("cannot read the WAL counts in rocksdb.dbstats: ", stats));
+  }
+  return result;
+}
+
+absl::StatusOr<std::string> Database::Get(rocksdb::ColumnFamilyHandle* family, std::string_view key,
                                           const rocksdb::Snapshot* snapshot) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
@@ -128,8 +191,8 @@ absl::StatusOr<std::string> Database::Get(rocksdb::ColumnFamilyHandle* family,
   return value;
 }
 
-std::unique_ptr<rocksdb::Iterator> Database::NewIterator(
-    rocksdb::ColumnFamilyHandle* family, const rocksdb::Snapshot* snapshot) const {
+std::unique_ptr<rocksdb::Iterator> Database::NewIterator(rocksdb::ColumnFamilyHandle* family,
+                                                         const rocksdb::Snapshot* snapshot) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
   return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, family));

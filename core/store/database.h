@@ -47,13 +47,27 @@ class Database {
 
   // Applies the batch atomically with the configured durability.
   absl::Status Write(rocksdb::WriteBatch* batch);
+  // Whether every Write() fsyncs the WAL before returning: the sync flag of
+  // the write options Write() passes to RocksDB (DatabaseOptions::sync).
+  bool sync_writes() const { return write_options_.sync; }
+
+  // The write-ahead log's activity since Open, as RocksDB itself counts it
+  // (the "Cumulative WAL" line of the rocksdb.dbstats property, which needs
+  // no Statistics object): writes that went to the WAL and WAL syncs. With
+  // sync on there is at least one sync per acknowledged write group; with
+  // sync off there are none. RocksDB prints the numbers exactly below
+  // 10,000 and rounded down to thousands (K), millions (M) or billions (G)
+  // above; the values here are those, expanded.
+  struct WalStats {
+    uint64_t writes = 0;
+    uint64_t syncs = 0;
+  };
+  absl::StatusOr<WalStats> GetWalStats() const;
   // Returns the value, NotFound, or an Internal error.
-  absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family,
-                                  std::string_view key,
+  absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family, std::string_view key,
                                   const rocksdb::Snapshot* snapshot = nullptr) const;
-  std::unique_ptr<rocksdb::Iterator> NewIterator(
-      rocksdb::ColumnFamilyHandle* family,
-      const rocksdb::Snapshot* snapshot = nullptr) const;
+  std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* family,
+                                                 const rocksdb::Snapshot* snapshot = nullptr) const;
 
   // Flushes memtables and closes. Called by the destructor if not before.
   absl::Status Close();

@@ -1,6 +1,7 @@
 // File: services/admin/admin_service.h
 //
-// Operator RPCs: the record/index/feed consistency check.
+// Operator RPCs: the record/index/feed consistency check, and how the
+// server stores writes (--sync and the WAL's syncs).
 #ifndef RAPPORT_SERVICES_ADMIN_ADMIN_SERVICE_H_
 #define RAPPORT_SERVICES_ADMIN_ADMIN_SERVICE_H_
 
@@ -12,17 +13,36 @@ namespace rapport::services {
 class AdminServiceImpl final : public v1::AdminService::Service {
  public:
   explicit AdminServiceImpl(ServiceDeps deps) : deps_(deps) {}
-  grpc::Status CheckConsistency(grpc::ServerContext* call, const v1::CheckConsistencyRequest* request,
+  grpc::Status CheckConsistency(grpc::ServerContext* call,
+                                const v1::CheckConsistencyRequest* request,
                                 v1::CheckConsistencyResponse* response) override {
-    return Handle(deps_, call, "rapport.v1.AdminService", __func__, [&](const Caller& c) -> absl::Status {
-      if (!c.principal->IsAdmin()) {
-        return absl::PermissionDeniedError("the consistency check needs the admin role");
-      }
-      auto result = deps_.store->CheckConsistency(c.ctx, request->max_problems());
-      if (!result.ok()) return result.status();
-      *response = std::move(*result);
-      return absl::OkStatus();
-    });
+    return Handle(
+        deps_, call, "rapport.v1.AdminService", __func__, [&](const Caller& c) -> absl::Status {
+          if (!c.principal->IsAdmin()) {
+            return absl::PermissionDeniedError("the consistency check needs the admin role");
+          }
+          auto result = deps_.store->CheckConsistency(c.ctx, request->max_problems());
+          if (!result.ok()) return result.status();
+          *response = std::move(*result);
+          return absl::OkStatus();
+        });
+  }
+  grpc::Status GetServerInfo(grpc::ServerContext* call, const v1::GetServerInfoRequest*,
+                             v1::GetServerInfoResponse* response) override {
+    return Handle(deps_, call, "rapport.v1.AdminService", __func__,
+                  [&](const Caller& c) -> absl::Status {
+                    if (!c.principal->IsAdmin()) {
+                      return absl::PermissionDeniedError("server facts need the admin role");
+                    }
+                    // What the store actually writes with, not what was asked for.
+                    const store::Database& db = *deps_.store->database();
+                    auto wal = db.GetWalStats();
+                    if (!wal.ok()) return wal.status();
+                    response->set_sync_writes(db.sync_writes());
+                    response->set_wal_writes(wal->writes);
+                    response->set_wal_syncs(wal->syncs);
+                    return absl::OkStatus();
+                  });
   }
 
  private:
