@@ -1,10 +1,18 @@
 #include "core/plugin_host/manifest.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -18,47 +26,162 @@ bool ValidModuleName(const std::string& name) {
   return true;
 }
 
+namespace {
+
+using Json = nlohmann::json;
+
+// A key seen twice in one object. RFC 8259 leaves duplicate names to the
+// parser, and parsers disagree (nlohmann keeps the last, others the first),
+// so a manifest with one is refused.
+struct DuplicateKey {
+  std::string key;
+};
+
+// `text` with every byte outside printable ASCII written as \xNN, so that a
+// message quoting the input stays one line of valid UTF-8 (the log is
+// logfmt, and ListModules carries it in a proto string).
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7F) {
+      out.push_back(c);
+    } else {
+      absl::StrAppendFormat(&out, "\\x%02X", b);
+    }
+  }
+  return out;
+}
+
+// "line L, column C (byte offset B)" of the 0-based byte `offset` of `text`;
+// lines and columns count from 1, columns in bytes.
+std::string Position(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  const std::string_view before = text.substr(0, offset);
+  const size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
+  const size_t line_start =
+      before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+  return absl::StrCat("line ", line, ", column ", offset - line_start + 1, " (byte offset ", offset,
+                      ")");
+}
+
+// Parses `text` as strict JSON (RFC 8259: no comments, no trailing commas,
+// no single quotes or unquoted keys) and refuses duplicate keys in any
+// object. On failure returns why, naming where.
+absl::StatusOr<Json> ParseStrictJson(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+    return absl::InvalidArgumentError(
+        "not valid JSON: line 1, column 1 (byte offset 0): starts with a byte order mark "
+        "(EF BB BF); save the file as UTF-8 without one");
+  }
+  // Keys seen so far in each object being parsed, innermost last.
+  std::vector<std::set<std::string>> open_objects;
+  auto check_keys = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+        open_objects.emplace_back();
+        break;
+      case Json::parse_event_t::object_end:
+        if (!open_objects.empty()) open_objects.pop_back();
+        break;
+      case Json::parse_event_t::key:
+        if (!open_objects.empty() &&
+            !open_objects.back().insert(parsed.get<std::string>()).second) {
+          throw DuplicateKey{parsed.get<std::string>()};
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  try {
+    return Json::parse(text.begin(), text.end(), check_keys, /*allow_exceptions=*/true,
+                       /*ignore_comments=*/false);
+  } catch (const DuplicateKey& duplicate) {
+    return absl::InvalidArgumentError(absl::StrCat("duplicate key ",
+                                                   Printable(Json(duplicate.key).dump()),
+                                                   " (each key may appear once per object)"));
+  } catch (const Json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line L,
+    // column C: WHY"; keep WHY and say where ourselves. e.byte counts the
+    // offending byte from 1 (the end of input counts as one past the last).
+    std::string_view why = e.what();
+    if (size_t at = why.find("parse error"); at != std::string_view::npos) {
+      why.remove_prefix(at);
+      if (size_t colon = why.find(": "); colon != std::string_view::npos) {
+        why.remove_prefix(colon + 2);
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not valid JSON: ", Position(text, e.byte > 0 ? e.byte - 1 : 0), ": ", Printable(why)));
+  } catch (const Json::exception& e) {
+    // E.g. out_of_range.406 "number overflow parsing '1e400'", which has no
+    // position.
+    std::string_view why = e.what();
+    if (size_t at = why.find("] "); at != std::string_view::npos) why.remove_prefix(at + 2);
+    return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", Printable(why)));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<Manifest> ReadManifest(const std::string& path) {
   auto bad = [&](const std::string& why) {
     return absl::InvalidArgumentError(absl::StrCat("manifest ", path, ": ", why));
   };
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return bad("missing or unreadable (every plugin needs NAME.manifest.json beside NAME.so)");
   std::stringstream content;
   content << in.rdbuf();
   if (content.str().size() > 64 * 1024) return bad("larger than 64 KiB");
-  google::protobuf::Struct json;
-  auto parsed = google::protobuf::util::JsonStringToMessage(content.str(), &json);
-  if (!parsed.ok()) return bad(absl::StrCat("not valid JSON: ", std::string(parsed.message())));
-  const auto& f = json.fields();
-  Manifest m;
-  auto str = [&](const char* key, std::string* out) -> bool {
-    auto it = f.find(key);
-    if (it == f.end() || !it->second.has_string_value()) return false;
-    *out = it->second.string_value();
-    return true;
-  };
-  if (!str("name", &m.name) || !ValidModuleName(m.name)) return bad("\"name\" must match [a-z][a-z0-9_-]{0,62}");
-  if (!str("version", &m.version) || m.version.empty()) return bad("\"version\" (semver) is required");
-  auto abi = f.find("abi_major");
-  if (abi == f.end() || !abi->second.has_number_value() || abi->second.number_value() < 1 ||
-      abi->second.number_value() != static_cast<int>(abi->second.number_value())) {
-    return bad("\"abi_major\" must be a positive integer");
-  }
-  m.abi_major = static_cast<int>(abi->second.number_value());
-  for (const char* key : {"requires", "services"}) {
-    auto it = f.find(key);
-    if (it == f.end()) continue;
-    if (!it->second.has_list_value()) return bad(absl::StrCat("\"", key, "\" must be a list of strings"));
-    for (const auto& v : it->second.list_value().values()) {
-      if (!v.has_string_value()) return bad(absl::StrCat("\"", key, "\" must be a list of strings"));
-      (std::string(key) == "requires" ? m.requires_modules : m.services).push_back(v.string_value());
+  Json json;
+  try {
+    auto parsed = ParseStrictJson(content.str());
+    if (!parsed.ok()) return bad(std::string(parsed.status().message()));
+    json = std::move(*parsed);
+    if (!json.is_object()) {
+      const std::string type = json.type_name();  // "array", "string", "number", ...
+      const char* article = type == "array" ? "an " : type == "null" ? "" : "a ";
+      return bad(absl::StrCat("must be a JSON object ({\"name\": ..., ...}), not ", article, type));
     }
+    Manifest m;
+    auto str = [&](const char* key, std::string* out) -> bool {
+      auto it = json.find(key);
+      if (it == json.end() || !it->is_string()) return false;
+      *out = it->get<std::string>();
+      return true;
+    };
+    if (!str("name", &m.name) || !ValidModuleName(m.name))
+      return bad("\"name\" must match [a-z][a-z0-9_-]{0,62}");
+    if (!str("version", &m.version) || m.version.empty())
+      return bad("\"version\" (semver) is required");
+    auto abi = json.find("abi_major");
+    // A number with an integral value, as before: 1 and 1.0 are both 1.
+    const double abi_value = abi != json.end() && abi->is_number() ? abi->get<double>() : 0;
+    if (!(abi_value >= 1 && abi_value <= std::numeric_limits<int>::max() &&
+          abi_value == std::floor(abi_value))) {
+      return bad("\"abi_major\" must be a positive integer");
+    }
+    m.abi_major = static_cast<int>(abi_value);
+    for (const char* key : {"requires", "services"}) {
+      auto it = json.find(key);
+      if (it == json.end()) continue;
+      if (!it->is_array()) return bad(absl::StrCat("\"", key, "\" must be a list of strings"));
+      for (const auto& v : *it) {
+        if (!v.is_string()) return bad(absl::StrCat("\"", key, "\" must be a list of strings"));
+        (std::string(key) == "requires" ? m.requires_modules : m.services)
+            .push_back(v.get<std::string>());
+      }
+    }
+    for (const auto& dep : m.requires_modules) {
+      if (!ValidModuleName(dep))
+        return bad(absl::StrCat("\"requires\": '", dep, "' is not a module name"));
+    }
+    return m;
+  } catch (const std::exception& e) {
+    return bad(absl::StrCat("cannot be read: ", Printable(e.what())));
   }
-  for (const auto& dep : m.requires_modules) {
-    if (!ValidModuleName(dep)) return bad(absl::StrCat("\"requires\": '", dep, "' is not a module name"));
-  }
-  return m;
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ReadPluginConfig(const std::string& path) {

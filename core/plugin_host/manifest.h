@@ -25,7 +25,11 @@ struct Manifest {
 };
 
 // Parses and checks a manifest file; INVALID_ARGUMENT naming the file and
-// the problem.
+// the problem. The file must be strict JSON (RFC 8259: no comments, trailing
+// commas, single quotes or unquoted keys; no byte order mark), an object,
+// with no key twice in one object. A syntax error names where it is:
+//   manifest PATH: not valid JSON: line 1, column 2 (byte offset 1): ...
+// Messages are one line of printable ASCII apart from PATH and quoted fields.
 absl::StatusOr<Manifest> ReadManifest(const std::string& path);
 
 // Reads {"module": {...config...}, ...}: module name -> its config as JSON.

@@ -34,6 +34,9 @@ class PluginPlatformTest : public testing::ServerTest {
     write("notelf.manifest.json", R"({"name": "notelf", "version": "1.0.0", "abi_major": 1})");
     fs::copy_file(plugin_dir_ + "/guard.so", plugin_dir_ + "/corrupt.so");
     write("corrupt.manifest.json", R"({"name": "corrupt", "version": )");
+    // Valid JSON only: an unquoted key is refused with its position.
+    fs::copy_file(plugin_dir_ + "/guard.so", plugin_dir_ + "/lenient.so");
+    write("lenient.manifest.json", R"({"name": "lenient", "version": "1.0.0", abi_major: 1})");
     fs::copy_file(plugin_dir_ + "/guard.so", plugin_dir_ + "/future.so");
     write("future.manifest.json", R"({"name": "future", "version": "2.0.0", "abi_major": 2})");
     fs::copy_file(plugin_dir_ + "/second.so", plugin_dir_ + "/orphan.so");
@@ -124,7 +127,8 @@ TEST_F(PluginPlatformTest, LoadsGoodPluginsAndRefusesBadOnesNamingTheFile) {
   refused("abimismatch", "built for plugin ABI 2.0, host expects ABI 1.x");
   refused("noentry", "no exported symbol 'rapport_plugin_entry'");
   refused("notelf", "cannot load");
-  refused("corrupt", "not valid JSON");
+  refused("corrupt", "not valid JSON: line 1, column 32 (byte offset 31): ");
+  refused("lenient", "not valid JSON: line 1, column 41 (byte offset 40): ");
   refused("future", "plugin ABI major 2 (manifest), host expects 1");
   refused("orphan", "requires module 'nope'");
   refused("escape", "leads outside the plugin directory");
