@@ -133,16 +133,16 @@ absl::StatusOr<std::string> NormalizeDisplayTextUnguarded(std::string_view raw,
 std::string SearchKeyUnguarded(std::string_view text) {
   icu::UnicodeString s = FromUtf8(text);
   UErrorCode status = U_ZERO_ERROR;
-  // Canonical caseless matching (Unicode 15, section 3.13, D145): decompose
-  // first so that folding sees combining marks such as U+0345, fold, then
-  // recompose so that keys are NFC like the stored text.
-  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
-  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  // NFKC_Casefold (the Unicode property made for compatibility caseless
+  // matching, Unicode 15 section 3.13) in one step: maps compatibility forms
+  // to their plain letters (full-width ＡＢＣ and ０１２ to ASCII, half-width
+  // ｶﾀｶﾅ to カタカナ, ligatures, circled digits), folds case, removes
+  // default-ignorable code points (soft hyphen, zero-width space) and leaves
+  // the result in NFKC, which is also NFC: NFD Hangul gets the NFC key.
+  const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
   if (U_SUCCESS(status)) {
-    icu::UnicodeString decomposed = nfd->normalize(s, status);
-    decomposed.foldCase(U_FOLD_CASE_DEFAULT);
-    icu::UnicodeString composed = nfc->normalize(decomposed, status);
-    if (U_SUCCESS(status)) s = composed;
+    icu::UnicodeString folded = nfkc_cf->normalize(s, status);
+    if (U_SUCCESS(status)) s = folded;
   }
   if (U_FAILURE(status)) {
     // ICU data is missing: still fold case so that search mostly works.

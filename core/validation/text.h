@@ -11,12 +11,18 @@
 //     U+11AB instead of the single syllable U+D55C that Windows, Android and
 //     the web send. Without normalization those never compare equal.
 //   * Search must be case-insensitive ("KIM" finds "Kim") in every script,
-//     not just ASCII.
+//     not just ASCII, and must not depend on the width a keyboard produced:
+//     Korean input methods type full-width Latin letters and digits
+//     ("ＡＢＣ", "０１２"), Japanese text has half-width katakana ("ｶﾀｶﾅ").
 //
-// NormalizeDisplayText() is applied once, on write, to what we store and show.
-// SearchKey() and SearchKeysForName() derive index keys from stored text;
-// queries go through SearchKey() as well, so both sides of a comparison are
-// normalized the same way.
+// NormalizeDisplayText() is applied once, on write, to what we store and show;
+// it only composes (NFC), so a name keeps the letters it was typed with.
+// SearchKey() and SearchKeysForName() derive index keys from stored text with
+// compatibility folding (NFKC_Casefold); queries go through SearchKey() as
+// well, so both sides of a comparison are normalized the same way. Keys are
+// derived when a record is written and stored in the index: changing how they
+// are derived leaves the keys of records written before unchanged until those
+// records are rewritten (see docs/api.md, SearchCustomers).
 //
 // Error messages never name the field being validated; the caller prefixes the
 // field path. All functions are thread-safe (ICU's normalizer singletons are
@@ -54,14 +60,18 @@ namespace rapport::validation {
 absl::StatusOr<std::string> NormalizeDisplayText(std::string_view raw,
                                                  size_t max_chars);
 
-// Returns the search-index key of `text`: the canonical caseless form
-// (NFD, then Unicode default case folding as in ICU's
-// UnicodeString::foldCase(), then NFC), with whitespace trimmed and collapsed
-// exactly as in NormalizeDisplayText(). "KIM  Min-su" and "kim min-su" have the
-// same key, as do NFD and NFC Hangul; Hangul, which has no case, is otherwise
-// unchanged. `text` should be valid UTF-8; ill-formed sequences are replaced by
-// U+FFFD rather than rejected. Keys are for equality and prefix matching only,
-// not for display.
+// Returns the search-index key of `text`: its NFKC_Casefold form (ICU's
+// Normalizer2::getNFKCCasefoldInstance(): compatibility decomposition, full
+// Unicode case folding, removal of default-ignorable code points such as the
+// soft hyphen and zero-width space, then composition, so the key is NFKC and
+// therefore NFC), with whitespace trimmed and collapsed exactly as in
+// NormalizeDisplayText(). "KIM  Min-su" and "kim min-su" have the same key, as
+// do NFD and NFC Hangul, full-width "ＡＢＣ ０１２" and "abc 012", half-width
+// "ｶﾀｶﾅ" and "カタカナ", "ﬁ" and "fi", "①" and "1", "㈜" and "(주)". Hangul
+// syllables, which have no case, are unchanged; Hangul compatibility jamo
+// (U+3131..U+318E, e.g. a lone "ㄱ") become conjoining jamo. `text` should be
+// valid UTF-8; ill-formed sequences are replaced by U+FFFD rather than
+// rejected. Keys are for equality and prefix matching only, not for display.
 std::string SearchKey(std::string_view text);
 
 // Returns the keys under which a contact or company named `display_name` is

@@ -771,6 +771,59 @@ TEST(SearchKeyTest, ReplacesInvalidUtf8InsteadOfFailing) {
   EXPECT_EQ(SearchKey("AB\xff"), "ab" + Utf8({0xFFFD}));
 }
 
+// Korean input methods switch to full-width Latin letters and digits, and
+// Japanese names arrive in half-width katakana: keys fold compatibility
+// forms (NFKC_Casefold), so every form of a letter has the same key.
+TEST(SearchKeyTest, FoldsFullWidthLatinLettersToAscii) {
+  const std::string full_upper = Utf8({0xFF21, 0xFF22, 0xFF23});  // ＡＢＣ
+  const std::string full_lower = Utf8({0xFF41, 0xFF42, 0xFF43});  // ａｂｃ
+  EXPECT_EQ(SearchKey(full_upper), "abc");
+  EXPECT_EQ(SearchKey(full_lower), "abc");
+  EXPECT_EQ(SearchKey("ABC"), "abc");
+  EXPECT_EQ(SearchKey("abc"), "abc");
+  EXPECT_EQ(SearchKey(full_upper + " Corp"), SearchKey("abc CORP"));
+  EXPECT_EQ(SearchKey(Utf8({0xFF21, 'b', 0xFF43})), "abc");  // mixed widths
+}
+
+TEST(SearchKeyTest, FoldsFullWidthDigitsToAscii) {
+  EXPECT_EQ(SearchKey(Utf8({0xFF10, 0xFF11, 0xFF12})), "012");  // ０１２
+  EXPECT_EQ(SearchKey(Utf8({0xFF10, 0xFF11, 0xFF12})), SearchKey("012"));
+  EXPECT_EQ(SearchKey("Store " + Utf8({0xFF17})), "store 7");
+}
+
+TEST(SearchKeyTest, FoldsHalfWidthKatakanaToFullWidth) {
+  const std::string half = Utf8({0xFF76, 0xFF80, 0xFF76, 0xFF85});  // ｶﾀｶﾅ
+  const std::string full = Utf8({0x30AB, 0x30BF, 0x30AB, 0x30CA});  // カタカナ
+  EXPECT_EQ(SearchKey(half), full);
+  EXPECT_EQ(SearchKey(full), full);
+  // A half-width voiced mark composes with its letter: ｶﾞｽ is ガス.
+  EXPECT_EQ(SearchKey(Utf8({0xFF76, 0xFF9E, 0xFF7D})), Utf8({0x30AC, 0x30B9}));
+}
+
+TEST(SearchKeyTest, FoldsOtherCompatibilityForms) {
+  EXPECT_EQ(SearchKey(Utf8({0xFB01}) + "ne"), "fine");                 // ﬁ ligature
+  EXPECT_EQ(SearchKey(Utf8({0x2460})), "1");                           // ①
+  EXPECT_EQ(SearchKey(Utf8({0x321C})), "(" + Utf8({0xC8FC}) + ")");    // ㈜ is (주)
+  EXPECT_EQ(SearchKey("Kim" + Utf8({0x00AD}) + "Minsu"), "kimminsu");  // soft hyphen
+  EXPECT_EQ(SearchKey(Utf8({0x3131})), Utf8({0x1100}));                // compatibility jamo ㄱ
+}
+
+TEST(SearchKeyTest, CompatibilityFoldingKeepsHangulNfdAndNfcEqual) {
+  EXPECT_EQ(SearchKey(kHangukNfd), kHangukNfc);
+  EXPECT_EQ(SearchKey(kKimMinsuNfd), kKimMinsuNfc);
+  EXPECT_EQ(SearchKey(kKimMinsuNfd), SearchKey(kKimMinsuNfc));
+  EXPECT_EQ(SearchKeysForName(kKimMinsuNfd), SearchKeysForName(kKimMinsuNfc));
+}
+
+TEST(SearchKeysForNameTest, FullWidthNameIsFoundByAsciiWords) {
+  const std::string name = Utf8({0xFF21, 0xFF22, 0xFF23}) + " Corp";  // ＡＢＣ Corp
+  EXPECT_THAT(SearchKeysForName(name), ElementsAre("abc corp", "corp"));
+  // The stored name keeps its full-width letters; only keys are folded.
+  auto stored = NormalizeDisplayText(name, 100);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(*stored, name);
+}
+
 TEST(SearchKeysForNameTest, KoreanNameIsFoundByGivenName) {
   EXPECT_THAT(SearchKeysForName(kKimMinsuNfc),
               ElementsAre(kKimMinsuNfc, kMinsuNfc, Utf8({0xC218})));
