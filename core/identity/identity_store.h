@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "core/common/clock.h"
 #include "core/common/request_context.h"
+#include "core/identity/auth_failure_limiter.h"
 #include "core/ids/ulid.h"
 #include "core/records/record_store.h"
 #include "core/store/database.h"
@@ -102,6 +103,14 @@ class IdentityStore {
                                                        std::string_view user_id);
   absl::StatusOr<v1::ApiToken> RevokeToken(const Principal& caller, std::string_view id);
 
+  // Counts a failed authentication from `peer` presenting `token_id` (""
+  // if none); RESOURCE_EXHAUSTED once over the limits (see
+  // auth_failure_limiter.h), and the failure is then not audited.
+  absl::Status RecordAuthFailure(std::string_view peer, std::string_view token_id) {
+    return auth_failures_.RecordFailure(peer, token_id, clock_->Now());
+  }
+  void SetAuthFailureLimits(const AuthFailureLimits& limits) { auth_failures_.SetLimits(limits); }
+
   // Records a denied call in `tenant`'s bounded audit log (tenant 0: calls
   // whose tenant is unknown, readable by operators).
   void Audit(uint32_t tenant, v1::AuditEntry entry);
@@ -164,6 +173,7 @@ class IdentityStore {
   absl::flat_hash_map<uint32_t, uint64_t> audit_next_;
   absl::flat_hash_map<std::string, absl::Time> last_used_written_;
   std::optional<uint32_t> operator_tenant_;
+  AuthFailureLimiter auth_failures_;
 };
 
 // Authentication failures for a token whose tenant is known carry it, so the

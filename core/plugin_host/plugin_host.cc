@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/common/logfmt.h"
 #include "core/common/status_util.h"
 #include "core/records/record_fields.h"
 #include "core/records/resource_kind.h"
@@ -157,16 +158,16 @@ struct HostApi {
     std::string m = message ? message : "";
     switch (level) {
       case RAPPORT_LOG_ERROR:
-        spdlog::error("plugin={} msg=\"{}\"", p->name, m);
+        spdlog::error("plugin={} msg={}", p->name, LogValue(m));
         break;
       case RAPPORT_LOG_WARN:
-        spdlog::warn("plugin={} msg=\"{}\"", p->name, m);
+        spdlog::warn("plugin={} msg={}", p->name, LogValue(m));
         break;
       case RAPPORT_LOG_DEBUG:
-        spdlog::debug("plugin={} msg=\"{}\"", p->name, m);
+        spdlog::debug("plugin={} msg={}", p->name, LogValue(m));
         break;
       default:
-        spdlog::info("plugin={} msg=\"{}\"", p->name, m);
+        spdlog::info("plugin={} msg={}", p->name, LogValue(m));
     }
   }
   static int RegisterHook(rapport_host_ctx* h, rapport_hook_kind kind, rapport_resource resource,
@@ -324,6 +325,13 @@ struct HostApi {
     if (c->roles.empty() && !c->ctx->roles.empty()) c->roles = absl::StrJoin(c->ctx->roles, ",");
     return c->roles.c_str();
   }
+  static int CallScope(rapport_call* call, rapport_buffer* owners) {
+    auto* c = C(call);
+    if (!c->ctx->Restricted()) return 1;
+    std::string joined = absl::StrJoin(c->ctx->scope->owners, ",");
+    BufferSet(owners, joined.data(), joined.size());
+    return 0;
+  }
   static const char* ConfigJson(rapport_host_ctx* h) { return P(h)->config_json.c_str(); }
   static int64_t NowMicros(rapport_host_ctx* h) {
     return absl::ToUnixMicros(P(h)->host->clock_->Now());
@@ -356,7 +364,8 @@ struct HostApi {
                                          MetricAdd,
                                          WriteRecord,
                                          UserInfo,
-                                         CallRoles};
+                                         CallRoles,
+                                         CallScope};
     return &api;
   }
 };
@@ -475,7 +484,7 @@ void PluginHost::Refuse(Plugin* plugin, std::string error) {
   plugin->loaded = false;
   plugin->info.set_state("refused");
   plugin->info.set_last_error(error);
-  spdlog::error("msg=\"plugin refused\" file=\"{}\" error=\"{}\"", plugin->file, error);
+  spdlog::error("msg=\"plugin refused\" file={} error={}", LogValue(plugin->file), LogValue(error));
 }
 
 void PluginHost::Load() {
@@ -483,8 +492,8 @@ void PluginHost::Load() {
   std::error_code ec;
   const fs::path dir = fs::canonical(options_.plugin_dir, ec);
   if (ec) {
-    spdlog::error("msg=\"plugin directory unreadable\" dir=\"{}\" error=\"{}\"",
-                  options_.plugin_dir, ec.message());
+    spdlog::error("msg=\"plugin directory unreadable\" dir={} error={}",
+                  LogValue(options_.plugin_dir), LogValue(ec.message()));
     return;
   }
   std::vector<fs::path> files;
@@ -659,8 +668,8 @@ void PluginHost::Load() {
     }
     p->loaded = true;
     p->info.set_state("loaded");
-    spdlog::info("msg=\"plugin loaded\" name={} version={} file=\"{}\" hooks={} methods={}",
-                 p->name, p->manifest.version, p->file, p->hooks.size(),
+    spdlog::info("msg=\"plugin loaded\" name={} version={} file={} hooks={} methods={}", p->name,
+                 LogValue(p->manifest.version), LogValue(p->file), p->hooks.size(),
                  p->methods_registered.size());
   }
 }
@@ -1024,8 +1033,8 @@ void PluginHost::Dispatch(Plugin* p) {
                           letter.SerializeAsString());
                 (void)db_->Write(&batch);
                 ++p->dead_letters;
-                spdlog::warn("plugin={} msg=\"dead-lettered\" sequence={} error=\"{}\"", p->name,
-                             event.sequence(), std::string(status.message()));
+                spdlog::warn("plugin={} msg=\"dead-lettered\" sequence={} error={}", p->name,
+                             event.sequence(), LogValue(std::string(status.message())));
               }
             }
           }

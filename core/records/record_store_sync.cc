@@ -208,6 +208,14 @@ absl::StatusOr<std::vector<DuplicateMatch>> RecordStore::FindDuplicates(const Re
 absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
     const RequestContext& ctx, ResourceType type, const std::vector<ImportRowInput>& rows,
     v1::DuplicatePolicy policy, ImportSession* session, bool preserve_ids) {
+  // Creating a record with a chosen id would tell a restricted caller
+  // whether an id they cannot see is taken ("is in use" versus created), so
+  // restoring ids is for callers who read the whole tenant.
+  if (preserve_ids && ctx.Restricted()) {
+    return absl::PermissionDeniedError(
+        "preserve_ids: restoring records with their ids is for admins and integrations (callers "
+        "who read every record of the tenant)");
+  }
   const ResourceKind& kind = KindOf(type);
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
   std::vector<ImportRowOutcome> outcomes(rows.size());

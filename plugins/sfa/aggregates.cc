@@ -5,21 +5,34 @@
 #include <tuple>
 
 #include "process.h"
+#include "rapport/sdk/exact_sum.h"
 #include "util.h"
 
 namespace rapport::sfa {
 
 namespace {
 
-using Deltas = std::map<std::string, v1::Aggregate>;
+using rapport::sdk::ExactSum;
+using rapport::sdk::ReadScope;
+
+// A key's change (or, when reading, its total): amounts are exact
+// 128-bit sums (rapport/sdk/exact_sum.h), so no number of deals wraps them.
+struct Sum {
+  int64_t count = 0;
+  ExactSum amount;
+  ExactSum weighted;
+  int64_t micros = 0;
+  bool IsZero() const { return count == 0 && amount.IsZero() && weighted.IsZero() && micros == 0; }
+};
+using Deltas = std::map<std::string, Sum>;
 
 void Add(Deltas* deltas, const std::string& key, int sign, int64_t count, int64_t amount = 0,
          int64_t weighted = 0, int64_t micros = 0) {
-  v1::Aggregate& a = (*deltas)[key];
-  a.set_count(a.count() + sign * count);
-  a.set_amount_units(a.amount_units() + sign * amount);
-  a.set_weighted_units(a.weighted_units() + sign * weighted);
-  a.set_total_micros(a.total_micros() + sign * micros);
+  Sum& a = (*deltas)[key];
+  a.count += sign * count;
+  a.amount.Add(ExactSum(amount), sign);
+  a.weighted.Add(ExactSum(weighted), sign);
+  a.micros += sign * micros;
 }
 
 // What `state` of opportunity `id` adds to the sums (sign +1) or takes away
@@ -45,25 +58,88 @@ std::string ActivityKey(const v1::OpportunityState& s, const std::string& id) {
   return "act/" + s.pipeline() + "/" + Pad(s.last_activity_micros(), 20) + "/" + id;
 }
 
-bool IsZero(const v1::Aggregate& a) {
-  return a.count() == 0 && a.amount_units() == 0 && a.weighted_units() == 0 &&
-         a.total_micros() == 0;
+Sum FromStored(const v1::Aggregate& a) {
+  Sum sum;
+  sum.count = a.count();
+  sum.amount = ExactSum::FromParts(a.amount_units_high(), a.amount_units());
+  sum.weighted = ExactSum::FromParts(a.weighted_units_high(), a.weighted_units());
+  sum.micros = a.total_micros();
+  return sum;
+}
+
+v1::Aggregate ToStored(const Sum& sum) {
+  v1::Aggregate a;
+  a.set_count(sum.count);
+  a.set_amount_units(sum.amount.low());
+  a.set_amount_units_high(sum.amount.high());
+  a.set_weighted_units(sum.weighted.low());
+  a.set_weighted_units_high(sum.weighted.high());
+  a.set_total_micros(sum.micros);
+  return a;
 }
 
 Status ApplyDeltas(const Call& call, const Deltas& deltas) {
   for (const auto& [key, delta] : deltas) {
-    if (IsZero(delta)) continue;
-    v1::Aggregate current;
+    if (delta.IsZero()) continue;
+    Sum current;
     if (auto stored = call.Get(key)) {
-      if (!current.ParseFromString(*stored)) return Status::Internal("unreadable aggregate " + key);
+      v1::Aggregate a;
+      if (!a.ParseFromString(*stored)) return Status::Internal("unreadable aggregate " + key);
+      current = FromStored(a);
     }
-    current.set_count(current.count() + delta.count());
-    current.set_amount_units(current.amount_units() + delta.amount_units());
-    current.set_weighted_units(current.weighted_units() + delta.weighted_units());
-    current.set_total_micros(current.total_micros() + delta.total_micros());
-    Status s = IsZero(current) ? call.Delete(key) : call.Put(key, current.SerializeAsString());
+    current.count += delta.count;
+    current.amount.Add(delta.amount);
+    current.weighted.Add(delta.weighted);
+    current.micros += delta.micros;
+    Status s =
+        current.IsZero() ? call.Delete(key) : call.Put(key, ToStored(current).SerializeAsString());
     if (!s.ok()) return s;
   }
+  return {};
+}
+
+// The funnel and forecast sums under `prefix` that the caller may see:
+// every stored aggregate when they read the whole tenant; otherwise the
+// contributions of the opportunities whose owner they may read, summed from
+// each opportunity's state (os/<id>) the same way the stored aggregates are.
+// Keys in the result are relative to `prefix`.
+std::map<std::string, Sum> VisibleSums(const Call& call, const ReadScope& scope,
+                                       const std::string& prefix) {
+  std::map<std::string, Sum> out;
+  if (scope.all) {
+    call.Scan(prefix, [&](const std::string& key, const std::string& value) {
+      v1::Aggregate a;
+      if (a.ParseFromString(value)) out[key.substr(prefix.size())] = FromStored(a);
+      return true;
+    });
+    return out;
+  }
+  call.Scan("os/", [&](const std::string&, const std::string& value) {
+    v1::OpportunityState state;
+    if (!state.ParseFromString(value) || !scope.CanRead(state.owner())) return true;
+    Deltas mine;
+    Contribute(state, +1, &mine);
+    for (auto& [key, sum] : mine) {
+      if (!StartsWith(key, prefix)) continue;
+      Sum& total = out[key.substr(prefix.size())];
+      total.count += sum.count;
+      total.amount.Add(sum.amount);
+      total.weighted.Add(sum.weighted);
+      total.micros += sum.micros;
+    }
+    return true;
+  });
+  return out;
+}
+
+// `sum` as an int64 field of the answer, or OUT_OF_RANGE naming `field`.
+Status Fit(const ExactSum& sum, const std::string& field, int64_t* out) {
+  auto value = sum.ToInt64();
+  if (!value) {
+    return Status::OutOfRange(field + ": the total " + sum.ToString() +
+                              " is outside the int64 range of minor units");
+  }
+  *out = *value;
   return {};
 }
 
@@ -202,11 +278,12 @@ Status RecordActivity(const Call& call, const std::string& opportunity_id, int64
   return call.Put("os/" + opportunity_id, state->SerializeAsString());
 }
 
-Status BuildFunnel(const Call& call, const v1::Pipeline& pipeline, v1::GetFunnelResponse* out) {
+Status BuildFunnel(const Call& call, const ReadScope& scope, const v1::Pipeline& pipeline,
+                   v1::GetFunnelResponse* out) {
   out->set_pipeline(pipeline.name());
   out->set_pipeline_version(pipeline.version());
   std::map<std::string, v1::FunnelStage*> by_name;
-  std::map<std::string, std::map<std::string, v1::CurrencyTotal>> totals;
+  std::map<std::string, std::map<std::string, std::pair<int64_t, ExactSum>>> totals;
   std::map<std::string, int64_t> stay_micros;
   for (const auto& stage : pipeline.stages()) {
     v1::FunnelStage* f = out->add_stages();
@@ -220,33 +297,39 @@ Status BuildFunnel(const Call& call, const v1::Pipeline& pipeline, v1::GetFunnel
   };
   const std::string p = pipeline.name() + "/";
   for (const char* kind : {"fn/", "fe/", "fa/", "ft/"}) {
-    const std::string prefix = kind + p;
-    call.Scan(prefix, [&](const std::string& key, const std::string& value) {
-      v1::Aggregate a;
-      if (!a.ParseFromString(value)) return true;
-      std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
+    for (const auto& [key, a] : VisibleSums(call, scope, kind + p)) {
+      std::vector<std::string> parts = Split(key, '/');
       v1::FunnelStage* f = stage_of(parts[0]);
-      if (!f) return true;
+      if (!f) continue;
       if (kind[1] == 'n') {
         const std::string currency = parts.size() > 1 ? parts[1] : "";
-        v1::CurrencyTotal& t = totals[f->name()][currency];
-        t.set_currency_code(currency);
-        t.set_count(t.count() + a.count());
-        t.set_amount_units(t.amount_units() + a.amount_units());
-        f->set_count(f->count() + a.count());
+        auto& [count, amount] = totals[f->name()][currency];
+        count += a.count;
+        amount.Add(a.amount);
+        f->set_count(f->count() + a.count);
       } else if (kind[1] == 'e') {
-        f->set_entered_count(f->entered_count() + a.count());
+        f->set_entered_count(f->entered_count() + a.count);
       } else if (kind[1] == 'a') {
-        f->set_advanced_count(f->advanced_count() + a.count());
+        f->set_advanced_count(f->advanced_count() + a.count);
       } else {
-        f->set_completed_stays(f->completed_stays() + a.count());
-        stay_micros[f->name()] += a.total_micros();
+        f->set_completed_stays(f->completed_stays() + a.count);
+        stay_micros[f->name()] += a.micros;
       }
-      return true;
-    });
+    }
   }
   for (auto& [name, f] : by_name) {
-    for (auto& [currency, t] : totals[name]) *f->add_totals() = t;
+    for (auto& [currency, total] : totals[name]) {
+      v1::CurrencyTotal* t = f->add_totals();
+      t->set_currency_code(currency);
+      t->set_count(total.first);
+      int64_t units = 0;
+      if (Status s = Fit(total.second, "stages[" + name + "].totals[" + currency + "].amount_units",
+                         &units);
+          !s.ok()) {
+        return s;
+      }
+      t->set_amount_units(units);
+    }
     f->set_conversion_basis_points(BasisPoints(f->advanced_count(), f->entered_count()));
     if (f->completed_stays() > 0) {
       *f->mutable_average_time_in_stage() =
@@ -256,11 +339,44 @@ Status BuildFunnel(const Call& call, const v1::Pipeline& pipeline, v1::GetFunnel
   return {};
 }
 
-Status BuildForecast(const Call& call, int first, int last, v1::ForecastGrouping grouping,
-                     const std::string& currency, std::vector<v1::ForecastRow>* rows) {
+namespace {
+
+// One forecast row's sums before they are answered as int64 fields.
+struct RowSums {
+  v1::ForecastRow row;  // group, currency and the counts
+  ExactSum pipeline, best_case, commit, closed_won, closed_lost, omitted, weighted;
+};
+
+Status FinishRow(RowSums& sums, v1::ForecastRow* out) {
+  *out = std::move(sums.row);
+  const std::string at = "rows[group=" + out->group() + ",currency=" + out->currency_code() + "].";
+  int64_t v = 0;
+  const std::pair<const ExactSum*, void (v1::ForecastRow::*)(int64_t)> fields[] = {
+      {&sums.pipeline, &v1::ForecastRow::set_pipeline_units},
+      {&sums.best_case, &v1::ForecastRow::set_best_case_units},
+      {&sums.commit, &v1::ForecastRow::set_commit_units},
+      {&sums.closed_won, &v1::ForecastRow::set_closed_won_units},
+      {&sums.closed_lost, &v1::ForecastRow::set_closed_lost_units},
+      {&sums.omitted, &v1::ForecastRow::set_omitted_units},
+      {&sums.weighted, &v1::ForecastRow::set_weighted_units}};
+  const char* names[] = {"pipeline_units",   "best_case_units",   "commit_units",
+                         "closed_won_units", "closed_lost_units", "omitted_units",
+                         "weighted_units"};
+  for (size_t i = 0; i < std::size(fields); ++i) {
+    if (Status s = Fit(*fields[i].first, at + names[i], &v); !s.ok()) return s;
+    (out->*fields[i].second)(v);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status BuildForecast(const Call& call, const ReadScope& scope, int first, int last,
+                     v1::ForecastGrouping grouping, const std::string& currency,
+                     std::vector<v1::ForecastRow>* rows) {
   std::map<std::string, std::optional<v1::Pipeline>> pipelines;
   std::map<std::string, std::vector<std::string>> groups_of_owner;
-  std::map<std::pair<std::string, std::string>, v1::ForecastRow> table;
+  std::map<std::pair<std::string, std::string>, RowSums> table;
   for (int month = first; month <= last; ++month) {
     const std::string prefix = "fc/" + MonthName(month) + "/";
     call.Scan(prefix, [&](const std::string& key, const std::string& value) {
@@ -269,8 +385,11 @@ Status BuildForecast(const Call& call, int first, int last, v1::ForecastGrouping
       const std::string& owner = parts[0];
       const std::string& row_currency = parts[1];
       if (!currency.empty() && row_currency != currency) return true;
-      v1::Aggregate a;
-      if (!a.ParseFromString(value)) return true;
+      // Deals of owners the caller cannot read are not in their forecast.
+      if (!scope.CanRead(owner)) return true;
+      v1::Aggregate stored;
+      if (!stored.ParseFromString(value)) return true;
+      const Sum a = FromStored(stored);
       auto pit = pipelines.find(parts[2]);
       if (pit == pipelines.end())
         pit = pipelines.emplace(parts[2], LoadPipeline(call, parts[2])).first;
@@ -293,46 +412,53 @@ Status BuildForecast(const Call& call, int first, int last, v1::ForecastGrouping
         git = groups_of_owner.emplace(owner, std::move(groups)).first;
       }
       for (const std::string& group : git->second) {
-        v1::ForecastRow& r = table[{group, row_currency}];
-        r.set_group(group);
-        r.set_currency_code(row_currency);
+        RowSums& r = table[{group, row_currency}];
+        r.row.set_group(group);
+        r.row.set_currency_code(row_currency);
         switch (category) {
           case v1::FORECAST_CATEGORY_PIPELINE:
-            r.set_pipeline_units(r.pipeline_units() + a.amount_units());
+            r.pipeline.Add(a.amount);
             break;
           case v1::FORECAST_CATEGORY_BEST_CASE:
-            r.set_best_case_units(r.best_case_units() + a.amount_units());
+            r.best_case.Add(a.amount);
             break;
           case v1::FORECAST_CATEGORY_COMMIT:
-            r.set_commit_units(r.commit_units() + a.amount_units());
+            r.commit.Add(a.amount);
             break;
           case v1::FORECAST_CATEGORY_CLOSED_WON:
-            r.set_closed_won_units(r.closed_won_units() + a.amount_units());
-            r.set_won_count(r.won_count() + a.count());
+            r.closed_won.Add(a.amount);
+            r.row.set_won_count(r.row.won_count() + a.count);
             break;
           case v1::FORECAST_CATEGORY_CLOSED_LOST:
-            r.set_closed_lost_units(r.closed_lost_units() + a.amount_units());
-            r.set_lost_count(r.lost_count() + a.count());
+            r.closed_lost.Add(a.amount);
+            r.row.set_lost_count(r.row.lost_count() + a.count);
             break;
           default:
-            r.set_omitted_units(r.omitted_units() + a.amount_units());
+            r.omitted.Add(a.amount);
             break;
         }
         if (category == v1::FORECAST_CATEGORY_PIPELINE ||
             category == v1::FORECAST_CATEGORY_BEST_CASE ||
             category == v1::FORECAST_CATEGORY_COMMIT) {
-          r.set_weighted_units(r.weighted_units() + a.weighted_units());
+          r.weighted.Add(a.weighted);
         }
         if (category != v1::FORECAST_CATEGORY_CLOSED_WON &&
             category != v1::FORECAST_CATEGORY_CLOSED_LOST) {
-          r.set_open_count(r.open_count() + a.count());
+          r.row.set_open_count(r.row.open_count() + a.count);
         }
       }
       return true;
     });
   }
   rows->clear();
-  for (auto& [key, row] : table) rows->push_back(std::move(row));
+  for (auto& [key, sums] : table) {
+    v1::ForecastRow row;
+    if (Status s = FinishRow(sums, &row); !s.ok()) {
+      rows->clear();
+      return s;
+    }
+    rows->push_back(std::move(row));
+  }
   return {};
 }
 

@@ -6,7 +6,8 @@
 // (os/<id>, OpportunityState), and every change subtracts exactly what the
 // previous one added, so sums stay exact whatever the order of pipeline
 // edits; the host commits a post-commit hook's writes with the plugin's
-// feed cursor, so each event is applied once.
+// feed cursor, so each event is applied once. Amount sums are stored as
+// exact 128-bit totals (rapport/sdk/exact_sum.h): they never wrap.
 #ifndef RAPPORT_PLUGINS_SFA_AGGREGATES_H_
 #define RAPPORT_PLUGINS_SFA_AGGREGATES_H_
 
@@ -40,11 +41,20 @@ Status ApplyOpportunityChange(const Call& call, const rapport::v1::ChangeEvent& 
 // Records activity (an interaction) on an open opportunity at `micros`.
 Status RecordActivity(const Call& call, const std::string& opportunity_id, int64_t micros);
 
-Status BuildFunnel(const Call& call, const v1::Pipeline& pipeline, v1::GetFunnelResponse* out);
+// The funnel of `pipeline` over the opportunities `scope` may read: the
+// stored aggregates for a caller who reads the whole tenant; otherwise summed
+// from the visible opportunities' states (a scan of every opportunity state
+// of the tenant). OUT_OF_RANGE, naming the field, when an amount total does
+// not fit int64.
+Status BuildFunnel(const Call& call, const rapport::sdk::ReadScope& scope,
+                   const v1::Pipeline& pipeline, v1::GetFunnelResponse* out);
 // Rows for the months [first, last] (month indexes), sorted by group then
-// currency; `currency` "" means all.
-Status BuildForecast(const Call& call, int first, int last, v1::ForecastGrouping grouping,
-                     const std::string& currency, std::vector<v1::ForecastRow>* rows);
+// currency; `currency` "" means all. Only deals of owners `scope` may read
+// are counted. OUT_OF_RANGE, naming the row and field, when a total does not
+// fit int64.
+Status BuildForecast(const Call& call, const rapport::sdk::ReadScope& scope, int first, int last,
+                     v1::ForecastGrouping grouping, const std::string& currency,
+                     std::vector<v1::ForecastRow>* rows);
 // Open deals of `pipeline` whose last activity is at or before
 // `cutoff_micros`, least recent first, after `page_token`.
 Status ListStalled(const Call& call, const v1::Pipeline& pipeline, int64_t cutoff_micros,

@@ -51,6 +51,7 @@
 #include "aggregates.h"
 #include "price_source.h"
 #include "process.h"
+#include "rapport/sdk/exact_sum.h"
 #include "rapport/sdk/plugin.h"
 #include "rapport/sfa/v1/sfa.pb.h"
 #include "rapport/v1/customer.pb.h"
@@ -296,7 +297,8 @@ class Sfa : public rapport::sdk::Plugin {
               v1::ListForecastSnapshotsResponse* o) -> Status {
              c.Scan("snap/", [&](const std::string&, const std::string& value) {
                v1::ForecastSnapshot s;
-               if (s.ParseFromString(value) && (r.period().empty() || s.period() == r.period())) {
+               if (s.ParseFromString(value) && (r.period().empty() || s.period() == r.period()) &&
+                   MaySeeSnapshot(c, s)) {
                  s.clear_rows();
                  *o->add_snapshots() = std::move(s);
                }
@@ -311,7 +313,7 @@ class Sfa : public rapport::sdk::Plugin {
            [](Call& c, const v1::GetFunnelRequest& r, v1::GetFunnelResponse* o) -> Status {
              auto pipeline = FindPipeline(c, r.pipeline());
              if (!pipeline.ok()) return pipeline;
-             return BuildFunnel(c, *LoadPipeline(c, PipelineName(c, r.pipeline())), o);
+             return BuildFunnel(c, c.Scope(), *LoadPipeline(c, PipelineName(c, r.pipeline())), o);
            });
     method("ListStalledDeals",
            [this](Call& c, const v1::ListStalledDealsRequest& r,
@@ -794,6 +796,9 @@ class Sfa : public rapport::sdk::Plugin {
   static bool SeesAllForecasts(const Call& call) {
     return call.HasRole("admin") || call.HasRole("manager") || call.HasRole("integration");
   }
+  static bool MaySeeSnapshot(const Call& call, const v1::ForecastSnapshot& snap) {
+    return call.Scope().all || snap.created_by() == call.user();
+  }
   static void KeepOwnGroups(const Call& call, v1::ForecastGrouping grouping,
                             std::vector<v1::ForecastRow>* rows) {
     if (SeesAllForecasts(call)) return;
@@ -819,7 +824,7 @@ class Sfa : public rapport::sdk::Plugin {
       return Status::PermissionDenied("team roll-ups are for managers and admins; ask by owner");
     }
     std::vector<v1::ForecastRow> rows;
-    if (Status s = BuildForecast(call, first, last, Grouping(request.grouping()),
+    if (Status s = BuildForecast(call, call.Scope(), first, last, Grouping(request.grouping()),
                                  request.currency_code(), &rows);
         !s.ok()) {
       return s;
@@ -841,7 +846,8 @@ class Sfa : public rapport::sdk::Plugin {
     }
     std::vector<v1::ForecastRow> rows;
     const v1::ForecastGrouping grouping = Grouping(request.grouping());
-    if (Status s = BuildForecast(call, first, last, grouping, "", &rows); !s.ok()) return s;
+    if (Status s = BuildForecast(call, call.Scope(), first, last, grouping, "", &rows); !s.ok())
+      return s;
     const int64_t now = NowMicros();
     v1::ForecastSnapshot snap;
     snap.set_id(NewId(now));
@@ -865,13 +871,18 @@ class Sfa : public rapport::sdk::Plugin {
       return Status::Invalid("snapshot_id: is required");
     }
     auto snap = Load<v1::ForecastSnapshot>(call, "snap/" + request.snapshot_id());
-    if (!snap) return Status::NotFound("snapshot '" + request.snapshot_id() + "' not found");
+    // A snapshot holds totals of the scope of whoever took it: a caller who
+    // does not read the whole tenant sees only their own snapshots.
+    if (!snap || !MaySeeSnapshot(call, *snap)) {
+      return Status::NotFound("snapshot '" + request.snapshot_id() + "' not found");
+    }
     int first = 0, last = 0;
     if (Status s = ParsePeriodRange(snap->period(), snap->end_period(), &first, &last); !s.ok()) {
       return s;
     }
     std::vector<v1::ForecastRow> now_rows;
-    if (Status s = BuildForecast(call, first, last, snap->grouping(), "", &now_rows); !s.ok())
+    if (Status s = BuildForecast(call, call.Scope(), first, last, snap->grouping(), "", &now_rows);
+        !s.ok())
       return s;
     std::map<std::pair<std::string, std::string>, v1::ForecastAccuracyRow> rows;
     for (const auto& r : snap->rows()) {
@@ -890,8 +901,14 @@ class Sfa : public rapport::sdk::Plugin {
     for (auto& [key, a] : rows) {
       a.set_commit_accuracy_basis_points(
           BasisPoints(a.actual_closed_won_units(), a.forecast_commit_units()));
-      a.set_best_case_accuracy_basis_points(BasisPoints(
-          a.actual_closed_won_units(), a.forecast_commit_units() + a.forecast_best_case_units()));
+      auto forecast =
+          rapport::sdk::CheckedAdd(a.forecast_commit_units(), a.forecast_best_case_units());
+      if (!forecast) {
+        return Status::OutOfRange("rows[group=" + a.group() + ",currency=" + a.currency_code() +
+                                  "]: forecast_commit_units + forecast_best_case_units is outside "
+                                  "the int64 range");
+      }
+      a.set_best_case_accuracy_basis_points(BasisPoints(a.actual_closed_won_units(), *forecast));
       *out->add_rows() = std::move(a);
     }
     // The period is over once the month after it has begun in Seoul.

@@ -189,12 +189,6 @@ std::optional<int64_t> CheckedMul(int64_t a, int64_t b) {
   return out;
 }
 
-std::optional<int64_t> CheckedAdd(int64_t a, int64_t b) {
-  int64_t out;
-  if (__builtin_add_overflow(a, b, &out)) return std::nullopt;
-  return out;
-}
-
 int64_t BasisPoints(int64_t numerator, int64_t denominator) {
   if (denominator == 0) return 0;
   return static_cast<int64_t>(static_cast<__int128>(numerator) * 10000 / denominator);

@@ -55,7 +55,6 @@ void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
 int64_t WeightedUnits(int64_t units, int32_t percent);
 // a * b, or nullopt on int64 overflow.
 std::optional<int64_t> CheckedMul(int64_t a, int64_t b);
-std::optional<int64_t> CheckedAdd(int64_t a, int64_t b);
 // numerator / denominator in basis points (0 when denominator is 0).
 int64_t BasisPoints(int64_t numerator, int64_t denominator);
 

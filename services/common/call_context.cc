@@ -1,8 +1,11 @@
 #include "services/common/call_context.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/common/log_limiter.h"
+#include "core/common/logfmt.h"
 #include "core/common/strings.h"
 #include "services/common/status_mapping.h"
+#include "spdlog/spdlog.h"
 
 namespace rapport::services {
 namespace {
@@ -27,15 +30,49 @@ void AuditDenied(grpc::ServerContextBase* call, std::string_view method, const C
                                                                      : "PERMISSION_DENIED");
   entry.set_reason(std::string(status.message()).substr(0, 500));
   entry.set_peer(call->peer());
-  identity.Audit(caller ? caller->ctx.tenant : identity::TenantOfFailure(status), std::move(entry));
+  // A caller that did not authenticate is audited in the server-wide log
+  // (tenant 0) only, whatever tenant the token it presented belongs to: no
+  // unauthenticated caller can push a tenant's own entries out of its log.
+  identity.Audit(caller ? caller->ctx.tenant : 0, std::move(entry));
+}
+
+// The id part of "Bearer rpt_<id>_<secret>" when it looks like one (26
+// Crockford base32 characters), else "".
+std::string TokenIdOf(std::string_view authorization) {
+  constexpr std::string_view kPrefix = "Bearer rpt_";
+  if (authorization.substr(0, kPrefix.size()) != kPrefix) return "";
+  std::string_view rest = authorization.substr(kPrefix.size());
+  size_t end = rest.find('_');
+  if (end != 26) return "";
+  for (char c : rest.substr(0, end)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return "";
+  }
+  return std::string(rest.substr(0, end));
+}
+
+void LogThrottled(std::string_view method, const std::string& peer, const absl::Status& status) {
+  static LogLimiter limiter(absl::Seconds(10), 5);
+  int64_t suppressed = 0;
+  if (!limiter.Allow(&suppressed)) return;
+  spdlog::warn("msg=\"authentication failures throttled\" method={} peer={} error={} suppressed={}",
+               LogValue(method), LogValue(peer), LogValue(std::string(status.message())),
+               suppressed);
 }
 
 }  // namespace
 
 absl::StatusOr<Caller> Authenticate(grpc::ServerContextBase* call, std::string_view method,
                                     identity::IdentityStore& identity) {
-  auto principal = identity.Authenticate(Header(*call, kAuthorizationHeader));
+  const std::string authorization = Header(*call, kAuthorizationHeader);
+  auto principal = identity.Authenticate(authorization);
   if (!principal.ok()) {
+    // Failures are bounded per peer address and per token id; past the
+    // bound they are refused without an audit entry each.
+    if (absl::Status limited = identity.RecordAuthFailure(call->peer(), TokenIdOf(authorization));
+        !limited.ok()) {
+      LogThrottled(method, call->peer(), limited);
+      return limited;
+    }
     absl::Status status = principal.status();
     if (status.code() != absl::StatusCode::kUnauthenticated) {
       // Storage trouble while checking a token is still a refusal to the

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/logfmt.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -33,8 +34,8 @@ ReflectionService::ReflectionService(std::vector<std::string> services,
     for (const FileDescriptorProto& file : set.file()) {
       // A file the host already has (its own, or one seen before) is used as is.
       if (pool_.FindFileByName(file.name()) == nullptr && pool_.BuildFile(file) == nullptr) {
-        spdlog::warn("msg=\"reflection: plugin proto does not build; skipped\" file=\"{}\"",
-                     file.name());
+        spdlog::warn("msg=\"reflection: plugin proto does not build; skipped\" file={}",
+                     LogValue(file.name()));
         continue;
       }
       for (int i = 0; i < file.service_size(); ++i) {

@@ -13,6 +13,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
+#include "core/common/logfmt.h"
 #include "services/server/server.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -83,6 +84,15 @@ int main(int argc, char** argv) {
   app.add_option("--max-subscribers", options.max_subscribers, "concurrent Subscribe streams")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  app.add_option("--auth-failures-per-peer", options.auth_failures.max_failures_per_peer,
+                 "failed authentications per client address per minute before further "
+                 "failures get RESOURCE_EXHAUSTED (and are no longer audited)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--auth-failures-per-token", options.auth_failures.max_failures_per_token,
+                 "failed authentications per token id per minute, likewise")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   std::string plugin_config_file;
   app.add_option("--plugin-dir", options.plugins.plugin_dir,
                  "load every NAME.so with NAME.manifest.json from this directory");
@@ -119,17 +129,17 @@ int main(int argc, char** argv) {
 
   auto server = rapport::services::RapportServer::Start(options);
   if (!server.ok()) {
-    spdlog::error("msg=\"cannot start\" error=\"{}\"", server.status().ToString());
+    spdlog::error("msg=\"cannot start\" error={}", rapport::LogValue(server.status().ToString()));
     return 1;
   }
   const auto& bootstrap = (*server)->bootstrap();
   if (bootstrap.created) {
-    spdlog::info("msg=\"bootstrap: created tenant and admin token\" tenant={} token_file=\"{}\"",
-                 bootstrap.tenant, bootstrap.token_path);
+    spdlog::info("msg=\"bootstrap: created tenant and admin token\" tenant={} token_file={}",
+                 rapport::LogValue(bootstrap.tenant), rapport::LogValue(bootstrap.token_path));
   }
-  spdlog::info("msg=\"serving\" address={} data_dir=\"{}\" sync={} tls={} mtls={}",
-               (*server)->address(), options.data_dir, options.sync, !options.tls_cert_file.empty(),
-               !options.tls_client_ca_file.empty());
+  spdlog::info("msg=\"serving\" address={} data_dir={} sync={} tls={} mtls={}",
+               rapport::LogValue((*server)->address()), rapport::LogValue(options.data_dir),
+               options.sync, !options.tls_cert_file.empty(), !options.tls_client_ca_file.empty());
   // Machine-readable line for scripts and tests.
   std::printf("rapportd listening on %s\n", (*server)->address().c_str());
   const std::string token_file = options.data_dir + "/admin.token";

@@ -13,6 +13,7 @@
 #include "services/plugins/plugin_rpc_server.h"
 #include "services/records/record_services.h"
 #include "services/reflection/reflection_service.h"
+#include "services/server/request_interceptor.h"
 #include "services/sync/sync_services.h"
 
 namespace rapport::services {
@@ -115,6 +116,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   server->store_ = std::move(*store);
   server->identity_ = std::make_unique<identity::IdentityStore>(
       server->db_.get(), server->tenants_.get(), server->store_.get(), options.clock);
+  server->identity_->SetAuthFailureLimits(options.auth_failures);
   auto credentials = Credentials(options);  // before bootstrap: fail without side effects
   if (!credentials.ok()) return credentials.status();
   auto bootstrap = server->identity_->Bootstrap(options.data_dir, options.bootstrap_tenant);
@@ -143,6 +145,8 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   ApplyGrpcThreadOptions(options.grpc_threads, builder);
+  InstallProtobufLogHandler();
+  builder.experimental().SetInterceptorCreators(RequestInterceptors());
   Services& services = *server->services_;
   std::vector<grpc::Service*> core_services = {
       &services.customers, &services.interactions, &services.opportunities,

@@ -52,6 +52,10 @@ struct ServerOptions {
   size_t block_cache_bytes = 128 << 20;
   // All memtables together, counted inside the block cache (0: uncapped).
   size_t memtable_budget_bytes = 64 << 20;
+  // Failed authentication allowed per peer address and per token id in a
+  // window before further failures get RESOURCE_EXHAUSTED
+  // (core/identity/auth_failure_limiter.h).
+  identity::AuthFailureLimits auth_failures;
   // gRPC handler threads kept waiting for calls (see grpc_threads.h).
   GrpcThreadOptions grpc_threads;
   const Clock* clock = &Clock::Real();

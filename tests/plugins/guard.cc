@@ -36,6 +36,11 @@ class Guard : public rapport::sdk::Plugin {
     OnPreCommit<rapport::v1::Customer>(
         RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
         [this](Call& call, const rapport::v1::Customer*, rapport::v1::Customer* after) -> Status {
+          // A hook whose downstream is down (rapportctl must not read it as
+          // an unreachable server).
+          if (after->display_name() == "downstream-down") {
+            return Status::Unavailable("downstream down");
+          }
           after->add_tags("guarded");
           Metric("customers_guarded", 1);
           return call.Put("seen/" + after->id(), after->display_name());

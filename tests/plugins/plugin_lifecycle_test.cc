@@ -19,6 +19,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/rapportd_process.h"
 #include "tests/testing/temp_dir.h"
 
 namespace rapport {
@@ -26,71 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-// rapportd with stdout on a pipe (for the address) and stderr in a file.
-class Rapportd {
- public:
-  Rapportd(const std::string& data_dir, const std::string& plugin_dir, const std::string& log) {
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      FILE* err = std::fopen(log.c_str(), "w");
-      if (err == nullptr) _exit(126);
-      dup2(fileno(err), STDERR_FILENO);
-      execl(RAPPORTD_PATH, RAPPORTD_PATH, "--data-dir", data_dir.c_str(), "--listen", "127.0.0.1:0",
-            "--plugin-dir", plugin_dir.c_str(), "--shutdown-grace", "2",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    stdout_ = fdopen(out[0], "r");
-    char line[256];
-    const std::string marker = "rapportd listening on ";
-    while (stdout_ && fgets(line, sizeof line, stdout_)) {
-      std::string s(line);
-      if (s.rfind(marker, 0) == 0) {
-        address_ = s.substr(marker.size());
-        while (!address_.empty() && (address_.back() == '\n' || address_.back() == '\r'))
-          address_.pop_back();
-        break;
-      }
-    }
-  }
-  ~Rapportd() {
-    if (pid_ > 0 && !reaped_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (stdout_) fclose(stdout_);
-  }
-  const std::string& address() const { return address_; }
-
-  // SIGTERM, then waits up to `limit`; returns the wait status, or -1 if
-  // the process was still running (it is then killed).
-  int TerminateAndWait(std::chrono::seconds limit) {
-    kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        reaped_ = true;
-        return status;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
-  FILE* stdout_ = nullptr;
-  std::string address_;
-};
 
 std::vector<std::string> Lines(const std::string& file) {
   std::ifstream in(file);
@@ -117,7 +53,8 @@ TEST(PluginLifecycleTest, ExceptionsFromStartDrainAndStopAreLoggedAndShutdownIsC
     fs::copy_file(fs::path(RAPPORT_TEST_PLUGIN_DIR) / f, fs::path(plugins) / f);
   }
   const std::string log = dir.Sub("rapportd.log");
-  Rapportd server(dir.Sub("data"), plugins, log);
+  testing::RapportdProcess server(RAPPORTD_PATH, dir.Sub("data"),
+                                  {"--plugin-dir", plugins, "--shutdown-grace", "2"}, log);
   ASSERT_FALSE(server.address().empty()) << "rapportd did not start";
 
   // Start threw, and the server serves anyway.

@@ -701,6 +701,72 @@ TEST_F(SfaServerTest, ForecastSnapshotsAndAccuracyOnceThePeriodCloses) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Issue 12.2: the funnel a rep gets counts only what the rep may read,
+// as GetStageTotal does (the real host's Call::Scope, ABI 1.2).
+TEST_F(SfaServerTest, TheFunnelAnswersWithinTheCallersScope) {
+  EnableForTenant();
+  DeclareAttributes();
+  DefinePipeline();
+  CreateTeam("a");
+  CreateTeam("b");
+  const std::string rep_a = CreateUser("rep_a", {v1::ROLE_REP}, {"a"});
+  const std::string rep_b = CreateUser("rep_b", {v1::ROLE_REP}, {"b"});
+  const std::string boss_a = CreateUser("boss_a", {v1::ROLE_MANAGER}, {"a"});
+  auto deal = [&](const std::string& token, int64_t units) {
+    v1::Customer c = NewCustomer("Customer", token);
+    v1::Opportunity o, out;
+    o.set_customer_id(c.id());
+    o.set_name("deal");
+    o.set_pipeline("new-business");
+    o.set_stage("negotiation");
+    *o.mutable_amount() = Krw(units);
+    o.mutable_expected_close_date()->set_year(2027);
+    o.mutable_expected_close_date()->set_month(3);
+    o.mutable_expected_close_date()->set_day(1);
+    (*o.mutable_attributes())["decision_maker"].set_string_value("CFO");
+    grpc::Status s = CreateOpportunity(o, &out, token);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  };
+  deal(rep_a, 1'000);
+  deal(rep_b, 777'000'000);
+  sfa::GetFunnelResponse funnel;
+  ASSERT_TRUE(Eventually([&] {
+    funnel = Funnel();
+    const sfa::FunnelStage* n = StageOf(funnel, "negotiation");
+    return n && n->count() == 2;
+  }));
+  const sfa::FunnelStage* all = StageOf(funnel, "negotiation");
+  ASSERT_EQ(all->totals_size(), 1);
+  EXPECT_EQ(all->totals(0).amount_units(), 777'001'000);
+  for (const std::string& token : {rep_a, boss_a}) {
+    sfa::GetFunnelRequest r;
+    r.set_pipeline("new-business");
+    sfa::GetFunnelResponse mine;
+    ASSERT_TRUE(sales_->GetFunnel(Call(token).get(), r, &mine).ok());
+    const sfa::FunnelStage* n = StageOf(mine, "negotiation");
+    ASSERT_NE(n, nullptr);
+    EXPECT_EQ(n->count(), 1);
+    ASSERT_EQ(n->totals_size(), 1);
+    EXPECT_EQ(n->totals(0).amount_units(), 1'000);
+    // The same answer as the core's stage total for that caller.
+    v1::GetStageTotalRequest t;
+    t.set_pipeline("new-business");
+    t.set_stage("negotiation");
+    t.set_currency_code("KRW");
+    v1::StageTotal total;
+    ASSERT_TRUE(opportunities_->GetStageTotal(Call(token).get(), t, &total).ok());
+    EXPECT_EQ(total.opportunity_count(), n->count());
+    EXPECT_EQ(total.amount().units(), n->totals(0).amount_units());
+  }
+  // A manager's forecast holds their subtree's owners only.
+  sfa::GetForecastRequest fr;
+  fr.set_period("2027-03");
+  sfa::GetForecastResponse forecast;
+  ASSERT_TRUE(sales_->GetForecast(Call(boss_a).get(), fr, &forecast).ok());
+  ASSERT_EQ(forecast.rows_size(), 1);
+  EXPECT_EQ(forecast.rows(0).group(), "rep_a");
+}
+
 TEST_F(SfaServerTest, LineItemsFromThePriceBookSetTheOpportunityAmount) {
   EnableForTenant();
   DefinePipeline();

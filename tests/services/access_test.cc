@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
+#include "rapport/v1/sync.grpc.pb.h"
 #include "tests/testing/server_fixture.h"
 
 namespace rapport {
@@ -350,6 +351,134 @@ TEST_F(AccessTest, BadTokensAreUnauthenticated) {
         "Bearer " + std::string(1500, 'a'), "Bearer " + good.substr(0, 40)}) {
     EXPECT_EQ(whoami(bad), grpc::StatusCode::UNAUTHENTICATED) << bad.substr(0, 80);
   }
+}
+
+// Issue 12.3: a failed authentication is audited in the server-wide log,
+// never in the tenant of the token it named, and failures are bounded per
+// token id and per address, so nobody without a valid token can rotate a
+// tenant's (or the operator's) real entries out.
+TEST_F(AccessTest, FailedAuthenticationIsAuditedServerWideAndRateLimited) {
+  const std::string globex = tokens_[Who::kOtherTenant];  // admin of tenant globex
+  std::string wrong_secret = globex;
+  wrong_secret.back() = wrong_secret.back() == 'A' ? 'B' : 'A';
+  v1::GetCallerResponse caller;
+  auto whoami = [&](const std::string& token) {
+    return identity_->GetCaller(Call(token).get(), v1::GetCallerRequest(), &caller);
+  };
+  auto entries = [&](const std::string& token) {
+    v1::ListAuditEntriesRequest request;
+    request.set_page_size(1000);
+    v1::ListAuditEntriesResponse audit;
+    EXPECT_TRUE(identity_->ListAuditEntries(Call(token).get(), request, &audit).ok());
+    int unauthenticated = 0;
+    for (const auto& e : audit.entries()) {
+      if (e.code() == "UNAUTHENTICATED" && e.method() == "rapport.v1.IdentityService/GetCaller") {
+        ++unauthenticated;
+      }
+    }
+    return unauthenticated;
+  };
+  ASSERT_EQ(whoami(wrong_secret).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(entries(globex), 0) << "globex's own log must not hold anonymous failures";
+  EXPECT_EQ(entries(admin_token_), 1) << "the operator sees it in the server-wide log";
+
+  // 20 failures per token id per minute (the default); the 21st and later
+  // are RESOURCE_EXHAUSTED, name the token id and are not audited.
+  const std::string token_id = globex.substr(4, 26);
+  for (int i = 2; i <= 20; ++i) {
+    ASSERT_EQ(whoami(wrong_secret).error_code(), grpc::StatusCode::UNAUTHENTICATED) << i;
+  }
+  for (int i = 0; i < 30; ++i) {
+    grpc::Status s = whoami(wrong_secret);
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << i;
+    EXPECT_THAT(s.error_message(), HasSubstr("token id " + token_id));
+  }
+  EXPECT_EQ(entries(admin_token_), 20);
+  // The token's owner is not locked out by someone who knows its id.
+  ASSERT_TRUE(whoami(globex).ok());
+  EXPECT_EQ(caller.user().id(), "admin");
+  EXPECT_EQ(entries(globex), 0);
+}
+
+// Per address: a flood of calls with no token (or garbage) is cut off after
+// the per-peer limit, and a valid token from the same address still works.
+TEST_F(AccessTest, FailedAuthenticationIsBoundedPerAddress) {
+  services::ServerOptions options;
+  options.auth_failures.max_failures_per_peer = 5;
+  StartServer(options);
+  v1::GetCallerResponse caller;
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext anonymous;
+    ASSERT_EQ(identity_->GetCaller(&anonymous, v1::GetCallerRequest(), &caller).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << i;
+  }
+  grpc::ClientContext anonymous;
+  grpc::Status s = identity_->GetCaller(&anonymous, v1::GetCallerRequest(), &caller);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("too many failed authentication attempts from 127.0.0.1"));
+  EXPECT_TRUE(identity_->GetCaller(Call().get(), v1::GetCallerRequest(), &caller).ok());
+}
+
+// Issue 12.8: importing with preserve_ids must not tell a restricted caller
+// whether an id they cannot see is taken. Restoring ids is for callers who
+// read the whole tenant; everyone else is refused up front, whatever the id.
+TEST_F(AccessTest, PreserveIdsRevealsNothingToRestrictedCallers) {
+  auto data = v1::DataService::NewStub(channel_);
+  v1::Customer hidden_customer;
+  {
+    v1::GetCustomerRequest get;
+    get.set_id(records_[Whose::kOtherTeam].customer_id());
+    ASSERT_TRUE(customers_->GetCustomer(Call().get(), get, &hidden_customer).ok());
+  }
+  auto import = [&](const std::string& token, const std::string& id, v1::ImportSummary* summary) {
+    auto ctx = Call(token);
+    auto writer = data->Import(ctx.get(), summary);
+    v1::ImportRequest header;
+    header.mutable_header()->set_resource_type(v1::RESOURCE_TYPE_CUSTOMER);
+    header.mutable_header()->set_preserve_ids(true);
+    EXPECT_TRUE(writer->Write(header));
+    v1::ImportRequest row;
+    row.mutable_row()->set_line(1);
+    row.mutable_row()->mutable_customer()->set_id(id);
+    row.mutable_row()->mutable_customer()->set_display_name("Restored");
+    writer->Write(row);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  // A fresh id (a ULID nobody uses) and the id of a customer of another
+  // team: the same answer for the rep, the manager and the viewer.
+  const std::string fresh = "01KBQ0000000000000000000ZZ";
+  for (Who who : {Who::kRep, Who::kManager, Who::kViewer}) {
+    std::vector<std::string> answers;
+    for (const std::string& id : {fresh, hidden_customer.id()}) {
+      SCOPED_TRACE(std::string(Name(who)) + " " + id);
+      v1::ImportSummary summary;
+      grpc::Status s = import(tokens_[who], id, &summary);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+      EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("in use")));
+      if (who != Who::kViewer) {
+        EXPECT_THAT(s.error_message(), HasSubstr("preserve_ids"));
+      }
+      answers.push_back(s.error_message());
+    }
+    EXPECT_EQ(answers[0], answers[1]) << Name(who);
+  }
+  // Nothing was written: the hidden customer is unchanged and the fresh id
+  // does not exist.
+  v1::GetCustomerRequest get;
+  get.set_id(hidden_customer.id());
+  v1::Customer after;
+  ASSERT_TRUE(customers_->GetCustomer(Call().get(), get, &after).ok());
+  EXPECT_EQ(after.display_name(), hidden_customer.display_name());
+  get.set_id(fresh);
+  EXPECT_EQ(customers_->GetCustomer(Call().get(), get, &after).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // An integration restores with ids as before.
+  v1::ImportSummary summary;
+  ASSERT_TRUE(import(tokens_[Who::kIntegration], fresh, &summary).ok());
+  EXPECT_EQ(summary.created(), 1u) << summary.DebugString();
 }
 
 TEST_F(AccessTest, RevokedExpiredAndDisabledTokensStopWorking) {

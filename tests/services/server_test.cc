@@ -1,10 +1,13 @@
 // rapportd end to end: a real server on 127.0.0.1:0, real gRPC clients.
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "tests/testing/server_fixture.h"
 
 namespace rapport {
@@ -214,6 +217,91 @@ TEST_F(RapportdTest, OversizeMessagesAreResourceExhausted) {
   v1::Interaction out;
   grpc::Status status = interactions_->CreateInteraction(Call().get(), big, &out);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// Issue 12.4: a request that does not parse (invalid UTF-8 in a string
+// field) is INVALID_ARGUMENT naming the field, with or without a token;
+// nothing is written, nothing raw reaches stderr, and the log line it makes
+// is one parseable logfmt line, rate-limited.
+TEST_F(RapportdTest, InvalidUtf8IsInvalidArgumentNamingTheFieldAndLoggedOnce) {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  auto capture = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  capture->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(capture);
+  v1::CreateCustomerRequest bad;
+  bad.mutable_customer()->set_display_name("ABC \xff\xfe Corp");
+  v1::Customer out;
+  for (const std::string& token : {std::string(), std::string("-")}) {
+    for (int i = 0; i < 20; ++i) {
+      grpc::Status status = customers_->CreateCustomer(Call(token).get(), bad, &out);
+      ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+      EXPECT_THAT(status.error_message(), HasSubstr("rapport.v1.Customer.display_name"));
+      EXPECT_THAT(status.error_message(), HasSubstr("UTF-8"));
+    }
+  }
+  spdlog::set_default_logger(previous);
+  v1::ListCustomersRequest list;
+  v1::ListCustomersResponse listed;
+  ASSERT_TRUE(customers_->ListCustomers(Call().get(), list, &listed).ok());
+  EXPECT_EQ(listed.customers_size(), 0);
+  // 40 refusals, at most 5 lines in the 10 s window; each one logfmt line.
+  int refusals = 0;
+  std::istringstream lines(log.str());
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_EQ(line.find("[libprotobuf"), std::string::npos) << line;
+    if (line.find("unparsable request refused") == std::string::npos) continue;
+    ++refusals;
+    EXPECT_THAT(line, HasSubstr("method=\"/rapport.v1.CustomerService/CreateCustomer\""));
+  }
+  EXPECT_GE(refusals, 1);
+  EXPECT_LE(refusals, 5);
+}
+
+// Issue 12.12 (decided, docs/api.md "Idempotent creates"): a retry of a
+// create whose record has since been deleted gets the first answer again:
+// the create did happen. Nothing is re-created, the record stays deleted, and
+// the deletion is in the change feed for whoever needs to know.
+TEST_F(RapportdTest, RetryingACreateAfterItsRecordWasDeletedReturnsTheFirstAnswer) {
+  v1::CreateCustomerRequest create;
+  create.set_request_id("retry-after-delete");
+  create.mutable_customer()->set_display_name("Deleted later");
+  v1::Customer first;
+  ASSERT_TRUE(customers_->CreateCustomer(Call().get(), create, &first).ok());
+  v1::UpdateCustomerRequest rename;
+  rename.mutable_customer()->set_id(first.id());
+  rename.mutable_customer()->set_display_name("Renamed");
+  rename.mutable_update_mask()->add_paths("display_name");
+  v1::Customer renamed;
+  ASSERT_TRUE(customers_->UpdateCustomer(Call().get(), rename, &renamed).ok());
+  v1::Customer retried;
+  ASSERT_TRUE(customers_->CreateCustomer(Call().get(), create, &retried).ok());
+  EXPECT_EQ(retried.display_name(), "Deleted later");  // the first answer, not the current record
+  EXPECT_EQ(retried.revision(), first.revision());
+  v1::DeleteCustomerRequest del;
+  del.set_id(first.id());
+  google::protobuf::Empty empty;
+  ASSERT_TRUE(customers_->DeleteCustomer(Call().get(), del, &empty).ok());
+
+  v1::Customer again;
+  grpc::Status status = customers_->CreateCustomer(Call().get(), create, &again);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(again.id(), first.id());
+  EXPECT_EQ(again.revision(), first.revision());
+  EXPECT_EQ(again.display_name(), "Deleted later");
+  v1::GetCustomerRequest get;
+  get.set_id(first.id());
+  v1::Customer out;
+  EXPECT_EQ(customers_->GetCustomer(Call().get(), get, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListCustomersResponse listed;
+  ASSERT_TRUE(customers_->ListCustomers(Call().get(), v1::ListCustomersRequest(), &listed).ok());
+  EXPECT_EQ(listed.customers_size(), 0);
+  // A different payload under the same request_id is still refused.
+  create.mutable_customer()->set_display_name("Something else");
+  EXPECT_THAT(ViolatedFields(customers_->CreateCustomer(Call().get(), create, &again)),
+              ElementsAre("request_id"));
 }
 
 TEST_F(RapportdTest, MissingOrBadTokensAreUnauthenticated) {

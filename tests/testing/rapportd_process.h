@@ -9,17 +9,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace rapport::testing {
 
 class RapportdProcess {
  public:
-  // Starts `binary` with the given extra flags. address() is empty on failure.
+  // Starts `binary` with the given extra flags; its stderr (the logfmt log)
+  // goes to `stderr_path` when given, else is inherited. address() is empty
+  // on failure.
   RapportdProcess(const std::string& binary, const std::string& data_dir,
-                  std::vector<std::string> extra_flags = {}) {
+                  std::vector<std::string> extra_flags = {}, const std::string& stderr_path = "") {
     int out[2];
     if (pipe(out) != 0) return;
     pid_ = fork();
@@ -27,6 +31,11 @@ class RapportdProcess {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
       close(out[1]);
+      if (!stderr_path.empty()) {
+        FILE* err = std::fopen(stderr_path.c_str(), "w");
+        if (err == nullptr) _exit(126);
+        dup2(fileno(err), STDERR_FILENO);
+      }
       std::vector<std::string> args = {binary, "--data-dir", data_dir, "--listen", "127.0.0.1:0"};
       for (auto& f : extra_flags) args.push_back(f);
       std::vector<char*> argv;
@@ -65,6 +74,22 @@ class RapportdProcess {
     waitpid(pid_, &status, 0);
     reaped_ = true;
     return status;
+  }
+
+  // SIGTERM, then waits up to `limit`; returns the wait status, or -1 if the
+  // process was still running (it is then SIGKILLed by the destructor).
+  int TerminateAndWait(std::chrono::seconds limit) {
+    kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        return status;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
   }
 
  private:

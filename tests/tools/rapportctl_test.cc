@@ -220,6 +220,30 @@ TEST(RapportctlModulesTest, ListsEnablesRollsOutAndExplainsModules) {
   EXPECT_THAT(history.out, HasSubstr("module/guard"));
 }
 
+// Issue 12.7: a server that answers UNAVAILABLE (here a plugin hook whose
+// downstream is down) is not reported as an unreachable server.
+TEST(RapportctlModulesTest, AnUnavailableAnswerIsNotAnUnreachableServer) {
+  testing::TempDir dir;
+  std::unique_ptr<testing::RapportdProcess> server;
+  const std::string base = StartWithPlugin(dir, RAPPORT_TEST_PLUGIN_DIR, "guard", &server);
+  ASSERT_FALSE(base.empty());
+  ASSERT_EQ(RunCtl(base + "modules enable guard").exit_code, 0);
+  Result refused = RunCtl(base + "customers create --display-name downstream-down");
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_THAT(refused.out, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(refused.out, HasSubstr("downstream down"));
+  EXPECT_THAT(refused.out, ::testing::Not(HasSubstr("cannot reach")));
+  // Nothing was written.
+  Result list = RunCtl(base + "-o json customers list");
+  EXPECT_EQ(list.exit_code, 0) << list.out;
+  EXPECT_THAT(list.out, ::testing::Not(HasSubstr("downstream-down")));
+  // And a server that is really gone still is.
+  server.reset();
+  Result gone = RunCtl(base + "--timeout 2 customers list");
+  EXPECT_EQ(gone.exit_code, 3) << gone.out;
+  EXPECT_THAT(gone.out, HasSubstr("cannot reach rapportd"));
+}
+
 TEST(RapportctlSfaTest, DrivesTheSalesProcessThroughTheSfaModule) {
   testing::TempDir dir;
   std::unique_ptr<testing::RapportdProcess> server;

@@ -91,9 +91,25 @@ std::unique_ptr<grpc::ClientContext> Call() {
 }
 
 // Prints the server's refusal, quoting its field violations; returns the exit code.
+// Whether rapportd itself answered `status`: every error it sends carries a
+// google.rpc.ErrorInfo of domain "rapport.dev"; a transport failure (no
+// server, connection lost, deadline passed in transit) has none.
+bool AnsweredByServer(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    return false;
+  }
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info) && info.domain() == "rapport.dev") return true;
+  }
+  return false;
+}
+
 int Fail(const grpc::Status& status) {
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+  if ((status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
+      !AnsweredByServer(status)) {
     std::cerr << "error: cannot reach rapportd at " << g.server << ": " << status.error_message()
               << "\n";
     return 3;

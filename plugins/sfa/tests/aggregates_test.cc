@@ -7,6 +7,8 @@
 #include <random>
 #include <set>
 
+#include "rapport/sdk/exact_sum.h"
+#include "rapport/sfa/v1/sfa_storage.pb.h"
 #include "sfa_test_util.h"
 
 namespace sfatest {
@@ -333,6 +335,145 @@ TEST_F(AggregateTest, RandomChangesKeepAggregatesExact) {
             << ", accepted " << accepted << ", rejected " << rejected << ", deletes " << deletes
             << ", backward moves " << backward << ", living " << opps_.size() << ", stalled "
             << stalled.size() << "\n";
+}
+
+// Issue 12.1: 1,030 deals of the largest amount (9e15 KRW) sum past int64.
+// The stored totals stay exact and every view answers OUT_OF_RANGE naming
+// the field instead of a wrapped, negative number.
+TEST_F(AggregateTest, TotalsPastInt64AreOutOfRangeNeverWrapped) {
+  sv1::SetPipelineRequest pr;
+  sv1::Pipeline* p = pr.mutable_pipeline();
+  p->set_name("big");
+  *p->add_stages() = MakeStage("commit", 100, sv1::FORECAST_CATEGORY_COMMIT);
+  ASSERT_TRUE(DefinePipeline(pr).ok());
+  constexpr int64_t kMax = 9'000'000'000'000'000;
+  constexpr int kDeals = 1030;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kDeals; ++i) {
+    Opportunity o;
+    o.set_name("deal");
+    o.set_pipeline("big");
+    o.set_stage("commit");
+    o.mutable_amount()->set_currency_code("KRW");
+    o.mutable_amount()->set_units(kMax);
+    o.mutable_expected_close_date()->set_year(2026);
+    o.mutable_expected_close_date()->set_month(12);
+    o.mutable_expected_close_date()->set_day(1);
+    ASSERT_TRUE(Create(&o).ok());
+    ids.push_back(o.id());
+  }
+  // Stored exactly: 1030 * 9e15 = 9.27e18 > INT64_MAX.
+  const auto& kv = host_.keyspace();
+  auto stored = kv.find("fn/big/commit/KRW");
+  ASSERT_NE(stored, kv.end());
+  rapport::sfa::v1::Aggregate a;
+  ASSERT_TRUE(a.ParseFromString(stored->second));
+  EXPECT_EQ(rapport::sdk::ExactSum::FromParts(a.amount_units_high(), a.amount_units()).ToString(),
+            "9270000000000000000");
+  EXPECT_EQ(a.count(), kDeals);
+
+  sv1::GetFunnelRequest fr;
+  fr.set_pipeline("big");
+  sv1::GetFunnelResponse funnel;
+  Status s = Rpc("GetFunnel", fr, &funnel);
+  EXPECT_EQ(s.code, RAPPORT_OUT_OF_RANGE) << s.message;
+  EXPECT_NE(s.message.find("amount_units"), std::string::npos) << s.message;
+  EXPECT_NE(s.message.find("9270000000000000000"), std::string::npos) << s.message;
+
+  sv1::GetForecastRequest fq;
+  fq.set_period("2026-12");
+  sv1::GetForecastResponse forecast;
+  s = Rpc("GetForecast", fq, &forecast);
+  EXPECT_EQ(s.code, RAPPORT_OUT_OF_RANGE) << s.message;
+  EXPECT_NE(s.message.find("commit_units"), std::string::npos) << s.message;
+  EXPECT_EQ(forecast.rows_size(), 0);
+
+  // Back in range once 30 deals go: the exact total, not a wrapped one.
+  for (int i = 0; i < 30; ++i) Delete(ids[i]);
+  ASSERT_TRUE(Rpc("GetForecast", fq, &forecast).ok());
+  ASSERT_EQ(forecast.rows_size(), 1);
+  EXPECT_EQ(forecast.rows(0).commit_units(), 1000 * kMax);
+  EXPECT_EQ(forecast.rows(0).weighted_units(), 1000 * kMax);
+  ASSERT_TRUE(Rpc("GetFunnel", fr, &funnel).ok());
+  ASSERT_EQ(funnel.stages(0).totals_size(), 1);
+  EXPECT_EQ(funnel.stages(0).totals(0).amount_units(), 1000 * kMax);
+  EXPECT_EQ(funnel.stages(0).count(), 1000);
+}
+
+// Issue 12.2: every view answers within the caller's read scope.
+TEST_F(AggregateTest, FunnelAndForecastCountOnlyWhatTheCallerMayRead) {
+  sv1::SetPipelineRequest pr;
+  sv1::Pipeline* p = pr.mutable_pipeline();
+  p->set_name("p");
+  *p->add_stages() = MakeStage("commit", 50, sv1::FORECAST_CATEGORY_COMMIT);
+  ASSERT_TRUE(DefinePipeline(pr).ok());
+  auto deal = [&](const std::string& owner, int64_t units) {
+    Opportunity o;
+    o.set_name("deal");
+    o.set_owner(owner);
+    o.set_pipeline("p");
+    o.set_stage("commit");
+    o.mutable_amount()->set_currency_code("KRW");
+    o.mutable_amount()->set_units(units);
+    o.mutable_expected_close_date()->set_year(2026);
+    o.mutable_expected_close_date()->set_month(12);
+    o.mutable_expected_close_date()->set_day(1);
+    ASSERT_TRUE(Create(&o).ok());
+  };
+  deal("alice", 1000);
+  deal("bob", 777'000'000);
+  sv1::GetFunnelRequest fr;
+  fr.set_pipeline("p");
+  sv1::GetFunnelResponse all, mine;
+  ASSERT_TRUE(Rpc("GetFunnel", fr, &all).ok());
+  EXPECT_EQ(all.stages(0).count(), 2);
+  EXPECT_EQ(all.stages(0).totals(0).amount_units(), 777'001'000);
+
+  host_.SetCaller("acme", "alice", "rep");
+  host_.SetScope(std::vector<std::string>{"alice"});
+  ASSERT_TRUE(Rpc("GetFunnel", fr, &mine).ok());
+  EXPECT_EQ(mine.stages(0).count(), 1);
+  ASSERT_EQ(mine.stages(0).totals_size(), 1);
+  EXPECT_EQ(mine.stages(0).totals(0).amount_units(), 1000);
+  EXPECT_EQ(mine.stages(0).entered_count(), 1);
+
+  // A manager whose subtree holds alice only: alice's row, and a team
+  // roll-up of what they can read.
+  host_.SetCaller("acme", "carol", "manager");
+  sv1::GetForecastRequest fq;
+  fq.set_period("2026-12");
+  sv1::GetForecastResponse forecast;
+  ASSERT_TRUE(Rpc("GetForecast", fq, &forecast).ok());
+  ASSERT_EQ(forecast.rows_size(), 1);
+  EXPECT_EQ(forecast.rows(0).group(), "alice");
+  EXPECT_EQ(forecast.rows(0).commit_units(), 1000);
+  fq.set_grouping(sv1::FORECAST_GROUPING_TEAM);
+  ASSERT_TRUE(Rpc("GetForecast", fq, &forecast).ok());
+  for (const auto& row : forecast.rows()) EXPECT_EQ(row.commit_units(), 1000) << row.group();
+
+  // Snapshots hold the taker's scope: a restricted manager neither lists
+  // nor reads an admin's.
+  host_.SetCaller("acme", "admin", "admin");
+  host_.SetScope(std::nullopt);
+  sv1::CreateForecastSnapshotRequest sr;
+  sr.set_period("2026-12");
+  sv1::ForecastSnapshot admins;
+  ASSERT_TRUE(Rpc("CreateForecastSnapshot", sr, &admins).ok());
+  host_.SetCaller("acme", "carol", "manager");
+  host_.SetScope(std::vector<std::string>{"alice"});
+  sv1::ForecastSnapshot carols;
+  ASSERT_TRUE(Rpc("CreateForecastSnapshot", sr, &carols).ok());
+  ASSERT_EQ(carols.rows_size(), 1);
+  EXPECT_EQ(carols.rows(0).group(), "alice");
+  sv1::ListForecastSnapshotsRequest lr;
+  sv1::ListForecastSnapshotsResponse listed;
+  ASSERT_TRUE(Rpc("ListForecastSnapshots", lr, &listed).ok());
+  ASSERT_EQ(listed.snapshots_size(), 1);
+  EXPECT_EQ(listed.snapshots(0).id(), carols.id());
+  sv1::GetForecastAccuracyRequest ar;
+  ar.set_snapshot_id(admins.id());
+  sv1::GetForecastAccuracyResponse accuracy;
+  EXPECT_EQ(Rpc("GetForecastAccuracy", ar, &accuracy).code, RAPPORT_NOT_FOUND);
 }
 
 }  // namespace

@@ -41,6 +41,11 @@ class FakeHost {
     roles_ = std::move(roles);
   }
   void SetNowMicros(int64_t now) { now_ = now; }
+  // The caller's read scope (Call::Scope): the owners whose records they may
+  // read; nullopt (the default) means every record.
+  void SetScope(std::optional<std::vector<std::string>> owners) {
+    scope_owners_ = std::move(owners);
+  }
   // Modules the fake reports as enabled to Call::ModuleEnabled.
   void SetModuleEnabled(const std::string& module, bool on) { enabled_[module] = on; }
   // Records GetRecord returns: (resource, id) -> serialized message.
@@ -308,7 +313,17 @@ class FakeHost {
           teams->set(teams->user, it->second.data(), it->second.size());
           return RAPPORT_OK;
         },
-        [](rapport_call* c) -> const char* { return C(c)->host->roles_.c_str(); }};
+        [](rapport_call* c) -> const char* { return C(c)->host->roles_.c_str(); },
+        [](rapport_call* c, rapport_buffer* owners) -> int {
+          FakeHost* host = C(c)->host;
+          if (!host->scope_owners_) return 1;
+          std::vector<std::string> sorted = *host->scope_owners_;
+          std::sort(sorted.begin(), sorted.end());
+          std::string joined;
+          for (const auto& o : sorted) joined += (joined.empty() ? "" : ",") + o;
+          owners->set(owners->user, joined.data(), joined.size());
+          return 0;
+        }};
     return &api;
   }
 
@@ -327,6 +342,7 @@ class FakeHost {
   std::vector<std::string> logs_;
   WriteRecordHandler write_record_;
   std::map<std::string, std::string> users_;
+  std::optional<std::vector<std::string>> scope_owners_;
 };
 
 }  // namespace rapport::sdk

@@ -20,6 +20,7 @@
 #ifndef RAPPORT_SDK_PLUGIN_H_
 #define RAPPORT_SDK_PLUGIN_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -52,6 +53,7 @@ struct Status {
     return {RAPPORT_PERMISSION_DENIED, std::move(m)};
   }
   static Status Unavailable(std::string m) { return {RAPPORT_UNAVAILABLE, std::move(m)}; }
+  static Status OutOfRange(std::string m) { return {RAPPORT_OUT_OF_RANGE, std::move(m)}; }
 };
 
 namespace internal {
@@ -111,6 +113,16 @@ struct StringBuffer {
 };
 }  // namespace internal
 
+// Whose records a caller may read: everyone's (`all`), or those of
+// `owners` (sorted user ids).
+struct ReadScope {
+  bool all = true;
+  std::vector<std::string> owners;
+  bool CanRead(const std::string& owner) const {
+    return all || std::binary_search(owners.begin(), owners.end(), owner);
+  }
+};
+
 // One hook or RPC invocation: who is calling, and the keyspace as them.
 class Call {
  public:
@@ -158,6 +170,12 @@ class Call {
     const std::string roles = std::string(",") + host->call_roles(call_) + ",";
     return roles.find("," + role + ",") != std::string::npos;
   }
+
+  // Which owners' records the caller may read (ABI 1.2), the same scope the
+  // core applies to its own reads. From an older host the SDK answers
+  // conservatively: everything for admins and integrations, otherwise only
+  // the caller's own records.
+  ReadScope Scope() const;
 
   // Whether `user_id` is an enabled user of this tenant, with their teams
   // and the teams' ancestors (ABI 1.1; nullopt from an older host too).
@@ -359,6 +377,29 @@ inline std::optional<std::vector<std::string>> Call::UserTeams(const std::string
     start = comma + 1;
   }
   return out;
+}
+
+inline ReadScope Call::Scope() const {
+  const rapport_host_api* host = internal::Host();
+  ReadScope scope;
+  if (host->struct_size < offsetof(rapport_host_api, call_scope) + sizeof(host->call_scope) ||
+      host->call_scope == nullptr) {
+    scope.all = HasRole("admin") || HasRole("integration");
+    if (!scope.all) scope.owners.push_back(user());
+    return scope;
+  }
+  internal::StringBuffer owners;
+  scope.all = host->call_scope(call_, &owners.buffer) == 1;
+  if (scope.all) return scope;
+  size_t start = 0;
+  while (start < owners.data.size()) {
+    size_t comma = owners.data.find(',', start);
+    if (comma == std::string::npos) comma = owners.data.size();
+    if (comma > start) scope.owners.push_back(owners.data.substr(start, comma - start));
+    start = comma + 1;
+  }
+  std::sort(scope.owners.begin(), scope.owners.end());
+  return scope;
 }
 
 inline bool Call::ModuleEnabled(const std::string& module, const std::string& user_id) const {

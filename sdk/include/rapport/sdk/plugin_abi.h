@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define RAPPORT_PLUGIN_ABI_MAJOR 1
-#define RAPPORT_PLUGIN_ABI_MINOR 1
+#define RAPPORT_PLUGIN_ABI_MINOR 2
 #define RAPPORT_PLUGIN_ENTRY_SYMBOL "rapport_plugin_entry"
 
 /* Status codes: the gRPC/absl codes. */
@@ -186,6 +186,16 @@ typedef struct {
    * "rep", "viewer", "integration"); "" in post-commit hooks and internal
    * calls. */
   const char* (*call_roles)(rapport_call* call);
+
+  /* --- ABI 1.2 --- */
+
+  /* The caller's read scope, the one the core's own reads apply: returns 1
+   * when the caller reads every record of the tenant (admin, integration,
+   * internal calls, post-commit hooks), 0 when restricted, with `owners`
+   * set to the user ids whose records they may read, comma-separated and
+   * sorted (a rep: themselves and their teams' members; a manager: everyone
+   * in their teams' subtrees). */
+  int (*call_scope)(rapport_call* call, rapport_buffer* owners);
 } rapport_host_api;
 
 typedef struct {
