@@ -88,8 +88,13 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Open(store::Database* 
   } else if (!absl::IsNotFound(seq.status())) {
     return seq.status();
   }
-  return std::unique_ptr<RecordStore>(
+  // Search-index entries written with an older key derivation are
+  // re-derived before anything reads them.
+  RAPPORT_ASSIGN_OR_RETURN(SearchKeyMigration migration, MigrateSearchKeys(db));
+  auto store = std::unique_ptr<RecordStore>(
       new RecordStore(db, clock, std::move(options), std::move(secret), last_sequence));
+  store->search_key_migration_ = migration;
+  return store;
 }
 
 absl::StatusOr<v1::AttributeSchema> RecordStore::LoadSchema(uint32_t tenant, ResourceType type) {

@@ -16,9 +16,9 @@
 #define RAPPORT_CORE_RECORDS_RECORD_STORE_H_
 
 #include <atomic>
-#include <functional>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -34,6 +34,7 @@
 #include "core/records/query_planner.h"
 #include "core/records/record_validator.h"
 #include "core/records/resource_kind.h"
+#include "core/records/search_key_migration.h"
 #include "core/records/write_hooks.h"
 #include "core/store/database.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -221,6 +222,9 @@ class RecordStore {
                                v1::ChangeEvent event);
 
   uint64_t last_sequence() const { return last_sequence_.load(); }
+  // What Open did to bring the search-index entries to the current
+  // derivation (core/records/search_key_migration.h).
+  const SearchKeyMigration& search_key_migration() const { return search_key_migration_; }
   // The database every write of this store goes to.
   store::Database* database() const { return db_; }
 
@@ -303,6 +307,7 @@ class RecordStore {
   WriteHooks* hooks_ = nullptr;
   std::mutex commit_mu_;
   std::atomic<uint64_t> last_sequence_;
+  SearchKeyMigration search_key_migration_;
   std::mutex feed_mu_;
   std::condition_variable feed_cv_;
   std::shared_mutex schema_mu_;

@@ -10,6 +10,13 @@
 //                                                                   sequence of the
 //                                                                   last commit)
 //             schema       := 'S' tenant:u32be type:u8           -> AttributeSchema
+//             search keys  := 'v'                                -> u32be (the version
+//                                                                   of the search-key
+//                                                                   derivation the
+//                                                                   index entries were
+//                                                                   written with; see
+//                                                                   records/search_key_
+//                                                                   migration.h)
 //             idempotency  := 'I' tenant:u32be type:u8 request_id:string
 //                                -> request fingerprint:bytes8 + the created record
 //   entity    record       := tenant:u32be type:u8 id:bytes16    -> record proto
@@ -79,6 +86,7 @@ inline std::string TenantNameKey(std::string_view name) {
 }
 inline std::string NextTenantKey() { return KeyWriter().U8('n').Release(); }
 inline std::string PageSecretKey() { return KeyWriter().U8('s').Release(); }
+inline std::string SearchKeyVersionKey() { return KeyWriter().U8('v').Release(); }
 
 }  // namespace rapport::store
 

@@ -132,6 +132,14 @@ int main(int argc, char** argv) {
     spdlog::error("msg=\"cannot start\" error={}", rapport::LogValue(server.status().ToString()));
     return 1;
   }
+  const auto& migration = (*server)->store()->search_key_migration();
+  if (migration.ran) {
+    spdlog::info(
+        "msg=\"search keys migrated\" from_version={} to_version={} records={} "
+        "entries_removed={} entries_written={}",
+        migration.from_version, rapport::records::kSearchKeyVersion, migration.records,
+        migration.entries_removed, migration.entries_written);
+  }
   const auto& bootstrap = (*server)->bootstrap();
   if (bootstrap.created) {
     spdlog::info("msg=\"bootstrap: created tenant and admin token\" tenant={} token_file={}",

@@ -605,86 +605,88 @@ TEST_F(RecordStoreTest, SearchFindsFullWidthAndHalfWidthFormsByTheirPlainForms) 
   ExpectConsistent();
 }
 
-// Index keys are derived when a record is written and stored. A record
-// written before search keys were folded with NFKC_Casefold (they were NFD,
-// case folding, NFC) keeps the keys it has; docs/api.md (SearchCustomers)
-// describes what follows, and this test checks that description.
-TEST_F(RecordStoreTest, NameKeysWrittenBeforeCompatibilityFoldingStayAndFsckReportsThem) {
+// Index keys are derived when a record is written and stored. A data
+// directory written before search keys were folded with NFKC_Casefold (they
+// were NFD, case folding, NFC) holds old keys; on open, MigrateSearchKeys
+// (core/records/search_key_migration.h) re-derives every search entry once,
+// so old records are found by their plain forms, a rename leaves nothing
+// behind, and fsck is clean.
+TEST_F(RecordStoreTest, SearchKeysWrittenBeforeCompatibilityFoldingAreMigratedOnOpen) {
   v1::Customer c = CreateCustomer("Acme ＡＢＣ Corp", "u1");
+  v1::Customer gone = CreateCustomer("ＸＹＺ Gone", "u1");
+  v1::Customer other_tenant = CreateCustomer("Ｏｔｈｅｒ", "u1", 2);
   const IndexSpec& index = *KindOf(ResourceType::kCustomer).FindIndex(kNameSearchIndex);
-  const std::string id16 = *ids::UlidFromString(c.id());
-  auto entry = [&](const std::string& key) {
-    return IndexValuePrefix(1, index, {Scalar(key)}) + id16;
+  auto entry = [&](uint32_t tenant, const v1::Customer& who, const std::string& key) {
+    return IndexValuePrefix(tenant, index, {Scalar(key)}) + *ids::UlidFromString(who.id());
   };
-  // Put back what the old key function stored: full-width letters folded to
-  // full-width lower case.
+  // Put back what the old key function stored (full-width letters folded to
+  // full-width lower case), leave a deleted record's old entry behind, and
+  // mark the directory as written with version 1.
+  ASSERT_TRUE(store_->Delete(Ctx(), ResourceType::kCustomer, gone.id(), 0, false).ok());
   rocksdb::WriteBatch batch;
-  batch.Delete(db_->index(), entry("acme abc corp"));
-  batch.Delete(db_->index(), entry("abc corp"));
-  batch.Put(db_->index(), entry("acme ａｂｃ corp"), "");
-  batch.Put(db_->index(), entry("ａｂｃ corp"), "");
+  batch.Delete(db_->index(), entry(1, c, "acme abc corp"));
+  batch.Delete(db_->index(), entry(1, c, "abc corp"));
+  batch.Put(db_->index(), entry(1, c, "acme ａｂｃ corp"), "");
+  batch.Put(db_->index(), entry(1, c, "ａｂｃ corp"), "");
+  batch.Put(db_->index(), entry(1, gone, "ｘｙｚ gone"), "");
+  batch.Delete(db_->index(), entry(2, other_tenant, "other"));
+  batch.Put(db_->index(), entry(2, other_tenant, "ｏｔｈｅｒ"), "");
+  batch.Put(db_->meta(), store::SearchKeyVersionKey(), store::KeyWriter().U32(1).Release());
   ASSERT_TRUE(db_->Write(&batch).ok());
-  auto search = [&](const std::string& q) {
+  auto search = [&](const std::string& q, uint32_t tenant = 1) {
     std::vector<std::string> ids;
-    auto r = store_->SearchCustomers(Ctx(), q, 10, "");
+    auto r = store_->SearchCustomers(Ctx(tenant), q, 10, "");
     EXPECT_TRUE(r.ok()) << q << ": " << r.status();
     if (r.ok())
       for (auto& rec : r->records) ids.push_back(GetId(*rec));
     return ids;
   };
-  auto problems = [&] {
-    std::vector<std::string> out;
-    auto report = store_->CheckConsistency(Ctx(), 10);
+  auto problems = [&](uint32_t tenant = 1) {
+    auto report = store_->CheckConsistency(Ctx(tenant), 10);
     EXPECT_TRUE(report.ok()) << report.status();
-    if (!report.ok()) return out;
-    EXPECT_EQ(report->consistent(), report->problems().empty());
-    for (const auto& p : report->problems()) {
-      out.push_back(v1::ConsistencyProblemKind_Name(p.kind()) + " " + p.resource_id() + ": " +
-                    p.detail());
-    }
-    return out;
+    return report.ok() ? report->problems_size() : -1;
   };
-  const std::string stale = "CONSISTENCY_PROBLEM_KIND_STALE_INDEX_ENTRY " + c.id() +
-                            ": index name_search has an entry for a record that does not carry "
-                            "that value (or no longer exists)";
-  const std::string missing = "CONSISTENCY_PROBLEM_KIND_MISSING_INDEX_ENTRY " + c.id() +
-                              ": index 259 lacks an entry the record implies";
-
-  // Found only by a word whose key (the name from that word on) has not
-  // changed: "corp", but neither "abc" nor "acme".
+  // Before: the old keys miss, and fsck sees them.
   EXPECT_TRUE(search("abc").empty());
-  EXPECT_TRUE(search("ＡＢＣ").empty());
-  EXPECT_TRUE(search("acme").empty());
-  EXPECT_THAT(search("corp"), ElementsAre(c.id()));
-  // fsck: one stale entry per old key, one missing entry per new key.
-  EXPECT_THAT(problems(), ElementsAre(stale, stale, missing, missing));
+  EXPECT_TRUE(search("other", 2).empty());
+  EXPECT_GT(problems(), 0);
 
-  // An update that leaves the name alone leaves the keys alone.
+  Reopen();
+  EXPECT_TRUE(store_->search_key_migration().ran);
+  EXPECT_EQ(store_->search_key_migration().from_version, 1u);
+  EXPECT_EQ(store_->search_key_migration().records, 2u);  // c and other_tenant
+  for (const std::string q : {"abc", "ＡＢＣ", "acme", "corp"}) {
+    EXPECT_THAT(search(q), ElementsAre(c.id())) << q;
+  }
+  EXPECT_THAT(search("other", 2), ElementsAre(other_tenant.id()));
+  EXPECT_TRUE(search("xyz").empty());
+  EXPECT_EQ(problems(), 0);
+  EXPECT_EQ(problems(2), 0);
+  // A rename afterwards leaves nothing behind.
   v1::Customer patch;
   patch.set_id(c.id());
-  patch.set_owner("u2");
-  google::protobuf::FieldMask mask;
-  mask.add_paths("owner");
-  ASSERT_TRUE(store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0).ok());
-  EXPECT_TRUE(search("abc").empty());
-  EXPECT_THAT(problems(), ElementsAre(stale, stale, missing, missing));
-
-  // A new name writes new keys, but the old ones are not recognised as the
-  // record's: they stay, and a query for the start of the old name up to its
-  // first full-width letter still returns the renamed record.
   patch.set_display_name("Zeta ＡＢＣ");
+  google::protobuf::FieldMask mask;
   mask.add_paths("display_name");
   ASSERT_TRUE(store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0).ok());
-  EXPECT_THAT(search("abc"), ElementsAre(c.id()));
-  EXPECT_THAT(search("zeta"), ElementsAre(c.id()));
-  EXPECT_THAT(search("acme"), ElementsAre(c.id()));
-  EXPECT_TRUE(search("corp").empty());
-  EXPECT_THAT(problems(), ElementsAre(stale, stale));
-
-  // Deleting the record leaves them too; search skips them.
-  ASSERT_TRUE(store_->Delete(Ctx(), ResourceType::kCustomer, c.id(), 0, false).ok());
   EXPECT_TRUE(search("acme").empty());
-  EXPECT_THAT(problems(), ElementsAre(stale, stale));
+  EXPECT_THAT(search("zeta"), ElementsAre(c.id()));
+  EXPECT_EQ(problems(), 0);
+  // Once migrated, a reopen does nothing.
+  Reopen();
+  EXPECT_FALSE(store_->search_key_migration().ran);
+  EXPECT_EQ(store_->search_key_migration().from_version, kSearchKeyVersion);
+}
+
+// A new data directory records the current version without migrating.
+TEST_F(RecordStoreTest, ANewDataDirectoryStartsAtTheCurrentSearchKeyVersion) {
+  EXPECT_FALSE(store_->search_key_migration().ran);
+  auto stored = db_->Get(db_->meta(), store::SearchKeyVersionKey());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  uint32_t version = 0;
+  store::KeyReader reader(*stored);
+  ASSERT_TRUE(reader.U32(&version));
+  EXPECT_EQ(version, kSearchKeyVersion);
 }
 
 TEST_F(RecordStoreTest, ListCustomerTimelineNewestFirstAndPipelineByAmount) {
