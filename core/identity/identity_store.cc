@@ -27,7 +27,16 @@ namespace rapport::identity {
 namespace {
 
 using store::KeyReader;
+using store::AuditKey;
+using store::AuditPrefix;
 using store::KeyWriter;
+using store::OperatorKey;
+using store::TeamKey;
+using store::TeamPrefix;
+using store::TenantRecordKey;
+using store::TokenKey;
+using store::UserKey;
+using store::UserPrefix;
 
 constexpr char kTokenPrefix[] = "rpt_";
 constexpr size_t kTokenIdChars = 26;
@@ -37,16 +46,6 @@ constexpr absl::Duration kPrincipalCacheTtl = absl::Seconds(1);
 constexpr size_t kMaxCachedTokens = 10000;
 constexpr absl::Duration kLastUsedResolution = absl::Minutes(1);
 constexpr int kMaxTeamDepth = 32;
-
-std::string UserKey(uint32_t t, std::string_view id) { return KeyWriter().U8('U').U32(t).String(id).Release(); }
-std::string UserPrefix(uint32_t t) { return KeyWriter().U8('U').U32(t).Release(); }
-std::string TeamKey(uint32_t t, std::string_view id) { return KeyWriter().U8('T').U32(t).String(id).Release(); }
-std::string TeamPrefix(uint32_t t) { return KeyWriter().U8('T').U32(t).Release(); }
-std::string TokenKey(std::string_view id16) { return KeyWriter().U8('K').Bytes16(id16).Release(); }
-std::string TenantKey(uint32_t t) { return KeyWriter().U8('D').U32(t).Release(); }
-std::string OperatorKey() { return KeyWriter().U8('B').Release(); }
-std::string AuditKey(uint32_t t, uint64_t seq) { return KeyWriter().U8('A').U32(t).U64(seq).Release(); }
-std::string AuditPrefix(uint32_t t) { return KeyWriter().U8('A').U32(t).Release(); }
 
 std::string Sha256(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -178,7 +177,7 @@ IdentityStore::IdentityStore(store::Database* db, tenant::TenantRegistry* tenant
     : db_(db), tenants_(tenants), records_(records), clock_(clock) {}
 
 absl::StatusOr<std::string> IdentityStore::TenantName(uint32_t tenant) {
-  auto value = db_->Get(db_->meta(), TenantKey(tenant));
+  auto value = db_->Get(db_->meta(), TenantRecordKey(tenant));
   if (!value.ok()) return value.status();
   v1::Tenant t;
   if (!t.ParseFromString(*value)) return absl::DataLossError("corrupt tenant record");
@@ -212,7 +211,7 @@ absl::StatusOr<BootstrapResult> IdentityStore::Bootstrap(const std::string& data
   SetTimestamp(admin.mutable_create_time(), now);
   admin.set_revision(1);
   rocksdb::WriteBatch batch;
-  batch.Put(db_->meta(), TenantKey(tenant), t.SerializeAsString());
+  batch.Put(db_->meta(), TenantRecordKey(tenant), t.SerializeAsString());
   batch.Put(db_->meta(), UserKey(tenant, admin.id()), admin.SerializeAsString());
   batch.Put(db_->meta(), OperatorKey(), KeyWriter().U32(tenant).key());
   v1::ApiToken token;
@@ -516,7 +515,7 @@ absl::StatusOr<v1::CreateTenantResponse> IdentityStore::CreateTenant(
   // A name may be registered without a tenant record (a failed earlier
   // attempt): only an existing record means the tenant exists.
   if (auto known = tenants_->Resolve(request.tenant().name(), false);
-      known.ok() && db_->Get(db_->meta(), TenantKey(*known)).ok()) {
+      known.ok() && db_->Get(db_->meta(), TenantRecordKey(*known)).ok()) {
     return absl::AlreadyExistsError(absl::StrCat("tenant '", request.tenant().name(), "' already exists"));
   }
   v1::User admin = request.admin();
@@ -533,7 +532,7 @@ absl::StatusOr<v1::CreateTenantResponse> IdentityStore::CreateTenant(
   SetTimestamp(admin.mutable_create_time(), now);
   admin.set_revision(1);
   rocksdb::WriteBatch batch;
-  batch.Put(db_->meta(), TenantKey(tenant), t.SerializeAsString());
+  batch.Put(db_->meta(), TenantRecordKey(tenant), t.SerializeAsString());
   batch.Put(db_->meta(), UserKey(tenant, admin.id()), admin.SerializeAsString());
   v1::ApiToken token;
   token.set_user_id(admin.id());
@@ -553,7 +552,7 @@ absl::StatusOr<v1::CreateTenantResponse> IdentityStore::CreateTenant(
 absl::StatusOr<v1::ListTenantsResponse> IdentityStore::ListTenants(const Principal& caller) {
   if (!caller.is_operator) return absl::PermissionDeniedError("only operators may list tenants");
   v1::ListTenantsResponse response;
-  std::string prefix = KeyWriter().U8('D').Release();
+  std::string prefix = store::TenantRecordPrefix();
   auto it = db_->NewIterator(db_->meta());
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (!response.add_tenants()->ParseFromArray(it->value().data(), static_cast<int>(it->value().size())))
@@ -725,7 +724,7 @@ absl::StatusOr<std::vector<v1::ApiToken>> IdentityStore::ListTokens(const Princi
                                                                     std::string_view user_id) {
   RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
   std::vector<v1::ApiToken> tokens;
-  std::string prefix = KeyWriter().U8('K').Release();
+  std::string prefix = store::TokenPrefix();
   auto it = db_->NewIterator(db_->meta());
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string hash;

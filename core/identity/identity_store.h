@@ -3,13 +3,8 @@
 // Tenants, users, teams, API tokens and the audit log of denied calls, and
 // the one place a bearer token becomes a Principal.
 //
-// Keyspace (meta family, see core/store/keyspace.h):
-//   tenant record   := 'D' tenant:u32be                 -> Tenant
-//   operator tenant := 'B'                              -> tenant:u32be
-//   user            := 'U' tenant:u32be id:string       -> User
-//   team            := 'T' tenant:u32be id:string       -> Team
-//   token           := 'K' token_id:bytes16             -> hash:bytes32 tenant:u32be ApiToken
-//   audit entry     := 'A' tenant:u32be seq:u64be       -> AuditEntry (newest 1000 kept)
+// Keys: the tenant record, operator tenant, user, team, API token and
+// audit entry keys of the meta family (core/store/keyspace.h).
 //
 // Tokens are "rpt_<id>_<secret>": the ULID id finds the record, the secret's
 // SHA-256 is compared in constant time; the secret itself is never stored.

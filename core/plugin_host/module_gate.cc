@@ -8,14 +8,12 @@
 #include "absl/strings/str_join.h"
 #include "core/common/status_util.h"
 #include "core/store/key_codec.h"
+#include "core/store/keyspace.h"
 #include "rocksdb/write_batch.h"
 
 namespace rapport::plugin_host {
 namespace {
 
-std::string RuleKey(uint32_t tenant, const std::string& module) {
-  return store::KeyWriter().U8('G').U32(tenant).String(module).Release();
-}
 std::string CacheKey(uint32_t tenant, const std::string& module) { return absl::StrCat(tenant, "/", module); }
 
 v1::ModuleMode Effective(v1::ModuleMode m) {
@@ -53,7 +51,7 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::GetRule(uint32_t tenant, const std::
   }
   v1::RolloutRule rule;
   rule.set_module(module);
-  auto value = db_->Get(db_->meta(), RuleKey(tenant, module));
+  auto value = db_->Get(db_->meta(), store::RolloutRuleKey(tenant, module));
   if (value.ok()) {
     if (!rule.ParseFromString(*value)) return absl::DataLossError("corrupt rollout rule");
   } else if (!absl::IsNotFound(value.status())) {
@@ -138,7 +136,7 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
   rule.mutable_update_time()->set_seconds(now_ns / 1000000000);
   rule.mutable_update_time()->set_nanos(static_cast<int32_t>(now_ns % 1000000000));
   rocksdb::WriteBatch batch;
-  batch.Put(db_->meta(), RuleKey(ctx.tenant, rule.module()), rule.SerializeAsString());
+  batch.Put(db_->meta(), store::RolloutRuleKey(ctx.tenant, rule.module()), rule.SerializeAsString());
   v1::ChangeEvent event;
   event.set_operation(current.revision() == 0 ? v1::CHANGE_OPERATION_CREATE : v1::CHANGE_OPERATION_UPDATE);
   event.set_subject(absl::StrCat("module/", rule.module()));

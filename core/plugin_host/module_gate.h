@@ -2,10 +2,7 @@
 //
 // The one gate every plugin RPC and hook invocation passes: is module M on
 // for this caller? Per tenant, a RolloutRule (rapport.v1.RolloutRule) kept in
-// the meta family:
-//
-//   rule := 'G' tenant:u32be module:string -> RolloutRule
-//
+// the meta family (the rollout rule key of core/store/keyspace.h),
 // evaluated in order: kill switch -> targeted users and teams -> percentage
 // of users by a stable hash of (module, user) -> default. Rules change
 // through SetRule (recorded in the change feed) and take effect on the next

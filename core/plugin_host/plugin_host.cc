@@ -28,18 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using records::ResourceType;
 
-std::string KvPrefix(uint32_t tenant, const std::string& plugin) {
-  return store::KeyWriter().U8('X').U32(tenant).String(plugin).Release();
-}
-std::string CursorKey(const std::string& plugin, uint32_t tenant) {
-  return store::KeyWriter().U8('Y').String(plugin).U32(tenant).Release();
-}
-std::string DeadLetterPrefix(const std::string& plugin, uint32_t tenant) {
-  return store::KeyWriter().U8('Z').String(plugin).U32(tenant).Release();
-}
-std::string ShadowPrefix(const std::string& plugin, uint32_t tenant) {
-  return store::KeyWriter().U8('W').String(plugin).U32(tenant).Release();
-}
+using store::DeadLetterPrefix;
+using store::ShadowPrefix;
 constexpr uint64_t kShadowRecordsKept = 1000;
 
 void SetTimestamp(google::protobuf::Timestamp* ts, absl::Time t) {
@@ -199,7 +189,7 @@ struct HostApi {
     return RAPPORT_OK;
   }
   static std::string Key(PluginHost::CallState* c, rapport_bytes key) {
-    return KvPrefix(c->ctx->tenant, c->plugin->name) +
+    return store::PluginKvPrefix(c->ctx->tenant, c->plugin->name) +
            std::string(reinterpret_cast<const char*>(key.data), key.size);
   }
   static int KvGet(rapport_call* call, rapport_bytes key, rapport_buffer* value) {
@@ -240,7 +230,7 @@ struct HostApi {
   static int KvDelete(rapport_call* call, rapport_bytes key) { return KvWrite(call, key, nullptr); }
   static int KvScan(rapport_call* call, rapport_bytes prefix, rapport_scan_fn fn, void* user) {
     auto* c = C(call);
-    const std::string base = KvPrefix(c->ctx->tenant, c->plugin->name);
+    const std::string base = store::PluginKvPrefix(c->ctx->tenant, c->plugin->name);
     const std::string start = Key(c, prefix);
     // The call's own pending writes (not yet committed) overlay the stored
     // keys: the last write of a key wins, a delete hides it.
@@ -935,7 +925,7 @@ void PluginHost::Dispatch(Plugin* p) {
       if (!reader.U32(&tenant)) break;
       const std::string tenant_prefix = store::KeyWriter().U32(tenant).Release();
       uint64_t cursor = 0;
-      if (auto v = db_->Get(db_->meta(), CursorKey(p->name, tenant)); v.ok()) {
+      if (auto v = db_->Get(db_->meta(), store::PluginCursorKey(p->name, tenant)); v.ok()) {
         store::KeyReader cr(*v);
         if (!cr.U64(&cursor)) cursor = 0;
       }
@@ -953,7 +943,7 @@ void PluginHost::Dispatch(Plugin* p) {
       auto flush = [&](uint64_t upto) {
         if (upto == committed && writes.empty()) return true;
         rocksdb::WriteBatch batch;
-        batch.Put(db_->meta(), CursorKey(p->name, tenant), store::KeyWriter().U64(upto).key());
+        batch.Put(db_->meta(), store::PluginCursorKey(p->name, tenant), store::KeyWriter().U64(upto).key());
         if (!CommitWrites(writes, &batch).ok()) {
           spdlog::error("plugin={} msg=\"cannot commit post-commit writes\" sequence={}", p->name,
                         upto);

@@ -9,11 +9,8 @@
 //     dead-lettered (visible and replayable);
 //   - the plugins' RPC methods, for the server's one generic service.
 //
-// Keyspace (meta family):
-//   plugin key      := 'X' tenant:u32be plugin:string key:bytes -> value
-//   feed cursor     := 'Y' plugin:string tenant:u32be           -> u64be
-//   dead letter     := 'Z' plugin:string tenant:u32be seq:u64be -> DeadLetter
-//   shadow record   := 'W' plugin:string tenant:u32be n:u64be   -> ShadowRecord
+// Keys: the plugin key, plugin cursor, dead letter and shadow record keys
+// of the meta family (core/store/keyspace.h).
 //
 // A plugin that fails to load (bad manifest, ABI mismatch, missing
 // dependency, duplicate name, not a shared object, failing init) is refused

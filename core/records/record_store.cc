@@ -31,7 +31,7 @@ constexpr int kMaxConflictRetries = 16;
 constexpr size_t kMaxBatch = 1000;
 constexpr char kConflictPayload[] = "rapport.dev/revision-conflict";
 
-std::string LastSequenceKey() { return store::KeyWriter().U8('q').Release(); }
+using store::LastSequenceKey;
 
 absl::Status Conflict(const ResourceKind& kind, const std::string& id, int64_t current) {
   absl::Status s = absl::AbortedError(

@@ -96,7 +96,7 @@ absl::Status RecordStore::CommitEventLocked(const RequestContext& ctx, rocksdb::
   event.set_origin(ctx.origin);
   batch->Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
   batch->Merge(db_->counters(), store::FeedCountKey(ctx.tenant), store::EncodeCounterDelta(1));
-  batch->Put(db_->meta(), store::KeyWriter().U8('q').key(), store::KeyWriter().U64(sequence).key());
+  batch->Put(db_->meta(), store::LastSequenceKey(), store::KeyWriter().U64(sequence).key());
   RAPPORT_RETURN_IF_ERROR(db_->Write(batch));
   PublishSequence(sequence);
   return absl::OkStatus();
@@ -141,7 +141,7 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
   };
 
   const bool feed_pruned =
-      db_->Get(db_->meta(), store::KeyWriter().U8('P').U32(ctx.tenant).key(), snapshot).ok();
+      db_->Get(db_->meta(), store::FeedPrunedKey(ctx.tenant), snapshot).ok();
   // Latest feed event per record: id -> (operation, revision after).
   std::map<std::pair<uint8_t, std::string>, std::pair<v1::ChangeOperation, int64_t>> last_event;
   {

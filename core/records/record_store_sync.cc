@@ -26,11 +26,7 @@ namespace {
 
 using google::protobuf::Message;
 
-// meta: 'P' tenant -> u64 (events <= this may be gone), 'C' tenant consumer -> u64.
-std::string PrunedKey(uint32_t tenant) { return store::KeyWriter().U8('P').U32(tenant).Release(); }
-std::string ConsumerKey(uint32_t tenant, std::string_view consumer) {
-  return store::KeyWriter().U8('C').U32(tenant).String(consumer).Release();
-}
+using store::ConsumerKey;
 
 uint64_t ReadU64(store::Database* db, const std::string& key) {
   auto value = db->Get(db->meta(), key);
@@ -60,7 +56,7 @@ constexpr size_t kMaxMergeRepoints = 10000;
 absl::StatusOr<FeedInfo> RecordStore::GetFeedInfo(const RequestContext& ctx) {
   FeedInfo info;
   info.head_sequence = last_sequence_.load();
-  info.pruned_through = ReadU64(db_, PrunedKey(ctx.tenant));
+  info.pruned_through = ReadU64(db_, store::FeedPrunedKey(ctx.tenant));
   std::string prefix = store::KeyWriter().U32(ctx.tenant).Release();
   auto it = db_->NewIterator(db_->feed());
   it->Seek(prefix);
@@ -147,7 +143,7 @@ absl::StatusOr<int64_t> RecordStore::PruneFeed(const RetentionOptions& options) 
       ++removed;
       if (batch.Count() >= 10000) {
         batch.Merge(db_->counters(), store::FeedCountKey(tenant), store::EncodeCounterDelta(-removed));
-        batch.Put(db_->meta(), PrunedKey(tenant), store::KeyWriter().U64(last_removed).key());
+        batch.Put(db_->meta(), store::FeedPrunedKey(tenant), store::KeyWriter().U64(last_removed).key());
         RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
         batch.Clear();
         removed_total += removed;
@@ -157,7 +153,7 @@ absl::StatusOr<int64_t> RecordStore::PruneFeed(const RetentionOptions& options) 
     }
     if (removed > 0) {
       batch.Merge(db_->counters(), store::FeedCountKey(tenant), store::EncodeCounterDelta(-removed));
-      batch.Put(db_->meta(), PrunedKey(tenant), store::KeyWriter().U64(last_removed).key());
+      batch.Put(db_->meta(), store::FeedPrunedKey(tenant), store::KeyWriter().U64(last_removed).key());
       RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
       removed_total += removed;
     }

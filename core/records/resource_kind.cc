@@ -8,6 +8,7 @@
 #include "rapport/v1/customer.pb.h"
 #include "rapport/v1/interaction.pb.h"
 #include "rapport/v1/opportunity.pb.h"
+#include "sdk/include/rapport/sdk/plugin_abi.h"
 
 namespace rapport::records {
 namespace {
@@ -145,6 +146,19 @@ const std::vector<const ResourceKind*>& AllKinds() {
       new std::vector<const ResourceKind*>(Kinds().begin(), Kinds().end());
   return *all;
 }
+
+// The three resource enums are one set of numbers: the stored type byte,
+// the plugin ABI's and the API's.
+static_assert(static_cast<int>(ResourceType::kCustomer) == RAPPORT_RESOURCE_CUSTOMER &&
+              static_cast<int>(ResourceType::kCustomer) == v1::RESOURCE_TYPE_CUSTOMER);
+static_assert(static_cast<int>(ResourceType::kInteraction) == RAPPORT_RESOURCE_INTERACTION &&
+              static_cast<int>(ResourceType::kInteraction) == v1::RESOURCE_TYPE_INTERACTION);
+static_assert(static_cast<int>(ResourceType::kOpportunity) == RAPPORT_RESOURCE_OPPORTUNITY &&
+              static_cast<int>(ResourceType::kOpportunity) == v1::RESOURCE_TYPE_OPPORTUNITY);
+// No resource type byte may equal the counters family's feed-count tag.
+static_assert(static_cast<uint8_t>(ResourceType::kCustomer) != store::kFeedCountTag &&
+              static_cast<uint8_t>(ResourceType::kInteraction) != store::kFeedCountTag &&
+              static_cast<uint8_t>(ResourceType::kOpportunity) != store::kFeedCountTag);
 
 ResourceType FromProto(v1::ResourceType type) { return static_cast<ResourceType>(type); }
 v1::ResourceType ToProto(ResourceType type) { return static_cast<v1::ResourceType>(type); }

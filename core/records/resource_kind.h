@@ -13,12 +13,17 @@
 #include <vector>
 
 #include "core/records/field_path.h"
+#include "core/store/keyspace.h"
 #include "google/protobuf/message.h"
 #include "rapport/v1/common.pb.h"
 
 namespace rapport::records {
 
-enum class ResourceType : uint8_t { kCustomer = 1, kInteraction = 2, kOpportunity = 3 };
+// The stored type byte (core/store/keyspace.h); the same numbers as the
+// plugin ABI's rapport_resource and rapport.v1.ResourceType, which
+// resource_kind.cc checks at compile time, so the casts between them are
+// exact.
+using ResourceType = store::StoredResourceType;
 
 struct IndexSpec {
   enum class Kind {

@@ -12,11 +12,12 @@
 
 #include "absl/status/status.h"
 #include "core/common/request_context.h"
+#include "core/store/keyspace.h"
 #include "google/protobuf/message.h"
 
 namespace rapport::records {
 
-enum class ResourceType : uint8_t;
+using ResourceType = store::StoredResourceType;
 
 // A write into the meta family that joins the change's batch (value unset:
 // delete).
