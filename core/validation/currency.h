@@ -1,7 +1,8 @@
 // File: core/validation/currency.h
 // -----------------------------------------------------------------------------
 //
-// ISO 4217 currency codes and money amounts.
+// ISO 4217 currency codes and money amounts, as absl::Status. The table and
+// the limit are the plugin SDK's (rapport/sdk/money.h): one table in the tree.
 //
 // Rapport stores every money amount as a pair (currency, units), where `units`
 // is an integer count of the currency's minor unit: cents for USD, whole won
@@ -32,6 +33,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "rapport/sdk/money.h"
 
 namespace rapport::validation {
 
@@ -39,8 +41,10 @@ namespace rapport::validation {
 // under INT64_MAX, about 9.22e18) divided by 1000, i.e. 9e15. A report may add
 // up to a thousand such amounts in an int64_t without overflowing. 9e15 minor
 // units is 90 trillion USD, 9 quadrillion KRW or 90 trillion IDR, beyond any
-// real deal even in currencies with a small unit value.
-inline constexpr int64_t kMaxMoneyUnits = 9'000'000'000'000'000'000 / 1000;
+// real deal even in currencies with a small unit value. Defined once, in the
+// plugin SDK (rapport/sdk/money.h, with the ISO 4217 table), so plugins apply
+// the same limit.
+inline constexpr int64_t kMaxMoneyUnits = sdk::kMaxMoneyUnits;
 static_assert(kMaxMoneyUnits == 9'000'000'000'000'000);
 
 // Returns the number of decimal places of the minor unit of the active
