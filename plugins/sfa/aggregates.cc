@@ -4,6 +4,7 @@
 #include <set>
 #include <tuple>
 
+#include "keyspace.h"
 #include "process.h"
 #include "rapport/sdk/exact_sum.h"
 #include "util.h"
@@ -40,22 +41,28 @@ void Add(Deltas* deltas, const std::string& key, int sign, int64_t count, int64_
 void Contribute(const v1::OpportunityState& s, int sign, Deltas* deltas) {
   if (!s.month().empty()) {
     Add(deltas,
-        "fc/" + s.month() + "/" + s.owner() + "/" + s.currency_code() + "/" + s.pipeline() + "/" +
-            s.stage() + "/" + s.status(),
+        keys::Forecast(s.month(), s.owner(), s.currency_code(), s.pipeline(), s.stage(),
+                       s.status()),
         sign, 1, s.amount_units(), s.weighted_units());
   }
   if (s.pipeline().empty()) return;
-  const std::string p = s.pipeline() + "/";
-  Add(deltas, "fn/" + p + s.stage() + "/" + s.currency_code(), sign, 1, s.amount_units());
-  for (const auto& x : s.entered_stages()) Add(deltas, "fe/" + p + x, sign, 1);
-  for (const auto& x : s.advanced_stages()) Add(deltas, "fa/" + p + x, sign, 1);
-  for (const auto& stay : s.stays())
-    Add(deltas, "ft/" + p + stay.stage(), sign, 1, 0, 0, stay.micros());
+  const std::string& p = s.pipeline();
+  Add(deltas, keys::FunnelNow(p, s.stage(), s.currency_code()), sign, 1, s.amount_units());
+  for (const auto& x : s.entered_stages()) {
+    Add(deltas, keys::FunnelStage(keys::kFunnelEntered, p, x), sign, 1);
+  }
+  for (const auto& x : s.advanced_stages()) {
+    Add(deltas, keys::FunnelStage(keys::kFunnelAdvanced, p, x), sign, 1);
+  }
+  for (const auto& stay : s.stays()) {
+    Add(deltas, keys::FunnelStage(keys::kFunnelStays, p, stay.stage()), sign, 1, 0, 0,
+        stay.micros());
+  }
 }
 
 std::string ActivityKey(const v1::OpportunityState& s, const std::string& id) {
   if (s.pipeline().empty() || s.status() != "o") return "";
-  return "act/" + s.pipeline() + "/" + Pad(s.last_activity_micros(), 20) + "/" + id;
+  return keys::Activity(s.pipeline(), s.last_activity_micros(), id);
 }
 
 Sum FromStored(const v1::Aggregate& a) {
@@ -114,7 +121,7 @@ std::map<std::string, Sum> VisibleSums(const Call& call, const ReadScope& scope,
     });
     return out;
   }
-  call.Scan("os/", [&](const std::string&, const std::string& value) {
+  call.Scan(keys::kOpportunityStates, [&](const std::string&, const std::string& value) {
     v1::OpportunityState state;
     if (!state.ParseFromString(value) || !scope.CanRead(state.owner())) return true;
     Deltas mine;
@@ -153,7 +160,7 @@ Status MoveIndex(const Call& call, const std::string& old_key, const std::string
 }
 
 std::optional<v1::OpportunityState> LoadState(const Call& call, const std::string& id) {
-  auto stored = call.Get("os/" + id);
+  auto stored = call.Get(keys::OpportunityState(id));
   if (!stored) return std::nullopt;
   v1::OpportunityState state;
   if (!state.ParseFromString(*stored)) return std::nullopt;
@@ -168,7 +175,7 @@ bool Has(const google::protobuf::RepeatedPtrField<std::string>& list, const std:
 
 std::optional<v1::Pipeline> LoadPipeline(const Call& call, const std::string& name) {
   if (name.empty()) return std::nullopt;
-  auto stored = call.Get("pl/" + name);
+  auto stored = call.Get(keys::Pipeline(name));
   if (!stored) return std::nullopt;
   v1::Pipeline p;
   if (!p.ParseFromString(*stored)) return std::nullopt;
@@ -177,7 +184,7 @@ std::optional<v1::Pipeline> LoadPipeline(const Call& call, const std::string& na
 
 std::vector<v1::Pipeline> LoadPipelines(const Call& call) {
   std::vector<v1::Pipeline> out;
-  call.Scan("pl/", [&](const std::string&, const std::string& value) {
+  call.Scan(keys::kPipelines, [&](const std::string&, const std::string& value) {
     v1::Pipeline p;
     if (p.ParseFromString(value)) out.push_back(std::move(p));
     return true;
@@ -248,8 +255,8 @@ Status ApplyOpportunityChange(const Call& call, const rapport::v1::ChangeEvent& 
   if (event.operation() == rapport::v1::CHANGE_OPERATION_DELETE) {
     if (Status s = ApplyDeltas(call, deltas); !s.ok()) return s;
     if (Status s = MoveIndex(call, old_index, ""); !s.ok()) return s;
-    for (const char* prefix : {"os/", "se/", "team/", "li/"}) {
-      if (Status s = call.Delete(prefix + id); !s.ok()) return s;
+    for (const std::string& key : keys::OfOpportunity(id)) {
+      if (Status s = call.Delete(key); !s.ok()) return s;
     }
     return {};
   }
@@ -266,7 +273,7 @@ Status ApplyOpportunityChange(const Call& call, const rapport::v1::ChangeEvent& 
   new_index = ActivityKey(next, id);
   if (Status s = ApplyDeltas(call, deltas); !s.ok()) return s;
   if (Status s = MoveIndex(call, old_index, new_index); !s.ok()) return s;
-  return call.Put("os/" + id, next.SerializeAsString());
+  return call.Put(keys::OpportunityState(id), next.SerializeAsString());
 }
 
 Status RecordActivity(const Call& call, const std::string& opportunity_id, int64_t micros) {
@@ -275,7 +282,7 @@ Status RecordActivity(const Call& call, const std::string& opportunity_id, int64
   const std::string old_index = ActivityKey(*state, opportunity_id);
   state->set_last_activity_micros(micros);
   if (Status s = MoveIndex(call, old_index, ActivityKey(*state, opportunity_id)); !s.ok()) return s;
-  return call.Put("os/" + opportunity_id, state->SerializeAsString());
+  return call.Put(keys::OpportunityState(opportunity_id), state->SerializeAsString());
 }
 
 Status BuildFunnel(const Call& call, const ReadScope& scope, const v1::Pipeline& pipeline,
@@ -295,21 +302,22 @@ Status BuildFunnel(const Call& call, const ReadScope& scope, const v1::Pipeline&
     auto it = by_name.find(ResolveStage(pipeline, raw));
     return it == by_name.end() ? nullptr : it->second;
   };
-  const std::string p = pipeline.name() + "/";
-  for (const char* kind : {"fn/", "fe/", "fa/", "ft/"}) {
-    for (const auto& [key, a] : VisibleSums(call, scope, kind + p)) {
+  for (const char* kind :
+       {keys::kFunnelNow, keys::kFunnelEntered, keys::kFunnelAdvanced, keys::kFunnelStays}) {
+    for (const auto& [key, a] :
+         VisibleSums(call, scope, keys::FunnelPrefix(kind, pipeline.name()))) {
       std::vector<std::string> parts = Split(key, '/');
       v1::FunnelStage* f = stage_of(parts[0]);
       if (!f) continue;
-      if (kind[1] == 'n') {
+      if (kind == keys::kFunnelNow) {
         const std::string currency = parts.size() > 1 ? parts[1] : "";
         auto& [count, amount] = totals[f->name()][currency];
         count += a.count;
         amount.Add(a.amount);
         f->set_count(f->count() + a.count);
-      } else if (kind[1] == 'e') {
+      } else if (kind == keys::kFunnelEntered) {
         f->set_entered_count(f->entered_count() + a.count);
-      } else if (kind[1] == 'a') {
+      } else if (kind == keys::kFunnelAdvanced) {
         f->set_advanced_count(f->advanced_count() + a.count);
       } else {
         f->set_completed_stays(f->completed_stays() + a.count);
@@ -378,7 +386,7 @@ Status BuildForecast(const Call& call, const ReadScope& scope, int first, int la
   std::map<std::string, std::vector<std::string>> groups_of_owner;
   std::map<std::pair<std::string, std::string>, RowSums> table;
   for (int month = first; month <= last; ++month) {
-    const std::string prefix = "fc/" + MonthName(month) + "/";
+    const std::string prefix = keys::ForecastMonthPrefix(MonthName(month));
     call.Scan(prefix, [&](const std::string& key, const std::string& value) {
       std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
       if (parts.size() != 5) return true;
@@ -465,7 +473,7 @@ Status BuildForecast(const Call& call, const ReadScope& scope, int first, int la
 Status ListStalled(const Call& call, const v1::Pipeline& pipeline, int64_t cutoff_micros,
                    int page_size, const std::string& page_token,
                    v1::ListStalledDealsResponse* out) {
-  const std::string prefix = "act/" + pipeline.name() + "/";
+  const std::string prefix = keys::ActivityPrefix(pipeline.name());
   if (!page_token.empty() && !StartsWith(page_token, prefix)) {
     return Status::Invalid("page_token: not from this pipeline's listing");
   }

@@ -3,7 +3,7 @@
 // The forecast and pipeline-view aggregates, maintained from post-commit
 // events and read by GetForecast, GetFunnel and ListStalledDeals without
 // scanning opportunities. Each opportunity's contribution is kept
-// (os/<id>, OpportunityState), and every change subtracts exactly what the
+// (os/<id>, OpportunityState; keyspace.h), and every change subtracts exactly what the
 // previous one added, so sums stay exact whatever the order of pipeline
 // edits; the host commits a post-commit hook's writes with the plugin's
 // feed cursor, so each event is applied once. Amount sums are stored as

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "keyspace.h"
 #include "rapport/sfa/v1/sfa.pb.h"
 
 namespace rapport::sfa {
@@ -20,7 +21,7 @@ std::shared_ptr<PriceSource>& Source() {
 rapport::sdk::Status PriceBookSource::Lookup(const rapport::sdk::Call& call,
                                              const std::string& product_code, int64_t,
                                              const std::string&, PriceQuote* quote) {
-  auto stored = call.Get("pb/" + product_code);
+  auto stored = call.Get(keys::PriceBookEntry(product_code));
   v1::PriceBookEntry entry;
   if (!stored || !entry.ParseFromString(*stored) || !entry.active()) {
     return rapport::sdk::Status::NotFound("'" + product_code + "' is not in the price book");

@@ -1,7 +1,6 @@
 #include "util.h"
 
 #include <cstdio>
-#include <random>
 
 namespace rapport::sfa {
 
@@ -43,24 +42,6 @@ bool IsKeySafeName(const std::string& name) {
     if (c == '/' || c < 0x20 || c == 0x7f) return false;
   }
   return true;
-}
-
-std::string NewId(int64_t now_micros) {
-  static const char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  uint64_t millis = static_cast<uint64_t>(now_micros < 0 ? 0 : now_micros / 1000);
-  std::string id(26, '0');
-  for (int i = 9; i >= 0; --i) {
-    id[i] = kAlphabet[millis & 31];
-    millis >>= 5;
-  }
-  uint64_t a = random(), b = random();
-  for (int i = 10; i < 26; ++i) {
-    uint64_t& source = i < 22 ? a : b;
-    id[i] = kAlphabet[source & 31];
-    source >>= 5;
-  }
-  return id;
 }
 
 std::string Join(const std::vector<std::string>& parts, const std::string& separator) {

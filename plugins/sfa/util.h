@@ -1,7 +1,8 @@
 // File: plugins/sfa/util.h
 //
-// Small helpers of the SFA plugin: key encoding, times, calendar periods,
-// ids and exact money arithmetic. No host calls.
+// Small helpers of the SFA plugin: key encoding, times, calendar periods
+// and exact money arithmetic. No host calls. (IDs, currencies and text
+// limits come from the SDK: rapport/sdk/ids.h, money.h, text.h.)
 #ifndef RAPPORT_PLUGINS_SFA_UTIL_H_
 #define RAPPORT_PLUGINS_SFA_UTIL_H_
 
@@ -28,9 +29,6 @@ google::protobuf::Duration DurationFromMicros(int64_t micros);
 // A name that can sit in a key: 1..64 bytes, no '/', no control
 // characters, no leading or trailing space.
 bool IsKeySafeName(const std::string& name);
-
-// A new 26-character ULID (Crockford base32) for `now_micros`.
-std::string NewId(int64_t now_micros);
 
 std::string Join(const std::vector<std::string>& parts, const std::string& separator = ", ");
 // Splits on `separator`, keeping empty parts.

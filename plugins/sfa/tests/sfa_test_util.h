@@ -19,6 +19,13 @@
 
 extern "C" const rapport_plugin_info* rapport_plugin_entry(void);
 
+// EXPECT_HAS(text, part): `text` contains `part`.
+#define EXPECT_HAS(text, part)                                                   \
+  do {                                                                           \
+    const std::string expect_has_text = (text);                                  \
+    EXPECT_NE(expect_has_text.find(part), std::string::npos) << expect_has_text; \
+  } while (0)
+
 namespace sfatest {
 
 namespace sv1 = rapport::sfa::v1;
@@ -206,6 +213,23 @@ class SfaFixture : public ::testing::Test {
   int writes_ = 0;
   std::string last_mask_;
   std::map<std::string, Opportunity> opps_;
+};
+
+// With the sales pipeline of SalesPipeline() defined.
+class EnforcementTest : public SfaFixture {
+ protected:
+  void SetUp() override {
+    SfaFixture::SetUp();
+    ASSERT_TRUE(DefinePipeline(SalesPipeline()).ok());
+  }
+  Opportunity Qualified() {
+    Opportunity opp;
+    opp.set_name("ERP 도입");
+    opp.mutable_amount()->set_currency_code("KRW");
+    opp.mutable_amount()->set_units(50000000);
+    EXPECT_TRUE(Create(&opp).ok());
+    return opp;
+  }
 };
 
 }  // namespace sfatest
