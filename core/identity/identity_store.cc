@@ -11,14 +11,15 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/common/status_util.h"
 #include "core/common/strings.h"
+#include "core/records/record_validator.h"
 #include "core/store/key_codec.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "rocksdb/write_batch.h"
@@ -173,8 +174,8 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseToken(std::string_view 
 }
 
 IdentityStore::IdentityStore(store::Database* db, tenant::TenantRegistry* tenants,
-                             records::RecordStore* records, const Clock* clock)
-    : db_(db), tenants_(tenants), records_(records), clock_(clock) {}
+                             feed::ChangeFeed* feed, const Clock* clock)
+    : db_(db), tenants_(tenants), feed_(feed), clock_(clock) {}
 
 absl::StatusOr<std::string> IdentityStore::TenantName(uint32_t tenant) {
   auto value = db_->Get(db_->meta(), TenantRecordKey(tenant));
@@ -239,7 +240,7 @@ absl::StatusOr<BootstrapResult> IdentityStore::Bootstrap(const std::string& data
   event.set_operation(v1::CHANGE_OPERATION_CREATE);
   event.set_subject(absl::StrCat("tenant/", tenant_name));
   event.mutable_after()->PackFrom(t);
-  RAPPORT_RETURN_IF_ERROR(records_->CommitWithEvent(ctx, &batch, std::move(event)));
+  RAPPORT_RETURN_IF_ERROR(feed_->CommitWithEvent(ctx, &batch, std::move(event)));
   operator_tenant_ = tenant;
   result.created = true;
   result.tenant = tenant_name;
@@ -419,7 +420,7 @@ absl::Status IdentityStore::Commit(const Principal& caller, uint32_t tenant,
   event.set_subject(std::move(subject));
   if (before) event.mutable_before()->PackFrom(*before);
   if (after) event.mutable_after()->PackFrom(*after);
-  RAPPORT_RETURN_IF_ERROR(records_->CommitWithEvent(ctx, batch, std::move(event)));
+  RAPPORT_RETURN_IF_ERROR(feed_->CommitWithEvent(ctx, batch, std::move(event)));
   Invalidate(tenant);
   return absl::OkStatus();
 }

@@ -26,9 +26,9 @@
 #include "absl/status/statusor.h"
 #include "core/common/clock.h"
 #include "core/common/request_context.h"
+#include "core/feed/change_feed.h"
 #include "core/identity/auth_failure_limiter.h"
 #include "core/ids/ulid.h"
-#include "core/records/record_store.h"
 #include "core/store/database.h"
 #include "core/tenant/tenant_registry.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -62,8 +62,8 @@ struct BootstrapResult {
 
 class IdentityStore {
  public:
-  IdentityStore(store::Database* db, tenant::TenantRegistry* tenants,
-                records::RecordStore* records, const Clock* clock);
+  IdentityStore(store::Database* db, tenant::TenantRegistry* tenants, feed::ChangeFeed* feed,
+                const Clock* clock);
 
   // On a data directory with no identity yet: creates tenant `tenant_name`,
   // user "admin" (admin, operator) and a token written to
@@ -157,7 +157,7 @@ class IdentityStore {
 
   store::Database* db_;
   tenant::TenantRegistry* tenants_;
-  records::RecordStore* records_;
+  feed::ChangeFeed* feed_;
   const Clock* clock_;
   ids::UlidGenerator ids_;
   std::mutex write_mu_;  // serialises admin read-check-write sequences

@@ -30,10 +30,13 @@ const char* ModeName(v1::ModuleMode m) {
 
 }  // namespace
 
-ModuleGate::ModuleGate(store::Database* db, records::RecordStore* records,
+ModuleGate::ModuleGate(store::Database* db, feed::ChangeFeed* feed,
                        std::function<std::vector<std::string>(const std::string&)> dependencies,
                        std::function<std::vector<std::string>(const std::string&)> dependents)
-    : db_(db), records_(records), dependencies_(std::move(dependencies)), dependents_(std::move(dependents)) {}
+    : db_(db),
+      feed_(feed),
+      dependencies_(std::move(dependencies)),
+      dependents_(std::move(dependents)) {}
 
 int ModuleGate::Bucket(const std::string& module, const std::string& user_id) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -142,7 +145,7 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
   event.set_subject(absl::StrCat("module/", rule.module()));
   event.mutable_before()->PackFrom(current);
   event.mutable_after()->PackFrom(rule);
-  RAPPORT_RETURN_IF_ERROR(records_->CommitWithEvent(ctx, &batch, std::move(event)));
+  RAPPORT_RETURN_IF_ERROR(feed_->CommitWithEvent(ctx, &batch, std::move(event)));
   std::unique_lock cache_lock(mu_);
   cache_[CacheKey(ctx.tenant, rule.module())] = rule;
   return rule;

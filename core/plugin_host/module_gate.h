@@ -19,7 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "core/common/request_context.h"
-#include "core/records/record_store.h"
+#include "core/feed/change_feed.h"
 #include "core/store/database.h"
 #include "rapport/v1/modules.pb.h"
 
@@ -34,7 +34,7 @@ class ModuleGate {
  public:
   // `dependencies(module)` lists the modules it requires (from manifests).
   // `dependents(module)` lists the loaded modules that require it.
-  ModuleGate(store::Database* db, records::RecordStore* records,
+  ModuleGate(store::Database* db, feed::ChangeFeed* feed,
              std::function<std::vector<std::string>(const std::string&)> dependencies,
              std::function<std::vector<std::string>(const std::string&)> dependents);
 
@@ -59,7 +59,7 @@ class ModuleGate {
  private:
   static bool AnyoneOn(const v1::RolloutRule& rule);
   store::Database* db_;
-  records::RecordStore* records_;
+  feed::ChangeFeed* feed_;
   std::function<std::vector<std::string>(const std::string&)> dependencies_;
   std::function<std::vector<std::string>(const std::string&)> dependents_;
   std::mutex write_mu_;

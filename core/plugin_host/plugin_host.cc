@@ -440,7 +440,7 @@ PluginHost::PluginHost(
       teams_of_(std::move(teams_of)),
       tenant_name_(std::move(tenant_name)) {
   gate_ = std::make_unique<ModuleGate>(
-      db, records,
+      db, records->feed(),
       [this](const std::string& module) {
         Plugin* p = FindPlugin(module);
         return p ? p->manifest.requires_modules : std::vector<std::string>{};
@@ -915,7 +915,7 @@ absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx,
 
 void PluginHost::Dispatch(Plugin* p) {
   while (!stopping_.load()) {
-    const uint64_t head = records_->last_sequence();
+    const uint64_t head = records_->feed()->last_sequence();
     bool progressed = false;
     // Each tenant with a feed, by its first key.
     auto tenants = db_->NewIterator(db_->feed());
@@ -931,7 +931,7 @@ void PluginHost::Dispatch(Plugin* p) {
       }
       RequestContext ctx;
       ctx.tenant = tenant;
-      auto events = records_->ReadFeed(ctx, cursor, 100);
+      auto events = records_->feed()->Read(ctx.tenant, cursor, 100);
       // The hooks' keyspace writes of this batch of events, committed in one
       // WriteBatch with the cursor after the last of them: each event's
       // effects are applied exactly once, even across a crash, and a busy
@@ -1039,7 +1039,7 @@ void PluginHost::Dispatch(Plugin* p) {
       }
       tenants->Seek(store::PrefixSuccessor(tenant_prefix));
     }
-    if (!progressed) records_->WaitForEvents(head, absl::Milliseconds(200));
+    if (!progressed) records_->feed()->WaitForEvents(head, absl::Milliseconds(200));
   }
 }
 

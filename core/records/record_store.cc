@@ -31,8 +31,6 @@ constexpr int kMaxConflictRetries = 16;
 constexpr size_t kMaxBatch = 1000;
 constexpr char kConflictPayload[] = "rapport.dev/revision-conflict";
 
-using store::LastSequenceKey;
-
 absl::Status Conflict(const ResourceKind& kind, const std::string& id, int64_t current) {
   absl::Status s = absl::AbortedError(
       absl::StrCat(kind.name, " ", id, " was changed concurrently; current revision is ", current,
@@ -55,12 +53,12 @@ std::string Fingerprint(const Message& m) {
 }  // namespace
 
 RecordStore::RecordStore(store::Database* db, const Clock* clock, RecordStoreOptions options,
-                         std::string page_secret, uint64_t last_sequence)
+                         std::string page_secret, std::unique_ptr<feed::ChangeFeed> feed)
     : db_(db),
       clock_(clock),
       options_(std::move(options)),
       page_tokens_(std::move(page_secret)),
-      last_sequence_(last_sequence) {}
+      feed_(std::move(feed)) {}
 
 absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Open(store::Database* db,
                                                                const Clock* clock,
@@ -80,19 +78,13 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Open(store::Database* 
   } else {
     return stored.status();
   }
-  uint64_t last_sequence = 0;
-  auto seq = db->Get(db->meta(), LastSequenceKey());
-  if (seq.ok()) {
-    store::KeyReader reader(*seq);
-    if (!reader.U64(&last_sequence)) return absl::DataLossError("corrupt feed sequence");
-  } else if (!absl::IsNotFound(seq.status())) {
-    return seq.status();
-  }
+  RAPPORT_ASSIGN_OR_RETURN(std::unique_ptr<feed::ChangeFeed> feed,
+                           feed::ChangeFeed::Open(db, clock));
   // Search-index entries written with an older key derivation are
   // re-derived before anything reads them.
   RAPPORT_ASSIGN_OR_RETURN(SearchKeyMigration migration, MigrateSearchKeys(db));
   auto store = std::unique_ptr<RecordStore>(
-      new RecordStore(db, clock, std::move(options), std::move(secret), last_sequence));
+      new RecordStore(db, clock, std::move(options), std::move(secret), std::move(feed)));
   store->search_key_migration_ = migration;
   return store;
 }
@@ -311,7 +303,7 @@ absl::Status RecordStore::CheckReferencesLocked(const RequestContext& ctx, const
 
 absl::Status RecordStore::Commit(const RequestContext& ctx, std::vector<Change>& changes) {
   PrepareForCommit(ctx, changes);
-  std::lock_guard<std::mutex> lock(commit_mu_);
+  auto lock = feed_->LockCommits();
   return CommitLocked(ctx, changes);
 }
 
@@ -362,12 +354,10 @@ void RecordStore::PrepareChange(const RequestContext& ctx, Change* c) const {
 absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Change>& changes,
                                        std::vector<absl::Status>* per_change) {
   rocksdb::WriteBatch batch;
+  feed::ChangeFeed::Batch events(feed_.get(), ctx.tenant, &batch);
   std::set<std::string> claimed;   // unique index prefixes taken within this batch
   std::set<std::string> released;  // index entries removed by earlier changes of the batch
-  uint64_t sequence = last_sequence_.load();
-  const absl::Time now = clock_->Now();
   if (per_change) per_change->assign(changes.size(), absl::OkStatus());
-  int64_t events = 0;
   // Callers that did not prepare (merges): derive here, under the lock.
   for (Change& change : changes) {
     if (!change.prepared) PrepareChange(ctx, &change);
@@ -473,39 +463,14 @@ absl::Status RecordStore::CommitLocked(const RequestContext& ctx, std::vector<Ch
     if (!change.after) batch.Merge(db_->counters(), counter_key, store::EncodeCounterDelta(-1));
     // 4. The change event: prepared outside the lock but for its sequence
     // and commit time.
-    v1::ChangeEvent& event = change.event;
-    event.set_sequence(++sequence);
-    ++events;
-    int64_t ns = absl::ToUnixNanos(now);
-    event.mutable_commit_time()->set_seconds(ns / 1000000000);
-    event.mutable_commit_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
-    batch.Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
+    events.Add(&change.event);
     // 5. The idempotency record: fingerprint, then the response.
     if (!change.request_id.empty()) {
       batch.Put(db_->meta(), store::IdempotencyKey(ctx.tenant, kind.code(), change.request_id),
                 absl::StrCat(change.request_fingerprint, change.after_bytes));
     }
   }
-  if (events == 0) return absl::OkStatus();  // nothing to write
-  batch.Merge(db_->counters(), store::FeedCountKey(ctx.tenant), store::EncodeCounterDelta(events));
-  batch.Put(db_->meta(), LastSequenceKey(), store::KeyWriter().U64(sequence).key());
-  RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
-  PublishSequence(sequence);
-  return absl::OkStatus();
-}
-
-void RecordStore::PublishSequence(uint64_t sequence) {
-  {
-    std::lock_guard<std::mutex> lock(feed_mu_);
-    last_sequence_.store(sequence);
-  }
-  feed_cv_.notify_all();
-}
-
-bool RecordStore::WaitForEvents(uint64_t after_sequence, absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(feed_mu_);
-  return feed_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                           [&] { return last_sequence_.load() > after_sequence; });
+  return events.Commit();  // writes nothing when every change failed its checks
 }
 
 absl::StatusOr<RecordPtr> RecordStore::FindIdempotent(const RequestContext& ctx,
@@ -590,7 +555,7 @@ absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, Resourc
   std::vector<Change> changes;
   changes.push_back(std::move(change));
   PrepareForCommit(ctx, changes);
-  std::lock_guard<std::mutex> lock(commit_mu_);
+  auto lock = feed_->LockCommits();
   // Again under the lock: a concurrent retry may have just committed.
   if (!request_id.empty()) {
     auto previous = FindIdempotent(ctx, kind, request_id, changes[0].request_fingerprint);
@@ -719,7 +684,7 @@ absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, s
   // that the record did not change meanwhile.
   RAPPORT_RETURN_IF_ERROR(RunHooks(ctx, kind, schema, WriteOperation::kDelete, &changes[0]));
   PrepareForCommit(ctx, changes);
-  std::lock_guard<std::mutex> lock(commit_mu_);
+  auto lock = feed_->LockCommits();
   if (type == ResourceType::kCustomer && !force) {
     const ResourceKind& opps = KindOf(ResourceType::kOpportunity);
     std::string prefix =

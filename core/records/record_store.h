@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "core/common/clock.h"
 #include "core/common/request_context.h"
+#include "core/feed/change_feed.h"
 #include "core/ids/ulid.h"
 #include "core/records/page_token.h"
 #include "core/records/query_planner.h"
@@ -74,17 +75,6 @@ struct ListResult {
 struct StageTotal {
   int64_t opportunity_count = 0;
   int64_t amount_units = 0;  // sum of amount.units
-};
-
-struct FeedInfo {
-  uint64_t oldest_sequence = 0;  // the oldest event still in the tenant's feed (0: empty)
-  uint64_t head_sequence = 0;    // the server-wide last committed sequence
-  uint64_t pruned_through = 0;   // events <= this may have been removed by retention
-};
-
-struct RetentionOptions {
-  absl::Duration max_age = absl::Hours(24 * 7);
-  int64_t max_events_per_tenant = 10'000'000;
 };
 
 // One row of an import.
@@ -170,18 +160,6 @@ class RecordStore {
       const std::vector<const google::protobuf::Message*>& records);
 
   // --- Living beside the ERP (core/records/record_store_sync.cc).
-  absl::StatusOr<FeedInfo> GetFeedInfo(const RequestContext& ctx);
-  // Where a subscription starts (events after the returned sequence).
-  // OUT_OF_RANGE if `after_sequence` is beyond the head or older than
-  // retention (naming the oldest available sequence).
-  absl::StatusOr<uint64_t> SubscriptionStart(const RequestContext& ctx, uint64_t after_sequence,
-                                             bool from_now, std::string_view consumer);
-  absl::Status AcknowledgeEvents(const RequestContext& ctx, std::string_view consumer,
-                                 uint64_t sequence);
-  absl::StatusOr<uint64_t> ConsumerCursor(const RequestContext& ctx, std::string_view consumer);
-  // Removes events older than max_age and beyond max_events per tenant.
-  // Returns how many were removed.
-  absl::StatusOr<int64_t> PruneFeed(const RetentionOptions& options);
   // Upserts rows, each validated on its own: a bad row gets its error and
   // the others proceed. Valid rows are written in one batch.
   absl::StatusOr<std::vector<ImportRowOutcome>> ImportRows(const RequestContext& ctx,
@@ -211,17 +189,8 @@ class RecordStore {
   // Record <-> index <-> counter <-> feed agreement for one tenant.
   absl::StatusOr<v1::CheckConsistencyResponse> CheckConsistency(const RequestContext& ctx,
                                                                 int max_problems);
-  // Reads the tenant's change feed from `after_sequence` (exclusive).
-  absl::StatusOr<std::vector<v1::ChangeEvent>> ReadFeed(const RequestContext& ctx,
-                                                        uint64_t after_sequence, int limit);
-
-  // Writes `batch` together with `event` (its sequence assigned here), in
-  // feed order with every other commit. For changes outside the three
-  // resources (schemas, identity).
-  absl::Status CommitWithEvent(const RequestContext& ctx, rocksdb::WriteBatch* batch,
-                               v1::ChangeEvent event);
-
-  uint64_t last_sequence() const { return last_sequence_.load(); }
+  // The change feed every commit of this store writes its events to.
+  feed::ChangeFeed* feed() const { return feed_.get(); }
   // What Open did to bring the search-index entries to the current
   // derivation (core/records/search_key_migration.h).
   const SearchKeyMigration& search_key_migration() const { return search_key_migration_; }
@@ -232,14 +201,10 @@ class RecordStore {
   // REQUIRES: set before serving, outlives the store.
   void SetWriteHooks(WriteHooks* hooks) { hooks_ = hooks; }
 
-  // Blocks until a commit after `after_sequence` or `timeout`; true if there
-  // is one. For feed subscribers.
-  bool WaitForEvents(uint64_t after_sequence, absl::Duration timeout);
-
  private:
   struct Change;
   RecordStore(store::Database* db, const Clock* clock, RecordStoreOptions options,
-              std::string page_secret, uint64_t last_sequence);
+              std::string page_secret, std::unique_ptr<feed::ChangeFeed> feed);
 
   absl::StatusOr<v1::AttributeSchema> LoadSchema(uint32_t tenant, ResourceType type);
   absl::StatusOr<RecordPtr> ReadRecord(uint32_t tenant, const ResourceKind& kind,
@@ -253,8 +218,6 @@ class RecordStore {
   absl::Status CheckWritable(const RequestContext& ctx, const ResourceKind& kind,
                              const google::protobuf::Message& after,
                              const google::protobuf::Message* before = nullptr) const;
-  absl::Status CommitEventLocked(const RequestContext& ctx, rocksdb::WriteBatch* batch,
-                                 v1::ChangeEvent event);
   absl::StatusOr<ListResult> MergeOwnersScan(const RequestContext& ctx, const ResourceKind& kind,
                                              const ScanPlan& plan, bool descending,
                                              int32_t page_size, std::string_view page_token,
@@ -267,7 +230,8 @@ class RecordStore {
   // Fills output fields and validates a record about to be written.
   absl::Status Prepare(const ResourceKind& kind, const v1::AttributeSchema& schema,
                        google::protobuf::Message* record) const;
-  // Under commit_mu_: re-checks and writes all changes in one batch.
+  // Under the feed's commit lock: re-checks and writes all changes in one
+  // batch.
   // With `per_change`, a change that fails its checks is skipped and its
   // error recorded there instead of failing the whole batch (imports).
   absl::Status CommitLocked(const RequestContext& ctx, std::vector<Change>& changes,
@@ -276,7 +240,6 @@ class RecordStore {
   // change, outside the lock. CommitLocked derives what was not prepared.
   void PrepareForCommit(const RequestContext& ctx, std::vector<Change>& changes) const;
   void PrepareChange(const RequestContext& ctx, Change* change) const;
-  void PublishSequence(uint64_t sequence);
   absl::Status Commit(const RequestContext& ctx, std::vector<Change>& changes);
   // Checks the references `record` holds (customer_id, ...) that differ from
   // those of `before` (null on create): a record whose customer was deleted
@@ -305,11 +268,8 @@ class RecordStore {
   PageTokenCodec page_tokens_;
   ids::UlidGenerator ids_;
   WriteHooks* hooks_ = nullptr;
-  std::mutex commit_mu_;
-  std::atomic<uint64_t> last_sequence_;
+  std::unique_ptr<feed::ChangeFeed> feed_;
   SearchKeyMigration search_key_migration_;
-  std::mutex feed_mu_;
-  std::condition_variable feed_cv_;
   std::shared_mutex schema_mu_;
   absl::flat_hash_map<uint64_t, v1::AttributeSchema> schema_cache_;
 };

@@ -24,7 +24,7 @@ absl::StatusOr<v1::AttributeSchema> RecordStore::UpdateSchema(const RequestConte
                                                               int64_t expected_revision) {
   RAPPORT_RETURN_IF_ERROR(ValidateAttributeSchema(input));
   const ResourceType type = FromProto(input.resource_type());
-  std::lock_guard<std::mutex> lock(commit_mu_);
+  auto lock = feed_->LockCommits();
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema current, LoadSchema(ctx.tenant, type));
   if (expected_revision != 0 && expected_revision != current.revision()) {
     return absl::AbortedError(absl::StrCat("the schema changed concurrently; current revision is ",
@@ -71,54 +71,12 @@ absl::StatusOr<v1::AttributeSchema> RecordStore::UpdateSchema(const RequestConte
   event.set_subject(absl::StrCat("schema/", KindOf(type).name));
   event.mutable_before()->PackFrom(current);
   event.mutable_after()->PackFrom(next);
-  RAPPORT_RETURN_IF_ERROR(CommitEventLocked(ctx, &batch, std::move(event)));
+  RAPPORT_RETURN_IF_ERROR(feed_->CommitWithEventLocked(ctx, &batch, std::move(event)));
   {
     std::unique_lock schema_lock(schema_mu_);
     schema_cache_[(static_cast<uint64_t>(ctx.tenant) << 8) | static_cast<uint8_t>(type)] = next;
   }
   return next;
-}
-
-absl::Status RecordStore::CommitWithEvent(const RequestContext& ctx, rocksdb::WriteBatch* batch,
-                                          v1::ChangeEvent event) {
-  std::lock_guard<std::mutex> lock(commit_mu_);
-  return CommitEventLocked(ctx, batch, std::move(event));
-}
-
-absl::Status RecordStore::CommitEventLocked(const RequestContext& ctx, rocksdb::WriteBatch* batch,
-                                            v1::ChangeEvent event) {
-  const uint64_t sequence = last_sequence_.load() + 1;
-  event.set_sequence(sequence);
-  int64_t ns = absl::ToUnixNanos(clock_->Now());
-  event.mutable_commit_time()->set_seconds(ns / 1000000000);
-  event.mutable_commit_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
-  event.set_principal(ctx.principal);
-  event.set_origin(ctx.origin);
-  batch->Put(db_->feed(), store::FeedKey(ctx.tenant, sequence), event.SerializeAsString());
-  batch->Merge(db_->counters(), store::FeedCountKey(ctx.tenant), store::EncodeCounterDelta(1));
-  batch->Put(db_->meta(), store::LastSequenceKey(), store::KeyWriter().U64(sequence).key());
-  RAPPORT_RETURN_IF_ERROR(db_->Write(batch));
-  PublishSequence(sequence);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<v1::ChangeEvent>> RecordStore::ReadFeed(const RequestContext& ctx,
-                                                                   uint64_t after_sequence,
-                                                                   int limit) {
-  std::vector<v1::ChangeEvent> events;
-  std::string prefix = store::KeyWriter().U32(ctx.tenant).Release();
-  auto it = db_->NewIterator(db_->feed());
-  for (it->Seek(store::FeedKey(ctx.tenant, after_sequence + 1));
-       it->Valid() && it->key().starts_with(prefix) && static_cast<int>(events.size()) < limit;
-       it->Next()) {
-    v1::ChangeEvent event;
-    if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("undecodable change event");
-    }
-    events.push_back(std::move(event));
-  }
-  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed scan"));
-  return events;
 }
 
 absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const RequestContext& ctx,

@@ -1,5 +1,5 @@
-// Living beside the ERP: feed bounds, consumer cursors and retention;
-// imports; exports; duplicate detection; merges.
+// Living beside the ERP: imports, exports, duplicate detection, merges.
+// (The feed's bounds, consumer cursors and retention are core/feed/.)
 #include <map>
 #include <set>
 
@@ -26,143 +26,9 @@ namespace {
 
 using google::protobuf::Message;
 
-using store::ConsumerKey;
-
-uint64_t ReadU64(store::Database* db, const std::string& key) {
-  auto value = db->Get(db->meta(), key);
-  uint64_t v = 0;
-  if (value.ok()) {
-    store::KeyReader reader(*value);
-    if (!reader.U64(&v)) v = 0;
-  }
-  return v;
-}
-
-absl::Status ValidConsumer(std::string_view consumer) {
-  bool ok = !consumer.empty() && consumer.size() <= 63 &&
-            (absl::ascii_islower(consumer[0]) || absl::ascii_isdigit(consumer[0]));
-  for (char c : consumer) {
-    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '.' || c == '_' || c == '-');
-  }
-  return ok ? absl::OkStatus()
-            : InvalidField("consumer", absl::StrCat("'", AsAbsl(consumer.substr(0, 64)),
-                                                    "' must match [a-z0-9][a-z0-9._-]{0,62}"));
-}
-
 constexpr size_t kMaxMergeRepoints = 10000;
 
 }  // namespace
-
-absl::StatusOr<FeedInfo> RecordStore::GetFeedInfo(const RequestContext& ctx) {
-  FeedInfo info;
-  info.head_sequence = last_sequence_.load();
-  info.pruned_through = ReadU64(db_, store::FeedPrunedKey(ctx.tenant));
-  std::string prefix = store::KeyWriter().U32(ctx.tenant).Release();
-  auto it = db_->NewIterator(db_->feed());
-  it->Seek(prefix);
-  if (it->Valid() && it->key().starts_with(prefix)) {
-    store::KeyReader reader(it->key().ToStringView().substr(prefix.size()));
-    if (!reader.U64(&info.oldest_sequence)) return absl::DataLossError("bad feed key");
-  }
-  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed scan"));
-  return info;
-}
-
-absl::StatusOr<uint64_t> RecordStore::SubscriptionStart(const RequestContext& ctx,
-                                                        uint64_t after_sequence, bool from_now,
-                                                        std::string_view consumer) {
-  RAPPORT_ASSIGN_OR_RETURN(FeedInfo info, GetFeedInfo(ctx));
-  if (from_now) {
-    if (after_sequence != 0) return InvalidField("from_now", "cannot be combined with after_sequence");
-    return info.head_sequence;
-  }
-  if (after_sequence == 0 && !consumer.empty()) {
-    RAPPORT_RETURN_IF_ERROR(ValidConsumer(consumer));
-    after_sequence = ReadU64(db_, ConsumerKey(ctx.tenant, consumer));
-  }
-  if (after_sequence > info.head_sequence) {
-    return absl::OutOfRangeError(absl::StrCat("after_sequence ", after_sequence,
-                                              " is beyond the head of the feed (",
-                                              info.head_sequence, ")"));
-  }
-  if (after_sequence < info.pruned_through) {
-    uint64_t oldest = info.oldest_sequence ? info.oldest_sequence : info.head_sequence + 1;
-    return absl::OutOfRangeError(absl::StrCat(
-        "events after ", after_sequence, " are no longer retained; the oldest available sequence is ",
-        oldest, ". Re-read the records (Export) and subscribe from ", oldest - 1));
-  }
-  return after_sequence;
-}
-
-absl::Status RecordStore::AcknowledgeEvents(const RequestContext& ctx, std::string_view consumer,
-                                            uint64_t sequence) {
-  RAPPORT_RETURN_IF_ERROR(ValidConsumer(consumer));
-  if (sequence > last_sequence_.load()) {
-    return InvalidField("sequence", absl::StrCat(sequence, " is beyond the head of the feed"));
-  }
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->meta(), ConsumerKey(ctx.tenant, consumer), store::KeyWriter().U64(sequence).key());
-  return db_->Write(&batch);
-}
-
-absl::StatusOr<uint64_t> RecordStore::ConsumerCursor(const RequestContext& ctx,
-                                                     std::string_view consumer) {
-  RAPPORT_RETURN_IF_ERROR(ValidConsumer(consumer));
-  return ReadU64(db_, ConsumerKey(ctx.tenant, consumer));
-}
-
-absl::StatusOr<int64_t> RecordStore::PruneFeed(const RetentionOptions& options) {
-  const int64_t cutoff_seconds = absl::ToUnixSeconds(clock_->Now() - options.max_age);
-  int64_t removed_total = 0;
-  // Walk tenants by their first feed key.
-  std::string next_tenant_prefix;
-  auto it = db_->NewIterator(db_->feed());
-  for (it->SeekToFirst(); it->Valid();) {
-    uint32_t tenant = 0;
-    store::KeyReader reader(it->key().ToStringView());
-    if (!reader.U32(&tenant)) return absl::DataLossError("bad feed key");
-    std::string prefix = store::KeyWriter().U32(tenant).Release();
-    auto count_value = db_->Get(db_->counters(), store::FeedCountKey(tenant));
-    int64_t count = count_value.ok() ? store::DecodeCounter(*count_value) : 0;
-    rocksdb::WriteBatch batch;
-    int64_t removed = 0;
-    uint64_t last_removed = 0;
-    for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      bool over_size = count - removed > options.max_events_per_tenant;
-      bool too_old = false;
-      if (!over_size) {
-        v1::ChangeEvent event;
-        if (event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-          too_old = event.commit_time().seconds() < cutoff_seconds;
-        }
-      }
-      if (!over_size && !too_old) break;  // the feed is in commit order: the rest is newer
-      batch.Delete(db_->feed(), it->key());
-      store::KeyReader key(it->key().ToStringView().substr(prefix.size()));
-      if (!key.U64(&last_removed)) return absl::DataLossError("bad feed key");
-      ++removed;
-      if (batch.Count() >= 10000) {
-        batch.Merge(db_->counters(), store::FeedCountKey(tenant), store::EncodeCounterDelta(-removed));
-        batch.Put(db_->meta(), store::FeedPrunedKey(tenant), store::KeyWriter().U64(last_removed).key());
-        RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
-        batch.Clear();
-        removed_total += removed;
-        count -= removed;
-        removed = 0;
-      }
-    }
-    if (removed > 0) {
-      batch.Merge(db_->counters(), store::FeedCountKey(tenant), store::EncodeCounterDelta(-removed));
-      batch.Put(db_->meta(), store::FeedPrunedKey(tenant), store::KeyWriter().U64(last_removed).key());
-      RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
-      removed_total += removed;
-    }
-    // Next tenant.
-    it->Seek(store::PrefixSuccessor(prefix));
-  }
-  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed prune"));
-  return removed_total;
-}
 
 absl::StatusOr<std::vector<DuplicateMatch>> RecordStore::FindDuplicates(const RequestContext& ctx,
                                                                         const Message& input,
@@ -302,7 +168,7 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
   std::vector<absl::Status> committed;
   PrepareForCommit(ctx, changes);
   {
-    std::lock_guard<std::mutex> lock(commit_mu_);
+    auto lock = feed_->LockCommits();
     RAPPORT_RETURN_IF_ERROR(CommitLocked(ctx, changes, &committed));
   }
   for (size_t c = 0; c < changes.size(); ++c) {
@@ -372,7 +238,7 @@ absl::StatusOr<RecordPtr> RecordStore::MergeCustomers(const RequestContext& ctx,
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema opportunity_schema, LoadSchema(ctx.tenant, ResourceType::kOpportunity));
   // Everything under the commit lock: a merge reads many records and must
   // see them unchanged when it writes.
-  std::lock_guard<std::mutex> lock(commit_mu_);
+  auto lock = feed_->LockCommits();
   RAPPORT_ASSIGN_OR_RETURN(RecordPtr survivor_record, ReadVisible(ctx, customers, survivor16));
   RAPPORT_ASSIGN_OR_RETURN(RecordPtr merged_record, ReadVisible(ctx, customers, merged16));
   RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, customers, *survivor_record));

@@ -83,7 +83,8 @@ grpc::Status ModuleServiceImpl::ListRolloutHistory(grpc::ServerContext* c, const
     const std::string subject = absl::StrCat("module/", r->module());
     uint64_t after = 0;
     for (;;) {
-      RAPPORT_ASSIGN_OR_RETURN(auto events, deps_.store->ReadFeed(caller.ctx, after, 1000));
+      RAPPORT_ASSIGN_OR_RETURN(auto events,
+                               deps_.store->feed()->Read(caller.ctx.tenant, after, 1000));
       if (events.empty()) break;
       for (auto& e : events) {
         after = e.sequence();

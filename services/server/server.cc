@@ -115,7 +115,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   if (!store.ok()) return store.status();
   server->store_ = std::move(*store);
   server->identity_ = std::make_unique<identity::IdentityStore>(
-      server->db_.get(), server->tenants_.get(), server->store_.get(), options.clock);
+      server->db_.get(), server->tenants_.get(), server->store_->feed(), options.clock);
   server->identity_->SetAuthFailureLimits(options.auth_failures);
   auto credentials = Credentials(options);  // before bootstrap: fail without side effects
   if (!credentials.ok()) return credentials.status();
@@ -186,7 +186,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     while (!raw->pruner_cv_.wait_for(lock, absl::ToChronoNanoseconds(options.prune_interval),
                                      [raw] { return raw->pruner_stop_; })) {
       lock.unlock();
-      (void)raw->store_->PruneFeed(options.retention);
+      (void)raw->store_->feed()->Prune(options.retention);
       lock.lock();
     }
   });

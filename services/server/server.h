@@ -44,7 +44,7 @@ struct ServerOptions {
   std::string tls_key_file;
   std::string tls_client_ca_file;
   // Change-feed retention, applied every prune_interval.
-  records::RetentionOptions retention;
+  feed::RetentionOptions retention;
   absl::Duration prune_interval = absl::Minutes(1);
   int max_subscribers = 64;
   // Plugins: every NAME.so (+ NAME.manifest.json) in this directory.

@@ -41,9 +41,9 @@ grpc::Status EventServiceImpl::Subscribe(grpc::ServerContext* call, const v1::Su
           absl::StrCat("too many concurrent subscribers (", max_subscribers_, "); retry later"));
     }
     auto release = absl::MakeCleanup([&] { subscribers_.fetch_sub(1); });
-    RAPPORT_ASSIGN_OR_RETURN(uint64_t cursor,
-                             deps_.store->SubscriptionStart(caller.ctx, r->after_sequence(),
-                                                            r->from_now(), r->consumer()));
+    RAPPORT_ASSIGN_OR_RETURN(
+        uint64_t cursor, deps_.store->feed()->SubscriptionStart(
+                             caller.ctx.tenant, r->after_sequence(), r->from_now(), r->consumer()));
     std::set<int> types(r->resource_types().begin(), r->resource_types().end());
     std::set<std::string> excluded(r->exclude_origins().begin(), r->exclude_origins().end());
     uint32_t sent = 0;
@@ -53,8 +53,9 @@ grpc::Status EventServiceImpl::Subscribe(grpc::ServerContext* call, const v1::Su
     // blocks Write() when the consumer does not read, which holds this
     // thread but never a writer, and buffers at most one flow-control window.
     while (!call->IsCancelled() && !stopping_.load()) {
-      const uint64_t head = deps_.store->last_sequence();
-      RAPPORT_ASSIGN_OR_RETURN(auto events, deps_.store->ReadFeed(caller.ctx, cursor, kFeedReadBatch));
+      const uint64_t head = deps_.store->feed()->last_sequence();
+      RAPPORT_ASSIGN_OR_RETURN(
+          auto events, deps_.store->feed()->Read(caller.ctx.tenant, cursor, kFeedReadBatch));
       for (auto& event : events) {
         cursor = event.sequence();
         if (!types.empty() && !types.count(event.resource_type())) continue;
@@ -77,7 +78,7 @@ grpc::Status EventServiceImpl::Subscribe(grpc::ServerContext* call, const v1::Su
         if (!writer->Write(heartbeat)) return absl::OkStatus();
         last_write = absl::Now();
       }
-      deps_.store->WaitForEvents(head, kWaitSlice);
+      deps_.store->feed()->WaitForEvents(head, kWaitSlice);
     }
     return absl::OkStatus();
   });
@@ -88,7 +89,8 @@ grpc::Status EventServiceImpl::AcknowledgeEvents(grpc::ServerContext* call,
                                                  v1::AcknowledgeEventsResponse* out) {
   return Handle(deps_, call, kEvents, __func__, [&](const Caller& caller) -> absl::Status {
     RAPPORT_RETURN_IF_ERROR(RequireFeedRole(caller));
-    RAPPORT_RETURN_IF_ERROR(deps_.store->AcknowledgeEvents(caller.ctx, r->consumer(), r->sequence()));
+    RAPPORT_RETURN_IF_ERROR(
+        deps_.store->feed()->Acknowledge(caller.ctx.tenant, r->consumer(), r->sequence()));
     out->set_sequence(r->sequence());
     return absl::OkStatus();
   });
@@ -98,11 +100,12 @@ grpc::Status EventServiceImpl::GetFeedInfo(grpc::ServerContext* call, const v1::
                                            v1::GetFeedInfoResponse* out) {
   return Handle(deps_, call, kEvents, __func__, [&](const Caller& caller) -> absl::Status {
     RAPPORT_RETURN_IF_ERROR(RequireFeedRole(caller));
-    RAPPORT_ASSIGN_OR_RETURN(records::FeedInfo info, deps_.store->GetFeedInfo(caller.ctx));
+    RAPPORT_ASSIGN_OR_RETURN(feed::FeedInfo info, deps_.store->feed()->Info(caller.ctx.tenant));
     out->set_oldest_sequence(info.oldest_sequence);
     out->set_head_sequence(info.head_sequence);
     if (!r->consumer().empty()) {
-      RAPPORT_ASSIGN_OR_RETURN(uint64_t cursor, deps_.store->ConsumerCursor(caller.ctx, r->consumer()));
+      RAPPORT_ASSIGN_OR_RETURN(
+          uint64_t cursor, deps_.store->feed()->ConsumerCursor(caller.ctx.tenant, r->consumer()));
       out->set_consumer_sequence(cursor);
     }
     return absl::OkStatus();

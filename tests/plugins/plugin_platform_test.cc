@@ -166,18 +166,18 @@ TEST_F(PluginPlatformTest, HooksRunInOrderAndPreCommitWritesAreAtomicWithTheReco
   v1::Customer out;
   ASSERT_TRUE(customers_->CreateCustomer(Call().get(), dup, &out).ok());
   EXPECT_EQ(GuardCount(), 2);
-  const uint64_t sequence = server_->store()->last_sequence();
+  const uint64_t sequence = server_->store()->feed()->last_sequence();
   EXPECT_EQ(customers_->CreateCustomer(Call().get(), dup, &out).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(GuardCount(), 2);
-  EXPECT_EQ(server_->store()->last_sequence(), sequence);
+  EXPECT_EQ(server_->store()->feed()->last_sequence(), sequence);
 }
 
 TEST_F(PluginPlatformTest, AValidateRejectionOrAThrowWritesNothingAndNamesThePlugin) {
   ASSERT_TRUE(EnableForTenant("guard").ok());
   ASSERT_TRUE(EnableForTenant("thrower").ok());
   v1::Customer c = NewCustomer("Buyer");
-  const uint64_t sequence = server_->store()->last_sequence();
+  const uint64_t sequence = server_->store()->feed()->last_sequence();
   v1::CreateOpportunityRequest big;
   big.mutable_opportunity()->set_customer_id(c.id());
   big.mutable_opportunity()->set_name("Too big");
@@ -196,7 +196,7 @@ TEST_F(PluginPlatformTest, AValidateRejectionOrAThrowWritesNothingAndNamesThePlu
   s = interactions_->CreateInteraction(Call().get(), note, &interaction);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_THAT(s.error_message(), HasSubstr("module 'thrower': plugin threw: boom"));
-  EXPECT_EQ(server_->store()->last_sequence(), sequence);
+  EXPECT_EQ(server_->store()->feed()->last_sequence(), sequence);
   big.mutable_opportunity()->mutable_amount()->set_units(999);
   EXPECT_TRUE(opportunities_->CreateOpportunity(Call().get(), big, &opp).ok());
 }

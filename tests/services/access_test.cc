@@ -556,7 +556,7 @@ TEST_F(AccessTest, AdminChangesAreInTheFeedAndDenialsInTheAuditLog) {
 
   RequestContext ctx;
   ctx.tenant = 1;  // the bootstrap tenant is the first registered
-  auto feed = server_->store()->ReadFeed(ctx, 0, 1000);
+  auto feed = server_->store()->feed()->Read(ctx.tenant, 0, 1000);
   ASSERT_TRUE(feed.ok());
   bool user_event = false, token_event = false;
   for (const auto& e : *feed) {

@@ -41,7 +41,7 @@ class SyncTest : public testing::ServerTest {
   // Events after `after` until the stream has delivered everything up to
   // the head at call time (or max_events).
   std::vector<v1::ChangeEvent> Drain(v1::SubscribeRequest request, grpc::Status* status = nullptr) {
-    const uint64_t head = server_->store()->last_sequence();
+    const uint64_t head = server_->store()->feed()->last_sequence();
     auto ctx = Call();
     auto reader = events_->Subscribe(ctx.get(), request);
     std::vector<v1::ChangeEvent> out;
@@ -406,7 +406,7 @@ TEST_F(SyncTest, MergeRepointsEverythingKeepsBothRefsAndIsInTheFeed) {
   i.mutable_interaction()->set_opportunity_id(opp.id());
   v1::Interaction visit;
   ASSERT_TRUE(interactions_->CreateInteraction(Call().get(), i, &visit).ok());
-  const uint64_t before = server_->store()->last_sequence();
+  const uint64_t before = server_->store()->feed()->last_sequence();
 
   v1::MergeCustomersRequest merge;
   merge.set_survivor_id(survivor.id());
@@ -435,7 +435,8 @@ TEST_F(SyncTest, MergeRepointsEverythingKeepsBothRefsAndIsInTheFeed) {
   v1::Customer via_erp;
   ASSERT_TRUE(customers_->GetCustomerByExternalRef(Call().get(), by_ref, &via_erp).ok());
   EXPECT_EQ(via_erp.id(), survivor.id());
-  EXPECT_EQ(server_->store()->last_sequence(), before + 4);  // delete, 2 re-points, survivor update
+  EXPECT_EQ(server_->store()->feed()->last_sequence(),
+            before + 4);  // delete, 2 re-points, survivor update
   v1::CheckConsistencyResponse report;
   ASSERT_TRUE(admin_->CheckConsistency(Call().get(), v1::CheckConsistencyRequest(), &report).ok());
   EXPECT_TRUE(report.consistent()) << report.DebugString();

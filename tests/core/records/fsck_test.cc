@@ -123,7 +123,7 @@ class FsckTest : public ::testing::Test {
 
   // The feed sequence of the latest event about `id`.
   uint64_t LastEventOf(const std::string& id) {
-    auto events = store_->ReadFeed(Ctx(), 0, 1000);
+    auto events = store_->feed()->Read(Ctx().tenant, 0, 1000);
     EXPECT_TRUE(events.ok()) << events.status();
     uint64_t sequence = 0;
     for (const auto& e : *events)

@@ -212,13 +212,13 @@ TEST_F(RecordStoreTest, UpdateAppliesOnlyMaskedFieldsAndBumpsRevision) {
   EXPECT_EQ(u.owner(), "u1");
   EXPECT_EQ(u.revision(), 2);
   // Same values again: nothing written, revision kept.
-  uint64_t sequence = store_->last_sequence();
+  uint64_t sequence = store_->feed()->last_sequence();
   auto again = store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(GetRevision(**again), 2);
-  EXPECT_EQ(store_->last_sequence(), sequence);
+  EXPECT_EQ(store_->feed()->last_sequence(), sequence);
   // The feed holds create + update with the changed field.
-  auto feed = store_->ReadFeed(Ctx(), 0, 100);
+  auto feed = store_->feed()->Read(Ctx().tenant, 0, 100);
   ASSERT_TRUE(feed.ok());
   ASSERT_EQ(feed->size(), 2u);
   EXPECT_THAT((*feed)[1].changed_fields(), ElementsAre("display_name"));
@@ -316,7 +316,7 @@ TEST_F(RecordStoreTest, DeletingACustomerWithOpenOpportunitiesNeedsForce) {
   EXPECT_TRUE(store_->Delete(Ctx(), ResourceType::kCustomer, c.id(), 0, true).ok());
   EXPECT_EQ(store_->Get(Ctx(), ResourceType::kCustomer, c.id()).status().code(),
             absl::StatusCode::kNotFound);
-  auto feed = store_->ReadFeed(Ctx(), 0, 100);
+  auto feed = store_->feed()->Read(Ctx().tenant, 0, 100);
   ASSERT_TRUE(feed.ok());
   EXPECT_EQ(feed->back().operation(), v1::CHANGE_OPERATION_DELETE);
   EXPECT_TRUE(feed->back().has_before());
@@ -338,11 +338,11 @@ TEST_F(RecordStoreTest, ExternalRefsAreUniquePerTenantAndSystem) {
   a.set_display_name("A");
   (*a.mutable_external_refs())["erp"] = "X-1";
   ASSERT_TRUE(store_->Create(Ctx(), ResourceType::kCustomer, a, "").ok());
-  uint64_t sequence = store_->last_sequence();
+  uint64_t sequence = store_->feed()->last_sequence();
   auto dup = store_->Create(Ctx(), ResourceType::kCustomer, a, "");
   EXPECT_EQ(dup.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FirstViolationField(dup.status()), "customer.external_refs[erp]");
-  EXPECT_EQ(store_->last_sequence(), sequence);  // nothing written
+  EXPECT_EQ(store_->feed()->last_sequence(), sequence);  // nothing written
   (*a.mutable_external_refs())["erp"] = "X-1";
   EXPECT_TRUE(store_->Create(Ctx(2), ResourceType::kCustomer, a, "").ok());  // other tenant
   a.mutable_external_refs()->clear();
@@ -369,13 +369,13 @@ TEST_F(RecordStoreTest, BatchUpsertCreatesUpdatesAndLeavesUnchangedByExternalRef
   EXPECT_EQ(GetId(*(*second)[1].record), GetId(*(*first)[1].record));
   EXPECT_EQ(AllRecords(ResourceType::kCustomer).size(), 3u);
   // One bad row rejects the whole batch and writes nothing.
-  uint64_t sequence = store_->last_sequence();
+  uint64_t sequence = store_->feed()->last_sequence();
   rows[2].set_display_name("Row two renamed");
   rows[0].add_emails("not-an-email");
   auto bad = store_->BatchUpsert(Ctx(), ResourceType::kCustomer, items);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FirstViolationField(bad.status()), "customers[0].emails[0]");
-  EXPECT_EQ(store_->last_sequence(), sequence);
+  EXPECT_EQ(store_->feed()->last_sequence(), sequence);
   ExpectConsistent();
 }
 
@@ -420,11 +420,11 @@ TEST_F(RecordStoreTest, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
     c.set_display_name("Valid");
     (*c.mutable_attributes())["region"].set_string_value("seoul");
     tc.mutate(&c);
-    uint64_t sequence = store_->last_sequence();
+    uint64_t sequence = store_->feed()->last_sequence();
     auto result = store_->Create(Ctx(), ResourceType::kCustomer, c, "");
     EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << tc.name;
     EXPECT_EQ(FirstViolationField(result.status()), tc.field) << tc.name << ": " << result.status();
-    EXPECT_EQ(store_->last_sequence(), sequence) << tc.name;
+    EXPECT_EQ(store_->feed()->last_sequence(), sequence) << tc.name;
   }
   v1::Customer missing_required;
   missing_required.set_display_name("No region");
@@ -455,11 +455,11 @@ TEST_F(RecordStoreTest, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
     o.mutable_amount()->set_currency_code("KRW");
     o.mutable_amount()->set_units(1000);
     tc.mutate(&o);
-    uint64_t sequence = store_->last_sequence();
+    uint64_t sequence = store_->feed()->last_sequence();
     auto result = store_->Create(Ctx(), ResourceType::kOpportunity, o, "");
     EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << tc.name;
     EXPECT_EQ(FirstViolationField(result.status()), tc.field) << tc.name << ": " << result.status();
-    EXPECT_EQ(store_->last_sequence(), sequence) << tc.name;
+    EXPECT_EQ(store_->feed()->last_sequence(), sequence) << tc.name;
   }
 
   // Update masks.
@@ -986,7 +986,7 @@ TEST_F(RecordStoreTest, SchemaChangesThatWouldStrandDataAreRefused) {
   bad_name.add_attributes()->set_name("Bad Name");
   bad_name.mutable_attributes(1)->set_type(v1::ATTRIBUTE_TYPE_INT);
   EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), bad_name, 0).status()), "schema.attributes[1].name");
-  auto feed = store_->ReadFeed(Ctx(), 0, 10);
+  auto feed = store_->feed()->Read(Ctx().tenant, 0, 10);
   ASSERT_TRUE(feed.ok());
   ASSERT_EQ(feed->size(), 1u);
   EXPECT_EQ((*feed)[0].subject(), "schema/opportunity");
@@ -994,13 +994,13 @@ TEST_F(RecordStoreTest, SchemaChangesThatWouldStrandDataAreRefused) {
 
 TEST_F(RecordStoreTest, StateSurvivesReopen) {
   v1::Customer c = CreateCustomer("Persistent");
-  uint64_t sequence = store_->last_sequence();
+  uint64_t sequence = store_->feed()->last_sequence();
   Reopen();
   auto fetched = store_->Get(Ctx(), ResourceType::kCustomer, c.id());
   ASSERT_TRUE(fetched.ok());
-  EXPECT_EQ(store_->last_sequence(), sequence);
+  EXPECT_EQ(store_->feed()->last_sequence(), sequence);
   CreateCustomer("After reopen");
-  EXPECT_EQ(store_->last_sequence(), sequence + 1);
+  EXPECT_EQ(store_->feed()->last_sequence(), sequence + 1);
   ExpectConsistent();
 }
 
