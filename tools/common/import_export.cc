@@ -20,9 +20,12 @@ using Clock = std::chrono::steady_clock;
 
 google::protobuf::Message* RowRecord(v1::ImportRow* row, v1::ResourceType type) {
   switch (type) {
-    case v1::RESOURCE_TYPE_CUSTOMER: return row->mutable_customer();
-    case v1::RESOURCE_TYPE_INTERACTION: return row->mutable_interaction();
-    default: return row->mutable_opportunity();
+    case v1::RESOURCE_TYPE_CUSTOMER:
+      return row->mutable_customer();
+    case v1::RESOURCE_TYPE_INTERACTION:
+      return row->mutable_interaction();
+    default:
+      return row->mutable_opportunity();
   }
 }
 
@@ -32,7 +35,8 @@ const google::protobuf::Descriptor* TypeDescriptor(v1::ResourceType type) {
 }
 
 std::string Utf8Hint(uint64_t line) {
-  return absl::StrCat("line ", line, " is not valid UTF-8; save the file as UTF-8 "
+  return absl::StrCat("line ", line,
+                      " is not valid UTF-8; save the file as UTF-8 "
                       "(from EUC-KR/CP949: iconv -f CP949 -t UTF-8 in.csv > out.csv)");
 }
 
@@ -46,18 +50,19 @@ absl::StatusOr<std::map<std::string, std::string>> ReadMapping(const std::string
   google::protobuf::Struct parsed;
   auto status = google::protobuf::util::JsonStringToMessage(content.str(), &parsed);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("mapping file '", path, "' is not valid JSON: ",
-                                                   std::string(status.message())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mapping file '", path, "' is not valid JSON: ", std::string(status.message())));
   }
   auto columns = parsed.fields().find("columns");
   if (columns == parsed.fields().end() || !columns->second.has_struct_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("mapping file '", path,
-                                                   "' needs {\"columns\": {\"CSV header\": \"field\"}}"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("mapping file '", path, "' needs {\"columns\": {\"CSV header\": \"field\"}}"));
   }
   std::map<std::string, std::string> mapping;
   for (const auto& [header, value] : columns->second.struct_value().fields()) {
     if (!value.has_string_value()) {
-      return absl::InvalidArgumentError(absl::StrCat("mapping for column '", header, "' must be a string"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("mapping for column '", header, "' must be a string"));
     }
     mapping[header] = value.string_value();
   }
@@ -98,8 +103,8 @@ absl::StatusOr<v1::ImportSummary> ImportFile(v1::DataService::Stub& stub,
   if (format == "csv") {
     std::vector<std::string> header;
     if (csv.Next(&header) != CsvReader::Result::kRecord) {
-      return absl::InvalidArgumentError(absl::StrCat("'", options.path, "' has no header row",
-                                                     csv.error().empty() ? "" : ": " + csv.error()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", options.path, "' has no header row", csv.error().empty() ? "" : ": " + csv.error()));
     }
     std::vector<std::string> unknown;
     for (const std::string& raw : header) {
@@ -107,8 +112,9 @@ absl::StatusOr<v1::ImportSummary> ImportFile(v1::DataService::Stub& stub,
       if (!IsUtf8(column)) return absl::InvalidArgumentError(Utf8Hint(csv.line()));
       std::string path = column;
       if (auto it = mapping.find(column); it != mapping.end()) path = it->second;
-      bool ignored = path == "-" || std::find(options.ignore_columns.begin(), options.ignore_columns.end(),
-                                               column) != options.ignore_columns.end();
+      bool ignored =
+          path == "-" || std::find(options.ignore_columns.begin(), options.ignore_columns.end(),
+                                   column) != options.ignore_columns.end();
       if (ignored) {
         paths.push_back("");
         continue;
@@ -118,9 +124,10 @@ absl::StatusOr<v1::ImportSummary> ImportFile(v1::DataService::Stub& stub,
       paths.push_back(path);
     }
     if (!unknown.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown columns: ", absl::StrJoin(unknown, ", "),
-          ". Map them with --mapping FILE or skip them with --ignore-column NAME; nothing was imported"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown columns: ", absl::StrJoin(unknown, ", "),
+                       ". Map them with --mapping FILE or skip them with --ignore-column NAME; "
+                       "nothing was imported"));
     }
   }
 
@@ -156,7 +163,8 @@ absl::StatusOr<v1::ImportSummary> ImportFile(v1::DataService::Stub& stub,
       if (result == CsvReader::Result::kError) {
         row->set_client_error(csv.error());
       } else if (fields.size() != paths.size()) {
-        row->set_client_error(absl::StrCat("has ", fields.size(), " fields; the header has ", paths.size()));
+        row->set_client_error(
+            absl::StrCat("has ", fields.size(), " fields; the header has ", paths.size()));
       } else {
         google::protobuf::Message* record = RowRecord(row, options.type);
         for (size_t i = 0; i < fields.size() && row->client_error().empty(); ++i) {
@@ -180,8 +188,11 @@ absl::StatusOr<v1::ImportSummary> ImportFile(v1::DataService::Stub& stub,
       if (!IsUtf8(line_text)) {
         row->set_client_error(Utf8Hint(line_number));
       } else {
-        auto parsed = google::protobuf::util::JsonStringToMessage(line_text, RowRecord(row, options.type));
-        if (!parsed.ok()) row->set_client_error(absl::StrCat("not a valid record: ", std::string(parsed.message())));
+        auto parsed =
+            google::protobuf::util::JsonStringToMessage(line_text, RowRecord(row, options.type));
+        if (!parsed.ok())
+          row->set_client_error(
+              absl::StrCat("not a valid record: ", std::string(parsed.message())));
       }
     }
     stream_ok = writer->Write(message);
@@ -221,12 +232,14 @@ absl::StatusOr<uint64_t> ExportTo(v1::DataService::Stub& stub,
   json.preserve_proto_field_names = true;
   while (reader->Read(&response)) {
     const google::protobuf::Message* record =
-        response.has_customer()      ? static_cast<const google::protobuf::Message*>(&response.customer())
-        : response.has_interaction() ? static_cast<const google::protobuf::Message*>(&response.interaction())
-                                     : static_cast<const google::protobuf::Message*>(&response.opportunity());
+        response.has_customer()
+            ? static_cast<const google::protobuf::Message*>(&response.customer())
+        : response.has_interaction()
+            ? static_cast<const google::protobuf::Message*>(&response.interaction())
+            : static_cast<const google::protobuf::Message*>(&response.opportunity());
     if (format == "csv") {
       std::vector<std::string> cells;
-      for (const auto& c : columns) cells.push_back(CsvCell(FormatText(*record, c)));
+      for (const auto& c : columns) cells.push_back(CsvCell(FormatText(*record, c, schema)));
       out << absl::StrJoin(cells, ",") << "\n";
     } else {
       std::string line;

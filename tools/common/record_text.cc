@@ -1,16 +1,15 @@
 #include "tools/common/record_text.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "google/protobuf/duration.pb.h"
-#include "google/protobuf/timestamp.pb.h"
-#include "rapport/v1/common.pb.h"
+#include "core/records/field_path.h"
 
 namespace rapport::tools {
 namespace {
@@ -18,51 +17,207 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
+using records::FieldRef;
 
 absl::Status Bad(const std::string& path, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", why));
 }
 
-std::string EnumShort(const google::protobuf::EnumValueDescriptor& v) {
-  std::string zero = v.type()->FindValueByNumber(0)->name();
-  std::string prefix = zero.substr(0, zero.size() - std::string("UNSPECIFIED").size());
-  std::string name = v.name();
-  if (absl::StartsWith(name, prefix)) name = name.substr(prefix.size());
-  return absl::AsciiStrToLower(name);
+bool IsMessage(const FieldDescriptor* f, const char* full_name) {
+  return f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+         f->message_type()->full_name() == full_name;
 }
 
-// Resolves a dotted path to (message holding the leaf, leaf field).
-absl::Status Walk(Message* record, const std::string& path, Message** holder,
-                  const FieldDescriptor** leaf) {
-  std::vector<std::string> parts = absl::StrSplit(path, '.');
-  Message* m = record;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const FieldDescriptor* f = m->GetDescriptor()->FindFieldByName(parts[i]);
-    if (f == nullptr) return Bad(path, absl::StrCat("no field '", parts[i], "'"));
-    bool last = i + 1 == parts.size();
-    if (f->is_map()) {
-      *holder = m;
-      *leaf = f;
-      return absl::OkStatus();  // the map key is the rest of the path
-    }
-    if (last || f->message_type() == nullptr || f->is_repeated() ||
-        f->message_type()->full_name() == "google.protobuf.Timestamp" ||
-        f->message_type()->full_name() == "google.protobuf.Duration" ||
-        f->message_type()->full_name() == "rapport.v1.Date") {
-      if (!last) return Bad(path, absl::StrCat("'", parts[i], "' has no sub-fields"));
-      *holder = m;
-      *leaf = f;
-      return absl::OkStatus();
-    }
-    m = m->GetReflection()->MutableMessage(m, f);
+// The field a column names, resolved as filters resolve it
+// (core/records/field_path.h), so a column and a filter mean the same field.
+// One addition: a google.protobuf.Duration column ("duration") holds its
+// whole seconds.
+absl::StatusOr<FieldRef> ResolveColumn(const Descriptor& descriptor, const std::string& path,
+                                       const v1::AttributeSchema& schema) {
+  auto ref = records::ResolveField(descriptor, path, &schema);
+  if (ref.ok()) return ref;
+  auto seconds = records::ResolveField(descriptor, path + ".seconds", &schema);
+  if (seconds.ok() && seconds->chain.size() >= 2 &&
+      IsMessage(seconds->chain[seconds->chain.size() - 2], "google.protobuf.Duration")) {
+    seconds->path = path;
+    return seconds;
   }
-  return Bad(path, "empty path");
+  return ref.status();
 }
 
-const v1::AttributeDefinition* FindAttribute(const v1::AttributeSchema& schema, const std::string& name) {
+const v1::AttributeDefinition* FindAttribute(const v1::AttributeSchema& schema,
+                                             const std::string& name) {
   for (const auto& a : schema.attributes())
     if (a.name() == name) return &a;
   return nullptr;
+}
+
+absl::StatusOr<absl::Time> ParseRfc3339(const std::string& path, const std::string& value) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, value, &t, &err)) {
+    return Bad(path, absl::StrCat("'", value,
+                                  "' is not an RFC 3339 time such as 2026-07-01T09:00:00+09:00"));
+  }
+  return t;
+}
+
+absl::StatusOr<v1::AttributeValue> ParseAttribute(const std::string& path,
+                                                  const v1::AttributeDefinition& def,
+                                                  const std::string& value) {
+  v1::AttributeValue av;
+  switch (def.type()) {
+    case v1::ATTRIBUTE_TYPE_INT: {
+      int64_t v;
+      if (!absl::SimpleAtoi(value, &v))
+        return Bad(path, absl::StrCat("'", value, "' is not an integer"));
+      av.set_int_value(v);
+      break;
+    }
+    case v1::ATTRIBUTE_TYPE_DOUBLE: {
+      double v;
+      if (!absl::SimpleAtod(value, &v))
+        return Bad(path, absl::StrCat("'", value, "' is not a number"));
+      av.set_double_value(v);
+      break;
+    }
+    case v1::ATTRIBUTE_TYPE_BOOL: {
+      bool v;
+      if (!absl::SimpleAtob(value, &v))
+        return Bad(path, absl::StrCat("'", value, "' is not true/false"));
+      av.set_bool_value(v);
+      break;
+    }
+    case v1::ATTRIBUTE_TYPE_TIMESTAMP: {
+      auto t = ParseRfc3339(path, value);
+      if (!t.ok()) return t.status();
+      av.mutable_timestamp_value()->set_seconds(absl::ToUnixSeconds(*t));
+      break;
+    }
+    default:
+      av.set_string_value(value);
+  }
+  return av;
+}
+
+// Adds key -> value to the map field `f` of `m`: external_refs take the text,
+// attributes the value typed by the tenant's schema.
+absl::Status AddMapEntry(Message* m, const FieldDescriptor* f, const std::string& path,
+                         const std::string& key, const std::string& value,
+                         const v1::AttributeSchema& schema) {
+  v1::AttributeValue typed;
+  const bool attribute =
+      IsMessage(f->message_type()->FindFieldByName("value"), "rapport.v1.AttributeValue");
+  if (attribute) {
+    const v1::AttributeDefinition* def = FindAttribute(schema, key);
+    if (def == nullptr) return Bad(path, "no such custom attribute");
+    auto parsed = ParseAttribute(path, *def, value);
+    if (!parsed.ok()) return parsed.status();
+    typed = std::move(*parsed);
+  }
+  Message* entry = m->GetReflection()->AddMessage(m, f);
+  const Descriptor* ed = entry->GetDescriptor();
+  const auto* er = entry->GetReflection();
+  er->SetString(entry, ed->FindFieldByName("key"), key);
+  const FieldDescriptor* vf = ed->FindFieldByName("value");
+  if (attribute) {
+    er->MutableMessage(entry, vf)->CopyFrom(typed);
+  } else {
+    er->SetString(entry, vf, value);
+  }
+  return absl::OkStatus();
+}
+
+// Sets (or, repeated, adds) one value of the leaf field `f` of `m`.
+absl::Status SetOne(Message* m, const FieldRef& ref, const std::string& path,
+                    const std::string& value) {
+  const FieldDescriptor* f = ref.chain.back();
+  const auto* r = m->GetReflection();
+  const bool rep = f->is_repeated();
+  auto sub = [&]() { return rep ? r->AddMessage(m, f) : r->MutableMessage(m, f); };
+  switch (ref.leaf) {
+    case FieldRef::Leaf::kEnum: {
+      auto name = records::CoerceLiteral(ref, query::FilterValue{value});
+      if (!name.ok()) return name.status();
+      const auto* et = f->enum_type();
+      for (int i = 0; i < et->value_count(); ++i) {
+        if (records::EnumShortName(*et->value(i)) != std::get<std::string>(*name)) continue;
+        rep ? r->AddEnum(m, f, et->value(i)) : r->SetEnum(m, f, et->value(i));
+        return absl::OkStatus();
+      }
+      return Bad(path, absl::StrCat("'", value, "' is not a value of ", et->full_name()));
+    }
+    case FieldRef::Leaf::kDate: {
+      auto date = records::CoerceLiteral(ref, query::FilterValue{value});
+      if (!date.ok()) return date.status();
+      const int64_t yyyymmdd = std::get<int64_t>(*date);
+      Message* d = sub();
+      const Descriptor* dd = d->GetDescriptor();
+      d->GetReflection()->SetInt32(d, dd->FindFieldByName("year"),
+                                   static_cast<int32_t>(yyyymmdd / 10000));
+      d->GetReflection()->SetInt32(d, dd->FindFieldByName("month"),
+                                   static_cast<int32_t>(yyyymmdd / 100 % 100));
+      d->GetReflection()->SetInt32(d, dd->FindFieldByName("day"),
+                                   static_cast<int32_t>(yyyymmdd % 100));
+      return absl::OkStatus();
+    }
+    case FieldRef::Leaf::kTimestamp: {
+      // Parsed here rather than by CoerceLiteral, which keeps microseconds:
+      // a record keeps nanoseconds.
+      auto t = ParseRfc3339(path, value);
+      if (!t.ok()) return t.status();
+      const int64_t seconds = absl::ToUnixSeconds(*t);
+      Message* ts = sub();
+      const Descriptor* td = ts->GetDescriptor();
+      ts->GetReflection()->SetInt64(ts, td->FindFieldByName("seconds"), seconds);
+      ts->GetReflection()->SetInt32(
+          ts, td->FindFieldByName("nanos"),
+          static_cast<int32_t>(absl::ToInt64Nanoseconds(*t - absl::FromUnixSeconds(seconds))));
+      return absl::OkStatus();
+    }
+    default:
+      break;
+  }
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      rep ? r->AddString(m, f, value) : r->SetString(m, f, value);
+      return absl::OkStatus();
+    case FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (!absl::SimpleAtoi(value, &v))
+        return Bad(path, absl::StrCat("'", value, "' is not an integer"));
+      rep ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      int64_t v;
+      if (!absl::SimpleAtoi(value, &v))
+        return Bad(path, absl::StrCat("'", value, "' is not an integer"));
+      rep ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      bool v;
+      if (!absl::SimpleAtob(value, &v))
+        return Bad(path, absl::StrCat("'", value, "' is not true/false"));
+      rep ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
+      return absl::OkStatus();
+    }
+    default:
+      return Bad(path, "cannot be set from text");
+  }
+}
+
+// A value read by core's ExtractValues as cell text.
+std::string ScalarText(const records::Scalar& value, v1::AttributeType type) {
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  if (const auto* d = std::get_if<double>(&value)) return absl::StrCat(*d);
+  const int64_t i = std::get<int64_t>(value);
+  if (type == v1::ATTRIBUTE_TYPE_TIMESTAMP) {
+    return absl::FormatTime(absl::RFC3339_full, absl::FromUnixMicros(i), absl::UTCTimeZone());
+  }
+  return absl::StrCat(i);
 }
 
 }  // namespace
@@ -70,24 +225,14 @@ const v1::AttributeDefinition* FindAttribute(const v1::AttributeSchema& schema, 
 absl::Status CheckColumn(const Descriptor& descriptor, const std::string& path,
                          const v1::AttributeSchema& schema) {
   if (path == "customer_ref" && descriptor.FindFieldByName("customer_id")) return absl::OkStatus();
-  std::unique_ptr<Message> probe(
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(&descriptor)->New());
-  Message* holder;
-  const FieldDescriptor* leaf;
-  if (auto s = Walk(probe.get(), path, &holder, &leaf); !s.ok()) return s;
-  if (leaf->name() == "create_time" || leaf->name() == "update_time" || leaf->name() == "revision") {
+  auto ref = ResolveColumn(descriptor, path, schema);
+  if (!ref.ok()) return ref.status();
+  const std::string& name = ref->chain.back()->name();
+  if (name == "create_time" || name == "update_time" || name == "revision") {
     return Bad(path, "is output only");
   }
-  if (leaf->is_map() && leaf->name() == "attributes") {
-    std::string name = path.substr(path.find('.') == std::string::npos ? path.size() : path.find('.') + 1);
-    if (name.empty() || name == path) return Bad(path, "name the attribute: attributes.<name>");
-    if (FindAttribute(schema, name) == nullptr) return Bad(path, "no such custom attribute in the tenant's schema");
-  }
-  if (leaf->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !leaf->is_map() &&
-      leaf->message_type()->full_name() != "google.protobuf.Timestamp" &&
-      leaf->message_type()->full_name() != "google.protobuf.Duration" &&
-      leaf->message_type()->full_name() != "rapport.v1.Date") {
-    return Bad(path, "is a message; name one of its fields (e.g. amount.units)");
+  if (ref->leaf == FieldRef::Leaf::kAttribute && ref->map_key.empty()) {
+    return Bad(path, "name the attribute: attributes.<name>");
   }
   return absl::OkStatus();
 }
@@ -96,241 +241,94 @@ absl::Status SetFromText(Message* record, const std::string& path, const std::st
                          const v1::AttributeSchema& schema) {
   std::string text(absl::StripAsciiWhitespace(raw));
   if (text.empty()) return absl::OkStatus();
-  Message* m;
-  const FieldDescriptor* f;
-  if (auto s = Walk(record, path, &m, &f); !s.ok()) return s;
-  const auto* r = m->GetReflection();
+  auto ref = ResolveColumn(*record->GetDescriptor(), path, schema);
+  if (!ref.ok()) return ref.status();
+  Message* m = record;
+  for (size_t i = 0; i + 1 < ref->chain.size(); ++i) {
+    m = m->GetReflection()->MutableMessage(m, ref->chain[i]);
+  }
+  const FieldDescriptor* f = ref->chain.back();
   if (f->is_map()) {
-    const bool attributes = f->name() == "attributes";
-    auto add_entry = [&](const std::string& key, const std::string& value) -> absl::Status {
-      Message* entry = r->AddMessage(m, f);
-      const auto* ed = entry->GetDescriptor();
-      entry->GetReflection()->SetString(entry, ed->FindFieldByName("key"), key);
-      const FieldDescriptor* vf = ed->FindFieldByName("value");
-      if (!attributes) {
-        entry->GetReflection()->SetString(entry, vf, value);
-        return absl::OkStatus();
-      }
-      auto* av = static_cast<v1::AttributeValue*>(entry->GetReflection()->MutableMessage(entry, vf));
-      const v1::AttributeDefinition* def = FindAttribute(schema, key);
-      if (def == nullptr) return Bad(path, "no such custom attribute");
-      switch (def->type()) {
-        case v1::ATTRIBUTE_TYPE_INT: {
-          int64_t v;
-          if (!absl::SimpleAtoi(value, &v)) return Bad(path, absl::StrCat("'", value, "' is not an integer"));
-          av->set_int_value(v);
-          break;
-        }
-        case v1::ATTRIBUTE_TYPE_DOUBLE: {
-          double v;
-          if (!absl::SimpleAtod(value, &v)) return Bad(path, absl::StrCat("'", value, "' is not a number"));
-          av->set_double_value(v);
-          break;
-        }
-        case v1::ATTRIBUTE_TYPE_BOOL: {
-          bool v;
-          if (!absl::SimpleAtob(value, &v)) return Bad(path, absl::StrCat("'", value, "' is not true/false"));
-          av->set_bool_value(v);
-          break;
-        }
-        case v1::ATTRIBUTE_TYPE_TIMESTAMP: {
-          absl::Time t;
-          std::string err;
-          if (!absl::ParseTime(absl::RFC3339_full, value, &t, &err)) {
-            return Bad(path, absl::StrCat("'", value, "' is not an RFC 3339 time"));
-          }
-          av->mutable_timestamp_value()->set_seconds(absl::ToUnixSeconds(t));
-          break;
-        }
-        default:
-          av->set_string_value(value);
-      }
-      return absl::OkStatus();
-    };
-    size_t dot = path.find('.');
-    if (dot != std::string::npos && path.substr(0, dot) == f->name()) {
-      return add_entry(path.substr(dot + 1), text);
-    }
-    // "erp:ICC-1;billing:B-7"
+    if (!ref->map_key.empty()) return AddMapEntry(m, f, path, ref->map_key, text, schema);
+    // All entries in one cell: "erp:ICC-1;billing:B-7".
     for (absl::string_view item : absl::StrSplit(text, ';', absl::SkipWhitespace())) {
       std::string entry(absl::StripAsciiWhitespace(item));
       size_t colon = entry.find(':');
-      if (colon == std::string::npos) return Bad(path, absl::StrCat("'", entry, "' is not SYSTEM:ID"));
-      if (auto s = add_entry(entry.substr(0, colon), entry.substr(colon + 1)); !s.ok()) return s;
+      if (colon == std::string::npos)
+        return Bad(path, absl::StrCat("'", entry, "' is not SYSTEM:ID"));
+      if (auto s = AddMapEntry(m, f, path, entry.substr(0, colon), entry.substr(colon + 1), schema);
+          !s.ok()) {
+        return s;
+      }
     }
     return absl::OkStatus();
   }
-  auto one = [&](const std::string& value) -> absl::Status {
-    const bool rep = f->is_repeated();
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING:
-        rep ? r->AddString(m, f, value) : r->SetString(m, f, value);
-        return absl::OkStatus();
-      case FieldDescriptor::CPPTYPE_INT32: {
-        int32_t v;
-        if (!absl::SimpleAtoi(value, &v)) return Bad(path, absl::StrCat("'", value, "' is not an integer"));
-        rep ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
-        return absl::OkStatus();
-      }
-      case FieldDescriptor::CPPTYPE_INT64: {
-        int64_t v;
-        if (!absl::SimpleAtoi(value, &v)) return Bad(path, absl::StrCat("'", value, "' is not an integer"));
-        rep ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
-        return absl::OkStatus();
-      }
-      case FieldDescriptor::CPPTYPE_BOOL: {
-        bool v;
-        if (!absl::SimpleAtob(value, &v)) return Bad(path, absl::StrCat("'", value, "' is not true/false"));
-        rep ? r->AddBool(m, f, v) : r->SetBool(m, f, v);
-        return absl::OkStatus();
-      }
-      case FieldDescriptor::CPPTYPE_ENUM: {
-        const auto* et = f->enum_type();
-        std::vector<std::string> names;
-        for (int i = 1; i < et->value_count(); ++i) {
-          const auto* ev = et->value(i);
-          if (absl::EqualsIgnoreCase(value, EnumShort(*ev)) || value == ev->name()) {
-            rep ? r->AddEnum(m, f, ev) : r->SetEnum(m, f, ev);
-            return absl::OkStatus();
-          }
-          names.push_back(EnumShort(*ev));
-        }
-        return Bad(path, absl::StrCat("'", value, "' is not one of: ", absl::StrJoin(names, ", ")));
-      }
-      case FieldDescriptor::CPPTYPE_MESSAGE: {
-        const std::string type = f->message_type()->full_name();
-        Message* sub = r->MutableMessage(m, f);
-        if (type == "google.protobuf.Timestamp") {
-          absl::Time t;
-          std::string err;
-          if (!absl::ParseTime(absl::RFC3339_full, value, &t, &err)) {
-            return Bad(path, absl::StrCat("'", value, "' is not an RFC 3339 time such as 2026-07-01T09:00:00+09:00"));
-          }
-          auto* ts = static_cast<google::protobuf::Timestamp*>(sub);
-          ts->set_seconds(absl::ToUnixSeconds(t));
-          ts->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(ts->seconds()))));
-          return absl::OkStatus();
-        }
-        if (type == "google.protobuf.Duration") {
-          int64_t seconds;
-          if (!absl::SimpleAtoi(value, &seconds)) return Bad(path, absl::StrCat("'", value, "' is not a number of seconds"));
-          static_cast<google::protobuf::Duration*>(sub)->set_seconds(seconds);
-          return absl::OkStatus();
-        }
-        if (type == "rapport.v1.Date") {
-          int y, mo, d;
-          if (value.size() != 10 || value[4] != '-' || value[7] != '-' || !absl::SimpleAtoi(value.substr(0, 4), &y) ||
-              !absl::SimpleAtoi(value.substr(5, 2), &mo) || !absl::SimpleAtoi(value.substr(8, 2), &d)) {
-            return Bad(path, absl::StrCat("'", value, "' is not a date YYYY-MM-DD"));
-          }
-          auto* date = static_cast<v1::Date*>(sub);
-          date->set_year(y);
-          date->set_month(mo);
-          date->set_day(d);
-          return absl::OkStatus();
-        }
-        return Bad(path, "cannot be set from text");
-      }
-      default:
-        return Bad(path, "cannot be set from text");
+  if (!f->is_repeated()) return SetOne(m, *ref, path, text);
+  for (absl::string_view item : absl::StrSplit(text, ';', absl::SkipWhitespace())) {
+    if (auto s = SetOne(m, *ref, path, std::string(absl::StripAsciiWhitespace(item))); !s.ok()) {
+      return s;
     }
-  };
-  if (f->is_repeated()) {
-    for (absl::string_view item : absl::StrSplit(text, ';', absl::SkipWhitespace())) {
-      if (auto s = one(std::string(absl::StripAsciiWhitespace(item))); !s.ok()) return s;
-    }
-    return absl::OkStatus();
   }
-  return one(text);
+  return absl::OkStatus();
 }
 
-std::string FormatText(const Message& record, const std::string& path) {
-  std::vector<std::string> parts = absl::StrSplit(path, '.');
+std::string FormatText(const Message& record, const std::string& path,
+                       const v1::AttributeSchema& schema) {
+  auto ref = ResolveColumn(*record.GetDescriptor(), path, schema);
+  if (!ref.ok()) return "";
+  // An unset message, on the way or at the end, reads as empty rather than
+  // as its defaults.
   const Message* m = &record;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const FieldDescriptor* f = m->GetDescriptor()->FindFieldByName(parts[i]);
-    if (f == nullptr) return "";
-    const auto* r = m->GetReflection();
-    if (f->is_map()) {
-      std::vector<std::pair<std::string, std::string>> entries;
-      for (int k = 0; k < r->FieldSize(*m, f); ++k) {
-        const Message& e = r->GetRepeatedMessage(*m, f, k);
-        const auto* ed = e.GetDescriptor();
-        std::string key = e.GetReflection()->GetString(e, ed->FindFieldByName("key"));
-        const FieldDescriptor* vf = ed->FindFieldByName("value");
-        std::string value;
-        if (vf->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-          value = e.GetReflection()->GetString(e, vf);
-        } else {
-          const auto& av = static_cast<const v1::AttributeValue&>(e.GetReflection()->GetMessage(e, vf));
-          switch (av.kind_case()) {
-            case v1::AttributeValue::kStringValue: value = av.string_value(); break;
-            case v1::AttributeValue::kIntValue: value = absl::StrCat(av.int_value()); break;
-            case v1::AttributeValue::kDoubleValue: value = absl::StrCat(av.double_value()); break;
-            case v1::AttributeValue::kBoolValue: value = av.bool_value() ? "true" : "false"; break;
-            case v1::AttributeValue::kTimestampValue:
-              value = absl::FormatTime(absl::RFC3339_full, absl::FromUnixSeconds(av.timestamp_value().seconds()),
-                                       absl::UTCTimeZone());
-              break;
-            default: break;
-          }
-        }
-        entries.emplace_back(key, value);
-      }
-      std::sort(entries.begin(), entries.end());
-      if (i + 1 < parts.size()) {
-        for (const auto& [k, v] : entries)
-          if (k == parts[i + 1]) return v;
-        return "";
-      }
-      std::vector<std::string> joined;
-      for (const auto& [k, v] : entries) joined.push_back(absl::StrCat(k, ":", v));
-      return absl::StrJoin(joined, ";");
+  for (size_t i = 0; i < ref->chain.size(); ++i) {
+    const FieldDescriptor* f = ref->chain[i];
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_repeated() &&
+        !m->GetReflection()->HasField(*m, f)) {
+      return "";
     }
-    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !f->is_repeated()) {
-      if (!r->HasField(*m, f)) return "";
-      const std::string type = f->message_type()->full_name();
-      const Message& sub = r->GetMessage(*m, f);
-      if (type == "google.protobuf.Timestamp") {
-        const auto& ts = static_cast<const google::protobuf::Timestamp&>(sub);
-        return absl::FormatTime(absl::RFC3339_full,
-                                absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos()),
-                                absl::UTCTimeZone());
-      }
-      if (type == "google.protobuf.Duration") {
-        return absl::StrCat(static_cast<const google::protobuf::Duration&>(sub).seconds());
-      }
-      if (type == "rapport.v1.Date") {
-        const auto& d = static_cast<const v1::Date&>(sub);
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year(), d.month(), d.day());
-        return buf;
-      }
-      m = &sub;
-      continue;
-    }
-    auto one = [&](int k) -> std::string {
-      bool rep = f->is_repeated();
-      switch (f->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_STRING: return rep ? r->GetRepeatedString(*m, f, k) : r->GetString(*m, f);
-        case FieldDescriptor::CPPTYPE_INT32: return absl::StrCat(rep ? r->GetRepeatedInt32(*m, f, k) : r->GetInt32(*m, f));
-        case FieldDescriptor::CPPTYPE_INT64: return absl::StrCat(rep ? r->GetRepeatedInt64(*m, f, k) : r->GetInt64(*m, f));
-        case FieldDescriptor::CPPTYPE_BOOL: return (rep ? r->GetRepeatedBool(*m, f, k) : r->GetBool(*m, f)) ? "true" : "false";
-        case FieldDescriptor::CPPTYPE_ENUM: return EnumShort(rep ? *r->GetRepeatedEnum(*m, f, k) : *r->GetEnum(*m, f));
-        default: return "";
-      }
-    };
-    if (f->is_repeated()) {
-      std::vector<std::string> items;
-      for (int k = 0; k < r->FieldSize(*m, f); ++k) items.push_back(one(k));
-      return absl::StrJoin(items, ";");
-    }
-    return one(0);
+    if (i + 1 < ref->chain.size()) m = &m->GetReflection()->GetMessage(*m, f);
   }
-  return "";
+  switch (ref->leaf) {
+    case FieldRef::Leaf::kTimestamp: {
+      // From the message, to keep nanoseconds (ExtractValues has microseconds).
+      const Message& ts = m->GetReflection()->GetMessage(*m, ref->chain.back());
+      const Descriptor* td = ts.GetDescriptor();
+      const auto* tr = ts.GetReflection();
+      return absl::FormatTime(
+          absl::RFC3339_full,
+          absl::FromUnixSeconds(tr->GetInt64(ts, td->FindFieldByName("seconds"))) +
+              absl::Nanoseconds(tr->GetInt32(ts, td->FindFieldByName("nanos"))),
+          absl::UTCTimeZone());
+    }
+    case FieldRef::Leaf::kDate: {
+      const int64_t yyyymmdd = std::get<int64_t>(records::ExtractValues(record, *ref).at(0));
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(yyyymmdd / 10000),
+                    static_cast<int>(yyyymmdd / 100 % 100), static_cast<int>(yyyymmdd % 100));
+      return buf;
+    }
+    case FieldRef::Leaf::kStringMap:
+    case FieldRef::Leaf::kAttribute:
+      if (ref->map_key.empty()) {
+        std::vector<std::string> joined;
+        for (const auto& [key, value] : records::ExtractMapEntries(record, *ref)) {
+          joined.push_back(
+              absl::StrCat(key, ":", ScalarText(value, v1::ATTRIBUTE_TYPE_UNSPECIFIED)));
+        }
+        return absl::StrJoin(joined, ";");
+      }
+      break;
+    default:
+      break;
+  }
+  std::vector<std::string> items;
+  for (const auto& value : records::ExtractValues(record, *ref)) {
+    items.push_back(ScalarText(value, ref->attribute_type));
+  }
+  return absl::StrJoin(items, ";");
 }
 
-std::vector<std::string> ExportColumns(const Descriptor& descriptor, const v1::AttributeSchema& schema) {
+std::vector<std::string> ExportColumns(const Descriptor& descriptor,
+                                       const v1::AttributeSchema& schema) {
   std::vector<std::string> columns;
   for (int i = 0; i < descriptor.field_count(); ++i) {
     const FieldDescriptor* f = descriptor.field(i);

@@ -1,14 +1,15 @@
 // File: tools/common/record_text.h
 //
 // Records <-> text cells, for CSV import/export. A column names a field
-// path of the resource:
+// path of the resource, resolved as filters resolve it
+// (core/records/field_path.h), so a column and a filter mean the same field:
 //
 //   display_name, owner, subject ...   plain fields
 //   emails, phones, tags, participants repeated: values joined with ';'
 //   kind, lifecycle_stage, status ...  enums by short name ("lead")
 //   occurred_at, *_time               RFC 3339 ("2026-07-01T09:00:00+09:00")
 //   expected_close_date               "YYYY-MM-DD"
-//   duration                          seconds
+//   duration                          seconds (google.protobuf.Duration)
 //   amount.currency_code, amount.units
 //   external_refs.<system>            one system per column
 //   external_refs                     all systems: "erp:ICC-1;billing:B-7"
@@ -35,8 +36,10 @@ absl::Status CheckColumn(const google::protobuf::Descriptor& descriptor, const s
 absl::Status SetFromText(google::protobuf::Message* record, const std::string& path,
                          const std::string& text, const v1::AttributeSchema& schema);
 
-// The text SetFromText would read back.
-std::string FormatText(const google::protobuf::Message& record, const std::string& path);
+// The text SetFromText would read back ("" for an unset message or a path
+// that names nothing). `schema` types attributes.<name>.
+std::string FormatText(const google::protobuf::Message& record, const std::string& path,
+                       const v1::AttributeSchema& schema);
 
 // The columns an export writes for a resource type.
 std::vector<std::string> ExportColumns(const google::protobuf::Descriptor& descriptor,
