@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/identity/access_scope.h"
+#include "core/common/access_scope.h"
 
 namespace rapport {
 

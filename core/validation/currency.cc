@@ -18,18 +18,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/common/strings.h"
 #include "rapport/sdk/money.h"
 
 namespace rapport::validation {
-namespace {
-
-// Debian's Abseil is built with ABSL_OPTION_USE_STD_STRING_VIEW=0, so
-// absl::string_view is a distinct type and does not convert implicitly from
-// std::string_view.
-absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-}  // namespace
-
 absl::StatusOr<int> CurrencyMinorUnits(std::string_view code) {
   std::string why;
   if (std::optional<int> minor = sdk::CurrencyMinorUnits(code, &why)) {

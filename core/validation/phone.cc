@@ -26,6 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "core/common/strings.h"
 
 namespace rapport::validation {
 namespace {
@@ -38,27 +39,6 @@ constexpr std::string_view kUnknownRegion = "ZZ";
 
 // Longest query PhoneSearchKey() looks at.
 constexpr size_t kMaxSearchQueryBytes = 256;
-
-// Debian's Abseil is built with ABSL_OPTION_USE_STD_STRING_VIEW=0, so
-// absl::string_view is a distinct type and does not convert implicitly from
-// std::string_view.
-absl::string_view AsAbsl(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
-// Returns `s` in single quotes for an error message: C-escaped (so control
-// characters cannot corrupt logs) and cut to at most 64 bytes.
-std::string Quote(std::string_view s) {
-  constexpr size_t kMaxShown = 64;
-  if (s.size() <= kMaxShown) {
-    return absl::StrCat("'", absl::Utf8SafeCHexEscape(AsAbsl(s)), "'");
-  }
-  size_t cut = kMaxShown;
-  // Do not split a UTF-8 sequence: back up over continuation bytes.
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrCat("'", absl::Utf8SafeCHexEscape(AsAbsl(s.substr(0, cut))),
-                      "...'");
-}
 
 // Returns `region` upper-cased, or "ZZ" if it is empty. libphonenumber only
 // understands upper-case region codes: Parse("010...", "kr") fails with

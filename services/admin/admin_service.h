@@ -6,7 +6,7 @@
 #define RAPPORT_SERVICES_ADMIN_ADMIN_SERVICE_H_
 
 #include "rapport/v1/admin.grpc.pb.h"
-#include "services/records/resource_handlers.h"
+#include "services/common/service_deps.h"
 
 namespace rapport::services {
 

@@ -6,7 +6,7 @@
 #define RAPPORT_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
 
 #include "rapport/v1/identity.grpc.pb.h"
-#include "services/records/resource_handlers.h"
+#include "services/common/service_deps.h"
 
 namespace rapport::services {
 

@@ -6,7 +6,7 @@
 #define RAPPORT_SERVICES_PLUGINS_MODULE_SERVICES_H_
 
 #include "rapport/v1/modules.grpc.pb.h"
-#include "services/records/resource_handlers.h"
+#include "services/common/service_deps.h"
 
 namespace rapport::services {
 

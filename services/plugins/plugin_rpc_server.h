@@ -26,7 +26,7 @@
 
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/server_builder.h"
-#include "services/records/resource_handlers.h"
+#include "services/common/service_deps.h"
 
 namespace rapport::services {
 

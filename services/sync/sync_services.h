@@ -8,7 +8,7 @@
 #include <atomic>
 
 #include "rapport/v1/sync.grpc.pb.h"
-#include "services/records/resource_handlers.h"
+#include "services/common/service_deps.h"
 
 namespace rapport::services {
 

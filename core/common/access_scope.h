@@ -1,4 +1,4 @@
-// File: core/identity/access_scope.h
+// File: core/common/access_scope.h
 //
 // Which records a caller may read and write, derived from their roles and
 // teams (core/identity/identity_store.h computes it; the record store
@@ -11,8 +11,8 @@
 //
 // A record the caller cannot read does not exist for them (NOT_FOUND); one
 // they can read but not write is PERMISSION_DENIED.
-#ifndef RAPPORT_CORE_IDENTITY_ACCESS_SCOPE_H_
-#define RAPPORT_CORE_IDENTITY_ACCESS_SCOPE_H_
+#ifndef RAPPORT_CORE_COMMON_ACCESS_SCOPE_H_
+#define RAPPORT_CORE_COMMON_ACCESS_SCOPE_H_
 
 #include <string>
 #include <string_view>
@@ -38,4 +38,4 @@ struct AccessScope {
 
 }  // namespace rapport
 
-#endif  // RAPPORT_CORE_IDENTITY_ACCESS_SCOPE_H_
+#endif  // RAPPORT_CORE_COMMON_ACCESS_SCOPE_H_
