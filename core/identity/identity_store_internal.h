@@ -1,0 +1,28 @@
+// File: core/identity/identity_store_internal.h
+//
+// What the identity store's files share; not for use outside core/identity/.
+// The store is split by job:
+//   identity_store.cc  construction, the admin check, one commit with its event
+//   tenants.cc         bootstrap, tenant records, creating and listing tenants
+//   tokens.cc          API tokens: parsing, authentication, issuing, revoking
+//   directory.cc       users and teams, and the Principal built from them
+//   audit_log.cc       the audit log of denied calls
+#ifndef RAPPORT_CORE_IDENTITY_IDENTITY_STORE_INTERNAL_H_
+#define RAPPORT_CORE_IDENTITY_IDENTITY_STORE_INTERNAL_H_
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace rapport::identity::internal {
+
+inline void SetTimestamp(google::protobuf::Timestamp* ts, absl::Time t) {
+  int64_t ns = absl::ToUnixNanos(t);
+  ts->set_seconds(ns / 1000000000);
+  ts->set_nanos(static_cast<int32_t>(ns % 1000000000));
+}
+
+}  // namespace rapport::identity::internal
+
+#endif  // RAPPORT_CORE_IDENTITY_IDENTITY_STORE_INTERNAL_H_
