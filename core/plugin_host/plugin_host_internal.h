@@ -1,0 +1,137 @@
+// File: core/plugin_host/plugin_host_internal.h
+//
+// What the plugin host's files share; not for use outside core/plugin_host/.
+// The host is split by job:
+//   plugin_host.cc             construction, start and stop, module list, plugin RPCs
+//   plugin_loader.cc           manifests, dependency order, dlopen and init
+//   host_api.cc                the C host function table the plugins call
+//   hook_runner.cc             validate, pre-commit and post-commit hooks
+//   post_commit_dispatcher.cc  the per-plugin feed dispatcher threads
+//   dead_letters.cc            dead letters and shadow records
+#ifndef RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
+#define RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/plugin_host/plugin_host.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "rapport/sdk/plugin_abi.h"
+
+namespace rapport::plugin_host {
+namespace internal {
+
+inline void SetTimestamp(google::protobuf::Timestamp* ts, absl::Time t) {
+  int64_t ns = absl::ToUnixNanos(t);
+  ts->set_seconds(ns / 1000000000);
+  ts->set_nanos(static_cast<int32_t>(ns % 1000000000));
+}
+
+// A host-made output buffer backed by a std::string.
+struct HostBuffer {
+  std::string data;
+  bool set = false;
+  rapport_buffer buffer{this, [](void* user, const void* bytes, size_t size) {
+                          auto* self = static_cast<HostBuffer*>(user);
+                          self->data.assign(static_cast<const char*>(bytes), size);
+                          self->set = true;
+                        }};
+  HostBuffer() = default;
+  HostBuffer(const HostBuffer&) = delete;
+};
+
+inline rapport_bytes Bytes(const std::string& s) {
+  return rapport_bytes{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+inline absl::StatusCode CodeOf(int rc) {
+  if (rc <= 0 || rc > 16) return absl::StatusCode::kInternal;
+  return static_cast<absl::StatusCode>(rc);
+}
+
+// Calls into a plugin. Exceptions must not escape a C ABI, but a C++
+// plugin may still throw: catch everything and report it as the plugin's
+// error.
+template <typename F>
+int Guarded(HostBuffer& error, F call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    error.data = absl::StrCat("threw: ", e.what());
+  } catch (...) {
+    error.data = "threw a non-std exception";
+  }
+  return RAPPORT_INTERNAL;
+}
+
+// The host function table handed to each plugin's init (host_api.cc).
+const rapport_host_api* HostApiTable();
+
+}  // namespace internal
+
+struct PluginHost::Plugin {
+  std::string name;
+  std::string file;
+  Manifest manifest;
+  v1::Module info;
+  PluginHost* host = nullptr;
+  const rapport_plugin_info* entry = nullptr;
+  rapport_plugin_state* state = nullptr;
+  std::string config_json = "{}";
+  bool loaded = false;
+  bool initialising = false;
+  struct Hook {
+    rapport_hook_kind kind;
+    rapport_resource resource;
+    rapport_operation operation;
+    int32_t order;
+    rapport_hook_fn fn;
+    void* user;
+  };
+  std::vector<Hook> hooks;
+  std::atomic<int64_t> hook_calls{0}, hook_failures{0}, dead_letters{0};
+  std::mutex metrics_mu;
+  std::map<std::string, int64_t> metrics;
+  std::map<std::string, std::pair<rapport_method_fn, void*>> methods_registered;
+  std::vector<std::string> descriptor_sets;
+};
+
+// One invocation, as the plugin sees it through rapport_call*.
+struct PluginHost::CallState {
+  CallState(PluginHost* h, Plugin* p, const RequestContext* c, std::vector<records::ExtraWrite>* w)
+      : host(h), plugin(p), ctx(c), pending(w) {}
+  PluginHost* host;
+  Plugin* plugin;
+  const RequestContext* ctx;
+  // Keyspace writes are collected here and committed by the host: with the
+  // change (pre-commit), with the feed cursor (post-commit), or when the
+  // method returns OK (RPC). Null: each write is its own batch.
+  std::vector<records::ExtraWrite>* pending = nullptr;
+  // Validate hooks write nothing.
+  bool read_only = false;
+  // Validate and pre-commit hooks run inside a commit: no write_record.
+  bool in_commit = false;
+  // write_record from here makes a change of this depth.
+  int depth = 0;
+  // Recorded as the origin of write_record changes ("" keeps the caller's).
+  std::string origin;
+  // call_roles' answer, kept alive for the call.
+  std::string roles;
+  // Set when write_record wrote a core record (post-commit: the dispatcher
+  // then commits the cursor at once, so a crash re-runs at most this event).
+  bool* wrote_record = nullptr;
+};
+
+}  // namespace rapport::plugin_host
+
+#endif  // RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_

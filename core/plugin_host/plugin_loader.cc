@@ -1,0 +1,223 @@
+// File: core/plugin_host/plugin_loader.cc
+//
+// Loading: manifests before any code runs, dependency order, dlopen and
+// init; a plugin that cannot load is refused with the reason.
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/logfmt.h"
+#include "core/plugin_host/plugin_host.h"
+#include "core/plugin_host/plugin_host_internal.h"
+#include "spdlog/spdlog.h"
+
+namespace rapport::plugin_host {
+
+namespace fs = std::filesystem;
+using internal::Guarded;
+using internal::HostBuffer;
+
+void PluginHost::Refuse(Plugin* plugin, std::string error) {
+  plugin->loaded = false;
+  plugin->info.set_state("refused");
+  plugin->info.set_last_error(error);
+  spdlog::error("msg=\"plugin refused\" file={} error={}", LogValue(plugin->file), LogValue(error));
+}
+
+void PluginHost::Load() {
+  if (options_.plugin_dir.empty()) return;
+  std::error_code ec;
+  const fs::path dir = fs::canonical(options_.plugin_dir, ec);
+  if (ec) {
+    spdlog::error("msg=\"plugin directory unreadable\" dir={} error={}",
+                  LogValue(options_.plugin_dir), LogValue(ec.message()));
+    return;
+  }
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".so") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  // 1. Manifests, before any code runs.
+  std::map<std::string, Plugin*> by_name;
+  for (const fs::path& path : files) {
+    auto plugin = std::make_unique<Plugin>();
+    plugin->host = this;
+    plugin->file = path.string();
+    plugin->name = path.stem().string();
+    plugin->info.set_name(plugin->name);
+    plugin->info.set_file(plugin->file);
+    Plugin* p = plugin.get();
+    plugins_.push_back(std::move(plugin));
+    // Only regular files inside the directory: a symlink may not lead out.
+    fs::path real = fs::canonical(path, ec);
+    if (ec || !fs::is_regular_file(real)) {
+      Refuse(p, absl::StrCat(p->file, ": not a regular file"));
+      continue;
+    }
+    auto [dir_end, real_it] = std::mismatch(dir.begin(), dir.end(), real.begin(), real.end());
+    if (dir_end != dir.end()) {
+      Refuse(p, absl::StrCat(p->file, ": leads outside the plugin directory (to ", real.string(),
+                             ")"));
+      continue;
+    }
+    auto manifest = ReadManifest((path.parent_path() / (p->name + ".manifest.json")).string());
+    if (!manifest.ok()) {
+      Refuse(p, std::string(manifest.status().message()));
+      continue;
+    }
+    p->manifest = *manifest;
+    p->info.set_version(manifest->version);
+    for (const auto& d : manifest->requires_modules) p->info.add_dependencies(d);
+    for (const auto& svc : manifest->services) p->info.add_services(svc);
+    if (manifest->name != p->name) {
+      Refuse(p, absl::StrCat(p->file, ": manifest name '", manifest->name,
+                             "' does not match the file name '", p->name, "'"));
+      continue;
+    }
+    if (manifest->abi_major != RAPPORT_PLUGIN_ABI_MAJOR) {
+      Refuse(p, absl::StrCat(p->file, ": plugin ABI major ", manifest->abi_major,
+                             " (manifest), host expects ", RAPPORT_PLUGIN_ABI_MAJOR));
+      continue;
+    }
+    if (by_name.count(p->name)) {
+      Refuse(p, absl::StrCat(p->file, ": duplicate module name '", p->name, "'"));
+      continue;
+    }
+    by_name[p->name] = p;
+    if (auto it = options_.config.find(p->name); it != options_.config.end())
+      p->config_json = it->second;
+  }
+  // 2. Dependency order (depth-first; cycles and missing modules refused).
+  std::vector<Plugin*> order;
+  std::map<std::string, int> mark;  // 1 visiting, 2 done
+  // mark: 1 visiting, 2 ordered, 3 refused.
+  std::function<bool(Plugin*, std::string*)> visit = [&](Plugin* p, std::string* why) -> bool {
+    if (mark[p->name] == 2) return true;
+    if (mark[p->name] == 3) {
+      *why = absl::StrCat("requires module '", p->name, "', which was refused");
+      return false;
+    }
+    if (mark[p->name] == 1) {
+      *why = absl::StrCat("dependency cycle through '", p->name, "'");
+      return false;
+    }
+    mark[p->name] = 1;
+    for (const auto& dep : p->manifest.requires_modules) {
+      auto it = by_name.find(dep);
+      std::string dep_why;
+      if (it == by_name.end()) {
+        *why = absl::StrCat("requires module '", dep, "', which is not in the plugin directory");
+      } else if (visit(it->second, &dep_why)) {
+        continue;
+      } else {
+        *why = mark[dep] == 1 ? dep_why
+                              : absl::StrCat("requires module '", dep, "', which was refused");
+      }
+      mark[p->name] = 3;
+      return false;
+    }
+    mark[p->name] = 2;
+    order.push_back(p);
+    return true;
+  };
+  for (auto& [name, p] : by_name) {
+    std::string why;
+    if (mark[name] == 0 && !visit(p, &why)) Refuse(p, absl::StrCat(p->file, ": ", why));
+  }
+  for (auto& [name, p] : by_name) {
+    if (mark[name] == 3 && p->info.state() != "refused") {
+      // Refused while visiting a dependent: say why for this one too.
+      std::string why;
+      for (const auto& dep : p->manifest.requires_modules) {
+        if (!by_name.count(dep))
+          why = absl::StrCat("requires module '", dep, "', which is not in the plugin directory");
+        else if (mark[dep] == 3)
+          why = absl::StrCat("requires module '", dep, "', which was refused");
+      }
+      Refuse(p, absl::StrCat(p->file, ": ", why.empty() ? "dependency cycle" : why));
+    }
+  }
+  // 3. Open and initialise, dependencies first.
+  for (Plugin* p : order) {
+    if (p->info.state() == "refused") continue;
+    bool deps_ok = true;
+    for (const auto& dep : p->manifest.requires_modules) {
+      if (!IsLoaded(dep)) {
+        Refuse(p, absl::StrCat(p->file, ": requires module '", dep, "', which was refused"));
+        deps_ok = false;
+        break;
+      }
+    }
+    if (!deps_ok) continue;
+    void* handle = dlopen(p->file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      Refuse(p, absl::StrCat(p->file, ": cannot load: ", dlerror()));
+      continue;
+    }
+    auto entry =
+        reinterpret_cast<rapport_plugin_entry_fn>(dlsym(handle, RAPPORT_PLUGIN_ENTRY_SYMBOL));
+    if (entry == nullptr) {
+      Refuse(p, absl::StrCat(p->file, ": no exported symbol '", RAPPORT_PLUGIN_ENTRY_SYMBOL, "'"));
+      continue;
+    }
+    const rapport_plugin_info* info = nullptr;
+    try {
+      info = entry();
+    } catch (...) {
+      info = nullptr;
+    }
+    if (info == nullptr ||
+        info->struct_size < offsetof(rapport_plugin_info, stop) + sizeof(info->stop)) {
+      Refuse(p, absl::StrCat(p->file, ": rapport_plugin_entry returned no usable info"));
+      continue;
+    }
+    if (info->abi_major != RAPPORT_PLUGIN_ABI_MAJOR) {
+      Refuse(p,
+             absl::StrCat(p->file, ": built for plugin ABI ", info->abi_major, ".", info->abi_minor,
+                          ", host expects ABI ", RAPPORT_PLUGIN_ABI_MAJOR, ".x"));
+      continue;
+    }
+    if (info->name == nullptr || p->name != info->name) {
+      Refuse(p, absl::StrCat(p->file, ": binary says its name is '", info->name ? info->name : "",
+                             "', the manifest '", p->name, "'"));
+      continue;
+    }
+    p->entry = info;
+    p->info.set_abi_major(info->abi_major);
+    p->info.set_abi_minor(info->abi_minor);
+    p->info.set_build_info(info->build_info ? info->build_info : "");
+    HostBuffer error;
+    p->initialising = true;
+    int rc = Guarded(error, [&] {
+      return info->init(internal::HostApiTable(), reinterpret_cast<rapport_host_ctx*>(p), &p->state,
+                        &error.buffer);
+    });
+    p->initialising = false;
+    if (rc != RAPPORT_OK) {
+      for (auto it = methods_.begin(); it != methods_.end();) {
+        it = it->second == p ? methods_.erase(it) : std::next(it);
+      }
+      p->hooks.clear();
+      Refuse(p, absl::StrCat(p->file,
+                             ": init failed: ", error.data.empty() ? "no message" : error.data));
+      continue;
+    }
+    p->loaded = true;
+    p->info.set_state("loaded");
+    spdlog::info("msg=\"plugin loaded\" name={} version={} file={} hooks={} methods={}", p->name,
+                 LogValue(p->manifest.version), LogValue(p->file), p->hooks.size(),
+                 p->methods_registered.size());
+  }
+}
+
+}  // namespace rapport::plugin_host

@@ -1,0 +1,156 @@
+// File: core/plugin_host/post_commit_dispatcher.cc
+//
+// The post-commit dispatcher: one thread per plugin with post-commit hooks,
+// a durable cursor per tenant, retries with backoff, then a dead letter.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/common/logfmt.h"
+#include "core/plugin_host/plugin_host.h"
+#include "core/plugin_host/plugin_host_internal.h"
+#include "core/store/key_codec.h"
+#include "core/store/keyspace.h"
+#include "rocksdb/write_batch.h"
+#include "spdlog/spdlog.h"
+
+namespace rapport::plugin_host {
+
+using internal::SetTimestamp;
+using store::DeadLetterPrefix;
+
+void PluginHost::Dispatch(Plugin* p) {
+  while (!stopping_.load()) {
+    const uint64_t head = records_->feed()->last_sequence();
+    bool progressed = false;
+    // Each tenant with a feed, by its first key.
+    auto tenants = db_->NewIterator(db_->feed());
+    for (tenants->SeekToFirst(); tenants->Valid() && !stopping_.load();) {
+      uint32_t tenant = 0;
+      store::KeyReader reader(tenants->key().ToStringView());
+      if (!reader.U32(&tenant)) break;
+      const std::string tenant_prefix = store::KeyWriter().U32(tenant).Release();
+      uint64_t cursor = 0;
+      if (auto v = db_->Get(db_->meta(), store::PluginCursorKey(p->name, tenant)); v.ok()) {
+        store::KeyReader cr(*v);
+        if (!cr.U64(&cursor)) cursor = 0;
+      }
+      RequestContext ctx;
+      ctx.tenant = tenant;
+      auto events = records_->feed()->Read(ctx.tenant, cursor, 100);
+      // The hooks' keyspace writes of this batch of events, committed in one
+      // WriteBatch with the cursor after the last of them: each event's
+      // effects are applied exactly once, even across a crash, and a busy
+      // feed costs one write per 100 events, not one per event.
+      std::vector<records::ExtraWrite> writes;
+      uint64_t committed = cursor;
+      bool stop = false;
+      // Commits the pending writes with the cursor at `upto`.
+      auto flush = [&](uint64_t upto) {
+        if (upto == committed && writes.empty()) return true;
+        rocksdb::WriteBatch batch;
+        batch.Put(db_->meta(), store::PluginCursorKey(p->name, tenant),
+                  store::KeyWriter().U64(upto).key());
+        if (!CommitWrites(writes, &batch).ok()) {
+          spdlog::error("plugin={} msg=\"cannot commit post-commit writes\" sequence={}", p->name,
+                        upto);
+          return false;
+        }
+        writes.clear();
+        committed = upto;
+        progressed = true;
+        return true;
+      };
+      if (events.ok()) {
+        for (const auto& event : *events) {
+          if (stopping_.load()) break;
+          bool wrote_record = false;
+          // The gate is evaluated for the user who made the change.
+          RequestContext as_writer;
+          as_writer.tenant = tenant;
+          as_writer.tenant_name = tenant_name_ ? tenant_name_(tenant) : "";
+          as_writer.principal = event.principal();
+          std::string user = event.principal().substr(event.principal().find('/') + 1);
+          if (event.principal().find('/') == std::string::npos) user.clear();
+          as_writer.user_id = user;
+          as_writer.teams = teams_of_(tenant, user);
+          GateDecision gate = gate_->Evaluate(as_writer, p->name);
+          if (gate.mode == v1::MODULE_MODE_SHADOW) {
+            // Shadow enforces nothing: post-commit hooks have effects, so they
+            // are recorded, not run.
+            bool matches = false;
+            for (const auto& h : p->hooks) {
+              matches =
+                  matches || (h.kind == RAPPORT_HOOK_POST_COMMIT &&
+                              h.resource == static_cast<rapport_resource>(event.resource_type()) &&
+                              h.operation == static_cast<rapport_operation>(event.operation()));
+            }
+            if (matches)
+              RecordShadow(p, as_writer, event.resource_id(), "would run its post-commit hook");
+          } else if (gate.mode == v1::MODULE_MODE_ON) {
+            // Not OK until an attempt ran: stopping before the first one
+            // must not count as handled.
+            absl::Status status = absl::CancelledError("stopping");
+            bool ran = false;
+            int attempts = 0;
+            absl::Duration backoff = options_.retry_base;
+            auto mark = static_cast<std::ptrdiff_t>(writes.size());
+            for (; attempts < options_.dead_letter_after && !stopping_.load(); ++attempts) {
+              writes.erase(writes.begin() + mark, writes.end());  // a failed attempt's are dropped
+              status = RunPostCommit(p, as_writer, event, &ran, &writes, &wrote_record);
+              if (status.ok() || !ran) break;
+              writes.erase(writes.begin() + mark, writes.end());
+              // Before waiting, the earlier events' effects land, so a slow
+              // retry holds nothing back.
+              if (flush(cursor)) mark = 0;
+              if (attempts + 1 < options_.dead_letter_after) {
+                absl::SleepFor(backoff);
+                backoff = std::min(backoff * 2, options_.retry_max);
+              }
+            }
+            if (!status.ok()) writes.erase(writes.begin() + mark, writes.end());
+            if (stopping_.load() && !status.ok()) {
+              stop = true;  // this event again after restart
+              break;
+            }
+            if (!status.ok()) {
+              {
+                v1::DeadLetter letter;
+                letter.set_module(p->name);
+                letter.set_sequence(event.sequence());
+                letter.set_error(std::string(status.message()));
+                letter.set_attempts(attempts);
+                SetTimestamp(letter.mutable_time(), clock_->Now());
+                *letter.mutable_event() = event;
+                rocksdb::WriteBatch batch;
+                batch.Put(db_->meta(),
+                          store::KeyWriter(DeadLetterPrefix(p->name, tenant))
+                              .U64(event.sequence())
+                              .Release(),
+                          letter.SerializeAsString());
+                (void)db_->Write(&batch);
+                ++p->dead_letters;
+                spdlog::warn("plugin={} msg=\"dead-lettered\" sequence={} error={}", p->name,
+                             event.sequence(), LogValue(std::string(status.message())));
+              }
+            }
+          }
+          cursor = event.sequence();
+          // A hook that wrote core records: commit now, so that a crash
+          // repeats at most this event's record writes (those are at least
+          // once; keyspace effects stay exactly once).
+          if (wrote_record && !flush(cursor)) break;
+        }
+        if (!flush(cursor)) absl::SleepFor(options_.retry_base);  // re-read from the durable cursor
+        if (stop) return;
+      }
+      tenants->Seek(store::PrefixSuccessor(tenant_prefix));
+    }
+    if (!progressed) records_->feed()->WaitForEvents(head, absl::Milliseconds(200));
+  }
+}
+
+}  // namespace rapport::plugin_host
