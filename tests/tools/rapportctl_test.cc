@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -177,6 +179,96 @@ TEST_F(RapportctlTest, ImportsAndExportsCsvWithProgressAndAMapping) {
   EXPECT_THAT(exported.out, HasSubstr("exported 2 records"));
 }
 
+// rapportctl call: any unary method, resolved through server reflection
+// (issue 13, item 5). Core services first; the SFA module's below.
+TEST_F(RapportctlTest, CallsACoreMethodFoundByReflection) {
+  Result caller = RunCtl(base_ + "call rapport.v1.IdentityService/GetCaller");
+  EXPECT_EQ(caller.exit_code, 0) << caller.out;
+  EXPECT_THAT(caller.out, HasSubstr("\"tenant\": \"default\""));  // JSON by default
+  EXPECT_THAT(caller.out, HasSubstr("\"operator\": true"));
+  Result text = RunCtl(base_ + "-o table call rapport.v1.IdentityService/GetCaller");
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  EXPECT_THAT(text.out, HasSubstr("tenant: \"default\""));  // -o table: text format
+
+  // A write with a request, in the proto's JSON form, then read back.
+  Result created = RunCtl(
+      base_ +
+      R"(call rapport.v1.CustomerService/CreateCustomer --json '{"customer": {"displayName": "콜 테스트", "emails": ["call@example.kr"]}}')");
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  const std::string id = IdFrom(created.out);
+  ASSERT_EQ(id.size(), 26u) << created.out;
+  Result got = RunCtl(base_ + "call /rapport.v1.CustomerService/GetCustomer --json '{\"id\": \"" +
+                      id + "\"}'");
+  EXPECT_EQ(got.exit_code, 0) << got.out;
+  EXPECT_THAT(got.out, HasSubstr("\"display_name\": \"콜 테스트\""));
+  EXPECT_THAT(RunCtl(base_ + "customers get " + id).out, HasSubstr("call@example.kr"));
+
+  // The server's refusals go through the same Fail as every command.
+  Result refused =
+      RunCtl(base_ + "call rapport.v1.CustomerService/GetCustomer --json '{\"id\": \"nope\"}'");
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  EXPECT_THAT(refused.out, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(refused.out, HasSubstr("\n  id: "));
+}
+
+TEST_F(RapportctlTest, CallNamesWhatItCannotCall) {
+  Result method = RunCtl(base_ + "call rapport.v1.IdentityService/Frobnicate");
+  EXPECT_EQ(method.exit_code, 2) << method.out;
+  EXPECT_THAT(method.out, HasSubstr("rapport.v1.IdentityService has no method 'Frobnicate'"));
+  EXPECT_THAT(method.out, HasSubstr("(methods: GetCaller, CreateTenant"));
+  Result service = RunCtl(base_ + "call rapport.nope.v1.NothingService/Get");
+  EXPECT_EQ(service.exit_code, 2) << service.out;
+  EXPECT_THAT(service.out, HasSubstr("no service 'rapport.nope.v1.NothingService'"));
+  EXPECT_THAT(service.out, HasSubstr("rapport.v1.CustomerService"));
+  // Without the SFA module loaded, its alias has nothing to call.
+  Result sfa = RunCtl(base_ + "sfa GetFunnel");
+  EXPECT_EQ(sfa.exit_code, 2) << sfa.out;
+  EXPECT_THAT(sfa.out, HasSubstr("no service 'rapport.sfa.v1.SalesService'"));
+  Result unnamed = RunCtl(base_ + "call GetCaller");
+  EXPECT_EQ(unnamed.exit_code, 2) << unnamed.out;
+  EXPECT_THAT(unnamed.out, HasSubstr("SERVICE/METHOD"));
+
+  // Streaming methods are refused before anything is sent.
+  Result server_streaming = RunCtl(base_ + "call rapport.v1.EventService/Subscribe");
+  EXPECT_EQ(server_streaming.exit_code, 2) << server_streaming.out;
+  EXPECT_THAT(server_streaming.out,
+              HasSubstr("rapport.v1.EventService/Subscribe streams (responses); call takes "
+                        "unary methods only"));
+  Result client_streaming = RunCtl(base_ + "call rapport.v1.DataService/Import");
+  EXPECT_EQ(client_streaming.exit_code, 2) << client_streaming.out;
+  EXPECT_THAT(client_streaming.out, HasSubstr("streams (requests)"));
+
+  // Malformed --json: the request type, and the field where protobuf names it.
+  Result unknown_field = RunCtl(
+      base_ + "call rapport.v1.CustomerService/GetCustomer --json '{\"identifier\": \"x\"}'");
+  EXPECT_EQ(unknown_field.exit_code, 2) << unknown_field.out;
+  EXPECT_THAT(unknown_field.out, HasSubstr("--json is not a valid GetCustomerRequest"));
+  EXPECT_THAT(unknown_field.out, HasSubstr("identifier"));
+  Result wrong_type =
+      RunCtl(base_ + "call rapport.v1.CustomerService/GetCustomer --json '{\"id\": [1]}'");
+  EXPECT_EQ(wrong_type.exit_code, 2) << wrong_type.out;
+  EXPECT_THAT(wrong_type.out, HasSubstr("GetCustomerRequest: id: "));
+  Result truncated =
+      RunCtl(base_ + "call rapport.v1.CustomerService/GetCustomer --json '{\"id\": '");
+  EXPECT_EQ(truncated.exit_code, 2) << truncated.out;
+  EXPECT_THAT(truncated.out, HasSubstr("--json is not a valid GetCustomerRequest"));
+
+  Result unreachable = RunCtl("--server 127.0.0.1:1 --token-file " + dir_.Sub("data") +
+                              "/admin.token --timeout 2 call rapport.v1.IdentityService/GetCaller");
+  EXPECT_EQ(unreachable.exit_code, 3) << unreachable.out;
+  EXPECT_THAT(unreachable.out, HasSubstr("cannot reach rapportd"));
+}
+
+// rapportctl knows no module by its protos: it links none (the SFA API's
+// compiled descriptor would carry its file name).
+TEST(RapportctlBinaryTest, LinksNoModuleProtos) {
+  std::ifstream binary(RAPPORTCTL_PATH, std::ios::binary);
+  ASSERT_TRUE(binary) << RAPPORTCTL_PATH;
+  std::stringstream bytes;
+  bytes << binary.rdbuf();
+  EXPECT_EQ(bytes.str().find("rapport/sfa/v1/sfa.proto"), std::string::npos);
+}
+
 // A rapportd whose plugin directory holds NAME.so and NAME.manifest.json from
 // `from`; returns the rapportctl arguments that reach it as its admin ("" if
 // it did not start).
@@ -293,6 +385,40 @@ TEST(RapportctlSfaTest, DrivesTheSalesProcessThroughTheSfaModule) {
   Result bad_json = RunCtl(base + "sfa GetFunnel --json '{\"pipeline\": 7'");
   EXPECT_EQ(bad_json.exit_code, 2);
   EXPECT_THAT(bad_json.out, HasSubstr("--json is not a valid GetFunnelRequest"));
+}
+
+// The SFA module's API through `call`, the general form the alias maps to.
+TEST(RapportctlSfaTest, CallsTheSfaModuleThroughReflection) {
+  testing::TempDir dir;
+  std::unique_ptr<testing::RapportdProcess> server;
+  const std::string base = StartWithPlugin(dir, RAPPORT_SFA_PLUGIN_DIR, "sfa", &server);
+  ASSERT_FALSE(base.empty());
+  const std::string sales = "call rapport.sfa.v1.SalesService/";
+  Result off = RunCtl(base + sales + "GetFunnel --json '{\"pipeline\": \"default\"}'");
+  EXPECT_EQ(off.exit_code, 1) << off.out;
+  EXPECT_THAT(off.out, HasSubstr("module 'sfa' is off for tenant 'default'"));
+  ASSERT_EQ(RunCtl(base + "modules enable sfa").exit_code, 0);
+  Result pipeline =
+      RunCtl(base + sales + R"(SetPipeline --json '{"pipeline": {"name": "default", "stages": [
+      {"name": "lead", "probability": 10, "forecastCategory": "FORECAST_CATEGORY_PIPELINE"},
+      {"name": "won", "probability": 100, "forecastCategory": "FORECAST_CATEGORY_CLOSED_WON"}]}}')");
+  ASSERT_EQ(pipeline.exit_code, 0) << pipeline.out;
+  std::string customer =
+      IdFrom(RunCtl(base + "-o json customers create --display-name '주식회사 한빛'").out);
+  Result opp = RunCtl(base + "opportunities create --json '{\"customer_id\":\"" + customer +
+                      "\",\"name\":\"한빛 ERP 연동\"}'");
+  ASSERT_EQ(opp.exit_code, 0) << opp.out;
+  Result funnel = RunCtl(base + sales + "GetFunnel --json '{\"pipeline\": \"default\"}'");
+  EXPECT_EQ(funnel.exit_code, 0) << funnel.out;
+  EXPECT_THAT(funnel.out, HasSubstr("\"pipeline\": \"default\""));
+  EXPECT_THAT(funnel.out, HasSubstr("\"name\": \"lead\""));
+  // The alias answers the same.
+  Result alias = RunCtl(base + "sfa GetFunnel --json '{\"pipeline\": \"default\"}'");
+  EXPECT_EQ(alias.exit_code, 0) << alias.out;
+  EXPECT_EQ(alias.out, funnel.out);
+  Result bad = RunCtl(base + sales + "GetFunnel --json '{\"pipe\": \"default\"}'");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_THAT(bad.out, HasSubstr("--json is not a valid GetFunnelRequest: pipe"));
 }
 
 }  // namespace

@@ -6,8 +6,9 @@
 // resolved and the channel open).
 //
 //   records_commands.cc   customers, interactions, opportunities, schema
-//   call_command.cc       call SERVICE/METHOD (any unary method, by server
-//                         reflection) and its alias sfa METHOD
+//   call_command.cc       call SERVICE/METHOD (any unary method, found by
+//                         server reflection: reflection_client.h) and its
+//                         alias sfa METHOD
 //   admin_commands.cc     fsck, health
 //   identity_commands.cc  whoami, tenants, users, teams, tokens, audit
 //   sync_commands.cc      import, export, duplicates, merge, feed

@@ -22,6 +22,7 @@ struct Globals {
   std::string tls_ca, tls_cert, tls_key;
   std::string origin;
   std::string output = "table";
+  bool output_set = false;  // --output was given (not the default)
   double timeout_s = 30;
 };
 

@@ -12,10 +12,12 @@
 //   customers delete ID [--force] [--revision N] | batch-upsert --json '[{...}, ...]'
 //   interactions ... / opportunities ...   (same verbs; create takes --json)
 //   schema get TYPE | schema set --json '{...}'
-//   sfa METHOD [--json '{...}']   a rapport.sfa.v1.SalesService method (the SFA
-//                 module), e.g. sfa SetPipeline --json '{"pipeline": {...}}',
-//                 sfa GetFunnel --json '{"pipeline": "new-business"}'; request
-//                 and response are the proto's JSON form
+//   call SERVICE/METHOD [--json '{...}']   any unary method the server exposes,
+//                 the core's or a loaded module's, found through server
+//                 reflection; request and response in the proto's JSON form
+//                 (-o table: text format), e.g.
+//                 call rapport.sfa.v1.SalesService/GetFunnel --json '{"pipeline": "default"}'
+//   sfa METHOD [--json '{...}']   short for call rapport.sfa.v1.SalesService/METHOD
 //   fsck          check record <-> index <-> feed consistency for the tenant
 //   health        ask the server's grpc.health.v1 service
 //   whoami | tenants create NAME | tenants list
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
   AddModulesCommands(app, &chosen);
 
   CLI11_PARSE(app, argc, argv);
+  g.output_set = app.count("--output") > 0;
   if (!chosen.run) return 2;
   if (chosen.needs_token) {
     if (int rc = ResolveToken(); rc != 0) return rc;
