@@ -2,7 +2,7 @@
 # Runs the README's walkthrough against a real rapportd, so the README cannot
 # drift from the server (issue 12, item 10).
 #
-#   readme_walkthrough_test.sh README.md BUILD_DIR RAPPORTD SFA_PLUGIN_DIR
+#   readme_walkthrough_test.sh README.md BUILD_DIR RAPPORTD PLUGIN_DIR
 #
 # Every fenced code block that follows a line starting with
 # "<!-- walkthrough" is extracted, in order, into one script: the blocks are
@@ -12,19 +12,19 @@
 # BUILD_DIR) and `data` (the server's data directory, so ./data/admin.token
 # is the bootstrap token, as after scripts/run), with HOME a scratch
 # directory and RAPPORT_SERVER the server's address. The server is started
-# here on 127.0.0.1 with a free port and the SFA module (as scripts/run does),
-# and stopped here; the whole run is bounded in time. Any failing command
-# fails the test.
+# here on 127.0.0.1 with a free port and PLUGIN_DIR, the folder of modules
+# the build makes (build/plugins/out, which scripts/run loads), and stopped
+# here; the whole run is bounded in time. Any failing command fails the test.
 set -euo pipefail
 
 if (($# != 4)); then
-  echo "usage: $0 README.md BUILD_DIR RAPPORTD SFA_PLUGIN_DIR" >&2
+  echo "usage: $0 README.md BUILD_DIR RAPPORTD PLUGIN_DIR" >&2
   exit 2
 fi
 readme=$1
 build_dir=$(cd "$2" && pwd)
 rapportd=$3
-sfa_dir=$4
+plugin_dir=$4
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/readme-walkthrough.XXXXXX")
 server_pid=
@@ -57,7 +57,7 @@ echo "readme_walkthrough_test: $blocks blocks, $(wc -l < "$script") lines"
 work=$scratch/work
 mkdir -p "$work" "$scratch/home"
 ln -s "$build_dir" "$work/build"
-"$rapportd" --data-dir "$work/data" --listen 127.0.0.1:0 --plugin-dir "$sfa_dir" \
+"$rapportd" --data-dir "$work/data" --listen 127.0.0.1:0 --plugin-dir "$plugin_dir" \
   > "$scratch/rapportd.out" 2> "$scratch/rapportd.err" &
 server_pid=$!
 address=
