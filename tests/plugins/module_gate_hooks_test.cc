@@ -7,6 +7,7 @@
 // whichever write path they take (create, update, batch upsert, import),
 // counted by the host's own hook_calls; the same writes by a pilot rep run
 // them, so a host that never ran hooks would fail here too.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -211,6 +212,31 @@ TEST_F(ModuleGateHooksTest, TheKillSwitchStopsTheHooksOnTheVeryNextWrite) {
   v1::Opportunity deal;
   EXPECT_EQ(CreateDeal(pilot_, customer.id(), 5000, &deal).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ModuleGateHooksTest, APercentageRolloutRunsTheHooksForThatShareOfUsers) {
+  // Whose writes run guard's hooks is the gate's answer for the writer;
+  // asked for 10,000 users, 1% and 99% must mean about that many (a cohort
+  // one bucket too wide would be 2% and 100%).
+  auto& gate = server_->plugins()->gate();
+  for (int percentage : {1, 99}) {
+    v1::SetRolloutRequest request;
+    request.mutable_rule()->set_module("guard");
+    request.mutable_rule()->set_mode(v1::MODULE_MODE_ON);
+    request.mutable_rule()->set_percentage(percentage);
+    v1::RolloutRule out;
+    ASSERT_TRUE(modules_->SetRollout(Call().get(), request, &out).ok());
+    int on = 0;
+    for (int u = 0; u < 10000; ++u) {
+      on += gate.Evaluate(1, "guard", "user" + std::to_string(u), {}).mode == v1::MODULE_MODE_ON;
+    }
+    EXPECT_NEAR(on, percentage * 100, 50) << percentage << "%";
+  }
+  // And a user in the cohort has their write's hooks run.
+  v1::Customer customer;
+  ASSERT_TRUE(CreateCustomer(outside_, "In the 99%?", &customer).ok());
+  const bool otto_on = gate.Evaluate(1, "guard", "otto", {"rest"}).mode == v1::MODULE_MODE_ON;
+  EXPECT_EQ(std::count(customer.tags().begin(), customer.tags().end(), "guarded"), otto_on ? 1 : 0);
 }
 
 }  // namespace
