@@ -119,6 +119,8 @@ TEST_F(PluginPlatformTest, LoadsGoodPluginsAndRefusesBadOnesNamingTheFile) {
   }
   EXPECT_EQ(by_name["guard"].version(), "1.0.0");
   EXPECT_THAT(by_name["second"].dependencies(), ElementsAre("guard"));
+  // The same method names the fake host refuses (fake_host_parity_test).
+  EXPECT_EQ(by_name["writer"].metrics().at("bad_method_names_refused"), 3);
   auto refused = [&](const std::string& name, const std::string& why) {
     EXPECT_EQ(by_name[name].state(), "refused") << name;
     EXPECT_THAT(by_name[name].last_error(), HasSubstr(why)) << name;

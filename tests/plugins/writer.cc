@@ -22,6 +22,18 @@ namespace tp = rapport::testplugins::v1;
 class Writer : public rapport::sdk::Plugin {
  public:
   Status Init() override {
+    // Names the host must refuse: outside "/rapport.", the core's own
+    // package, not "/Service/Method". Counted, so a test can see both hosts
+    // refuse the same ones.
+    int refused = 0;
+    for (const char* bad : {"/other.v1.S/M", "/rapport.v1.CustomerService/Steal",
+                            "rapport.testplugins.v1.WriterService/NoSlash"}) {
+      refused += Method<tp::GetKeyRequest, tp::GetKeyResponse>(
+                     bad, [](Call&, const auto&, auto*) -> Status { return {}; })
+                     ? 0
+                     : 1;
+    }
+    Metric("bad_method_names_refused", refused);
     Method<tp::RenameRequest, tp::RenameResponse>(
         "/rapport.testplugins.v1.WriterService/Rename",
         [](Call& call, const auto& request, auto* response) -> Status {

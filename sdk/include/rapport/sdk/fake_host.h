@@ -79,39 +79,38 @@ class FakeHost {
     return rc == RAPPORT_OK ? Status{} : Status{rc, error};
   }
 
+  // Validate hooks are read-only, as in rapportd: Put/Delete answer
+  // FAILED_PRECONDITION.
   template <typename Record>
   Status Validate(rapport_resource resource, rapport_operation op, const Record* before, const Record* after) {
     Record unused;
-    return RunHooks(RAPPORT_HOOK_VALIDATE, resource, op, before, after, &unused, nullptr);
+    Pending none;
+    return RunHooks(RAPPORT_HOOK_VALIDATE, resource, op, before, after, &unused, &none,
+                    /*read_only=*/true);
   }
   // Runs pre-commit hooks; `after` receives their changes, `writes` their
   // keyspace writes (applied to the fake keyspace only if all succeed).
   template <typename Record>
   Status PreCommit(rapport_resource resource, rapport_operation op, const Record* before, Record* after) {
-    std::vector<std::pair<std::string, std::optional<std::string>>> pending;
+    Pending pending;
     Status s = RunHooks(RAPPORT_HOOK_PRE_COMMIT, resource, op, before, after, after, &pending);
-    if (s.ok()) {
-      for (auto& [k, v] : pending) {
-        if (v) {
-          kv_[k] = *v;
-        } else {
-          kv_.erase(k);
-        }
-      }
-    }
+    if (s.ok()) Apply(pending);
     return s;
   }
   // Delivers a change event (serialized rapport.v1.ChangeEvent) to the
-  // post-commit hooks of (resource, op).
+  // post-commit hooks of (resource, op), in (order, registration) order. As
+  // in rapportd, a hook's keyspace writes are committed with the event only
+  // if it succeeds (a failing hook is retried there, its writes dropped).
   Status PostCommit(rapport_resource resource, rapport_operation op, const std::string& event_bytes) {
-    for (const auto& h : hooks_) {
-      if (h.kind != RAPPORT_HOOK_POST_COMMIT || h.resource != resource || h.operation != op) continue;
+    for (const Hook* h : Matching(RAPPORT_HOOK_POST_COMMIT, resource, op)) {
       std::string error;
       rapport_buffer eb = StringOut(&error);
-      Ctx ctx{this, nullptr};
-      int rc = h.fn(h.user, reinterpret_cast<rapport_call*>(&ctx), rapport_bytes{nullptr, 0},
-                    internal::Bytes(event_bytes), nullptr, &eb);
+      Pending pending;
+      Ctx ctx{this, &pending, false};
+      int rc = h->fn(h->user, reinterpret_cast<rapport_call*>(&ctx), rapport_bytes{nullptr, 0},
+                     internal::Bytes(event_bytes), nullptr, &eb);
       if (rc != RAPPORT_OK) return Status{rc, error};
+      Apply(pending);
     }
     return {};
   }
@@ -121,10 +120,13 @@ class FakeHost {
     if (it == methods_.end()) return Status{12, "no such method"};
     std::string out, error;
     rapport_buffer ob = StringOut(&out), eb = StringOut(&error);
-    Ctx ctx{this, nullptr};
+    // As in rapportd, a method's keyspace writes land only if it succeeds.
+    Pending pending;
+    Ctx ctx{this, &pending, false};
     std::string req = request.SerializeAsString();
     int rc = it->second.first(it->second.second, reinterpret_cast<rapport_call*>(&ctx), internal::Bytes(req), &ob, &eb);
     if (rc != RAPPORT_OK) return Status{rc, error};
+    Apply(pending);
     response->ParseFromString(out);
     return {};
   }
@@ -150,10 +152,43 @@ class FakeHost {
     rapport_hook_fn fn;
     void* user;
   };
+  using Pending = std::vector<std::pair<std::string, std::optional<std::string>>>;
   struct Ctx {
     FakeHost* host;
-    std::vector<std::pair<std::string, std::optional<std::string>>>* pending;
+    Pending* pending;  // the call's writes, applied by the host when it succeeds
+    bool read_only = false;
+    bool in_commit = false;  // validate and pre-commit hooks run inside a commit
   };
+
+  void Apply(const Pending& pending) {
+    for (const auto& [k, v] : pending) {
+      if (v) {
+        kv_[k] = *v;
+      } else {
+        kv_.erase(k);
+      }
+    }
+  }
+  // Hooks of (kind, resource, op) by order; registration order breaks ties
+  // (rapportd: by order, then plugin name; one plugin here).
+  std::vector<const Hook*> Matching(rapport_hook_kind kind, rapport_resource resource,
+                                    rapport_operation op) const {
+    std::vector<const Hook*> matching;
+    for (const auto& h : hooks_) {
+      if (h.kind == kind && h.resource == resource && h.operation == op) matching.push_back(&h);
+    }
+    std::stable_sort(matching.begin(), matching.end(),
+                     [](const Hook* a, const Hook* b) { return a->order < b->order; });
+    return matching;
+  }
+  // rapportd's rules for a keyspace write (host_api in core/plugin_host).
+  static int CheckWrite(const Ctx* c, rapport_bytes key, const rapport_bytes* value) {
+    if (c->read_only) return RAPPORT_FAILED_PRECONDITION;
+    if (key.size == 0 || key.size > 1024 || (value && value->size > (1 << 20))) {
+      return RAPPORT_INVALID_ARGUMENT;
+    }
+    return RAPPORT_OK;
+  }
 
   static FakeHost*& Self() {
     static FakeHost* self = nullptr;
@@ -170,13 +205,8 @@ class FakeHost {
 
   template <typename Record>
   Status RunHooks(rapport_hook_kind kind, rapport_resource resource, rapport_operation op, const Record* before,
-                  const Record* after, Record* changed,
-                  std::vector<std::pair<std::string, std::optional<std::string>>>* pending) {
-    std::vector<const Hook*> matching;
-    for (const auto& h : hooks_) {
-      if (h.kind == kind && h.resource == resource && h.operation == op) matching.push_back(&h);
-    }
-    std::stable_sort(matching.begin(), matching.end(), [](const Hook* a, const Hook* b) { return a->order < b->order; });
+                  const Record* after, Record* changed, Pending* pending, bool read_only = false) {
+    std::vector<const Hook*> matching = Matching(kind, resource, op);
     std::string current = after ? after->SerializeAsString() : std::string();
     const std::string previous = before ? before->SerializeAsString() : std::string();
     for (const Hook* h : matching) {
@@ -192,7 +222,7 @@ class FakeHost {
                           *x->set = true;
                         }};
       rapport_buffer eb = StringOut(&error);
-      Ctx ctx{this, pending};
+      Ctx ctx{this, pending, read_only, /*in_commit=*/true};
       int rc = h->fn(h->user, reinterpret_cast<rapport_call*>(&ctx),
                      before ? internal::Bytes(previous) : rapport_bytes{nullptr, 0},
                      after ? internal::Bytes(current) : rapport_bytes{nullptr, 0},
@@ -222,8 +252,16 @@ class FakeHost {
           return RAPPORT_OK;
         },
         [](rapport_host_ctx* h, const char* m, rapport_method_fn fn, void* user) -> int {
-          if (!H(h)->initialising_) return RAPPORT_FAILED_PRECONDITION;
-          H(h)->methods_[m] = {fn, user};
+          if (!H(h)->initialising_ || fn == nullptr || m == nullptr) return RAPPORT_FAILED_PRECONDITION;
+          // rapportd's rule: "/rapport.<module>.vN.Service/Method", never the
+          // core's package, each name once.
+          const std::string method = m;
+          if (method.rfind("/rapport.", 0) != 0 || method.rfind("/rapport.v1.", 0) == 0 ||
+              std::count(method.begin(), method.end(), '/') != 2) {
+            return RAPPORT_INVALID_ARGUMENT;
+          }
+          if (H(h)->methods_.count(method)) return RAPPORT_FAILED_PRECONDITION;
+          H(h)->methods_[method] = {fn, user};
           return RAPPORT_OK;
         },
         [](rapport_host_ctx*, rapport_bytes) -> int { return RAPPORT_OK; },
@@ -243,6 +281,7 @@ class FakeHost {
           return RAPPORT_OK;
         },
         [](rapport_call* c, rapport_bytes key, rapport_bytes value) -> int {
+          if (int rc = CheckWrite(C(c), key, &value); rc != RAPPORT_OK) return rc;
           if (C(c)->pending) {
             C(c)->pending->push_back({Str(key), Str(value)});
           } else {
@@ -251,6 +290,7 @@ class FakeHost {
           return RAPPORT_OK;
         },
         [](rapport_call* c, rapport_bytes key) -> int {
+          if (int rc = CheckWrite(C(c), key, nullptr); rc != RAPPORT_OK) return rc;
           if (C(c)->pending) {
             C(c)->pending->push_back({Str(key), std::nullopt});
           } else {
@@ -259,9 +299,21 @@ class FakeHost {
           return RAPPORT_OK;
         },
         [](rapport_call* c, rapport_bytes prefix, rapport_scan_fn fn, void* user) -> int {
+          // The stored keys with the call's own pending writes over them (the
+          // last write of a key wins, a delete hides it), in key order.
           std::string p = Str(prefix);
-          for (auto it = C(c)->host->kv_.lower_bound(p); it != C(c)->host->kv_.end() && it->first.rfind(p, 0) == 0; ++it) {
-            if (fn(user, internal::Bytes(it->first), internal::Bytes(it->second)) == 0) break;
+          std::map<std::string, std::optional<std::string>> view;
+          for (auto it = C(c)->host->kv_.lower_bound(p);
+               it != C(c)->host->kv_.end() && it->first.rfind(p, 0) == 0; ++it) {
+            view[it->first] = it->second;
+          }
+          if (C(c)->pending) {
+            for (const auto& [k, v] : *C(c)->pending) {
+              if (k.rfind(p, 0) == 0) view[k] = v;
+            }
+          }
+          for (const auto& [k, v] : view) {
+            if (v && fn(user, internal::Bytes(k), internal::Bytes(*v)) == 0) break;
           }
           return RAPPORT_OK;
         },
@@ -289,7 +341,7 @@ class FakeHost {
            const char* mask, int64_t revision, rapport_buffer* out, rapport_buffer* error) -> int {
           FakeHost* host = C(c)->host;
           std::string stored, message = "no write-record handler in the fake host";
-          if (C(c)->pending) {
+          if (C(c)->in_commit) {
             message = "write_record is not allowed in validate or pre-commit hooks";
             error->set(error->user, message.data(), message.size());
             return RAPPORT_FAILED_PRECONDITION;
