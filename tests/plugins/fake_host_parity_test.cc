@@ -18,16 +18,15 @@ extern "C" const rapport_plugin_info* rapport_plugin_entry(void);
 
 namespace {
 
-using ::testing::ElementsAre;
 using rapport::sdk::FakeHost;
+using ::testing::ElementsAre;
 namespace tp = rapport::testplugins::v1;
 
 class FakeHostParityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     host_.SetWriteRecordHandler([](rapport_resource, rapport_operation, const std::string& record,
-                                   const std::string&, int64_t, std::string* stored,
-                                   std::string*) {
+                                   const std::string&, int64_t, std::string* stored, std::string*) {
       rapport::v1::Opportunity o;
       o.ParseFromString(record);
       o.set_revision(2);
@@ -73,16 +72,18 @@ TEST_F(FakeHostParityTest, RecordWritesAreRefusedInsideACommit) {
   // refused with FAILED_PRECONDITION there.
   rapport::v1::Customer c;
   c.set_display_name("x");
-  EXPECT_TRUE(host_.PreCommit<rapport::v1::Customer>(RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, nullptr, &c).ok());
+  EXPECT_TRUE(host_
+                  .PreCommit<rapport::v1::Customer>(RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE,
+                                                    nullptr, &c)
+                  .ok());
 }
 
 TEST_F(FakeHostParityTest, MethodNamesAreCheckedByTheHostsRule) {
   EXPECT_EQ(host_.metric("bad_method_names_refused"), 3);
-  EXPECT_THAT(host_.methods(),
-              ElementsAre("/rapport.testplugins.v1.WriterService/GetKey",
-                          "/rapport.testplugins.v1.WriterService/Rename",
-                          "/rapport.testplugins.v1.WriterService/ScanOwnWrites",
-                          "/rapport.testplugins.v1.WriterService/WhoIs"));
+  EXPECT_THAT(host_.methods(), ElementsAre("/rapport.testplugins.v1.WriterService/GetKey",
+                                           "/rapport.testplugins.v1.WriterService/Rename",
+                                           "/rapport.testplugins.v1.WriterService/ScanOwnWrites",
+                                           "/rapport.testplugins.v1.WriterService/WhoIs"));
 }
 
 }  // namespace

@@ -294,7 +294,8 @@ TEST_F(PluginHostTest, DependenciesLoadFirstAndOneFailingInitRefusesItsDependent
   EXPECT_THAT(Refusal("clingy"), HasSubstr("requires module 'initfail', which was refused"));
 }
 
-// KNOWN BUG, open: a dependency cycle is reported as a refused dependency, not named (plugin_loader.cc). Fails today; enable with the fix.
+// KNOWN BUG, open: a dependency cycle is reported as a refused dependency, not named
+// (plugin_loader.cc). Fails today; enable with the fix.
 TEST_F(PluginHostTest, DISABLED_ADependencyCycleIsNamedAsACycle) {
   Copy("guard", "cyca");
   Write("cyca.manifest.json",
@@ -309,7 +310,8 @@ TEST_F(PluginHostTest, DISABLED_ADependencyCycleIsNamedAsACycle) {
   EXPECT_THAT(Refusal("cycb"), HasSubstr("dependency cycle"));
 }
 
-// KNOWN BUG, open: the reason says "not in the plugin directory" (plugin_loader.cc). Fails today; enable with the fix.
+// KNOWN BUG, open: the reason says "not in the plugin directory" (plugin_loader.cc). Fails today;
+// enable with the fix.
 TEST_F(PluginHostTest, DISABLED_ADependentOfAPluginRefusedForItsManifestSaysItWasRefused) {
   Copy("guard");
   Write("guard.manifest.json", R"({"name": "guard", "version": "1.0.0", "abi_major": 7})");

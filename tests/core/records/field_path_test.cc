@@ -361,7 +361,8 @@ TEST(FieldPathCoerceTest, DatesTakeYyyyMmDdText) {
   EXPECT_THAT(CoerceRefusal(close, Int(20261231)), HasSubstr("a date string"));
 }
 
-// KNOWN BUG, open: date filter literals are not checked as calendar dates (field_path.cc CoerceLiteral). Fails today; enable with the fix.
+// KNOWN BUG, open: date filter literals are not checked as calendar dates (field_path.cc
+// CoerceLiteral). Fails today; enable with the fix.
 TEST(FieldPathCoerceTest, DISABLED_ADateLiteralMustBeACalendarDate) {
   // Ten characters with dashes in the right places are not yet a date: a
   // month or day out of range, or a sign or space inside a number, is a

@@ -281,7 +281,8 @@ TEST(QueryPlannerTest, AnOrderNoIndexYieldsIsRefusedNamingOrderBy) {
   EXPECT_THAT(unknown.description, HasSubstr("'nope' is not a field of customer"));
 }
 
-// KNOWN BUG, open: order_by lets an unindexed filter skip the scan limit (query_planner.cc). Fails today; enable with the fix.
+// KNOWN BUG, open: order_by lets an unindexed filter skip the scan limit (query_planner.cc). Fails
+// today; enable with the fix.
 TEST(QueryPlannerTest, DISABLED_AnOrderedIndexScanThatNarrowsNoComparisonIsStillUnindexed) {
   // display_name yields the order, but none of these comparisons bound or
   // range its component: every record of the tenant is read to answer
@@ -407,7 +408,8 @@ TEST_F(QueryPlannerScanLimitTest, AnUnindexedFilterIsAnsweredUpToTheLimitThenRef
   EXPECT_THAT(*ordered, ElementsAre("Ahn", "Baek", "Cho", "Dong"));
 }
 
-// KNOWN BUG, open: order_by lets an unindexed filter skip the scan limit (query_planner.cc). Fails today; enable with the fix.
+// KNOWN BUG, open: order_by lets an unindexed filter skip the scan limit (query_planner.cc). Fails
+// today; enable with the fix.
 TEST_F(QueryPlannerScanLimitTest, DISABLED_AnOrderByDoesNotLiftTheLimitOffAnUnindexedFilter) {
   for (const char* name : {"Cho", "Ahn", "Baek", "Dong"}) Create(name, "u1", "Seoul");
   ExpectRefused("address.locality = \"Seoul\"", "display_name");

@@ -30,7 +30,9 @@ namespace rapport::sdk {
 
 class FakeHost {
  public:
-  explicit FakeHost(std::string config_json = "{}") : config_(std::move(config_json)) { Self() = this; }
+  explicit FakeHost(std::string config_json = "{}") : config_(std::move(config_json)) {
+    Self() = this;
+  }
   ~FakeHost() { Self() = nullptr; }
 
   // Tenant and user the next calls run as.
@@ -82,7 +84,8 @@ class FakeHost {
   // Validate hooks are read-only, as in rapportd: Put/Delete answer
   // FAILED_PRECONDITION.
   template <typename Record>
-  Status Validate(rapport_resource resource, rapport_operation op, const Record* before, const Record* after) {
+  Status Validate(rapport_resource resource, rapport_operation op, const Record* before,
+                  const Record* after) {
     Record unused;
     Pending none;
     return RunHooks(RAPPORT_HOOK_VALIDATE, resource, op, before, after, &unused, &none,
@@ -91,7 +94,8 @@ class FakeHost {
   // Runs pre-commit hooks; `after` receives their changes, `writes` their
   // keyspace writes (applied to the fake keyspace only if all succeed).
   template <typename Record>
-  Status PreCommit(rapport_resource resource, rapport_operation op, const Record* before, Record* after) {
+  Status PreCommit(rapport_resource resource, rapport_operation op, const Record* before,
+                   Record* after) {
     Pending pending;
     Status s = RunHooks(RAPPORT_HOOK_PRE_COMMIT, resource, op, before, after, after, &pending);
     if (s.ok()) Apply(pending);
@@ -101,7 +105,8 @@ class FakeHost {
   // post-commit hooks of (resource, op), in (order, registration) order. As
   // in rapportd, a hook's keyspace writes are committed with the event only
   // if it succeeds (a failing hook is retried there, its writes dropped).
-  Status PostCommit(rapport_resource resource, rapport_operation op, const std::string& event_bytes) {
+  Status PostCommit(rapport_resource resource, rapport_operation op,
+                    const std::string& event_bytes) {
     for (const Hook* h : Matching(RAPPORT_HOOK_POST_COMMIT, resource, op)) {
       std::string error;
       rapport_buffer eb = StringOut(&error);
@@ -124,7 +129,8 @@ class FakeHost {
     Pending pending;
     Ctx ctx{this, &pending, false};
     std::string req = request.SerializeAsString();
-    int rc = it->second.first(it->second.second, reinterpret_cast<rapport_call*>(&ctx), internal::Bytes(req), &ob, &eb);
+    int rc = it->second.first(it->second.second, reinterpret_cast<rapport_call*>(&ctx),
+                              internal::Bytes(req), &ob, &eb);
     if (rc != RAPPORT_OK) return Status{rc, error};
     Apply(pending);
     response->ParseFromString(out);
@@ -201,11 +207,14 @@ class FakeHost {
                             static_cast<std::string*>(user)->assign(static_cast<const char*>(d), n);
                           }};
   }
-  static std::string Str(rapport_bytes b) { return std::string(reinterpret_cast<const char*>(b.data), b.size); }
+  static std::string Str(rapport_bytes b) {
+    return std::string(reinterpret_cast<const char*>(b.data), b.size);
+  }
 
   template <typename Record>
-  Status RunHooks(rapport_hook_kind kind, rapport_resource resource, rapport_operation op, const Record* before,
-                  const Record* after, Record* changed, Pending* pending, bool read_only = false) {
+  Status RunHooks(rapport_hook_kind kind, rapport_resource resource, rapport_operation op,
+                  const Record* before, const Record* after, Record* changed, Pending* pending,
+                  bool read_only = false) {
     std::vector<const Hook*> matching = Matching(kind, resource, op);
     std::string current = after ? after->SerializeAsString() : std::string();
     const std::string previous = before ? before->SerializeAsString() : std::string();
@@ -252,7 +261,8 @@ class FakeHost {
           return RAPPORT_OK;
         },
         [](rapport_host_ctx* h, const char* m, rapport_method_fn fn, void* user) -> int {
-          if (!H(h)->initialising_ || fn == nullptr || m == nullptr) return RAPPORT_FAILED_PRECONDITION;
+          if (!H(h)->initialising_ || fn == nullptr || m == nullptr)
+            return RAPPORT_FAILED_PRECONDITION;
           // rapportd's rule: "/rapport.<module>.vN.Service/Method", never the
           // core's package, each name once.
           const std::string method = m;
