@@ -8,29 +8,25 @@
 #define RAPPORT_CORE_IDS_ULID_H_
 
 #include <cstdint>
-#include <mutex>
-#include <random>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "rapport/sdk/ids.h"
 
 namespace rapport::ids {
 
 // Generates monotonic ULIDs: within one millisecond the random part is
 // incremented, so IDs from one generator are strictly increasing.
-// Thread-safe.
+// Thread-safe. The one implementation is the SDK's (rapport/sdk/ids.h), so
+// core and modules make IDs the same way.
 class UlidGenerator {
  public:
-  UlidGenerator();
   // Returns 16 raw bytes. `now_ms` is the Unix time in milliseconds.
-  std::string Next(int64_t now_ms);
+  std::string Next(int64_t now_ms) { return generator_.NextBytes(now_ms); }
 
  private:
-  std::mutex mu_;
-  std::mt19937_64 rng_;
-  int64_t last_ms_ = -1;
-  uint8_t last_[16] = {};
+  sdk::UlidGenerator generator_;
 };
 
 // 16 bytes -> 26 characters.
