@@ -13,22 +13,15 @@
 #include "gtest/gtest.h"
 #include "rapport/v1/customer.pb.h"
 #include "rapport/v1/opportunity.pb.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/record_store_fixture.h"
 
 namespace rapport::records {
 namespace {
 
-class ComparisonBoundsTest : public ::testing::Test {
+class ComparisonBoundsTest : public testing::RecordStoreFixture {
  protected:
   void SetUp() override {
-    store::DatabaseOptions db_options;
-    db_options.path = dir_.Sub("db");
-    auto db = store::Database::Open(db_options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    auto store = RecordStore::Open(db_.get(), &Clock::Real(), RecordStoreOptions());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    ASSERT_NO_FATAL_FAILURE(OpenStore());
     v1::Customer c;
     c.set_display_name("Buyer");
     c.set_owner("u1");
@@ -50,13 +43,6 @@ class ComparisonBoundsTest : public ::testing::Test {
       auto created = store_->Create(Ctx(), ResourceType::kOpportunity, o, "");
       ASSERT_TRUE(created.ok()) << created.status();
     }
-  }
-
-  static RequestContext Ctx() {
-    RequestContext ctx;
-    ctx.tenant = 1;
-    ctx.principal = "test";
-    return ctx;
   }
 
   // The names ("1", "5", "9") of the opportunities `filter` lists.
@@ -92,10 +78,6 @@ class ComparisonBoundsTest : public ::testing::Test {
       EXPECT_EQ(Names(filter), names) << filter;
     }
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Database> db_;
-  std::unique_ptr<RecordStore> store_;
 };
 
 TEST_F(ComparisonBoundsTest, IntegersWithoutAnIndex) {

@@ -13,22 +13,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapport/v1/customer.pb.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/record_store_fixture.h"
 
 namespace rapport::records {
 namespace {
 
-class PageTokenBindingTest : public ::testing::Test {
+class PageTokenBindingTest : public testing::RecordStoreFixture {
  protected:
   void SetUp() override {
-    store::DatabaseOptions db_options;
-    db_options.path = dir_.Sub("db");
-    auto db = store::Database::Open(db_options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    auto store = RecordStore::Open(db_.get(), &Clock::Real(), RecordStoreOptions());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    ASSERT_NO_FATAL_FAILURE(OpenStore());
     // Owners u1 and u2 five customers each, C0..C9, all in Seoul; u3 one
     // more, which the restricted rep below cannot read.
     for (int i = 0; i < 10; ++i) Create("C" + std::to_string(i), i < 5 ? "u1" : "u2");
@@ -45,12 +38,7 @@ class PageTokenBindingTest : public ::testing::Test {
     ASSERT_TRUE(created.ok()) << created.status();
   }
 
-  static RequestContext Unrestricted() {
-    RequestContext ctx;
-    ctx.tenant = 1;
-    ctx.principal = "test";
-    return ctx;
-  }
+  static RequestContext Unrestricted() { return Ctx(); }
 
   // A rep who reads the records of u1 and u2 (their own and a teammate's).
   static RequestContext Rep() {
@@ -111,10 +99,6 @@ class PageTokenBindingTest : public ::testing::Test {
     ASSERT_EQ(violations.size(), 1u) << reused.status();
     EXPECT_EQ(violations[0].field, "page_token");
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Database> db_;
-  std::unique_ptr<RecordStore> store_;
 };
 
 TEST_F(PageTokenBindingTest, AnOwnerTokenIsRefusedByANarrowerQueryOnTheSameOwnerRange) {

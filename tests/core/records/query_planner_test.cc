@@ -21,7 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapport/v1/customer.pb.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/record_store_fixture.h"
 
 namespace rapport::records {
 namespace {
@@ -327,26 +327,12 @@ TEST(QueryPlannerTest, IndexedFieldListNamesLeadingFieldsOnceAndIndexedAttribute
 
 // --- The scan limit, through RecordStore.
 
-class QueryPlannerScanLimitTest : public ::testing::Test {
+class QueryPlannerScanLimitTest : public testing::RecordStoreFixture {
  protected:
   void SetUp() override {
-    store::DatabaseOptions db_options;
-    db_options.path = dir_.Sub("db");
-    auto db = store::Database::Open(db_options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
     RecordStoreOptions options;
     options.unindexed_scan_limit = 3;
-    auto store = RecordStore::Open(db_.get(), &Clock::Real(), options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-  }
-
-  static RequestContext Ctx() {
-    RequestContext ctx;
-    ctx.tenant = 1;
-    ctx.principal = "test";
-    return ctx;
+    ASSERT_NO_FATAL_FAILURE(OpenStore(options));
   }
 
   void Create(const std::string& name, const std::string& owner, const std::string& locality) {
@@ -382,10 +368,6 @@ class QueryPlannerScanLimitTest : public ::testing::Test {
     EXPECT_THAT(message, HasSubstr("refused above 3"));
     EXPECT_THAT(message, HasSubstr("owner"));
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Database> db_;
-  std::unique_ptr<RecordStore> store_;
 };
 
 TEST_F(QueryPlannerScanLimitTest, AnUnindexedFilterIsAnsweredUpToTheLimitThenRefused) {
