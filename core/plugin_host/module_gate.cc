@@ -139,7 +139,8 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
   rule.mutable_update_time()->set_seconds(now_ns / 1000000000);
   rule.mutable_update_time()->set_nanos(static_cast<int32_t>(now_ns % 1000000000));
   rocksdb::WriteBatch batch;
-  batch.Put(db_->meta(), store::RolloutRuleKey(ctx.tenant, rule.module()), rule.SerializeAsString());
+  batch.Put(db_->meta(), store::RolloutRuleKey(ctx.tenant, rule.module()),
+            rule.SerializeAsString());
   v1::ChangeEvent event;
   event.set_operation(current.revision() == 0 ? v1::CHANGE_OPERATION_CREATE : v1::CHANGE_OPERATION_UPDATE);
   event.set_subject(absl::StrCat("module/", rule.module()));

@@ -98,8 +98,7 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
     p->set_detail(std::move(detail));
   };
 
-  const bool feed_pruned =
-      db_->Get(db_->meta(), store::FeedPrunedKey(ctx.tenant), snapshot).ok();
+  const bool feed_pruned = db_->Get(db_->meta(), store::FeedPrunedKey(ctx.tenant), snapshot).ok();
   // Latest feed event per record: id -> (operation, revision after).
   std::map<std::pair<uint8_t, std::string>, std::pair<v1::ChangeOperation, int64_t>> last_event;
   {

@@ -90,12 +90,12 @@ enum class MetaPrefix : uint8_t {
   kShadowRecord = 'W',
 };
 inline constexpr MetaPrefix kAllMetaPrefixes[] = {
-    MetaPrefix::kTenantName,   MetaPrefix::kNextTenant,     MetaPrefix::kPageSecret,
+    MetaPrefix::kTenantName,   MetaPrefix::kNextTenant,       MetaPrefix::kPageSecret,
     MetaPrefix::kLastSequence, MetaPrefix::kSearchKeyVersion, MetaPrefix::kSchema,
-    MetaPrefix::kIdempotency,  MetaPrefix::kFeedPruned,     MetaPrefix::kFeedConsumer,
-    MetaPrefix::kTenantRecord, MetaPrefix::kOperatorTenant, MetaPrefix::kUser,
-    MetaPrefix::kTeam,         MetaPrefix::kApiToken,       MetaPrefix::kAuditEntry,
-    MetaPrefix::kRolloutRule,  MetaPrefix::kPluginKey,      MetaPrefix::kPluginCursor,
+    MetaPrefix::kIdempotency,  MetaPrefix::kFeedPruned,       MetaPrefix::kFeedConsumer,
+    MetaPrefix::kTenantRecord, MetaPrefix::kOperatorTenant,   MetaPrefix::kUser,
+    MetaPrefix::kTeam,         MetaPrefix::kApiToken,         MetaPrefix::kAuditEntry,
+    MetaPrefix::kRolloutRule,  MetaPrefix::kPluginKey,        MetaPrefix::kPluginCursor,
     MetaPrefix::kDeadLetter,   MetaPrefix::kShadowRecord,
 };
 
@@ -163,11 +163,15 @@ inline std::string OperatorKey() { return Meta(MetaPrefix::kOperatorTenant).Rele
 inline std::string UserKey(TenantId tenant, std::string_view id) {
   return Meta(MetaPrefix::kUser).U32(tenant).String(id).Release();
 }
-inline std::string UserPrefix(TenantId tenant) { return Meta(MetaPrefix::kUser).U32(tenant).Release(); }
+inline std::string UserPrefix(TenantId tenant) {
+  return Meta(MetaPrefix::kUser).U32(tenant).Release();
+}
 inline std::string TeamKey(TenantId tenant, std::string_view id) {
   return Meta(MetaPrefix::kTeam).U32(tenant).String(id).Release();
 }
-inline std::string TeamPrefix(TenantId tenant) { return Meta(MetaPrefix::kTeam).U32(tenant).Release(); }
+inline std::string TeamPrefix(TenantId tenant) {
+  return Meta(MetaPrefix::kTeam).U32(tenant).Release();
+}
 inline std::string TokenKey(std::string_view id16) {
   return Meta(MetaPrefix::kApiToken).Bytes16(id16).Release();
 }
