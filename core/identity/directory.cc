@@ -117,9 +117,11 @@ RequestContext Principal::Context(std::string origin) const {
 
 absl::StatusOr<std::shared_ptr<const IdentityStore::Directory>> IdentityStore::LoadDirectory(
     uint32_t tenant) {
+  uint64_t generation = 0;
   {
     std::shared_lock lock(cache_mu_);
     if (auto it = directories_.find(tenant); it != directories_.end()) return it->second;
+    generation = cache_generation_;
   }
   auto directory = std::make_shared<Directory>();
   for (const auto& [prefix, is_user] :
@@ -141,12 +143,13 @@ absl::StatusOr<std::shared_ptr<const IdentityStore::Directory>> IdentityStore::L
     RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "directory scan"));
   }
   std::unique_lock lock(cache_mu_);
-  directories_[tenant] = directory;
+  if (generation == cache_generation_) directories_[tenant] = directory;
   return std::shared_ptr<const Directory>(directory);
 }
 
 void IdentityStore::Invalidate(uint32_t tenant) {
   std::unique_lock lock(cache_mu_);
+  ++cache_generation_;
   directories_.erase(tenant);
   token_cache_.clear();  // principals embed team membership and roles
 }

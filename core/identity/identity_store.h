@@ -162,6 +162,10 @@ class IdentityStore {
   ids::UlidGenerator ids_;
   std::mutex write_mu_;  // serialises admin read-check-write sequences
   std::shared_mutex cache_mu_;
+  // Bumped by Invalidate. A loader reads it before it reads the store and
+  // caches its result only if it is unchanged, so a load that raced a commit
+  // never puts the pre-commit directory or principal back after Invalidate.
+  uint64_t cache_generation_ = 0;
   absl::flat_hash_map<uint32_t, std::shared_ptr<const Directory>> directories_;
   absl::flat_hash_map<std::string, CachedToken> token_cache_;
   std::mutex audit_mu_;

@@ -97,8 +97,10 @@ absl::StatusOr<std::shared_ptr<const Principal>> IdentityStore::Authenticate(
   const auto& [id16, secret] = parsed;
   const std::string presented_hash = Sha256(secret);
   const absl::Time now = clock_->Now();
+  uint64_t generation = 0;
   {
     std::shared_lock lock(cache_mu_);
+    generation = cache_generation_;
     auto it = token_cache_.find(id16);
     if (it != token_cache_.end() && now - it->second.loaded < kPrincipalCacheTtl) {
       if (CRYPTO_memcmp(it->second.hash.data(), presented_hash.data(), 32) != 0) {
@@ -135,10 +137,12 @@ absl::StatusOr<std::shared_ptr<const Principal>> IdentityStore::Authenticate(
   auto principal = std::move(*built);
   {
     std::unique_lock lock(cache_mu_);
-    if (token_cache_.size() >= kMaxCachedTokens) token_cache_.clear();
-    token_cache_[id16] = CachedToken{
-        hash, principal, now,
-        token.has_expire_time() ? FromTimestamp(token.expire_time()) : absl::InfiniteFuture()};
+    if (generation == cache_generation_) {
+      if (token_cache_.size() >= kMaxCachedTokens) token_cache_.clear();
+      token_cache_[id16] = CachedToken{
+          hash, principal, now,
+          token.has_expire_time() ? FromTimestamp(token.expire_time()) : absl::InfiniteFuture()};
+    }
   }
   // last_used_time, written at most once a minute per token.
   bool write_last_used = false;

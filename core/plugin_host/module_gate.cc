@@ -60,9 +60,11 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::GetRule(uint32_t tenant, const std::
   } else if (!absl::IsNotFound(value.status())) {
     return value.status();
   }
+  // try_emplace, not assignment: SetRule stores the committed rule in the
+  // cache itself, and a read that raced it must not put the older rule back
+  // (a kill switch would otherwise be undone until restart).
   std::unique_lock lock(mu_);
-  cache_[cache_key] = rule;
-  return rule;
+  return cache_.try_emplace(cache_key, std::move(rule)).first->second;
 }
 
 GateDecision ModuleGate::Evaluate(uint32_t tenant, const std::string& module, const std::string& user_id,

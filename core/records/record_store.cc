@@ -103,9 +103,10 @@ absl::StatusOr<v1::AttributeSchema> RecordStore::LoadSchema(uint32_t tenant, Res
   } else if (!absl::IsNotFound(value.status())) {
     return value.status();
   }
+  // try_emplace: SetAttributeSchema caches the committed schema itself, and
+  // a read that raced it must not put the older one back.
   std::unique_lock lock(schema_mu_);
-  schema_cache_[cache_key] = schema;
-  return schema;
+  return schema_cache_.try_emplace(cache_key, std::move(schema)).first->second;
 }
 
 absl::StatusOr<RecordPtr> RecordStore::ReadRecord(uint32_t tenant, const ResourceKind& kind,

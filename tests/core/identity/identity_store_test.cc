@@ -6,11 +6,13 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -540,6 +542,51 @@ TEST_F(IdentityStoreTest, UpdateUserChecksMaskAndRevisionAndTakesEffectAtOnce) {
   patch.set_id("ghost");
   EXPECT_EQ(store_->UpdateUser(*admin_, patch, mask, 0).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A reader that loads the directory or a principal while an admin commits
+// must never put the pre-commit copy back into the cache: CI once saw
+// CreateToken answer "no user" for the user created the line before, and the
+// same race could keep a revoked token working until the cache expired.
+TEST_F(IdentityStoreTest, CachesNeverKeepACopyLoadedBeforeACommit) {
+  std::atomic<bool> stop{false};
+  const std::string admin_id = admin_->user.id();
+  std::thread reader([&] {
+    while (!stop.load()) {
+      (void)store_->GetUser(*admin_, admin_id);
+    }
+  });
+  int failures = 0;
+  for (int i = 0; i < 300 && failures == 0; ++i) {
+    const std::string id = absl::StrCat("u", i);
+    User(id, v1::ROLE_REP);
+    v1::ApiToken t;
+    t.set_user_id(id);
+    t.set_name("t");
+    auto issued = store_->CreateToken(*admin_, t);
+    if (!issued.ok()) {
+      ++failures;
+      ADD_FAILURE() << "token for " << id << " right after creating it: " << issued.status();
+    }
+  }
+  // Revocation: a token authenticated concurrently with its revocation
+  // stops working once RevokeToken has returned.
+  std::vector<v1::CreateTokenResponse> tokens;
+  for (int i = 0; i < 100; ++i) tokens.push_back(Token("u0"));
+  for (int i = 0; i < 100 && failures == 0; ++i) {
+    const std::string bearer = "Bearer " + tokens[i].secret();
+    std::thread auth([&] {
+      for (int k = 0; k < 20; ++k) (void)store_->Authenticate(bearer);
+    });
+    ASSERT_TRUE(store_->RevokeToken(*admin_, tokens[i].token().id()).ok());
+    auth.join();
+    if (store_->Authenticate(bearer).ok()) {
+      ++failures;
+      ADD_FAILURE() << "token " << i << " still authenticates after RevokeToken returned";
+    }
+  }
+  stop.store(true);
+  reader.join();
 }
 
 // --- Roles and the access scope.
