@@ -6,6 +6,7 @@
 #ifndef RAPPORT_CORE_RECORDS_WRITE_HOOKS_H_
 #define RAPPORT_CORE_RECORDS_WRITE_HOOKS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,11 +20,20 @@ namespace rapport::records {
 
 using ResourceType = store::StoredResourceType;
 
-// A write into the meta family that joins the change's batch (value unset:
-// delete).
+// A plugin's keyspace operation that joins the change's batch, resolved under
+// the commit lock by ExtraWriteResolver (extra_write_resolver.h):
+//   kWrite        put `value` at `key` (value unset: delete);
+//   kAdd          add `delta` to the int64 counter at `key`;
+//   kExpectValue  a read: `key` must still hold `value` (unset: be absent);
+//   kExpectRange  a scan: the entries in [key, *value) must still hash to
+//                 `digest` (RangeDigest).
 struct ExtraWrite {
+  enum class Op : uint8_t { kWrite = 0, kAdd = 1, kExpectValue = 2, kExpectRange = 3 };
   std::string key;
   std::optional<std::string> value;
+  Op op = Op::kWrite;
+  int64_t delta = 0;
+  uint64_t digest = 0;
 };
 
 enum class WriteOperation { kCreate = 1, kUpdate = 2, kDelete = 3 };
