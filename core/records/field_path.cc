@@ -1,11 +1,13 @@
 #include "core/records/field_path.h"
 
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "core/common/status_util.h"
 #include "core/common/strings.h"
@@ -37,6 +39,65 @@ int64_t DateNumber(const Message& m) {
   return r->GetInt32(m, d->FindFieldByName("year")) * 10000LL +
          r->GetInt32(m, d->FindFieldByName("month")) * 100LL +
          r->GetInt32(m, d->FindFieldByName("day"));
+}
+
+// True if `s` has the shape of `pattern`, where '9' stands for an ASCII digit
+// and 'T' for 'T' or 't' (RFC 3339 allows either); other characters match
+// themselves.
+bool HasShape(std::string_view s, std::string_view pattern) {
+  if (s.size() != pattern.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char p = pattern[i];
+    bool ok = p == '9'   ? absl::ascii_isdigit(static_cast<unsigned char>(s[i]))
+              : p == 'T' ? (s[i] == 'T' || s[i] == 't')
+                         : s[i] == p;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The day "YYYY-MM-DD" at the start of `s` (exactly four, two and two
+// digits) as yyyymmdd, if it is a day of the (proleptic Gregorian) calendar
+// in years 0001..9999: "2026-02-30", "2026-13-01" and "0000-01-01" are not.
+std::optional<int64_t> CalendarDay(std::string_view s) {
+  if (s.size() < 10 || !HasShape(s.substr(0, 10), "9999-99-99")) return std::nullopt;
+  auto number = [&](size_t pos, size_t len) {
+    int n = 0;
+    for (char c : s.substr(pos, len)) n = n * 10 + (c - '0');
+    return n;
+  };
+  int y = number(0, 4), m = number(5, 2), d = number(8, 2);
+  // absl::CivilDay normalises (2026-02-30 becomes 2026-03-02): a day it
+  // keeps as written is a real one.
+  absl::CivilDay day(y, m, d);
+  if (y < 1 || day.year() != y || day.month() != m || day.day() != d) return std::nullopt;
+  return static_cast<int64_t>(y) * 10000 + m * 100 + d;
+}
+
+// An RFC 3339 date-time with an offset ("2026-07-01T09:00:00+09:00",
+// "2026-07-01T00:00:00.5Z") as microseconds since the Unix epoch. Only that
+// form: absl::ParseTime alone would also take one-digit fields, five-digit
+// years, "+09" offsets, surrounding spaces and "infinite-future".
+std::optional<int64_t> Rfc3339Micros(std::string_view s) {
+  if (!CalendarDay(s) || s.size() < 20 || !HasShape(s.substr(10, 9), "T99:99:99")) {
+    return std::nullopt;
+  }
+  std::string_view rest = s.substr(19);
+  if (!rest.empty() && rest[0] == '.') {
+    size_t digits = 1;
+    while (digits < rest.size() && absl::ascii_isdigit(static_cast<unsigned char>(rest[digits]))) {
+      ++digits;
+    }
+    if (digits == 1) return std::nullopt;
+    rest.remove_prefix(digits);
+  }
+  if (rest != "Z" && rest != "z" && !HasShape(rest, "+99:99") && !HasShape(rest, "-99:99")) {
+    return std::nullopt;
+  }
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, std::string(s), &t, &err)) return std::nullopt;
+  return absl::ToUnixMicros(t);
 }
 
 Scalar AttributeScalar(const v1::AttributeValue& v) {
@@ -223,12 +284,8 @@ absl::StatusOr<Scalar> CoerceLiteral(const FieldRef& field, const query::FilterV
   };
   auto as_time = [&]() -> absl::StatusOr<Scalar> {
     if (const auto* s = std::get_if<std::string>(&v)) {
-      absl::Time t;
-      std::string err;
-      if (!absl::ParseTime(absl::RFC3339_full, *s, &t, &err)) {
-        return wrong("an RFC 3339 time such as \"2026-07-01T09:00:00+09:00\"");
-      }
-      return absl::ToUnixMicros(t);
+      if (auto micros = Rfc3339Micros(*s)) return *micros;
+      return wrong("an RFC 3339 time such as \"2026-07-01T09:00:00+09:00\"");
     }
     return wrong("an RFC 3339 time string");
   };
@@ -237,13 +294,10 @@ absl::StatusOr<Scalar> CoerceLiteral(const FieldRef& field, const query::FilterV
       return as_time();
     case FieldRef::Leaf::kDate: {
       const auto* s = std::get_if<std::string>(&v);
-      int y, m, d;
-      if (s == nullptr || s->size() != 10 || (*s)[4] != '-' || (*s)[7] != '-' ||
-          !absl::SimpleAtoi(s->substr(0, 4), &y) || !absl::SimpleAtoi(s->substr(5, 2), &m) ||
-          !absl::SimpleAtoi(s->substr(8, 2), &d)) {
-        return wrong("a date string \"YYYY-MM-DD\"");
+      if (s != nullptr && s->size() == 10) {
+        if (auto day = CalendarDay(*s)) return *day;
       }
-      return static_cast<int64_t>(y) * 10000 + m * 100 + d;
+      return wrong("a date string \"YYYY-MM-DD\" (a calendar day, years 0001 to 9999)");
     }
     case FieldRef::Leaf::kEnum: {
       const auto* s = std::get_if<std::string>(&v);
