@@ -44,6 +44,10 @@ void ApplyRange(const std::vector<ResolvedComparison>& ranges, const std::string
 struct Candidate {
   ScanPlan plan;
   int score = 0;
+  // True if an equality binds or a range narrows part of the index key. The
+  // score alone does not tell: yielding the requested order adds to it
+  // without narrowing anything.
+  bool narrows = false;
 };
 
 }  // namespace
@@ -176,6 +180,7 @@ absl::StatusOr<ScanPlan> PlanQuery(store::TenantId tenant, const ResourceKind& k
     ApplyRange(ranges, c.plan.lower, &c.plan.lower, &c.plan.upper);
     c.plan.open_component = static_cast<int>(component);
     c.plan.open_constraints = ranges;
+    c.narrows = !bound.empty() || !ranges.empty();
     c.plan.description = absl::StrCat("index ", index.name, " (", bound.size(), " bound)");
     candidates.push_back(std::move(c));
   }
@@ -191,7 +196,10 @@ absl::StatusOr<ScanPlan> PlanQuery(store::TenantId tenant, const ResourceKind& k
   for (auto& c : candidates)
     if (c.score > best->score) best = &c;
   best->plan.comparisons = std::move(comparisons);
-  best->plan.unindexed_filter = best->score == 0 && !best->plan.comparisons.empty();
+  // An index read whole for its order (order_by display_name with a filter
+  // on address.locality) examines every record, like the record scan: the
+  // same scan limit applies.
+  best->plan.unindexed_filter = !best->narrows && !best->plan.comparisons.empty();
   return std::move(best->plan);
 }
 

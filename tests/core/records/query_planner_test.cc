@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/common/status_util.h"
 #include "core/query/filter.h"
 #include "core/query/order_by.h"
@@ -281,9 +282,7 @@ TEST(QueryPlannerTest, AnOrderNoIndexYieldsIsRefusedNamingOrderBy) {
   EXPECT_THAT(unknown.description, HasSubstr("'nope' is not a field of customer"));
 }
 
-// KNOWN BUG, open: order_by lets an unindexed filter skip the scan limit (query_planner.cc). Fails
-// today; enable with the fix.
-TEST(QueryPlannerTest, DISABLED_AnOrderedIndexScanThatNarrowsNoComparisonIsStillUnindexed) {
+TEST(QueryPlannerTest, AnOrderedIndexScanThatNarrowsNoComparisonIsStillUnindexed) {
   // display_name yields the order, but none of these comparisons bound or
   // range its component: every record of the tenant is read to answer
   // them, exactly like the unordered scan, so the scan limit must apply.
@@ -292,6 +291,17 @@ TEST(QueryPlannerTest, DISABLED_AnOrderedIndexScanThatNarrowsNoComparisonIsStill
     EXPECT_EQ(IndexName(plan), "display_name") << filter;
     EXPECT_TRUE(plan.unindexed_filter) << filter << " ordered by display_name";
   }
+  // A range on the ordered component narrows it; no filter is no filter.
+  ScanPlan ranged = MustPlan(Customers(), "display_name >= \"B\" AND address.locality = \"Seoul\"",
+                             "display_name");
+  EXPECT_EQ(IndexName(ranged), "display_name");
+  EXPECT_FALSE(ranged.unindexed_filter);
+  ScanPlan whole = MustPlan(Customers(), "", "display_name");
+  EXPECT_EQ(IndexName(whole), "display_name");
+  EXPECT_FALSE(whole.unindexed_filter);
+  // Equalities in front of the ordered component bind it.
+  ScanPlan bound = MustPlan(Opportunities(), "pipeline = \"p\" AND name = \"x\"", "stage");
+  EXPECT_FALSE(bound.unindexed_filter);
 }
 
 // --- Bad fields and literals.
@@ -314,6 +324,26 @@ TEST(QueryPlannerTest, BadFieldsAndLiteralsAreNamedUnderFilter) {
   EXPECT_THAT(attribute.description, HasSubstr("no custom attribute 'size'"));
   FieldViolation seats = Violation(Plan(Customers(), "attributes.seats = \"many\""));
   EXPECT_EQ(seats.field, "filter.attributes.seats");
+}
+
+TEST(QueryPlannerTest, LiteralsThatAreNoDateOrTimeAreNamedUnderFilter) {
+  struct Case {
+    const ResourceKind& kind;
+    std::string field, op, literal, expected;
+  };
+  const std::vector<Case> cases = {
+      {Opportunities(), "expected_close_date", "=", "not-a-date", "a date string \"YYYY-MM-DD\""},
+      {Opportunities(), "expected_close_date", "<=", "2026-02-30", "a date string"},
+      {Customers(), "create_time", ">", "2026-13-45", "an RFC 3339 time"},
+      {Customers(), "create_time", ">", "2026-13-01T00:00:00Z", "an RFC 3339 time"},
+  };
+  for (const Case& c : cases) {
+    FieldViolation v =
+        Violation(Plan(c.kind, absl::StrCat(c.field, " ", c.op, " \"", c.literal, "\"")));
+    EXPECT_EQ(v.field, "filter." + c.field) << c.literal;
+    EXPECT_THAT(v.description, HasSubstr(c.expected));
+    EXPECT_THAT(v.description, HasSubstr(absl::StrCat("got \"", c.literal, "\"")));
+  }
 }
 
 TEST(QueryPlannerTest, IndexedFieldListNamesLeadingFieldsOnceAndIndexedAttributes) {
@@ -390,11 +420,17 @@ TEST_F(QueryPlannerScanLimitTest, AnUnindexedFilterIsAnsweredUpToTheLimitThenRef
   EXPECT_THAT(*ordered, ElementsAre("Ahn", "Baek", "Cho", "Dong"));
 }
 
-// KNOWN BUG, open: order_by lets an unindexed filter skip the scan limit (query_planner.cc). Fails
-// today; enable with the fix.
-TEST_F(QueryPlannerScanLimitTest, DISABLED_AnOrderByDoesNotLiftTheLimitOffAnUnindexedFilter) {
+TEST_F(QueryPlannerScanLimitTest, AnOrderByDoesNotLiftTheLimitOffAnUnindexedFilter) {
   for (const char* name : {"Cho", "Ahn", "Baek", "Dong"}) Create(name, "u1", "Seoul");
   ExpectRefused("address.locality = \"Seoul\"", "display_name");
+  ExpectRefused("address.locality = \"Seoul\"", "display_name desc");
+  // Still answered with a range on the ordered field, or with no filter.
+  auto ranged = Names("display_name >= \"B\" AND address.locality = \"Seoul\"", "display_name");
+  ASSERT_TRUE(ranged.ok()) << ranged.status();
+  EXPECT_THAT(*ranged, ElementsAre("Baek", "Cho", "Dong"));
+  auto all = Names("", "display_name desc");
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(*all, ElementsAre("Dong", "Cho", "Baek", "Ahn"));
 }
 
 }  // namespace
