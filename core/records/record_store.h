@@ -110,6 +110,16 @@ struct UpsertOutcome {
   v1::UpsertResult result = v1::UPSERT_RESULT_UNSPECIFIED;
 };
 
+struct RecordStoreState;
+class AttributeSchemas;
+class RecordQuery;
+class RecordCommitter;
+class RecordWriter;
+class RecordBulk;
+class RecordFsck;
+
+// A thin facade over the store's jobs (record_store_state.h lists them):
+// each method hands the call to the one that does it.
 class RecordStore {
  public:
   // REQUIRES: db and clock outlive the store.
@@ -159,7 +169,7 @@ class RecordStore {
       const RequestContext& ctx, ResourceType type,
       const std::vector<const google::protobuf::Message*>& records);
 
-  // --- Living beside the ERP (core/records/record_store_sync.cc).
+  // --- Living beside the ERP (core/records/record_bulk.h).
   // Upserts rows, each validated on its own: a bad row gets its error and
   // the others proceed. Valid rows are written in one batch.
   absl::StatusOr<std::vector<ImportRowOutcome>> ImportRows(const RequestContext& ctx,
@@ -190,88 +200,30 @@ class RecordStore {
   absl::StatusOr<v1::CheckConsistencyResponse> CheckConsistency(const RequestContext& ctx,
                                                                 int max_problems);
   // The change feed every commit of this store writes its events to.
-  feed::ChangeFeed* feed() const { return feed_.get(); }
+  feed::ChangeFeed* feed() const;
   // What Open did to bring the search-index entries to the current
   // derivation (core/records/search_key_migration.h).
-  const SearchKeyMigration& search_key_migration() const { return search_key_migration_; }
+  const SearchKeyMigration& search_key_migration() const;
   // The database every write of this store goes to.
-  store::Database* database() const { return db_; }
+  store::Database* database() const;
 
   // Plugins' hooks, run before every create, update and delete (null: none).
   // REQUIRES: set before serving, outlives the store.
-  void SetWriteHooks(WriteHooks* hooks) { hooks_ = hooks; }
+  void SetWriteHooks(WriteHooks* hooks);
+
+  ~RecordStore();
 
  private:
-  struct Change;
-  RecordStore(store::Database* db, const Clock* clock, RecordStoreOptions options,
-              std::string page_secret, std::unique_ptr<feed::ChangeFeed> feed);
+  explicit RecordStore(std::unique_ptr<RecordStoreState> state);
 
-  absl::StatusOr<v1::AttributeSchema> LoadSchema(uint32_t tenant, ResourceType type);
-  absl::StatusOr<RecordPtr> ReadRecord(uint32_t tenant, const ResourceKind& kind,
-                                       std::string_view id16,
-                                       const rocksdb::Snapshot* snapshot = nullptr) const;
-  // ReadRecord, but NOT_FOUND for records outside the caller's scope.
-  absl::StatusOr<RecordPtr> ReadVisible(const RequestContext& ctx, const ResourceKind& kind,
-                                        std::string_view id16) const;
-  // PERMISSION_DENIED unless the caller may write `after` (role and owner;
-  // a collaborator of `before` may write it if owner and collaborators stay).
-  absl::Status CheckWritable(const RequestContext& ctx, const ResourceKind& kind,
-                             const google::protobuf::Message& after,
-                             const google::protobuf::Message* before = nullptr) const;
-  absl::StatusOr<ListResult> MergeOwnersScan(const RequestContext& ctx, const ResourceKind& kind,
-                                             const ScanPlan& plan, bool descending,
-                                             int32_t page_size, std::string_view page_token,
-                                             std::string_view fingerprint);
-  absl::StatusOr<std::string> ParseId(std::string_view field, std::string_view id) const;
-  // Runs the write hooks (if any) on a prepared change; re-validates a
-  // record a hook changed.
-  absl::Status RunHooks(const RequestContext& ctx, const ResourceKind& kind,
-                        const v1::AttributeSchema& schema, WriteOperation op, Change* change);
-  // Fills output fields and validates a record about to be written.
-  absl::Status Prepare(const ResourceKind& kind, const v1::AttributeSchema& schema,
-                       google::protobuf::Message* record) const;
-  // Under the feed's commit lock: re-checks and writes all changes in one
-  // batch.
-  // With `per_change`, a change that fails its checks is skipped and its
-  // error recorded there instead of failing the whole batch (imports).
-  absl::Status CommitLocked(const RequestContext& ctx, std::vector<Change>& changes,
-                            std::vector<absl::Status>* per_change = nullptr);
-  // Derives index keys, the serialized record and the change event of each
-  // change, outside the lock. CommitLocked derives what was not prepared.
-  void PrepareForCommit(const RequestContext& ctx, std::vector<Change>& changes) const;
-  void PrepareChange(const RequestContext& ctx, Change* change) const;
-  absl::Status Commit(const RequestContext& ctx, std::vector<Change>& changes);
-  // Checks the references `record` holds (customer_id, ...) that differ from
-  // those of `before` (null on create): a record whose customer was deleted
-  // with force stays editable.
-  absl::Status CheckReferencesLocked(const RequestContext& ctx, const ResourceKind& kind,
-                                     const google::protobuf::Message& record,
-                                     const google::protobuf::Message* before) const;
-  // The stored first result for `request_id`, null if none, or
-  // INVALID_ARGUMENT if it was used for a different request.
-  absl::StatusOr<RecordPtr> FindIdempotent(const RequestContext& ctx, const ResourceKind& kind,
-                                           std::string_view request_id,
-                                           std::string_view fingerprint) const;
-  absl::StatusOr<int64_t> CountRecords(uint32_t tenant, ResourceType type) const;
-  absl::StatusOr<ListResult> Scan(const RequestContext& ctx, const ResourceKind& kind,
-                                  const ScanPlan& plan, int32_t page_size,
-                                  std::string_view page_token, std::string_view fingerprint,
-                                  const std::string* search_prefix);
-  absl::StatusOr<UpsertOutcome> PrepareUpsert(const RequestContext& ctx, const ResourceKind& kind,
-                                              const v1::AttributeSchema& schema,
-                                              const google::protobuf::Message& input,
-                                              Change* change, bool create_with_id = false);
-
-  store::Database* db_;
-  const Clock* clock_;
-  RecordStoreOptions options_;
-  PageTokenCodec page_tokens_;
-  ids::UlidGenerator ids_;
-  WriteHooks* hooks_ = nullptr;
-  std::unique_ptr<feed::ChangeFeed> feed_;
-  SearchKeyMigration search_key_migration_;
-  std::shared_mutex schema_mu_;
-  absl::flat_hash_map<uint64_t, v1::AttributeSchema> schema_cache_;
+  // The shared state and the jobs, each over it (record_store_state.h).
+  std::unique_ptr<RecordStoreState> state_;
+  std::unique_ptr<AttributeSchemas> schemas_;
+  std::unique_ptr<RecordQuery> query_;
+  std::unique_ptr<RecordCommitter> committer_;
+  std::unique_ptr<RecordWriter> writer_;
+  std::unique_ptr<RecordBulk> bulk_;
+  std::unique_ptr<RecordFsck> fsck_;
 };
 
 }  // namespace rapport::records

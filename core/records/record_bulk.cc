@@ -1,25 +1,21 @@
-// Living beside the ERP: imports, exports, duplicate detection, merges.
-// (The feed's bounds, consumer cursors and retention are core/feed/.)
+// Living beside the ERP: imports, exports, merges.
+#include "core/records/record_bulk.h"
+
+#include <algorithm>
 #include <map>
 #include <set>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/common/status_util.h"
 #include "core/common/strings.h"
 #include "core/query/filter.h"
-#include "core/records/duplicates.h"
+#include "core/records/field_path.h"
 #include "core/records/index_entries.h"
 #include "core/records/record_fields.h"
-#include "core/records/record_store.h"
-#include "core/records/record_store_internal.h"
 #include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
 #include "rapport/v1/customer.pb.h"
-#include "rapport/v1/interaction.pb.h"
-#include "rapport/v1/opportunity.pb.h"
-#include "rocksdb/write_batch.h"
 
 namespace rapport::records {
 namespace {
@@ -30,44 +26,7 @@ constexpr size_t kMaxMergeRepoints = 10000;
 
 }  // namespace
 
-absl::StatusOr<std::vector<DuplicateMatch>> RecordStore::FindDuplicates(const RequestContext& ctx,
-                                                                        const Message& input,
-                                                                        std::string_view exclude_id) {
-  const ResourceKind& kind = KindOf(ResourceType::kCustomer);
-  v1::Customer customer;
-  customer.CopyFrom(input);
-  // Normalise like a write would (emails, phones), ignoring other errors.
-  v1::AttributeSchema no_schema;
-  (void)ValidateRecord(kind, &customer, no_schema, options_.validation);
-  std::map<std::string, std::set<std::string>> reasons;  // id -> reasons
-  auto probe = [&](const char* index_name, const std::string& value, const char* reason) {
-    const IndexSpec* index = kind.FindIndex(index_name);
-    std::string prefix = IndexValuePrefix(ctx.tenant, *index, {Scalar(value)});
-    auto it = db_->NewIterator(db_->index());
-    int n = 0;
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) && n < 20; it->Next(), ++n) {
-      std::string id16(it->key().data() + it->key().size() - 16, 16);
-      reasons[id16].insert(reason);
-    }
-  };
-  for (const auto& email : customer.emails()) probe(kEmailIndex, email, "email");
-  for (const auto& phone : customer.phones()) probe(kPhoneIndex, phone, "phone");
-  if (customer.kind() == v1::CUSTOMER_KIND_ORGANIZATION) {
-    std::string key = OrganizationMatchKey(customer.display_name());
-    if (!key.empty()) probe(kOrganizationMatchIndex, key, "organization_name");
-  }
-  std::vector<DuplicateMatch> matches;
-  for (const auto& [id16, why] : reasons) {
-    std::string id = ids::UlidToString(id16);
-    if (id == exclude_id) continue;
-    auto record = ReadVisible(ctx, kind, id16);
-    if (!record.ok()) continue;  // gone, or outside the caller's scope
-    matches.push_back({id, std::vector<std::string>(why.begin(), why.end())});
-  }
-  return matches;
-}
-
-absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
+absl::StatusOr<std::vector<ImportRowOutcome>> RecordBulk::ImportRows(
     const RequestContext& ctx, ResourceType type, const std::vector<ImportRowInput>& rows,
     v1::DuplicatePolicy policy, ImportSession* session, bool preserve_ids) {
   // Creating a record with a chosen id would tell a restricted caller
@@ -79,9 +38,9 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
         "who read every record of the tenant)");
   }
   const ResourceKind& kind = KindOf(type);
-  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, schemas_.Load(ctx.tenant, type));
   std::vector<ImportRowOutcome> outcomes(rows.size());
-  std::vector<Change> changes;
+  std::vector<RecordChange> changes;
   std::vector<size_t> change_row;
   std::map<std::string, uint64_t> in_batch;       // id16 -> line
   std::map<std::string, uint64_t> refs_in_batch;  // system \x1f id -> line
@@ -101,17 +60,18 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
         outcome.status = InvalidField("customer_ref", "must be SYSTEM:ID, e.g. erp:ICC-0042");
         continue;
       }
-      auto customer = GetByExternalRef(ctx, ResourceType::kCustomer, row.customer_ref.substr(0, colon),
-                                       row.customer_ref.substr(colon + 1));
+      auto customer =
+          query_.GetByExternalRef(ctx, ResourceType::kCustomer, row.customer_ref.substr(0, colon),
+                                  row.customer_ref.substr(colon + 1));
       if (!customer.ok()) {
-        outcome.status = InvalidField("customer_ref", absl::StrCat("no customer with external ref ",
-                                                                   row.customer_ref));
+        outcome.status = InvalidField(
+            "customer_ref", absl::StrCat("no customer with external ref ", row.customer_ref));
         continue;
       }
       input->GetReflection()->SetString(input.get(), f, GetId(**customer));
     }
-    Change change;
-    auto prepared = PrepareUpsert(ctx, kind, schema, *input, &change, preserve_ids);
+    RecordChange change;
+    auto prepared = writer_.PrepareUpsert(ctx, kind, schema, *input, &change, preserve_ids);
     if (!prepared.ok()) {
       outcome.status = prepared.status();
       continue;
@@ -123,19 +83,21 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
     if (auto it = in_batch.find(id16); it != in_batch.end()) earlier = it->second;
     if (auto it = session->touched.find(id16); it != session->touched.end()) earlier = it->second;
     if (earlier != 0 && prepared->result != v1::UPSERT_RESULT_CREATED) {
-      outcome.status = InvalidField("", absl::StrCat("names the same ", kind.name, " as line ", earlier,
-                                                     " (duplicate id or external ref in this import)"));
+      outcome.status =
+          InvalidField("", absl::StrCat("names the same ", kind.name, " as line ", earlier,
+                                        " (duplicate id or external ref in this import)"));
       continue;
     }
     // Two new rows claiming one external ref: the second names the first.
     if (prepared->result == v1::UPSERT_RESULT_CREATED) {
       bool clash = false;
       for (const auto& [system, external_id] : GetExternalRefs(*change.after)) {
-        auto [it, fresh] = refs_in_batch.emplace(absl::StrCat(system, "\x1f", external_id), row.line);
+        auto [it, fresh] =
+            refs_in_batch.emplace(absl::StrCat(system, "\x1f", external_id), row.line);
         if (!fresh) {
-          outcome.status = InvalidField(absl::StrCat("external_refs[", system, "]"),
-                                        absl::StrCat("'", external_id, "' is also on line ", it->second,
-                                                     " of this import"));
+          outcome.status = InvalidField(
+              absl::StrCat("external_refs[", system, "]"),
+              absl::StrCat("'", external_id, "' is also on line ", it->second, " of this import"));
           clash = true;
           break;
         }
@@ -150,12 +112,12 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
     outcome.result = prepared->result;
     outcome.id = ids::UlidToString(id16);
     if (prepared->result == v1::UPSERT_RESULT_CREATED && type == ResourceType::kCustomer) {
-      auto matches = FindDuplicates(ctx, *change.after, "");
+      auto matches = query_.FindDuplicates(ctx, *change.after, "");
       if (matches.ok() && !matches->empty()) {
         for (const auto& m : *matches) outcome.duplicates.push_back(m.id);
         if (policy == v1::DUPLICATE_POLICY_BLOCK) {
-          outcome.status = absl::AlreadyExistsError(
-              absl::StrCat("matches existing customers: ", absl::StrJoin(outcome.duplicates, ", ")));
+          outcome.status = absl::AlreadyExistsError(absl::StrCat(
+              "matches existing customers: ", absl::StrJoin(outcome.duplicates, ", ")));
           continue;
         }
       }
@@ -166,10 +128,10 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
     }
   }
   std::vector<absl::Status> committed;
-  PrepareForCommit(ctx, changes);
+  committer_.PrepareForCommit(ctx, changes);
   {
-    auto lock = feed_->LockCommits();
-    RAPPORT_RETURN_IF_ERROR(CommitLocked(ctx, changes, &committed));
+    auto lock = s_.feed->LockCommits();
+    RAPPORT_RETURN_IF_ERROR(committer_.CommitLocked(ctx, changes, &committed));
   }
   for (size_t c = 0; c < changes.size(); ++c) {
     if (!committed[c].ok()) {
@@ -180,32 +142,32 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordStore::ImportRows(
   return outcomes;
 }
 
-absl::Status RecordStore::Export(
-    const RequestContext& ctx, const std::vector<ResourceType>& types, std::string_view filter_text,
-    const std::function<bool(ResourceType, const Message&)>& sink) {
+absl::Status RecordBulk::Export(const RequestContext& ctx, const std::vector<ResourceType>& types,
+                                std::string_view filter_text,
+                                const std::function<bool(ResourceType, const Message&)>& sink) {
   auto filter = query::ParseFilter(filter_text);
   if (!filter.ok()) return InvalidField("filter", AsStd(filter.status().message()));
-  const rocksdb::Snapshot* snapshot = db_->db()->GetSnapshot();
+  const rocksdb::Snapshot* snapshot = s_.db->db()->GetSnapshot();
   absl::Status result = absl::OkStatus();
   for (ResourceType type : types) {
     const ResourceKind& kind = KindOf(type);
-    RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, type));
+    RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, schemas_.Load(ctx.tenant, type));
     std::vector<std::pair<FieldRef, std::pair<query::CompareOp, Scalar>>> comparisons;
     for (const auto& c : filter->comparisons) {
       auto field = ResolveField(*kind.descriptor, c.field, &schema);
       if (!field.ok()) {
-        db_->db()->ReleaseSnapshot(snapshot);
+        s_.db->db()->ReleaseSnapshot(snapshot);
         return PrefixFields(field.status(), "filter.");
       }
       auto value = CoerceLiteral(*field, c.value);
       if (!value.ok()) {
-        db_->db()->ReleaseSnapshot(snapshot);
+        s_.db->db()->ReleaseSnapshot(snapshot);
         return PrefixFields(value.status(), "filter.");
       }
       comparisons.push_back({*field, {c.op, *value}});
     }
     std::string prefix = store::EntityPrefix(ctx.tenant, kind.code());
-    auto it = db_->NewIterator(db_->entity(), snapshot);
+    auto it = s_.db->NewIterator(s_.db->entity(), snapshot);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       RecordPtr record = kind.NewRecord();
       if (!record->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
@@ -222,25 +184,28 @@ absl::Status RecordStore::Export(
     if (result.ok()) result = store::FromRocks(it->status(), "export scan");
     if (!result.ok()) break;
   }
-  db_->db()->ReleaseSnapshot(snapshot);
+  s_.db->db()->ReleaseSnapshot(snapshot);
   return result;
 }
 
-absl::StatusOr<RecordPtr> RecordStore::MergeCustomers(const RequestContext& ctx,
-                                                      std::string_view survivor_id,
-                                                      std::string_view merged_id) {
+absl::StatusOr<RecordPtr> RecordBulk::MergeCustomers(const RequestContext& ctx,
+                                                     std::string_view survivor_id,
+                                                     std::string_view merged_id) {
   const ResourceKind& customers = KindOf(ResourceType::kCustomer);
   RAPPORT_ASSIGN_OR_RETURN(std::string survivor16, ParseId("survivor_id", survivor_id));
   RAPPORT_ASSIGN_OR_RETURN(std::string merged16, ParseId("merged_id", merged_id));
   if (survivor16 == merged16) return InvalidField("merged_id", "must differ from survivor_id");
-  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema customer_schema, LoadSchema(ctx.tenant, ResourceType::kCustomer));
-  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema interaction_schema, LoadSchema(ctx.tenant, ResourceType::kInteraction));
-  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema opportunity_schema, LoadSchema(ctx.tenant, ResourceType::kOpportunity));
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema customer_schema,
+                           schemas_.Load(ctx.tenant, ResourceType::kCustomer));
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema interaction_schema,
+                           schemas_.Load(ctx.tenant, ResourceType::kInteraction));
+  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema opportunity_schema,
+                           schemas_.Load(ctx.tenant, ResourceType::kOpportunity));
   // Everything under the commit lock: a merge reads many records and must
   // see them unchanged when it writes.
-  auto lock = feed_->LockCommits();
-  RAPPORT_ASSIGN_OR_RETURN(RecordPtr survivor_record, ReadVisible(ctx, customers, survivor16));
-  RAPPORT_ASSIGN_OR_RETURN(RecordPtr merged_record, ReadVisible(ctx, customers, merged16));
+  auto lock = s_.feed->LockCommits();
+  RAPPORT_ASSIGN_OR_RETURN(RecordPtr survivor_record, s_.ReadVisible(ctx, customers, survivor16));
+  RAPPORT_ASSIGN_OR_RETURN(RecordPtr merged_record, s_.ReadVisible(ctx, customers, merged16));
   RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, customers, *survivor_record));
   RAPPORT_RETURN_IF_ERROR(CheckWritable(ctx, customers, *merged_record));
   const auto& survivor = static_cast<const v1::Customer&>(*survivor_record);
@@ -252,9 +217,9 @@ absl::StatusOr<RecordPtr> RecordStore::MergeCustomers(const RequestContext& ctx,
   for (const auto& [system, external_id] : merged.external_refs()) {
     auto it = result.external_refs().find(system);
     if (it != result.external_refs().end() && it->second != external_id) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "both customers have an external ref in '", system, "' (", it->second, " and ", external_id,
-          "); reconcile them in that system first"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("both customers have an external ref in '", system, "' (", it->second,
+                       " and ", external_id, "); reconcile them in that system first"));
     }
     (*result.mutable_external_refs())[system] = external_id;
   }
@@ -273,32 +238,33 @@ absl::StatusOr<RecordPtr> RecordStore::MergeCustomers(const RequestContext& ctx,
     result.set_organization_id(merged.organization_id());
   }
   if (!result.has_address() && merged.has_address()) *result.mutable_address() = merged.address();
-  RAPPORT_RETURN_IF_ERROR(PrefixFields(Prepare(customers, customer_schema, &result), "customer."));
+  RAPPORT_RETURN_IF_ERROR(
+      PrefixFields(writer_.Prepare(customers, customer_schema, &result), "customer."));
 
-  const absl::Time now = clock_->Now();
-  std::vector<Change> changes;
+  const absl::Time now = s_.clock->Now();
+  std::vector<RecordChange> changes;
   auto repoint = [&](ResourceType type, const char* index_name, std::vector<Scalar> prefix_values,
                      const char* field, const v1::AttributeSchema& schema) -> absl::Status {
     const ResourceKind& kind = KindOf(type);
     std::string prefix = IndexValuePrefix(ctx.tenant, *kind.FindIndex(index_name), prefix_values);
-    auto it = db_->NewIterator(db_->index());
+    auto it = s_.db->NewIterator(s_.db->index());
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       if (changes.size() >= kMaxMergeRepoints) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the merged customer has more than ", kMaxMergeRepoints, " related records"));
+        return absl::FailedPreconditionError(absl::StrCat("the merged customer has more than ",
+                                                          kMaxMergeRepoints, " related records"));
       }
       std::string id16(it->key().data() + it->key().size() - 16, 16);
-      auto before = ReadRecord(ctx.tenant, kind, id16);
+      auto before = s_.ReadRecord(ctx.tenant, kind, id16);
       if (!before.ok()) return before.status();
-      Change change;
+      RecordChange change;
       change.kind = &kind;
       change.id16 = id16;
       change.schema = schema;
       change.skip_reference_check = true;
       change.after = RecordPtr((*before)->New());
       change.after->CopyFrom(**before);
-      change.after->GetReflection()->SetString(change.after.get(), kind.descriptor->FindFieldByName(field),
-                                               survivor.id());
+      change.after->GetReflection()->SetString(
+          change.after.get(), kind.descriptor->FindFieldByName(field), survivor.id());
       SetRevision(change.after.get(), GetRevision(**before) + 1);
       SetTime(change.after.get(), "update_time", now);
       change.changed_fields = {field};
@@ -316,7 +282,7 @@ absl::StatusOr<RecordPtr> RecordStore::MergeCustomers(const RequestContext& ctx,
                                   "organization_id", customer_schema));
   // The survivor (unless it was re-pointed above, which cannot happen: a
   // customer never belongs to itself) and the merged customer's deletion.
-  Change survivor_change;
+  RecordChange survivor_change;
   survivor_change.kind = &customers;
   survivor_change.id16 = survivor16;
   survivor_change.schema = customer_schema;
@@ -327,7 +293,7 @@ absl::StatusOr<RecordPtr> RecordStore::MergeCustomers(const RequestContext& ctx,
   survivor_change.before = std::move(survivor_record);
   survivor_change.after = std::make_unique<v1::Customer>(result);
   changes.push_back(std::move(survivor_change));
-  Change removal;
+  RecordChange removal;
   removal.kind = &customers;
   removal.id16 = merged16;
   removal.schema = customer_schema;
@@ -335,7 +301,7 @@ absl::StatusOr<RecordPtr> RecordStore::MergeCustomers(const RequestContext& ctx,
   // The merged customer's external refs move to the survivor in this same
   // batch; delete first so the survivor can claim them.
   changes.insert(changes.begin(), std::move(removal));
-  RAPPORT_RETURN_IF_ERROR(CommitLocked(ctx, changes));
+  RAPPORT_RETURN_IF_ERROR(committer_.CommitLocked(ctx, changes));
   return RecordPtr(std::make_unique<v1::Customer>(result));
 }
 

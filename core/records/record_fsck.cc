@@ -1,4 +1,6 @@
-// Attribute schemas, the consistency check and feed reads.
+// The consistency check: records, index entries, counters and the feed.
+#include "core/records/record_fsck.h"
+
 #include <map>
 #include <set>
 
@@ -7,87 +9,20 @@
 #include "core/common/status_util.h"
 #include "core/records/index_entries.h"
 #include "core/records/record_fields.h"
-#include "core/records/record_store.h"
 #include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
-#include "rocksdb/write_batch.h"
 
 namespace rapport::records {
 
-absl::StatusOr<v1::AttributeSchema> RecordStore::GetSchema(const RequestContext& ctx,
-                                                           ResourceType type) {
-  return LoadSchema(ctx.tenant, type);
-}
-
-absl::StatusOr<v1::AttributeSchema> RecordStore::UpdateSchema(const RequestContext& ctx,
-                                                              const v1::AttributeSchema& input,
-                                                              int64_t expected_revision) {
-  RAPPORT_RETURN_IF_ERROR(ValidateAttributeSchema(input));
-  const ResourceType type = FromProto(input.resource_type());
-  auto lock = feed_->LockCommits();
-  RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema current, LoadSchema(ctx.tenant, type));
-  if (expected_revision != 0 && expected_revision != current.revision()) {
-    return absl::AbortedError(absl::StrCat("the schema changed concurrently; current revision is ",
-                                           current.revision()));
-  }
-  std::vector<FieldViolation> violations;
-  for (const auto& old_def : current.attributes()) {
-    const v1::AttributeDefinition* new_def = nullptr;
-    int position = 0;
-    for (int i = 0; i < input.attributes_size(); ++i) {
-      if (input.attributes(i).name() == old_def.name()) {
-        new_def = &input.attributes(i);
-        position = i;
-      }
-    }
-    if (new_def == nullptr) {
-      // Records may carry the attribute; removing it would make their next
-      // write fail. Mark it deprecated in its description instead.
-      violations.push_back({"schema.attributes",
-                            absl::StrCat("'", old_def.name(), "' cannot be removed once defined")});
-      continue;
-    }
-    std::string field = absl::StrCat("schema.attributes[", position, "]");
-    if (new_def->type() != old_def.type()) {
-      violations.push_back({field + ".type", absl::StrCat("the type of '", old_def.name(),
-                                                          "' cannot change once defined")});
-    }
-    if (new_def->indexed() != old_def.indexed()) {
-      violations.push_back({field + ".indexed", absl::StrCat("'", old_def.name(),
-                                                             "': indexed is fixed when the attribute is first defined")});
-    }
-  }
-  if (!violations.empty()) return InvalidFields(violations);
-  // A new indexed attribute can have no values yet (unknown attributes are
-  // refused on write), so it needs no backfill.
-  v1::AttributeSchema next = input;
-  next.set_revision(current.revision() + 1);
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->meta(), store::SchemaKey(ctx.tenant, static_cast<uint8_t>(type)),
-            next.SerializeAsString());
-  v1::ChangeEvent event;
-  event.set_operation(current.revision() == 0 ? v1::CHANGE_OPERATION_CREATE
-                                              : v1::CHANGE_OPERATION_UPDATE);
-  event.set_subject(absl::StrCat("schema/", KindOf(type).name));
-  event.mutable_before()->PackFrom(current);
-  event.mutable_after()->PackFrom(next);
-  RAPPORT_RETURN_IF_ERROR(feed_->CommitWithEventLocked(ctx, &batch, std::move(event)));
-  {
-    std::unique_lock schema_lock(schema_mu_);
-    schema_cache_[(static_cast<uint64_t>(ctx.tenant) << 8) | static_cast<uint8_t>(type)] = next;
-  }
-  return next;
-}
-
-absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const RequestContext& ctx,
-                                                                           int max_problems) {
+absl::StatusOr<v1::CheckConsistencyResponse> RecordFsck::CheckConsistency(const RequestContext& ctx,
+                                                                          int max_problems) {
   if (max_problems < 0) return InvalidField("max_problems", "must not be negative");
   if (max_problems == 0) max_problems = 100;
   v1::CheckConsistencyResponse response;
   // One snapshot for the whole check, so concurrent writes cannot show up as
   // differences.
-  const rocksdb::Snapshot* snapshot = db_->db()->GetSnapshot();
-  auto release = absl::MakeCleanup([&] { db_->db()->ReleaseSnapshot(snapshot); });
+  const rocksdb::Snapshot* snapshot = s_.db->db()->GetSnapshot();
+  auto release = absl::MakeCleanup([&] { s_.db->db()->ReleaseSnapshot(snapshot); });
   auto problem = [&](v1::ConsistencyProblemKind k, ResourceType type, std::string id,
                      std::string detail) {
     if (response.problems_size() >= max_problems) return;
@@ -98,12 +33,13 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
     p->set_detail(std::move(detail));
   };
 
-  const bool feed_pruned = db_->Get(db_->meta(), store::FeedPrunedKey(ctx.tenant), snapshot).ok();
+  const bool feed_pruned =
+      s_.db->Get(s_.db->meta(), store::FeedPrunedKey(ctx.tenant), snapshot).ok();
   // Latest feed event per record: id -> (operation, revision after).
   std::map<std::pair<uint8_t, std::string>, std::pair<v1::ChangeOperation, int64_t>> last_event;
   {
     std::string prefix = store::KeyWriter().U32(ctx.tenant).Release();
-    auto it = db_->NewIterator(db_->feed(), snapshot);
+    auto it = s_.db->NewIterator(s_.db->feed(), snapshot);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       response.set_feed_events_checked(response.feed_events_checked() + 1);
       v1::ChangeEvent event;
@@ -126,11 +62,11 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
   }
 
   for (const ResourceKind* kind : AllKinds()) {
-    RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, LoadSchema(ctx.tenant, kind->type));
+    RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, schemas_.Load(ctx.tenant, kind->type));
     std::set<std::string> expected_keys;
     int64_t records = 0;
     std::string prefix = store::EntityPrefix(ctx.tenant, kind->code());
-    auto it = db_->NewIterator(db_->entity(), snapshot);
+    auto it = s_.db->NewIterator(s_.db->entity(), snapshot);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       ++records;
       response.set_records_checked(response.records_checked() + 1);
@@ -138,7 +74,8 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
       std::string id = ids::UlidToString(id16);
       RecordPtr record = kind->NewRecord();
       if (!record->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        problem(v1::CONSISTENCY_PROBLEM_KIND_UNDECODABLE_RECORD, kind->type, id, "undecodable record");
+        problem(v1::CONSISTENCY_PROBLEM_KIND_UNDECODABLE_RECORD, kind->type, id,
+                "undecodable record");
         continue;
       }
       for (auto& key : IndexKeysFor(ctx.tenant, *kind, *record, id16, schema)) {
@@ -166,15 +103,16 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
     // Every index entry of this kind must be expected, and vice versa.
     for (const IndexSpec& index : kind->indexes) {
       std::string index_prefix = store::IndexPrefix(ctx.tenant, index.id);
-      auto ix = db_->NewIterator(db_->index(), snapshot);
+      auto ix = s_.db->NewIterator(s_.db->index(), snapshot);
       for (ix->Seek(index_prefix); ix->Valid() && ix->key().starts_with(index_prefix); ix->Next()) {
         response.set_index_entries_checked(response.index_entries_checked() + 1);
         std::string key = ix->key().ToString();
         std::string id = ids::UlidToString(key.substr(key.size() - 16));
         if (expected_keys.erase(key) == 0) {
           problem(v1::CONSISTENCY_PROBLEM_KIND_STALE_INDEX_ENTRY, kind->type, id,
-                  absl::StrCat("index ", index.name, " has an entry for a record that does not "
-                                                     "carry that value (or no longer exists)"));
+                  absl::StrCat("index ", index.name,
+                               " has an entry for a record that does not "
+                               "carry that value (or no longer exists)"));
         }
       }
       RAPPORT_RETURN_IF_ERROR(store::FromRocks(ix->status(), "index scan"));
@@ -189,7 +127,8 @@ absl::StatusOr<v1::CheckConsistencyResponse> RecordStore::CheckConsistency(const
               ids::UlidToString(key.substr(key.size() - 16)),
               absl::StrCat("index ", index_id, " lacks an entry the record implies"));
     }
-    auto counter = db_->Get(db_->counters(), store::CounterKey(ctx.tenant, kind->code()), snapshot);
+    auto counter =
+        s_.db->Get(s_.db->counters(), store::CounterKey(ctx.tenant, kind->code()), snapshot);
     int64_t counted = counter.ok() ? store::DecodeCounter(*counter) : 0;
     if (counted != records) {
       problem(v1::CONSISTENCY_PROBLEM_KIND_COUNTER_MISMATCH, kind->type, "",
