@@ -16,42 +16,22 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/query/lexer.h"
 
 namespace rapport::query {
 namespace {
 
-// Debian's Abseil is built with its own absl::string_view (not an alias of
-// std::string_view), so std::string_view must be bridged explicitly.
-absl::string_view AV(std::string_view s) { return {s.data(), s.size()}; }
-
-// Passes `value` through to absl::StrCat unchanged, bridging string_views.
-template <typename T>
-const T& CatArg(const T& value) {
-  return value;
-}
-inline absl::string_view CatArg(std::string_view s) { return AV(s); }
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool IsHexDigit(char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-int HexValue(char c) {
-  if (IsDigit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
-}
-
-bool IsIdentStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-bool IsIdentChar(char c) { return IsIdentStart(c) || IsDigit(c); }
-
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+using lexer::Abbreviate;
+using lexer::AppendUtf8;
+using lexer::AV;
+using lexer::CatArg;
+using lexer::DecodeUtf8;
+using lexer::HexValue;
+using lexer::IsDigit;
+using lexer::IsHexDigit;
+using lexer::IsIdentChar;
+using lexer::IsIdentStart;
+using lexer::IsSpace;
 
 // Returns true if `c` can appear somewhere in a well-formed filter outside a
 // string literal. Anything else is reported as an unexpected character.
@@ -62,74 +42,6 @@ bool IsFilterChar(char c) {
 
 bool IsReservedWord(std::string_view word) {
   return word == "AND" || word == "OR" || word == "NOT";
-}
-
-// Decodes one strict UTF-8 sequence (no overlongs, no surrogates, nothing
-// above U+10FFFF) starting at `text[pos]`. Returns its length in bytes and
-// stores the code point in `*cp`, or returns 0 if the bytes are not valid.
-std::size_t DecodeUtf8(std::string_view text, std::size_t pos, char32_t* cp) {
-  auto byte = [&](std::size_t i) -> unsigned {
-    return pos + i < text.size() ? static_cast<unsigned char>(text[pos + i])
-                                 : 0u;
-  };
-  auto is_cont = [](unsigned b) { return (b & 0xC0u) == 0x80u; };
-  const unsigned b0 = byte(0);
-  if (pos >= text.size()) return 0;
-  if (b0 < 0x80) {
-    *cp = b0;
-    return 1;
-  }
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    if (!is_cont(byte(1))) return 0;
-    *cp = ((b0 & 0x1Fu) << 6) | (byte(1) & 0x3Fu);
-    return 2;
-  }
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    const unsigned b1 = byte(1);
-    const unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80;  // Overlong.
-    const unsigned hi = b0 == 0xED ? 0x9F : 0xBF;  // Surrogates.
-    if (b1 < lo || b1 > hi || !is_cont(byte(2))) return 0;
-    *cp = ((b0 & 0x0Fu) << 12) | ((b1 & 0x3Fu) << 6) | (byte(2) & 0x3Fu);
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    const unsigned b1 = byte(1);
-    const unsigned lo = b0 == 0xF0 ? 0x90 : 0x80;  // Overlong.
-    const unsigned hi = b0 == 0xF4 ? 0x8F : 0xBF;  // Above U+10FFFF.
-    if (b1 < lo || b1 > hi || !is_cont(byte(2)) || !is_cont(byte(3))) {
-      return 0;
-    }
-    *cp = ((b0 & 0x07u) << 18) | ((b1 & 0x3Fu) << 12) |
-          ((byte(2) & 0x3Fu) << 6) | (byte(3) & 0x3Fu);
-    return 4;
-  }
-  return 0;
-}
-
-// Appends the UTF-8 encoding of the Unicode scalar value `cp` to `out`.
-void AppendUtf8(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Shortens long user text quoted in error messages.
-std::string Abbreviate(std::string_view text) {
-  constexpr std::size_t kMaxShown = 32;
-  if (text.size() <= kMaxShown) return std::string(text);
-  return absl::StrCat(AV(text.substr(0, kMaxShown - 3)), "...");
 }
 
 // Appends `s` as a double-quoted filter string literal in canonical form.
@@ -226,10 +138,10 @@ class Parser {
   }
 
   // Returns the identifier-like word starting at `pos`, or "" if none.
-  std::string_view WordAt(std::size_t pos) const;
+  std::string_view WordAt(std::size_t pos) const { return lexer::WordAt(text_, pos); }
 
   // Returns the 1-based code-point column of byte offset `pos`.
-  int Column(std::size_t pos) const;
+  int Column(std::size_t pos) const { return lexer::Column(text_, pos); }
 
   // Describes what is at `pos` for a "found ..." clause.
   std::string DescribeAt(std::size_t pos) const;
@@ -251,34 +163,9 @@ class Parser {
   std::size_t pos_ = 0;
 };
 
-std::string_view Parser::WordAt(std::size_t pos) const {
-  if (pos >= text_.size() || !IsIdentStart(text_[pos])) return {};
-  std::size_t end = pos + 1;
-  while (end < text_.size() && IsIdentChar(text_[end])) ++end;
-  return text_.substr(pos, end - pos);
-}
-
-int Parser::Column(std::size_t pos) const {
-  int column = 1;
-  for (std::size_t i = 0; i < pos && i < text_.size(); ++i) {
-    if ((static_cast<unsigned char>(text_[i]) & 0xC0u) != 0x80u) ++column;
-  }
-  return column;
-}
-
 std::string Parser::DescribeAt(std::size_t pos) const {
   if (pos >= text_.size()) return "the end of the filter";
-  const char c = text_[pos];
-  const auto u = static_cast<unsigned char>(c);
-  if (IsSpace(c)) return "whitespace";
-  if (IsIdentStart(c)) return absl::StrCat("'", Abbreviate(WordAt(pos)), "'");
-  if (u >= 0x20 && u < 0x7F) return absl::StrCat("'", std::string(1, c), "'");
-  if (u < 0x80) return absl::StrFormat("control character U+%04X", u);
-  char32_t cp = 0;
-  const std::size_t len = DecodeUtf8(text_, pos, &cp);
-  if (len == 0) return absl::StrFormat("invalid UTF-8 byte 0x%02X", u);
-  return absl::StrFormat("'%s' (U+%04X)", AV(text_.substr(pos, len)),
-                         static_cast<uint32_t>(cp));
+  return lexer::DescribeAt(text_, pos, /*decode_utf8=*/true);
 }
 
 absl::Status Parser::UnexpectedCharacter(std::size_t pos) const {

@@ -9,30 +9,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/query/lexer.h"
 
 namespace rapport::query {
 namespace {
 
-// Debian's Abseil is built with its own absl::string_view (not an alias of
-// std::string_view), so std::string_view must be bridged explicitly.
-absl::string_view AV(std::string_view s) { return {s.data(), s.size()}; }
-
-// Passes `value` through to absl::StrCat unchanged, bridging string_views.
-template <typename T>
-const T& CatArg(const T& value) {
-  return value;
-}
-inline absl::string_view CatArg(std::string_view s) { return AV(s); }
-
-bool IsIdentStart(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
-
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+using lexer::AV;
+using lexer::CatArg;
+using lexer::DescribeAt;
+using lexer::IsSpace;
+using lexer::WordAt;
 
 template <typename... Args>
 absl::Status Error(const Args&... args) {
@@ -54,21 +40,10 @@ class Scanner {
   }
 
   // Returns the identifier starting at the current position, or "".
-  std::string_view Word() const {
-    if (AtEnd() || !IsIdentStart(text_[pos_])) return {};
-    std::size_t end = pos_ + 1;
-    while (end < text_.size() && IsIdentChar(text_[end])) ++end;
-    return text_.substr(pos_, end - pos_);
-  }
+  std::string_view Word() const { return WordAt(text_, pos_); }
 
   // Returns the 1-based code-point column of the current position.
-  int Column() const {
-    int column = 1;
-    for (std::size_t i = 0; i < pos_ && i < text_.size(); ++i) {
-      if ((static_cast<unsigned char>(text_[i]) & 0xC0u) != 0x80u) ++column;
-    }
-    return column;
-  }
+  int Column() const { return lexer::Column(text_, pos_); }
 
   // "expected <what> at column N[, found <thing>]" for the current position.
   absl::Status Expected(std::string_view what) const {
@@ -85,19 +60,7 @@ class Scanner {
 
  private:
   // Describes the character or word at the current position.
-  std::string Describe() const {
-    const char c = text_[pos_];
-    const auto u = static_cast<unsigned char>(c);
-    if (IsSpace(c)) return "whitespace";
-    if (IsIdentStart(c)) {
-      std::string_view word = Word();
-      if (word.size() > 32) return absl::StrCat("'", AV(word.substr(0, 29)), "...'");
-      return absl::StrCat("'", AV(word), "'");
-    }
-    if (u >= 0x20 && u < 0x7F) return absl::StrCat("'", std::string(1, c), "'");
-    if (u < 0x80) return absl::StrFormat("control character U+%04X", u);
-    return "a non-ASCII character";
-  }
+  std::string Describe() const { return DescribeAt(text_, pos_, /*decode_utf8=*/false); }
 
   const std::string_view text_;
   std::size_t pos_ = 0;
