@@ -97,55 +97,67 @@ void PluginHost::Load() {
     if (auto it = options_.config.find(p->name); it != options_.config.end())
       p->config_json = it->second;
   }
-  // 2. Dependency order (depth-first; cycles and missing modules refused).
+  // 2. Dependency order (depth-first; missing or refused dependencies and
+  // cycles refused, each naming the cause).
+  auto refused_because = [](const std::string& dep, const Plugin& d) {
+    return absl::StrCat("requires module '", dep, "', which was refused (", d.info.last_error(),
+                        ")");
+  };
   std::vector<Plugin*> order;
-  std::map<std::string, int> mark;  // 1 visiting, 2 done
-  // mark: 1 visiting, 2 ordered, 3 refused.
-  std::function<bool(Plugin*, std::string*)> visit = [&](Plugin* p, std::string* why) -> bool {
-    if (mark[p->name] == 2) return true;
-    if (mark[p->name] == 3) {
-      *why = absl::StrCat("requires module '", p->name, "', which was refused");
-      return false;
-    }
-    if (mark[p->name] == 1) {
-      *why = absl::StrCat("dependency cycle through '", p->name, "'");
-      return false;
-    }
-    mark[p->name] = 1;
+  enum class Mark { kNew, kVisiting, kOrdered, kRefused };
+  std::map<std::string, Mark> mark;
+  std::vector<Plugin*> path;  // the modules being visited, outermost first
+  std::function<void(Plugin*)> visit = [&](Plugin* p) {
+    mark[p->name] = Mark::kVisiting;
+    path.push_back(p);
     for (const auto& dep : p->manifest.requires_modules) {
+      // Refused meanwhile as part of a cycle found deeper down.
+      if (mark[p->name] == Mark::kRefused) break;
       auto it = by_name.find(dep);
-      std::string dep_why;
       if (it == by_name.end()) {
-        *why = absl::StrCat("requires module '", dep, "', which is not in the plugin directory");
-      } else if (visit(it->second, &dep_why)) {
-        continue;
-      } else {
-        *why = mark[dep] == 1 ? dep_why
-                              : absl::StrCat("requires module '", dep, "', which was refused");
+        // Not in the directory, or refused in step 1 (bad manifest, ...).
+        auto listed = std::find_if(plugins_.begin(), plugins_.end(),
+                                   [&](const auto& q) { return q->name == dep; });
+        Refuse(p, absl::StrCat(p->file, ": ",
+                               listed != plugins_.end()
+                                   ? refused_because(dep, **listed)
+                                   : absl::StrCat("requires module '", dep,
+                                                  "', which is not in the plugin directory")));
+        mark[p->name] = Mark::kRefused;
+        break;
       }
-      mark[p->name] = 3;
-      return false;
+      if (mark[dep] == Mark::kNew) visit(it->second);
+      if (mark[dep] == Mark::kVisiting) {
+        // path from `dep` to `p`, then back to `dep`: each member of the
+        // cycle is refused with the cycle as seen from itself.
+        auto first = std::find(path.begin(), path.end(), it->second);
+        std::vector<Plugin*> cycle(first, path.end());
+        for (size_t i = 0; i < cycle.size(); ++i) {
+          std::string names;
+          for (size_t j = 0; j <= cycle.size(); ++j) {
+            absl::StrAppend(&names, j ? " -> " : "", cycle[(i + j) % cycle.size()]->name);
+          }
+          Refuse(cycle[i], absl::StrCat(cycle[i]->file, ": dependency cycle: ", names));
+          mark[cycle[i]->name] = Mark::kRefused;
+        }
+        break;
+      }
+      if (mark[dep] == Mark::kRefused) {
+        if (mark[p->name] != Mark::kRefused) {
+          Refuse(p, absl::StrCat(p->file, ": ", refused_because(dep, *it->second)));
+          mark[p->name] = Mark::kRefused;
+        }
+        break;
+      }
     }
-    mark[p->name] = 2;
-    order.push_back(p);
-    return true;
+    path.pop_back();
+    if (mark[p->name] == Mark::kVisiting) {
+      mark[p->name] = Mark::kOrdered;
+      order.push_back(p);
+    }
   };
   for (auto& [name, p] : by_name) {
-    std::string why;
-    if (mark[name] == 0 && !visit(p, &why)) Refuse(p, absl::StrCat(p->file, ": ", why));
-  }
-  for (auto& [name, p] : by_name) {
-    if (mark[name] == 3 && p->info.state() != "refused") {
-      // Refused while visiting a dependent: say why for this one too.
-      std::string why;
-      for (const auto& dep : p->manifest.requires_modules) {
-        if (!by_name.count(dep))
-          why = absl::StrCat("requires module '", dep, "', which is not in the plugin directory");
-        else if (mark[dep] == 3)
-          why = absl::StrCat("requires module '", dep, "', which was refused");
-      }
-      Refuse(p, absl::StrCat(p->file, ": ", why.empty() ? "dependency cycle" : why));
-    }
+    if (mark[name] == Mark::kNew) visit(p);
   }
   // 3. Open and initialise, dependencies first.
   for (Plugin* p : order) {
@@ -153,7 +165,7 @@ void PluginHost::Load() {
     bool deps_ok = true;
     for (const auto& dep : p->manifest.requires_modules) {
       if (!IsLoaded(dep)) {
-        Refuse(p, absl::StrCat(p->file, ": requires module '", dep, "', which was refused"));
+        Refuse(p, absl::StrCat(p->file, ": ", refused_because(dep, *by_name.at(dep))));
         deps_ok = false;
         break;
       }

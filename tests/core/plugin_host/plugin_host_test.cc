@@ -14,9 +14,11 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "core/common/clock.h"
 #include "core/records/record_fields.h"
 #include "core/records/record_store.h"
@@ -40,6 +42,7 @@ using records::WriteOperation;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 constexpr uint32_t kTenant = 1;
 
@@ -294,32 +297,48 @@ TEST_F(PluginHostTest, DependenciesLoadFirstAndOneFailingInitRefusesItsDependent
   EXPECT_THAT(Refusal("clingy"), HasSubstr("requires module 'initfail', which was refused"));
 }
 
-// KNOWN BUG, open: a dependency cycle is reported as a refused dependency, not named
-// (plugin_loader.cc). Fails today; enable with the fix.
-TEST_F(PluginHostTest, DISABLED_ADependencyCycleIsNamedAsACycle) {
-  Copy("guard", "cyca");
-  Write("cyca.manifest.json",
-        R"({"name": "cyca", "version": "1.0.0", "abi_major": 1, "requires": ["cycb"]})");
-  Copy("guard", "cycb");
-  Write("cycb.manifest.json",
-        R"({"name": "cycb", "version": "1.0.0", "abi_major": 1, "requires": ["cyca"]})");
+TEST_F(PluginHostTest, ADependencyCycleIsNamedAsACycle) {
+  // Copies of guard named `name` that require `dependency`.
+  for (const auto& [name, dependency] : std::vector<std::pair<std::string, std::string>>{
+           {"cyca", "cycb"},
+           {"cycb", "cyca"},
+           {"cycc", "cyca"},  // not in the cycle; it depends on a module that is
+           {"selfish", "selfish"}}) {
+    Copy("guard", name);
+    Write(name + ".manifest.json",
+          absl::StrCat(R"({"name": ")", name, R"(", "version": "1.0.0", "abi_major": 1, )",
+                       R"("requires": [")", dependency, R"("]})"));
+  }
+  Copy("guard");
   Load();
   // Each blaming the other ("requires module 'cycb', which was refused")
-  // hides the cause.
-  EXPECT_THAT(Refusal("cyca"), HasSubstr("dependency cycle"));
-  EXPECT_THAT(Refusal("cycb"), HasSubstr("dependency cycle"));
+  // would hide the cause: each names the whole cycle, from itself.
+  EXPECT_THAT(Refusal("cyca"), HasSubstr("cyca.so: dependency cycle: cyca -> cycb -> cyca"));
+  EXPECT_THAT(Refusal("cycb"), HasSubstr("cycb.so: dependency cycle: cycb -> cyca -> cycb"));
+  EXPECT_THAT(Refusal("cycc"), HasSubstr("requires module 'cyca', which was refused ("));
+  EXPECT_THAT(Refusal("cycc"), HasSubstr("dependency cycle: cyca -> cycb -> cyca)"));
+  EXPECT_THAT(Refusal("selfish"), HasSubstr("dependency cycle: selfish -> selfish"));
+  // A module outside the cycle still loads.
+  EXPECT_TRUE(host_->IsLoaded("guard")) << Modules()["guard"].last_error();
 }
 
-// KNOWN BUG, open: the reason says "not in the plugin directory" (plugin_loader.cc). Fails today;
-// enable with the fix.
-TEST_F(PluginHostTest, DISABLED_ADependentOfAPluginRefusedForItsManifestSaysItWasRefused) {
+TEST_F(PluginHostTest, ADependentOfAPluginRefusedForItsManifestSaysItWasRefused) {
   Copy("guard");
   Write("guard.manifest.json", R"({"name": "guard", "version": "1.0.0", "abi_major": 7})");
   Copy("second");
+  // A dependent of the dependent is refused in turn, with the chain of reasons.
+  Copy("second", "third");
+  Write("third.manifest.json",
+        R"({"name": "third", "version": "1.0.0", "abi_major": 1, "requires": ["second"]})");
   Load();
   EXPECT_THAT(Refusal("guard"), HasSubstr("plugin ABI major 7"));
   // guard.so is in the directory: "not in the plugin directory" misleads.
-  EXPECT_THAT(Refusal("second"), HasSubstr("requires module 'guard', which was refused"));
+  std::string second = Refusal("second");
+  EXPECT_THAT(second, HasSubstr("requires module 'guard', which was refused ("));
+  EXPECT_THAT(second, HasSubstr("guard.so: plugin ABI major 7 (manifest), host expects 1)"));
+  EXPECT_THAT(second, Not(HasSubstr("not in the plugin directory")));
+  EXPECT_THAT(Refusal("third"), HasSubstr("requires module 'second', which was refused ("));
+  EXPECT_THAT(Refusal("third"), HasSubstr("plugin ABI major 7"));
 }
 
 TEST_F(PluginHostTest, NoDirectoryMeansNoPlugins) {
