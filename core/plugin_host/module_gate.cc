@@ -32,9 +32,11 @@ const char* ModeName(v1::ModuleMode m) {
 
 ModuleGate::ModuleGate(store::Database* db, feed::ChangeFeed* feed,
                        std::function<std::vector<std::string>(const std::string&)> dependencies,
-                       std::function<std::vector<std::string>(const std::string&)> dependents)
+                       std::function<std::vector<std::string>(const std::string&)> dependents,
+                       const Clock* clock)
     : db_(db),
       feed_(feed),
+      clock_(clock),
       dependencies_(std::move(dependencies)),
       dependents_(std::move(dependents)) {}
 
@@ -137,7 +139,7 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
   }
   rule.set_revision(current.revision() + 1);
   rule.set_updated_by(ctx.principal);
-  const int64_t now_ns = absl::ToUnixNanos(absl::Now());
+  const int64_t now_ns = absl::ToUnixNanos(clock_->Now());
   rule.mutable_update_time()->set_seconds(now_ns / 1000000000);
   rule.mutable_update_time()->set_nanos(static_cast<int32_t>(now_ns % 1000000000));
   rocksdb::WriteBatch batch;

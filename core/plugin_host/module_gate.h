@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "core/common/clock.h"
 #include "core/common/request_context.h"
 #include "core/feed/change_feed.h"
 #include "core/store/database.h"
@@ -33,10 +34,12 @@ struct GateDecision {
 class ModuleGate {
  public:
   // `dependencies(module)` lists the modules it requires (from manifests).
-  // `dependents(module)` lists the loaded modules that require it.
+  // `dependents(module)` lists the loaded modules that require it. `clock`
+  // stamps rule changes (update_time); it must outlive the gate.
   ModuleGate(store::Database* db, feed::ChangeFeed* feed,
              std::function<std::vector<std::string>(const std::string&)> dependencies,
-             std::function<std::vector<std::string>(const std::string&)> dependents);
+             std::function<std::vector<std::string>(const std::string&)> dependents,
+             const Clock* clock = &Clock::Real());
 
   // The decision for `user_id` (member of `teams`, ancestors included).
   GateDecision Evaluate(uint32_t tenant, const std::string& module, const std::string& user_id,
@@ -60,6 +63,7 @@ class ModuleGate {
   static bool AnyoneOn(const v1::RolloutRule& rule);
   store::Database* db_;
   feed::ChangeFeed* feed_;
+  const Clock* clock_;
   std::function<std::vector<std::string>(const std::string&)> dependencies_;
   std::function<std::vector<std::string>(const std::string&)> dependents_;
   std::mutex write_mu_;

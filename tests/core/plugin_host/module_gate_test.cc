@@ -53,7 +53,8 @@ class ModuleGateTest : public ::testing::Test {
               if (d == module) out.push_back(name);
           }
           return out;
-        });
+        },
+        &clock_);
   }
 
   static RequestContext Admin(uint32_t tenant = kTenant) {
@@ -95,6 +96,7 @@ class ModuleGateTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1800000000) + absl::Nanoseconds(250)};
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<feed::ChangeFeed> feed_;
   std::unique_ptr<ModuleGate> gate_;
@@ -291,10 +293,15 @@ TEST_F(ModuleGateTest, EachChangeBumpsTheRevisionAndAStaleRevisionIsRefused) {
   v1::RolloutRule first = Set(Rule("crm", v1::MODULE_MODE_SHADOW));
   EXPECT_EQ(first.revision(), 1);
   EXPECT_EQ(first.updated_by(), "acme/admin");
-  EXPECT_GT(first.update_time().seconds(), 0);
+  // Stamped by the gate's clock, not the machine's.
+  EXPECT_EQ(first.update_time().seconds(), 1800000000);
+  EXPECT_EQ(first.update_time().nanos(), 250);
+  clock_.Advance(absl::Seconds(90));
   auto second = gate_->SetRule(Admin(), Rule("crm", v1::MODULE_MODE_ON), 1);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->revision(), 2);
+  EXPECT_EQ(second->update_time().seconds(), 1800000090);
+  EXPECT_EQ(second->update_time().nanos(), 250);
   auto stale = gate_->SetRule(Admin(), Rule("crm", v1::MODULE_MODE_OFF), 1);
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(stale.status().message()), HasSubstr("current revision is 2"));
