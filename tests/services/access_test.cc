@@ -1,6 +1,8 @@
 // Identity and record access through the real server: the role matrix,
 // tokens, escalation attempts, audit, sparse paging for a rep, and TLS.
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -506,11 +508,16 @@ TEST_F(AccessTest, RevokedExpiredAndDisabledTokensStopWorking) {
   v1::CreateTokenRequest short_lived;
   short_lived.mutable_token()->set_user_id("rep_b");
   short_lived.mutable_token()->set_name("short");
-  short_lived.mutable_token()->mutable_expire_time()->set_seconds(time(nullptr) + 1);
+  // Expires 3 to 4 s from now: it must still be valid when first used below
+  // (an expiry 1 s away could pass before that on a busy machine). The
+  // check after it waits past the expiry and the 1 s principal cache.
+  const time_t expiry = time(nullptr) + 4;
+  short_lived.mutable_token()->mutable_expire_time()->set_seconds(expiry);
   v1::CreateTokenResponse issued;
   ASSERT_TRUE(identity_->CreateToken(Call().get(), short_lived, &issued).ok());
   EXPECT_TRUE(identity_->GetCaller(Call(issued.secret()).get(), v1::GetCallerRequest(), &caller).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  std::this_thread::sleep_until(std::chrono::system_clock::from_time_t(expiry) +
+                                std::chrono::milliseconds(1100));
   EXPECT_EQ(identity_->GetCaller(Call(issued.secret()).get(), v1::GetCallerRequest(), &caller).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   short_lived.mutable_token()->mutable_expire_time()->set_seconds(time(nullptr) - 10);
