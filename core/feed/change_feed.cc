@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/common/status_util.h"
+#include "core/common/time_util.h"
 #include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
 
@@ -10,9 +11,7 @@ namespace rapport::feed {
 namespace {
 
 void SetCommitTime(v1::ChangeEvent* event, absl::Time now) {
-  const int64_t ns = absl::ToUnixNanos(now);
-  event->mutable_commit_time()->set_seconds(ns / 1000000000);
-  event->mutable_commit_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+  SetTimestamp(event->mutable_commit_time(), now);
 }
 
 }  // namespace

@@ -10,18 +10,12 @@
 #ifndef RAPPORT_CORE_IDENTITY_IDENTITY_STORE_INTERNAL_H_
 #define RAPPORT_CORE_IDENTITY_IDENTITY_STORE_INTERNAL_H_
 
-#include <cstdint>
-
-#include "absl/time/time.h"
-#include "google/protobuf/timestamp.pb.h"
+#include "core/common/time_util.h"
 
 namespace rapport::identity::internal {
 
-inline void SetTimestamp(google::protobuf::Timestamp* ts, absl::Time t) {
-  int64_t ns = absl::ToUnixNanos(t);
-  ts->set_seconds(ns / 1000000000);
-  ts->set_nanos(static_cast<int32_t>(ns % 1000000000));
-}
+// The one conversion, from core/common/time_util.h.
+using ::rapport::SetTimestamp;
 
 }  // namespace rapport::identity::internal
 

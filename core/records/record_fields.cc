@@ -1,5 +1,6 @@
 #include "core/records/record_fields.h"
 
+#include "core/common/time_util.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -39,11 +40,9 @@ int64_t GetRevision(const Message& m) { return m.GetReflection()->GetInt64(m, Fi
 void SetRevision(Message* m, int64_t r) { m->GetReflection()->SetInt64(m, Field(*m, "revision"), r); }
 
 void SetTime(Message* m, const char* field, absl::Time t) {
-  auto* ts = static_cast<google::protobuf::Timestamp*>(
-      m->GetReflection()->MutableMessage(m, Field(*m, field)));
-  int64_t ns = absl::ToUnixNanos(t);
-  ts->set_seconds(ns / 1000000000);
-  ts->set_nanos(static_cast<int32_t>(ns % 1000000000));
+  SetTimestamp(static_cast<google::protobuf::Timestamp*>(
+                   m->GetReflection()->MutableMessage(m, Field(*m, field))),
+               t);
 }
 
 void CopyField(const Message& from, Message* to, const char* field) {

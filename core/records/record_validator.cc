@@ -14,6 +14,7 @@
 #include "core/validation/email.h"
 #include "core/validation/phone.h"
 #include "core/validation/text.h"
+#include "rapport/sdk/text.h"
 #include "rapport/v1/customer.pb.h"
 #include "rapport/v1/interaction.pb.h"
 #include "rapport/v1/opportunity.pb.h"
@@ -21,16 +22,17 @@
 namespace rapport::records {
 namespace {
 
-constexpr size_t kMaxNameChars = 200;
-constexpr size_t kMaxTagChars = 64;
+// The text limits plugins see too: one definition, in the SDK.
+using sdk::kMaxBodyBytes;
+using sdk::kMaxNameChars;
+using sdk::kMaxSubjectChars;
+using sdk::kMaxTagChars;
 constexpr int kMaxTags = 50;
 constexpr int kMaxEmails = 20;
 constexpr int kMaxPhones = 20;
 constexpr int kMaxExternalRefs = 16;
 constexpr size_t kMaxExternalIdBytes = 128;
 constexpr size_t kMaxOwnerBytes = 128;
-constexpr size_t kMaxSubjectChars = 500;
-constexpr size_t kMaxBodyBytes = 64 * 1024;
 constexpr int kMaxParticipants = 50;
 constexpr size_t kMaxAttributeStringBytes = 1024;
 constexpr int kMaxAttributes = 100;

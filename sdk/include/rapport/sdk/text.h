@@ -9,7 +9,8 @@
 //     return Status::Invalid("task.title: at most 200 characters");
 //   }
 //
-// The values are those of core/records/record_validator.cc.
+// core/records/record_validator.cc uses these same constants (the one
+// definition of them).
 #ifndef RAPPORT_SDK_TEXT_H_
 #define RAPPORT_SDK_TEXT_H_
 
