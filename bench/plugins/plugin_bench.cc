@@ -33,9 +33,12 @@ struct Result {
 };
 
 Result Run(const std::string& plugin_dir, bool enable, int clients, double seconds, int ops) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("rapport-plugin-bench-" + std::to_string(getpid()) + "-" + std::to_string(clients) +
-                    (plugin_dir.empty() ? "a" : enable ? "c" : "b"));
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("rapport-plugin-bench-" + std::to_string(getpid()) + "-" + std::to_string(clients) +
+       (plugin_dir.empty() ? "a"
+        : enable           ? "c"
+                           : "b"));
   rapport::services::ServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.data_dir = (dir / "data").string();
@@ -84,7 +87,8 @@ Result Run(const std::string& plugin_dir, bool enable, int clients, double secon
   result.p50_us = us[us.size() / 2];
   result.p99_us = us[std::min(us.size() - 1, us.size() * 99 / 100)];
   std::atomic<int64_t> done{0};
-  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(seconds));
   auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
@@ -116,7 +120,8 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds)->check(CLI::Range(0.1, 600.0));
   app.add_option("--ops", ops)->check(CLI::Range(10, 1000000));
   app.add_option("--plugin-dir", plugin_dir, "directory holding empty.so");
-  app.add_option("--rounds", rounds, "interleaved rounds; the median is reported")->check(CLI::Range(1, 50));
+  app.add_option("--rounds", rounds, "interleaved rounds; the median is reported")
+      ->check(CLI::Range(1, 50));
   app.add_flag("--smoke", smoke, "tiny run for CI");
   CLI11_PARSE(app, argc, argv);
   if (smoke) {
@@ -147,8 +152,9 @@ int main(int argc, char** argv) {
     return m;
   };
   Result a = median(ra), b = median(rb), c = median(rc);
-  std::printf("plugin_bench  clients=%d seconds=%.1f ops=%d rounds=%d (medians) hardware_threads=%u\n", clients,
-              seconds, ops, rounds, std::thread::hardware_concurrency());
+  std::printf(
+      "plugin_bench  clients=%d seconds=%.1f ops=%d rounds=%d (medians) hardware_threads=%u\n",
+      clients, seconds, ops, rounds, std::thread::hardware_concurrency());
   std::printf("%-44s %9s %9s %12s %8s\n", "configuration", "p50 us", "p99 us", "creates/s", "vs A");
   auto row = [&](const char* name, const Result& r) {
     std::printf("%-44s %9.0f %9.0f %12.0f %7.1f%%\n", name, r.p50_us, r.p99_us, r.throughput,
@@ -157,8 +163,9 @@ int main(int argc, char** argv) {
   row("A  no plugins", a);
   row("B  plugin loaded, module off (gate only)", b);
   row("C  module on: validate+pre-commit+post-commit", c);
-  std::printf("{\"a_creates_per_s\":%.0f,\"b_creates_per_s\":%.0f,\"c_creates_per_s\":%.0f,"
-              "\"a_p50_us\":%.0f,\"b_p50_us\":%.0f,\"c_p50_us\":%.0f}\n",
-              a.throughput, b.throughput, c.throughput, a.p50_us, b.p50_us, c.p50_us);
+  std::printf(
+      "{\"a_creates_per_s\":%.0f,\"b_creates_per_s\":%.0f,\"c_creates_per_s\":%.0f,"
+      "\"a_p50_us\":%.0f,\"b_p50_us\":%.0f,\"c_p50_us\":%.0f}\n",
+      a.throughput, b.throughput, c.throughput, a.p50_us, b.p50_us, c.p50_us);
   return 0;
 }

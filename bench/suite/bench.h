@@ -79,7 +79,7 @@ struct Op {
   int64_t opportunity = 0;  // index of a loaded (open) opportunity
   int stage_step = 1;       // move to the open stage this many places on
   v1::LifecycleStage lifecycle = v1::LIFECYCLE_STAGE_PROSPECT;
-  std::string query;        // search prefix
+  std::string query;                                   // search prefix
   const v1::Customer* fresh_customer = nullptr;        // create
   const v1::Interaction* fresh_interaction = nullptr;  // log (customer_id unset)
   const std::vector<v1::Customer>* batch = nullptr;    // import
@@ -268,9 +268,9 @@ class System {
 };
 
 struct SystemConfig {
-  std::string work_dir;   // each system makes its own subdirectory
-  std::string self_exe;   // this binary, to start the echo server process
-  std::string rapportd;   // the rapportd binary
+  std::string work_dir;  // each system makes its own subdirectory
+  std::string self_exe;  // this binary, to start the echo server process
+  std::string rapportd;  // the rapportd binary
   bool sync = false;
   int block_cache_mib = 128;
   int max_message_bytes = 4 << 20;

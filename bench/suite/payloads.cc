@@ -44,41 +44,41 @@ struct Family {
 };
 const Family kFamilies[] = {
     {"김", "kim", 215}, {"이", "lee", 147}, {"박", "park", 84}, {"최", "choi", 47},
-    {"정", "jung", 43}, {"강", "kang", 24},  {"조", "cho", 21},  {"윤", "yoon", 21},
-    {"장", "jang", 20}, {"임", "lim", 17},   {"한", "han", 15},  {"오", "oh", 15},
-    {"서", "seo", 14},  {"신", "shin", 14},  {"권", "kwon", 14}, {"황", "hwang", 14},
-    {"안", "ahn", 13},  {"송", "song", 13},  {"전", "jeon", 11}, {"홍", "hong", 11},
+    {"정", "jung", 43}, {"강", "kang", 24}, {"조", "cho", 21},  {"윤", "yoon", 21},
+    {"장", "jang", 20}, {"임", "lim", 17},  {"한", "han", 15},  {"오", "oh", 15},
+    {"서", "seo", 14},  {"신", "shin", 14}, {"권", "kwon", 14}, {"황", "hwang", 14},
+    {"안", "ahn", 13},  {"송", "song", 13}, {"전", "jeon", 11}, {"홍", "hong", 11},
 };
 struct Given {
   const char* hangul;
   const char* latin;
 };
 const Given kGiven[] = {
-    {"민준", "minjun"},   {"서준", "seojun"},  {"도윤", "doyun"},   {"예준", "yejun"},
-    {"시우", "siwoo"},    {"하준", "hajun"},   {"주원", "juwon"},   {"지호", "jiho"},
-    {"지후", "jihu"},     {"준우", "junwoo"},  {"서연", "seoyeon"}, {"서윤", "seoyun"},
-    {"지우", "jiwoo"},    {"서현", "seohyun"}, {"민서", "minseo"},  {"하은", "haeun"},
-    {"하윤", "hayun"},    {"윤서", "yunseo"},  {"지유", "jiyu"},    {"지민", "jimin"},
-    {"채원", "chaewon"},  {"수아", "sua"},     {"지아", "jia"},     {"지윤", "jiyun"},
-    {"은서", "eunseo"},   {"다은", "daeun"},   {"예은", "yeeun"},   {"수빈", "subin"},
-    {"소윤", "soyun"},    {"예린", "yerin"},   {"민수", "minsu"},   {"영호", "youngho"},
+    {"민준", "minjun"},   {"서준", "seojun"},  {"도윤", "doyun"},    {"예준", "yejun"},
+    {"시우", "siwoo"},    {"하준", "hajun"},   {"주원", "juwon"},    {"지호", "jiho"},
+    {"지후", "jihu"},     {"준우", "junwoo"},  {"서연", "seoyeon"},  {"서윤", "seoyun"},
+    {"지우", "jiwoo"},    {"서현", "seohyun"}, {"민서", "minseo"},   {"하은", "haeun"},
+    {"하윤", "hayun"},    {"윤서", "yunseo"},  {"지유", "jiyu"},     {"지민", "jimin"},
+    {"채원", "chaewon"},  {"수아", "sua"},     {"지아", "jia"},      {"지윤", "jiyun"},
+    {"은서", "eunseo"},   {"다은", "daeun"},   {"예은", "yeeun"},    {"수빈", "subin"},
+    {"소윤", "soyun"},    {"예린", "yerin"},   {"민수", "minsu"},    {"영호", "youngho"},
     {"성민", "sungmin"},  {"현우", "hyunwoo"}, {"정훈", "junghoon"}, {"동현", "donghyun"},
-    {"상훈", "sanghoon"}, {"영수", "youngsu"}, {"미경", "mikyung"}, {"은정", "eunjung"},
-    {"지혜", "jihye"},    {"수진", "sujin"},   {"혜진", "hyejin"},  {"은영", "eunyoung"},
+    {"상훈", "sanghoon"}, {"영수", "youngsu"}, {"미경", "mikyung"},  {"은정", "eunjung"},
+    {"지혜", "jihye"},    {"수진", "sujin"},   {"혜진", "hyejin"},   {"은영", "eunyoung"},
     {"미영", "miyoung"},  {"현주", "hyunju"},  {"경희", "kyunghee"}, {"정희", "junghee"},
     {"영희", "younghee"}, {"재훈", "jaehoon"},
 };
-const char* const kCompanyHead[] = {"한빛", "푸른", "새롬", "대한", "미래", "동방", "우리",
-                                    "누리", "태평양", "한울", "세종", "가온", "다솜", "별빛",
-                                    "온누리", "하나", "청솔", "두리", "마루", "나래"};
-const char* const kCompanyHeadLatin[] = {"hanbit", "pureun", "saerom", "daehan", "mirae",
-                                         "dongbang", "uri", "nuri", "taepyeongyang", "hanul",
-                                         "sejong", "gaon", "dasom", "byeolbit", "onnuri",
-                                         "hana", "cheongsol", "duri", "maru", "narae"};
-const char* const kCompanyTail[] = {"소프트", "전자", "물산", "건설", "제약", "식품",
-                                    "통상", "시스템즈", "로지스", "바이오", "테크", "에너지"};
-const char* const kDomains[] = {"naver.com", "gmail.com", "daum.net", "kakao.com",
-                                "hanmail.net", "example.co.kr"};
+const char* const kCompanyHead[] = {"한빛",   "푸른",   "새롬", "대한", "미래", "동방", "우리",
+                                    "누리",   "태평양", "한울", "세종", "가온", "다솜", "별빛",
+                                    "온누리", "하나",   "청솔", "두리", "마루", "나래"};
+const char* const kCompanyHeadLatin[] = {
+    "hanbit", "pureun",        "saerom",    "daehan", "mirae", "dongbang", "uri",
+    "nuri",   "taepyeongyang", "hanul",     "sejong", "gaon",  "dasom",    "byeolbit",
+    "onnuri", "hana",          "cheongsol", "duri",   "maru",  "narae"};
+const char* const kCompanyTail[] = {"소프트", "전자",     "물산",   "건설",   "제약", "식품",
+                                    "통상",   "시스템즈", "로지스", "바이오", "테크", "에너지"};
+const char* const kDomains[] = {"naver.com", "gmail.com",   "daum.net",
+                                "kakao.com", "hanmail.net", "example.co.kr"};
 struct Region {
   const char* full;
   const char* short_name;
@@ -86,16 +86,22 @@ struct Region {
   const char* road;
 };
 const Region kRegions[] = {
-    {"서울특별시", "서울", "강남구", "테헤란로"}, {"서울특별시", "서울", "마포구", "월드컵북로"},
-    {"서울특별시", "서울", "중구", "세종대로"},   {"경기도", "경기", "성남시 분당구", "판교역로"},
-    {"경기도", "경기", "수원시 영통구", "광교중앙로"}, {"부산광역시", "부산", "해운대구", "센텀중앙로"},
-    {"대구광역시", "대구", "수성구", "달구벌대로"}, {"인천광역시", "인천", "연수구", "송도과학로"},
-    {"광주광역시", "광주", "서구", "상무중앙로"},   {"대전광역시", "대전", "유성구", "대학로"},
-    {"울산광역시", "울산", "남구", "삼산로"},       {"제주특별자치도", "제주", "제주시", "첨단로"},
+    {"서울특별시", "서울", "강남구", "테헤란로"},
+    {"서울특별시", "서울", "마포구", "월드컵북로"},
+    {"서울특별시", "서울", "중구", "세종대로"},
+    {"경기도", "경기", "성남시 분당구", "판교역로"},
+    {"경기도", "경기", "수원시 영통구", "광교중앙로"},
+    {"부산광역시", "부산", "해운대구", "센텀중앙로"},
+    {"대구광역시", "대구", "수성구", "달구벌대로"},
+    {"인천광역시", "인천", "연수구", "송도과학로"},
+    {"광주광역시", "광주", "서구", "상무중앙로"},
+    {"대전광역시", "대전", "유성구", "대학로"},
+    {"울산광역시", "울산", "남구", "삼산로"},
+    {"제주특별자치도", "제주", "제주시", "첨단로"},
 };
 const char* const kTags[] = {"b2b", "b2c", "vip", "newsletter", "event-2026", "referral"};
 const char* const kTopics[] = {"견적 문의", "계약 갱신", "제품 시연", "기술 지원", "결제 조건",
-                               "납기 일정", "신규 도입", "유지보수", "가격 협상", "교육 일정"};
+                               "납기 일정", "신규 도입", "유지보수",  "가격 협상", "교육 일정"};
 const char* const kSentences[] = {
     "고객이 다음 분기 예산 확정 전에 상세 견적서를 다시 보내 달라고 요청했습니다. ",
     "담당자는 기존 시스템과의 연동 가능 여부를 가장 중요하게 보고 있습니다. ",
@@ -110,12 +116,14 @@ const char* const kSentences[] = {
     "Follow-up: send the revised quotation and the integration guide by Friday. ",
     "추가 라이선스 열 개에 대한 할인율을 내부적으로 검토해 회신하기로 했습니다. ",
 };
-const char* const kProducts[] = {"ERP 연동", "CRM 도입", "보안 솔루션", "클라우드 이전",
+const char* const kProducts[] = {"ERP 연동",      "CRM 도입",      "보안 솔루션", "클라우드 이전",
                                  "유지보수 갱신", "라이선스 증설", "물류 자동화", "데이터 분석"};
 
 constexpr int64_t kBaseUnixSeconds = 1767225600;  // 2026-01-01T00:00:00Z
 
-bool IsOrganization(uint64_t seed, int64_t i) { return Hash(seed, 5, static_cast<uint64_t>(i)) % 100 < 15; }
+bool IsOrganization(uint64_t seed, int64_t i) {
+  return Hash(seed, 5, static_cast<uint64_t>(i)) % 100 < 15;
+}
 
 const Family& DrawFamily(std::mt19937_64& rng) {
   int total = 0;
@@ -151,55 +159,86 @@ google::protobuf::Timestamp Seconds(int64_t s) {
 
 const char* WorkloadName(Workload w) {
   switch (w) {
-    case Workload::kCreateCustomer: return "create_customer";
-    case Workload::kGetCustomer: return "get_customer";
-    case Workload::kLogInteraction: return "log_interaction";
-    case Workload::kMoveStage: return "move_stage";
-    case Workload::kListPipeline: return "list_pipeline";
-    case Workload::kSearch: return "search_customers";
-    case Workload::kCustomer360: return "customer_360";
-    case Workload::kImport: return "bulk_import";
-    case Workload::kCrmDay: return "crm_day";
-    case Workload::kCount: break;
+    case Workload::kCreateCustomer:
+      return "create_customer";
+    case Workload::kGetCustomer:
+      return "get_customer";
+    case Workload::kLogInteraction:
+      return "log_interaction";
+    case Workload::kMoveStage:
+      return "move_stage";
+    case Workload::kListPipeline:
+      return "list_pipeline";
+    case Workload::kSearch:
+      return "search_customers";
+    case Workload::kCustomer360:
+      return "customer_360";
+    case Workload::kImport:
+      return "bulk_import";
+    case Workload::kCrmDay:
+      return "crm_day";
+    case Workload::kCount:
+      break;
   }
   return "?";
 }
 
 const char* WorkloadLabel(Workload w) {
   switch (w) {
-    case Workload::kCreateCustomer: return "a. create customer";
-    case Workload::kGetCustomer: return "b. get customer";
-    case Workload::kLogInteraction: return "c. log interaction";
-    case Workload::kMoveStage: return "d. move stage (RMW)";
-    case Workload::kListPipeline: return "e. list pipeline page";
-    case Workload::kSearch: return "f. search by name";
-    case Workload::kCustomer360: return "g. customer 360";
-    case Workload::kImport: return "h. bulk import x1000";
-    case Workload::kCrmDay: return "i. CRM day (mix)";
-    case Workload::kCount: break;
+    case Workload::kCreateCustomer:
+      return "a. create customer";
+    case Workload::kGetCustomer:
+      return "b. get customer";
+    case Workload::kLogInteraction:
+      return "c. log interaction";
+    case Workload::kMoveStage:
+      return "d. move stage (RMW)";
+    case Workload::kListPipeline:
+      return "e. list pipeline page";
+    case Workload::kSearch:
+      return "f. search by name";
+    case Workload::kCustomer360:
+      return "g. customer 360";
+    case Workload::kImport:
+      return "h. bulk import x1000";
+    case Workload::kCrmDay:
+      return "i. CRM day (mix)";
+    case Workload::kCount:
+      break;
   }
   return "?";
 }
 
 std::vector<Workload> RunOrder() {
-  return {Workload::kGetCustomer,   Workload::kCustomer360,    Workload::kSearch,
-          Workload::kListPipeline,  Workload::kMoveStage,      Workload::kLogInteraction,
-          Workload::kCreateCustomer, Workload::kCrmDay,        Workload::kImport};
+  return {Workload::kGetCustomer,    Workload::kCustomer360, Workload::kSearch,
+          Workload::kListPipeline,   Workload::kMoveStage,   Workload::kLogInteraction,
+          Workload::kCreateCustomer, Workload::kCrmDay,      Workload::kImport};
 }
 
 const char* OpKindName(OpKind k) {
   switch (k) {
-    case OpKind::kCreateCustomer: return "create_customer";
-    case OpKind::kUpdateCustomer: return "update_customer";
-    case OpKind::kGetCustomer: return "get_customer";
-    case OpKind::kLogInteraction: return "log_interaction";
-    case OpKind::kMoveStage: return "move_stage";
-    case OpKind::kListPipeline: return "list_pipeline";
-    case OpKind::kPipelineAggregate: return "pipeline_aggregate";
-    case OpKind::kSearch: return "search_customers";
-    case OpKind::kCustomer360: return "customer_360";
-    case OpKind::kImport: return "bulk_import";
-    case OpKind::kCount: break;
+    case OpKind::kCreateCustomer:
+      return "create_customer";
+    case OpKind::kUpdateCustomer:
+      return "update_customer";
+    case OpKind::kGetCustomer:
+      return "get_customer";
+    case OpKind::kLogInteraction:
+      return "log_interaction";
+    case OpKind::kMoveStage:
+      return "move_stage";
+    case OpKind::kListPipeline:
+      return "list_pipeline";
+    case OpKind::kPipelineAggregate:
+      return "pipeline_aggregate";
+    case OpKind::kSearch:
+      return "search_customers";
+    case OpKind::kCustomer360:
+      return "customer_360";
+    case OpKind::kImport:
+      return "bulk_import";
+    case OpKind::kCount:
+      break;
   }
   return "?";
 }
@@ -277,9 +316,12 @@ std::string Dataset::Name(int64_t i) const {
     size_t head = rng() % std::size(kCompanyHead);
     std::string name = std::string(kCompanyHead[head]) + Pick(kCompanyTail, rng);
     switch (rng() % 3) {
-      case 0: return "주식회사 " + name;
-      case 1: return name + " 주식회사";
-      default: return name;
+      case 0:
+        return "주식회사 " + name;
+      case 1:
+        return name + " 주식회사";
+      default:
+        return name;
     }
   }
   const Family& f = DrawFamily(rng);
@@ -324,7 +366,7 @@ v1::Customer Dataset::Customer(int64_t i) const {
   }
   c.add_phones(Phone(rng));
   static const v1::LifecycleStage kStages[] = {
-      v1::LIFECYCLE_STAGE_LEAD, v1::LIFECYCLE_STAGE_LEAD, v1::LIFECYCLE_STAGE_PROSPECT,
+      v1::LIFECYCLE_STAGE_LEAD,     v1::LIFECYCLE_STAGE_LEAD,     v1::LIFECYCLE_STAGE_PROSPECT,
       v1::LIFECYCLE_STAGE_CUSTOMER, v1::LIFECYCLE_STAGE_CUSTOMER, v1::LIFECYCLE_STAGE_CHURNED};
   c.set_lifecycle_stage(kStages[rng() % std::size(kStages)]);
   char owner[16];
@@ -363,9 +405,9 @@ v1::Interaction Dataset::Interaction(int64_t j) const {
   std::mt19937_64 rng(Hash(seed_, 2, static_cast<uint64_t>(j)));
   v1::Interaction in;
   static const v1::InteractionKind kKinds[] = {
-      v1::INTERACTION_KIND_CALL,    v1::INTERACTION_KIND_CALL,    v1::INTERACTION_KIND_CALL,
-      v1::INTERACTION_KIND_EMAIL,   v1::INTERACTION_KIND_EMAIL,   v1::INTERACTION_KIND_MEETING,
-      v1::INTERACTION_KIND_MEETING, v1::INTERACTION_KIND_NOTE,    v1::INTERACTION_KIND_NOTE,
+      v1::INTERACTION_KIND_CALL,    v1::INTERACTION_KIND_CALL,  v1::INTERACTION_KIND_CALL,
+      v1::INTERACTION_KIND_EMAIL,   v1::INTERACTION_KIND_EMAIL, v1::INTERACTION_KIND_MEETING,
+      v1::INTERACTION_KIND_MEETING, v1::INTERACTION_KIND_NOTE,  v1::INTERACTION_KIND_NOTE,
       v1::INTERACTION_KIND_VISIT};
   v1::InteractionKind kind = kKinds[rng() % std::size(kKinds)];
   in.set_kind(kind);
@@ -473,10 +515,11 @@ void OpGenerator::Draw(OpKind kind, bool zipf) {
   op_.adds = 0;
   const auto n_customers = static_cast<uint64_t>(data_->customers());
   const auto& open = data_->open_opportunities();
-  op_.customer = static_cast<int64_t>(zipf ? customer_zipf_->Scrambled(rng_) : rng_() % n_customers);
+  op_.customer =
+      static_cast<int64_t>(zipf ? customer_zipf_->Scrambled(rng_) : rng_() % n_customers);
   if (!open.empty()) {
-    op_.opportunity =
-        open[zipf ? opportunity_zipf_->Scrambled(rng_) : rng_() % static_cast<uint64_t>(open.size())];
+    op_.opportunity = open[zipf ? opportunity_zipf_->Scrambled(rng_)
+                                : rng_() % static_cast<uint64_t>(open.size())];
   }
   switch (kind) {
     case OpKind::kCreateCustomer:
@@ -518,14 +561,30 @@ void OpGenerator::Draw(OpKind kind, bool zipf) {
 
 const Op& OpGenerator::Next() {
   switch (workload_) {
-    case Workload::kCreateCustomer: Draw(OpKind::kCreateCustomer, false); break;
-    case Workload::kGetCustomer: Draw(OpKind::kGetCustomer, false); break;
-    case Workload::kLogInteraction: Draw(OpKind::kLogInteraction, false); break;
-    case Workload::kMoveStage: Draw(OpKind::kMoveStage, false); break;
-    case Workload::kListPipeline: Draw(OpKind::kListPipeline, false); break;
-    case Workload::kSearch: Draw(OpKind::kSearch, false); break;
-    case Workload::kCustomer360: Draw(OpKind::kCustomer360, false); break;
-    case Workload::kImport: Draw(OpKind::kImport, false); break;
+    case Workload::kCreateCustomer:
+      Draw(OpKind::kCreateCustomer, false);
+      break;
+    case Workload::kGetCustomer:
+      Draw(OpKind::kGetCustomer, false);
+      break;
+    case Workload::kLogInteraction:
+      Draw(OpKind::kLogInteraction, false);
+      break;
+    case Workload::kMoveStage:
+      Draw(OpKind::kMoveStage, false);
+      break;
+    case Workload::kListPipeline:
+      Draw(OpKind::kListPipeline, false);
+      break;
+    case Workload::kSearch:
+      Draw(OpKind::kSearch, false);
+      break;
+    case Workload::kCustomer360:
+      Draw(OpKind::kCustomer360, false);
+      break;
+    case Workload::kImport:
+      Draw(OpKind::kImport, false);
+      break;
     case Workload::kCrmDay: {
       // log 30, 360 25, search 15, move 10, list 10, create/update 8, aggregate 2.
       const uint64_t u = rng_() % 100;
@@ -540,7 +599,8 @@ const Op& OpGenerator::Next() {
       Draw(kind, true);
       break;
     }
-    case Workload::kCount: break;
+    case Workload::kCount:
+      break;
   }
   return op_;
 }

@@ -3,9 +3,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
-#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -40,7 +40,8 @@ absl::StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>&
   if (!options.log_file.empty()) {
     log_fd = open(options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) {
-      return absl::InternalError(absl::StrCat("open ", options.log_file, ": ", std::strerror(errno)));
+      return absl::InternalError(
+          absl::StrCat("open ", options.log_file, ": ", std::strerror(errno)));
     }
   }
   // Everything the child needs is prepared before fork(): between fork and

@@ -74,7 +74,8 @@ struct DirSize {
   int64_t total = 0;
   int64_t wal = 0;
 };
-DirSize DirectorySize(const std::string& dir, const std::function<bool(const std::string&)>& is_wal);
+DirSize DirectorySize(const std::string& dir,
+                      const std::function<bool(const std::string&)>& is_wal);
 
 // Output of a command (stdout), trimmed; empty on failure.
 std::string CommandOutput(const std::string& command);

@@ -129,8 +129,9 @@ absl::Status EchoClient::Send(const google::protobuf::Message& request, OpKind k
   bv1::EchoResponse reply;
   grpc::ClientContext ctx;
   // A header of the size rapportd's bearer token has.
-  ctx.AddMetadata("authorization",
-                  "Bearer rpt_01JBENCH000000000000000000_0000000000000000000000000000000000000000000");
+  ctx.AddMetadata(
+      "authorization",
+      "Bearer rpt_01JBENCH000000000000000000_0000000000000000000000000000000000000000000");
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
   grpc::Status s = stub_->Echo(&ctx, echo, &reply);
   if (!s.ok()) {
@@ -143,28 +144,36 @@ absl::Status EchoClient::Run(const Op& op) {
   const OpKind kind = op.kind;
   const std::string customer = FakeId(op.customer);
   switch (kind) {
-    case OpKind::kCreateCustomer: return Send(requests::CreateCustomer(op), kind, 0);
-    case OpKind::kUpdateCustomer: return Send(requests::UpdateCustomer(op, customer), kind, 0);
-    case OpKind::kGetCustomer: return Send(requests::GetCustomer(customer), kind, 0);
-    case OpKind::kLogInteraction: return Send(requests::LogInteraction(op, customer), kind, 0);
+    case OpKind::kCreateCustomer:
+      return Send(requests::CreateCustomer(op), kind, 0);
+    case OpKind::kUpdateCustomer:
+      return Send(requests::UpdateCustomer(op, customer), kind, 0);
+    case OpKind::kGetCustomer:
+      return Send(requests::GetCustomer(customer), kind, 0);
+    case OpKind::kLogInteraction:
+      return Send(requests::LogInteraction(op, customer), kind, 0);
     case OpKind::kMoveStage: {
       const std::string id = FakeId(op.opportunity);
       auto s = Send(requests::GetOpportunity(id), kind, 0);
       if (!s.ok()) return s;
       return Send(requests::MoveStage(id, NextStage(kListStage, op.stage_step), 7), kind, 1);
     }
-    case OpKind::kListPipeline: return Send(requests::ListPipeline(), kind, 0);
+    case OpKind::kListPipeline:
+      return Send(requests::ListPipeline(), kind, 0);
     case OpKind::kPipelineAggregate:
       return Send(requests::StageTotal(), kind, 0);
-    case OpKind::kSearch: return Send(requests::Search(op), kind, 0);
+    case OpKind::kSearch:
+      return Send(requests::Search(op), kind, 0);
     case OpKind::kCustomer360: {
       auto s = Send(requests::GetCustomer(customer), kind, 0);
       if (s.ok()) s = Send(requests::Timeline(customer), kind, 1);
       if (s.ok()) s = Send(requests::OpenOpportunities(customer), kind, 2);
       return s;
     }
-    case OpKind::kImport: return Send(requests::Import(op), kind, 0);
-    case OpKind::kCount: break;
+    case OpKind::kImport:
+      return Send(requests::Import(op), kind, 0);
+    case OpKind::kCount:
+      break;
   }
   return absl::InvalidArgumentError("unknown operation");
 }

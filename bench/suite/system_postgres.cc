@@ -206,9 +206,9 @@ std::string AddressJson(const v1::PostalAddress& a) {
   for (int i = 0; i < a.lines_size(); ++i) lines += (i ? "," : "") + JsonString(a.lines(i));
   lines += "]";
   return absl::StrCat("{\"lines\":", lines, ",\"locality\":", JsonString(a.locality()),
-                      ",\"region\":", JsonString(a.region()), ",\"postal_code\":",
-                      JsonString(a.postal_code()), ",\"country_code\":",
-                      JsonString(a.country_code()), "}");
+                      ",\"region\":", JsonString(a.region()),
+                      ",\"postal_code\":", JsonString(a.postal_code()),
+                      ",\"country_code\":", JsonString(a.country_code()), "}");
 }
 
 std::string AttributesJson(const v1::Customer& c) {
@@ -238,11 +238,20 @@ std::string CopyEscape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -416,17 +425,33 @@ class PostgresSystem : public System {
     if (!initdb.ok()) return initdb.status();
     int status = initdb->Wait(300000);
     if (status != 0) {
-      return absl::UnavailableError(absl::StrCat("initdb failed (exit status ", status, "), see ",
-                                                 spawn.log_file));
+      return absl::UnavailableError(
+          absl::StrCat("initdb failed (exit status ", status, "), see ", spawn.log_file));
     }
     spawn.log_file = dir_ + "/postgres.log";
-    auto server = ChildProcess::Spawn(
-        {config_.pg_bin + "/postgres", "-D", data_, "-k", dir_, "-c", "listen_addresses=", "-c",
-         absl::StrCat("shared_buffers=", config_.block_cache_mib, "MB"), "-c",
-         absl::StrCat("synchronous_commit=", config_.sync ? "on" : "off"), "-c",
-         "max_connections=300", "-c", "jit=off", "-c", "fsync=on", "-c",
-         "logging_collector=off", "-c", "log_min_messages=warning"},
-        spawn);
+    auto server =
+        ChildProcess::Spawn({config_.pg_bin + "/postgres",
+                             "-D",
+                             data_,
+                             "-k",
+                             dir_,
+                             "-c",
+                             "listen_addresses=",
+                             "-c",
+                             absl::StrCat("shared_buffers=", config_.block_cache_mib, "MB"),
+                             "-c",
+                             absl::StrCat("synchronous_commit=", config_.sync ? "on" : "off"),
+                             "-c",
+                             "max_connections=300",
+                             "-c",
+                             "jit=off",
+                             "-c",
+                             "fsync=on",
+                             "-c",
+                             "logging_collector=off",
+                             "-c",
+                             "log_min_messages=warning"},
+                            spawn);
     if (!server.ok()) return server.status();
     server_ = std::move(*server);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -505,10 +530,10 @@ class PostgresSystem : public System {
       const std::string now = Now();
       for (int64_t k = b; k < e; ++k) {
         std::string id = NewId();
-        AppendCopyRow(OpportunityRow(data.Opportunity(k), id,
-                                     customer_ids_[static_cast<size_t>(data.OpportunityCustomer(k))],
-                                     now),
-                      &rows);
+        AppendCopyRow(
+            OpportunityRow(data.Opportunity(k), id,
+                           customer_ids_[static_cast<size_t>(data.OpportunityCustomer(k))], now),
+            &rows);
         opportunity_ids_[static_cast<size_t>(k)] = std::move(id);
       }
       return Copy(conn->get(), "COPY opportunities FROM STDIN", rows);
@@ -572,9 +597,8 @@ class PostgresSystem : public System {
     }
   }
   DiskUsage Disk() override {
-    auto size = DirectorySize(data_, [](const std::string& path) {
-      return path.find("/pg_wal/") != std::string::npos;
-    });
+    auto size = DirectorySize(
+        data_, [](const std::string& path) { return path.find("/pg_wal/") != std::string::npos; });
     return {size.total, size.wal};
   }
 
@@ -591,7 +615,9 @@ class PostgresSystem : public System {
                                            .count()));
   }
   const std::string& customer_id(int64_t i) const { return customer_ids_[static_cast<size_t>(i)]; }
-  const std::string& opportunity_id(int64_t k) const { return opportunity_ids_[static_cast<size_t>(k)]; }
+  const std::string& opportunity_id(int64_t k) const {
+    return opportunity_ids_[static_cast<size_t>(k)];
+  }
 
  private:
   SystemConfig config_;
@@ -605,7 +631,8 @@ class PostgresSystem : public System {
   int64_t peak_ = 0;
 };
 
-absl::StatusOr<Result> PostgresClient::Prepared(const char* name, const std::vector<Value>& params) {
+absl::StatusOr<Result> PostgresClient::Prepared(const char* name,
+                                                const std::vector<Value>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
@@ -627,8 +654,7 @@ absl::Status PostgresClient::Run(const Op& op) {
       return Prepared("create_customer", params).status();
     }
     case OpKind::kUpdateCustomer:
-      return Prepared("update_customer",
-                      {s.customer_id(op.customer), std::to_string(op.lifecycle)})
+      return Prepared("update_customer", {s.customer_id(op.customer), std::to_string(op.lifecycle)})
           .status();
     case OpKind::kGetCustomer: {
       auto r = Prepared("get_customer", {s.customer_id(op.customer)});
@@ -710,7 +736,8 @@ absl::Status PostgresClient::Run(const Op& op) {
       auto end = Exec(conn_.get(), st.ok() ? "COMMIT" : "ROLLBACK");
       return st.ok() ? end : st;
     }
-    case OpKind::kCount: break;
+    case OpKind::kCount:
+      break;
   }
   return absl::InvalidArgumentError("unknown operation");
 }
@@ -741,7 +768,9 @@ absl::StatusOr<std::unique_ptr<System>> NewPostgresSystem(const SystemConfig& co
         break;
       }
     }
-    if (!user) return absl::FailedPreconditionError("running as root and no user 'nobody' to run PostgreSQL as");
+    if (!user)
+      return absl::FailedPreconditionError(
+          "running as root and no user 'nobody' to run PostgreSQL as");
   }
   return std::unique_ptr<System>(new PostgresSystem(config, user, user_name));
 }

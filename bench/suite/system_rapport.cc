@@ -124,18 +124,22 @@ class RapportSystem : public System {
           v1::CustomerService::NewStub(channels_[static_cast<size_t>(begin / kImportBatch) % 4]),
           channels_[static_cast<size_t>(begin / kImportBatch) % 4]);
     };
-    absl::Status s = ParallelChunks(data.customers(), kImportBatch, threads, [&](int64_t b, int64_t e) {
-      v1::BatchUpsertCustomersRequest request;
-      for (int64_t i = b; i < e; ++i) *request.add_customers() = data.Customer(i);
-      v1::BatchUpsertCustomersResponse response;
-      auto [stub, channel] = stub_for(b);
-      grpc::ClientContext ctx;
-      Prepare(&ctx);
-      auto st = FromGrpc(stub->BatchUpsertCustomers(&ctx, request, &response), "load customers");
-      if (!st.ok()) return st;
-      for (int64_t i = b; i < e; ++i) customer_ids_[static_cast<size_t>(i)] = response.customers(static_cast<int>(i - b)).id();
-      return absl::OkStatus();
-    });
+    absl::Status s =
+        ParallelChunks(data.customers(), kImportBatch, threads, [&](int64_t b, int64_t e) {
+          v1::BatchUpsertCustomersRequest request;
+          for (int64_t i = b; i < e; ++i) *request.add_customers() = data.Customer(i);
+          v1::BatchUpsertCustomersResponse response;
+          auto [stub, channel] = stub_for(b);
+          grpc::ClientContext ctx;
+          Prepare(&ctx);
+          auto st =
+              FromGrpc(stub->BatchUpsertCustomers(&ctx, request, &response), "load customers");
+          if (!st.ok()) return st;
+          for (int64_t i = b; i < e; ++i)
+            customer_ids_[static_cast<size_t>(i)] =
+                response.customers(static_cast<int>(i - b)).id();
+          return absl::OkStatus();
+        });
     if (!s.ok()) return s;
     phase("customers");
     s = ParallelChunks(data.interactions(), kImportBatch, threads, [&](int64_t b, int64_t e) {
@@ -146,7 +150,8 @@ class RapportSystem : public System {
         in->set_customer_id(customer_ids_[static_cast<size_t>(data.InteractionCustomer(j))]);
       }
       v1::BatchUpsertInteractionsResponse response;
-      auto stub = v1::InteractionService::NewStub(channels_[static_cast<size_t>(b / kImportBatch) % 4]);
+      auto stub =
+          v1::InteractionService::NewStub(channels_[static_cast<size_t>(b / kImportBatch) % 4]);
       grpc::ClientContext ctx;
       Prepare(&ctx);
       return FromGrpc(stub->BatchUpsertInteractions(&ctx, request, &response), "load interactions");
@@ -161,12 +166,16 @@ class RapportSystem : public System {
         o->set_customer_id(customer_ids_[static_cast<size_t>(data.OpportunityCustomer(k))]);
       }
       v1::BatchUpsertOpportunitiesResponse response;
-      auto stub = v1::OpportunityService::NewStub(channels_[static_cast<size_t>(b / kImportBatch) % 4]);
+      auto stub =
+          v1::OpportunityService::NewStub(channels_[static_cast<size_t>(b / kImportBatch) % 4]);
       grpc::ClientContext ctx;
       Prepare(&ctx);
-      auto st = FromGrpc(stub->BatchUpsertOpportunities(&ctx, request, &response), "load opportunities");
+      auto st =
+          FromGrpc(stub->BatchUpsertOpportunities(&ctx, request, &response), "load opportunities");
       if (!st.ok()) return st;
-      for (int64_t k = b; k < e; ++k) opportunity_ids_[static_cast<size_t>(k)] = response.opportunities(static_cast<int>(k - b)).id();
+      for (int64_t k = b; k < e; ++k)
+        opportunity_ids_[static_cast<size_t>(k)] =
+            response.opportunities(static_cast<int>(k - b)).id();
       return absl::OkStatus();
     });
     if (!s.ok()) return s;
@@ -210,7 +219,9 @@ class RapportSystem : public System {
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
   }
   const std::string& customer_id(int64_t i) const { return customer_ids_[static_cast<size_t>(i)]; }
-  const std::string& opportunity_id(int64_t k) const { return opportunity_ids_[static_cast<size_t>(k)]; }
+  const std::string& opportunity_id(int64_t k) const {
+    return opportunity_ids_[static_cast<size_t>(k)];
+  }
   WireProfile* wire() const { return config_.wire; }
 
  private:
@@ -294,12 +305,14 @@ absl::Status RapportClient::Run(const Op& op) {
       const std::string& id = system_->opportunity_id(op.opportunity);
       for (int attempt = 0;; ++attempt) {
         v1::Opportunity current, out;
-        auto s = Call([&](auto* c, auto& r, auto* o) { return opportunities_->GetOpportunity(c, r, o); },
-                      requests::GetOpportunity(id), &current, kind, 0, "GetOpportunity");
+        auto s =
+            Call([&](auto* c, auto& r, auto* o) { return opportunities_->GetOpportunity(c, r, o); },
+                 requests::GetOpportunity(id), &current, kind, 0, "GetOpportunity");
         if (!s.ok()) return s;
-        s = Call([&](auto* c, auto& r, auto* o) { return opportunities_->UpdateOpportunity(c, r, o); },
-                 requests::MoveStage(id, NextStage(current.stage(), op.stage_step), current.revision()),
-                 &out, kind, 1, "UpdateOpportunity");
+        s = Call(
+            [&](auto* c, auto& r, auto* o) { return opportunities_->UpdateOpportunity(c, r, o); },
+            requests::MoveStage(id, NextStage(current.stage(), op.stage_step), current.revision()),
+            &out, kind, 1, "UpdateOpportunity");
         if (absl::IsAborted(s) && attempt < 20) {
           ++conflicts_;
           continue;
@@ -339,28 +352,27 @@ absl::Status RapportClient::Run(const Op& op) {
                     requests::GetCustomer(id), &customer, kind, 0, "GetCustomer");
       if (!s.ok()) return s;
       v1::ListInteractionsResponse timeline;
-      s = Call([&](auto* c, auto& r, auto* o) {
-                 return interactions_->ListCustomerInteractions(c, r, o);
-               },
+      s = Call([&](auto* c, auto& r,
+                   auto* o) { return interactions_->ListCustomerInteractions(c, r, o); },
                requests::Timeline(id), &timeline, kind, 1, "ListCustomerInteractions");
       if (!s.ok()) return s;
       v1::ListOpportunitiesResponse deals;
-      return Call([&](auto* c, auto& r, auto* o) {
-                    return opportunities_->ListCustomerOpportunities(c, r, o);
-                  },
+      return Call([&](auto* c, auto& r,
+                      auto* o) { return opportunities_->ListCustomerOpportunities(c, r, o); },
                   requests::OpenOpportunities(id), &deals, kind, 2, "ListCustomerOpportunities");
     }
     case OpKind::kImport: {
       v1::BatchUpsertCustomersResponse out;
-      auto s = Call(
-          [&](auto* c, auto& r, auto* o) { return customers_->BatchUpsertCustomers(c, r, o); },
-          requests::Import(op), &out, kind, 0, "BatchUpsertCustomers");
+      auto s =
+          Call([&](auto* c, auto& r, auto* o) { return customers_->BatchUpsertCustomers(c, r, o); },
+               requests::Import(op), &out, kind, 0, "BatchUpsertCustomers");
       if (s.ok() && out.customers_size() != static_cast<int>(op.batch->size())) {
         return absl::InternalError("BatchUpsertCustomers returned fewer customers");
       }
       return s;
     }
-    case OpKind::kCount: break;
+    case OpKind::kCount:
+      break;
   }
   return absl::InvalidArgumentError("unknown operation");
 }

@@ -59,7 +59,9 @@ std::string One() {
   return std::string(reinterpret_cast<const char*>(&one), 8);
 }
 
-int64_t Micros(const google::protobuf::Timestamp& t) { return t.seconds() * 1000000 + t.nanos() / 1000; }
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
 
 // The prefix of an index key: tenant, index id, then the bound components.
 KeyWriter IndexKey(uint16_t index) { return KeyWriter(store::IndexPrefix(kTenant, index)); }
@@ -73,12 +75,14 @@ std::string StringPrefix(uint16_t index, std::string_view prefix) {
 std::vector<std::string> CustomerIndexKeys(const v1::Customer& c, std::string_view id16) {
   std::vector<std::string> keys;
   auto add = [&](KeyWriter k) { keys.push_back(k.Bytes16(id16).Release()); };
-  for (const auto& [system, ref] : c.external_refs()) add(IndexKey(0x0101).String(system).String(ref));
+  for (const auto& [system, ref] : c.external_refs())
+    add(IndexKey(0x0101).String(system).String(ref));
   auto region = c.attributes().find("region");
   if (region != c.attributes().end()) {
     add(IndexKey(0x0102).String("region").String(region->second.string_value()));
   }
-  for (const auto& k : validation::SearchKeysForName(c.display_name())) add(IndexKey(0x0103).String(k));
+  for (const auto& k : validation::SearchKeysForName(c.display_name()))
+    add(IndexKey(0x0103).String(k));
   for (const auto& e : c.emails()) add(IndexKey(0x0104).String(e));
   for (const auto& p : c.phones()) add(IndexKey(0x0105).String(p));
   add(IndexKey(0x0106).String(c.owner()));
@@ -172,9 +176,12 @@ class RocksDbSystem : public System {
     rocksdb::ColumnFamilyOptions counters = cf;
     counters.merge_operator = std::make_shared<AddOperator>();
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-        {rocksdb::kDefaultColumnFamilyName, cf}, {store::kMetaFamily, cf},
-        {store::kEntityFamily, cf},              {store::kIndexFamily, cf},
-        {store::kFeedFamily, cf},                {store::kCountersFamily, counters}};
+        {rocksdb::kDefaultColumnFamilyName, cf},
+        {store::kMetaFamily, cf},
+        {store::kEntityFamily, cf},
+        {store::kIndexFamily, cf},
+        {store::kFeedFamily, cf},
+        {store::kCountersFamily, counters}};
     rocksdb::DB* raw = nullptr;
     auto s = rocksdb::DB::Open(rocksdb::DBOptions(options), path_, families, &handles_, &raw);
     if (!s.ok()) return absl::UnavailableError("rocksdb: " + s.ToString());
@@ -245,8 +252,10 @@ class RocksDbSystem : public System {
     int64_t total = static_cast<int64_t>(cache_->GetUsage());
     for (auto* h : handles_) {
       uint64_t v = 0;
-      if (db_->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v)) total += static_cast<int64_t>(v);
-      if (db_->GetIntProperty(h, "rocksdb.estimate-table-readers-mem", &v)) total += static_cast<int64_t>(v);
+      if (db_->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &v))
+        total += static_cast<int64_t>(v);
+      if (db_->GetIntProperty(h, "rocksdb.estimate-table-readers-mem", &v))
+        total += static_cast<int64_t>(v);
     }
     peak_ = std::max(peak_, total);
   }
@@ -325,7 +334,8 @@ class RocksDbSystem : public System {
     in->set_revision(1);
     Stamp(in, in->mutable_create_time(), in->mutable_update_time());
     if (!in->has_occurred_at()) *in->mutable_occurred_at() = in->create_time();
-    batch->Put(entity(), store::EntityKey(kTenant, kInteractionType, id16), in->SerializeAsString());
+    batch->Put(entity(), store::EntityKey(kTenant, kInteractionType, id16),
+               in->SerializeAsString());
     for (const auto& k : InteractionIndexKeys(*in, id16)) batch->Put(index(), k, "");
     AddEvent(batch, v1::RESOURCE_TYPE_INTERACTION, in->id(), nullptr, *in,
              v1::CHANGE_OPERATION_CREATE, {"kind", "customer_id", "owner", "subject", "body"});
@@ -349,7 +359,8 @@ class RocksDbSystem : public System {
     auto id16 = ids::UlidFromString(id);
     if (!id16.ok()) return id16.status();
     std::string value;
-    auto s = db_->Get(rocksdb::ReadOptions(), entity(), store::EntityKey(kTenant, type, *id16), &value);
+    auto s =
+        db_->Get(rocksdb::ReadOptions(), entity(), store::EntityKey(kTenant, type, *id16), &value);
     if (s.IsNotFound()) return absl::NotFoundError(id);
     if (!s.ok()) return absl::InternalError(s.ToString());
     if (!out->ParseFromString(value)) return absl::DataLossError(id);
@@ -377,7 +388,8 @@ class RocksDbSystem : public System {
       } else {
         it->SeekToFirst();
       }
-      for (; it->Valid() && static_cast<int>(keys.size()) < limit; reverse ? it->Prev() : it->Next()) {
+      for (; it->Valid() && static_cast<int>(keys.size()) < limit;
+           reverse ? it->Prev() : it->Next()) {
         auto k = it->key();
         std::string id16(k.data() + k.size() - 16, 16);
         std::string key = store::EntityKey(kTenant, type, id16);
@@ -405,7 +417,9 @@ class RocksDbSystem : public System {
   }
 
   const std::string& customer_id(int64_t i) const { return customer_ids_[static_cast<size_t>(i)]; }
-  const std::string& opportunity_id(int64_t k) const { return opportunity_ids_[static_cast<size_t>(k)]; }
+  const std::string& opportunity_id(int64_t k) const {
+    return opportunity_ids_[static_cast<size_t>(k)];
+  }
   rocksdb::DB* db() { return db_.get(); }
   rocksdb::ColumnFamilyHandle* entity() { return handles_[2]; }
   rocksdb::ColumnFamilyHandle* index() { return handles_[3]; }
@@ -441,10 +455,13 @@ absl::Status RocksDbClient::Run(const Op& op) {
       rocksdb::WriteBatch batch;
       for (const auto& input : *op.batch) {
         // An upsert first looks for a record with the same external ref.
-        auto prefix = IndexKey(0x0101).String("erp").String(input.external_refs().at("erp")).Release();
-        std::unique_ptr<rocksdb::Iterator> it(s.db()->NewIterator(rocksdb::ReadOptions(), s.index()));
+        auto prefix =
+            IndexKey(0x0101).String("erp").String(input.external_refs().at("erp")).Release();
+        std::unique_ptr<rocksdb::Iterator> it(
+            s.db()->NewIterator(rocksdb::ReadOptions(), s.index()));
         it->Seek(prefix);
-        if (it->Valid() && it->key().starts_with(prefix)) return absl::AlreadyExistsError("erp ref");
+        if (it->Valid() && it->key().starts_with(prefix))
+          return absl::AlreadyExistsError("erp ref");
         v1::Customer c = input;
         s.AddCustomer(&c, &batch);
       }
@@ -464,9 +481,12 @@ absl::Status RocksDbClient::Run(const Op& op) {
       *after.mutable_update_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
       std::string id16 = *ids::UlidFromString(after.id());
       rocksdb::WriteBatch batch;
-      batch.Put(s.entity(), store::EntityKey(kTenant, kCustomerType, id16), after.SerializeAsString());
-      batch.Delete(s.index(), IndexKey(0x0107).I64(before.lifecycle_stage()).Bytes16(id16).Release());
-      batch.Put(s.index(), IndexKey(0x0107).I64(after.lifecycle_stage()).Bytes16(id16).Release(), "");
+      batch.Put(s.entity(), store::EntityKey(kTenant, kCustomerType, id16),
+                after.SerializeAsString());
+      batch.Delete(s.index(),
+                   IndexKey(0x0107).I64(before.lifecycle_stage()).Bytes16(id16).Release());
+      batch.Put(s.index(), IndexKey(0x0107).I64(after.lifecycle_stage()).Bytes16(id16).Release(),
+                "");
       s.AddEvent(&batch, v1::RESOURCE_TYPE_CUSTOMER, after.id(), &before, after,
                  v1::CHANGE_OPERATION_UPDATE, {"lifecycle_stage"});
       std::lock_guard<std::mutex> lock(s.commit_mu());
@@ -495,7 +515,8 @@ absl::Status RocksDbClient::Run(const Op& op) {
         after.set_revision(before.revision() + 1);
         *after.mutable_update_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
         rocksdb::WriteBatch batch;
-        batch.Put(s.entity(), store::EntityKey(kTenant, kOpportunityType, id16), after.SerializeAsString());
+        batch.Put(s.entity(), store::EntityKey(kTenant, kOpportunityType, id16),
+                  after.SerializeAsString());
         batch.Delete(s.index(), PipelineKey(before, id16));
         batch.Put(s.index(), PipelineKey(after, id16), "");
         s.AddEvent(&batch, v1::RESOURCE_TYPE_OPPORTUNITY, id, &before, after,
@@ -516,9 +537,10 @@ absl::Status RocksDbClient::Run(const Op& op) {
     }
     case OpKind::kListPipeline: {
       std::vector<v1::Opportunity> page;
-      return s.ScanRecords(kOpportunityType,
-                           IndexKey(0x0305).String(kPipeline).String(kListStage).String(kListCurrency).Release(),
-                           /*reverse=*/true, kPipelinePageSize, &page);
+      return s.ScanRecords(
+          kOpportunityType,
+          IndexKey(0x0305).String(kPipeline).String(kListStage).String(kListCurrency).Release(),
+          /*reverse=*/true, kPipelinePageSize, &page);
     }
     case OpKind::kPipelineAggregate: {
       // The index key holds the amount: sum it without reading records.
@@ -559,7 +581,8 @@ absl::Status RocksDbClient::Run(const Op& op) {
                            IndexKey(0x0303).String(id).I64(v1::OPPORTUNITY_STATUS_OPEN).Release(),
                            false, 50, &deals);
     }
-    case OpKind::kCount: break;
+    case OpKind::kCount:
+      break;
   }
   return absl::InvalidArgumentError("unknown operation");
 }

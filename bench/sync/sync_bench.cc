@@ -38,17 +38,19 @@ std::unique_ptr<grpc::ClientContext> Call() {
 
 void WriteCsv(const std::string& path, int rows) {
   static const char* kFamily[] = {"김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"};
-  static const char* kGiven[] = {"민수", "서연", "지훈", "하은", "도윤", "수아", "예준", "지민", "현우", "유진"};
+  static const char* kGiven[] = {"민수", "서연", "지훈", "하은", "도윤",
+                                 "수아", "예준", "지민", "현우", "유진"};
   std::mt19937_64 rng(7);
   std::ofstream out(path);
   out << "display_name,emails,phones,external_refs.erp,tags\n";
   for (int i = 0; i < rows; ++i) {
     std::string phone;
     do {
-      phone = "010-" + std::to_string(2000 + rng() % 8000) + "-" + std::to_string(1000 + rng() % 9000);
+      phone =
+          "010-" + std::to_string(2000 + rng() % 8000) + "-" + std::to_string(1000 + rng() % 9000);
     } while (!rapport::validation::NormalizePhone(phone, "KR").ok());
-    out << kFamily[rng() % 10] << kGiven[rng() % 10] << ",customer" << i << "@example.co.kr," << phone
-        << ",ERP-" << i << "," << (i % 3 ? "b2b" : "b2c") << "\n";
+    out << kFamily[rng() % 10] << kGiven[rng() % 10] << ",customer" << i << "@example.co.kr,"
+        << phone << ",ERP-" << i << "," << (i % 3 ? "b2b" : "b2c") << "\n";
   }
 }
 
@@ -64,7 +66,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (smoke) rows = 10000;
 
-  const auto dir = std::filesystem::temp_directory_path() / ("rapport-sync-bench-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("rapport-sync-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   rapport::services::ServerOptions options;
   options.listen_address = "127.0.0.1:0";
@@ -92,8 +95,9 @@ int main(int argc, char** argv) {
   auto first = rapport::tools::ImportFile(*data, Call(), v1::AttributeSchema(), import);
   double import_s = std::chrono::duration<double>(Clock::now() - t0).count();
   if (!first.ok() || first->created() != static_cast<uint64_t>(rows)) {
-    std::fprintf(stderr, "import failed: %s\n", first.ok() ? first->DebugString().substr(0, 500).c_str()
-                                                           : first.status().ToString().c_str());
+    std::fprintf(stderr, "import failed: %s\n",
+                 first.ok() ? first->DebugString().substr(0, 500).c_str()
+                            : first.status().ToString().c_str());
     return 1;
   }
   t0 = Clock::now();
@@ -121,8 +125,8 @@ int main(int argc, char** argv) {
   grpc::Status status = reader->Finish();
   double feed_s = std::chrono::duration<double>(Clock::now() - t0).count();
   if (!status.ok() || received != static_cast<uint64_t>(rows) + 1) {
-    std::fprintf(stderr, "feed catch-up got %llu events: %s\n", static_cast<unsigned long long>(received),
-                 status.error_message().c_str());
+    std::fprintf(stderr, "feed catch-up got %llu events: %s\n",
+                 static_cast<unsigned long long>(received), status.error_message().c_str());
     return 1;
   }
   rusage usage{};
@@ -134,19 +138,22 @@ int main(int argc, char** argv) {
     return total / 1048576.0;
   }();
 
-  std::printf("sync_bench  rows=%d  sync=%s  csv=%.1f MiB  hardware_threads=%u\n", rows, sync ? "on" : "off",
-              csv_mib, std::thread::hardware_concurrency());
+  std::printf("sync_bench  rows=%d  sync=%s  csv=%.1f MiB  hardware_threads=%u\n", rows,
+              sync ? "on" : "off", csv_mib, std::thread::hardware_concurrency());
   std::printf("%-40s %12s %12s\n", "workload", "seconds", "per second");
-  std::printf("%-40s %12.2f %12.0f rows/s\n", "import (create, 500-row batches)", import_s, rows / import_s);
-  std::printf("%-40s %12.2f %12.0f rows/s\n", "re-import (all unchanged)", reimport_s, rows / reimport_s);
-  std::printf("%-40s %12.2f %12.0f events/s (%.0f MiB/s)\n", "Subscribe catch-up from sequence 0", feed_s,
-              received / feed_s, bytes / 1048576.0 / feed_s);
+  std::printf("%-40s %12.2f %12.0f rows/s\n", "import (create, 500-row batches)", import_s,
+              rows / import_s);
+  std::printf("%-40s %12.2f %12.0f rows/s\n", "re-import (all unchanged)", reimport_s,
+              rows / reimport_s);
+  std::printf("%-40s %12.2f %12.0f events/s (%.0f MiB/s)\n", "Subscribe catch-up from sequence 0",
+              feed_s, received / feed_s, bytes / 1048576.0 / feed_s);
   std::printf("peak RSS (client + in-process server): %ld MiB; data directory %.0f MiB\n",
               usage.ru_maxrss / 1024, disk_mib);
-  std::printf("{\"rows\":%d,\"sync\":%s,\"import_rows_per_s\":%.0f,\"reimport_rows_per_s\":%.0f,"
-              "\"feed_events_per_s\":%.0f,\"peak_rss_mib\":%ld,\"disk_mib\":%.0f}\n",
-              rows, sync ? "true" : "false", rows / import_s, rows / reimport_s, received / feed_s,
-              usage.ru_maxrss / 1024, disk_mib);
+  std::printf(
+      "{\"rows\":%d,\"sync\":%s,\"import_rows_per_s\":%.0f,\"reimport_rows_per_s\":%.0f,"
+      "\"feed_events_per_s\":%.0f,\"peak_rss_mib\":%ld,\"disk_mib\":%.0f}\n",
+      rows, sync ? "true" : "false", rows / import_s, rows / reimport_s, received / feed_s,
+      usage.ru_maxrss / 1024, disk_mib);
   server->reset();
   std::filesystem::remove_all(dir);
   return 0;

@@ -10,13 +10,13 @@
 #include <cstdlib>
 #include <string>
 
-#define RAPPORT_CHECK(cond, message)                                            \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
-      std::fprintf(stderr, "%s:%d: check failed: %s: %s\n", __FILE__, __LINE__, \
-                   #cond, std::string(message).c_str());                        \
-      std::abort();                                                             \
-    }                                                                           \
+#define RAPPORT_CHECK(cond, message)                                                   \
+  do {                                                                                 \
+    if (!(cond)) {                                                                     \
+      std::fprintf(stderr, "%s:%d: check failed: %s: %s\n", __FILE__, __LINE__, #cond, \
+                   std::string(message).c_str());                                      \
+      std::abort();                                                                    \
+    }                                                                                  \
   } while (0)
 
 #endif  // RAPPORT_CORE_COMMON_CHECK_H_

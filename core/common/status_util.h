@@ -34,9 +34,9 @@ std::vector<FieldViolation> FieldViolations(const absl::Status& status);
 absl::Status PrefixFields(const absl::Status& status, std::string_view prefix);
 
 // Propagates a non-OK status.
-#define RAPPORT_RETURN_IF_ERROR(expr)            \
-  do {                                           \
-    ::absl::Status _rapport_status = (expr);     \
+#define RAPPORT_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::absl::Status _rapport_status = (expr);           \
     if (!_rapport_status.ok()) return _rapport_status; \
   } while (0)
 

@@ -129,6 +129,7 @@ class IdentityStore {
     std::map<std::string, v1::User> users;
     std::map<std::string, v1::Team> teams;
   };
+
  private:
   struct CachedToken {
     std::string hash;
@@ -152,7 +153,8 @@ class IdentityStore {
                       const google::protobuf::Message* after);
   absl::StatusOr<v1::CreateTokenResponse> IssueToken(const Principal* caller, uint32_t tenant,
                                                      const std::string& tenant_name,
-                                                     v1::ApiToken token, rocksdb::WriteBatch* batch);
+                                                     v1::ApiToken token,
+                                                     rocksdb::WriteBatch* batch);
   absl::StatusOr<std::string> TenantName(uint32_t tenant);
 
   store::Database* db_;

@@ -131,7 +131,8 @@ absl::StatusOr<Manifest> ReadManifest(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat("manifest ", path, ": ", why));
   };
   std::ifstream in(path, std::ios::binary);
-  if (!in) return bad("missing or unreadable (every plugin needs NAME.manifest.json beside NAME.so)");
+  if (!in)
+    return bad("missing or unreadable (every plugin needs NAME.manifest.json beside NAME.so)");
   std::stringstream content;
   content << in.rdbuf();
   if (content.str().size() > 64 * 1024) return bad("larger than 64 KiB");
@@ -192,8 +193,8 @@ absl::StatusOr<std::map<std::string, std::string>> ReadPluginConfig(const std::s
   google::protobuf::Struct json;
   auto parsed = google::protobuf::util::JsonStringToMessage(content.str(), &json);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--plugin-config ", path, ": not valid JSON: ",
-                                                   std::string(parsed.message())));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--plugin-config ", path, ": not valid JSON: ", std::string(parsed.message())));
   }
   std::map<std::string, std::string> out;
   for (const auto& [module, value] : json.fields()) {

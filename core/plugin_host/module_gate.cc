@@ -14,7 +14,9 @@
 namespace rapport::plugin_host {
 namespace {
 
-std::string CacheKey(uint32_t tenant, const std::string& module) { return absl::StrCat(tenant, "/", module); }
+std::string CacheKey(uint32_t tenant, const std::string& module) {
+  return absl::StrCat(tenant, "/", module);
+}
 
 v1::ModuleMode Effective(v1::ModuleMode m) {
   return m == v1::MODULE_MODE_UNSPECIFIED ? v1::MODULE_MODE_OFF : m;
@@ -22,9 +24,12 @@ v1::ModuleMode Effective(v1::ModuleMode m) {
 
 const char* ModeName(v1::ModuleMode m) {
   switch (Effective(m)) {
-    case v1::MODULE_MODE_ON: return "on";
-    case v1::MODULE_MODE_SHADOW: return "shadow";
-    default: return "off";
+    case v1::MODULE_MODE_ON:
+      return "on";
+    case v1::MODULE_MODE_SHADOW:
+      return "shadow";
+    default:
+      return "off";
   }
 }
 
@@ -44,7 +49,8 @@ int ModuleGate::Bucket(const std::string& module, const std::string& user_id) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   std::string input = absl::StrCat(module, "\x1f", user_id);
   SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  uint32_t v = (uint32_t{digest[0]} << 24) | (uint32_t{digest[1]} << 16) | (uint32_t{digest[2]} << 8) | digest[3];
+  uint32_t v = (uint32_t{digest[0]} << 24) | (uint32_t{digest[1]} << 16) |
+               (uint32_t{digest[2]} << 8) | digest[3];
   return static_cast<int>(v % 100);
 }
 
@@ -69,27 +75,35 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::GetRule(uint32_t tenant, const std::
   return cache_.try_emplace(cache_key, std::move(rule)).first->second;
 }
 
-GateDecision ModuleGate::Evaluate(uint32_t tenant, const std::string& module, const std::string& user_id,
+GateDecision ModuleGate::Evaluate(uint32_t tenant, const std::string& module,
+                                  const std::string& user_id,
                                   const std::vector<std::string>& teams) {
   auto rule = GetRule(tenant, module);
-  if (!rule.ok()) return {v1::MODULE_MODE_OFF, absl::StrCat("rule unreadable: ", rule.status().message())};
+  if (!rule.ok())
+    return {v1::MODULE_MODE_OFF, absl::StrCat("rule unreadable: ", rule.status().message())};
   if (rule->kill_switch()) return {v1::MODULE_MODE_OFF, "the kill switch is on"};
-  if (!user_id.empty() && std::find(rule->user_ids().begin(), rule->user_ids().end(), user_id) != rule->user_ids().end()) {
-    return {Effective(rule->mode()), absl::StrCat("user '", user_id, "' is targeted (", ModeName(rule->mode()), ")")};
+  if (!user_id.empty() && std::find(rule->user_ids().begin(), rule->user_ids().end(), user_id) !=
+                              rule->user_ids().end()) {
+    return {Effective(rule->mode()),
+            absl::StrCat("user '", user_id, "' is targeted (", ModeName(rule->mode()), ")")};
   }
   for (const auto& team : teams) {
-    if (std::find(rule->team_ids().begin(), rule->team_ids().end(), team) != rule->team_ids().end()) {
-      return {Effective(rule->mode()), absl::StrCat("team '", team, "' is targeted (", ModeName(rule->mode()), ")")};
+    if (std::find(rule->team_ids().begin(), rule->team_ids().end(), team) !=
+        rule->team_ids().end()) {
+      return {Effective(rule->mode()),
+              absl::StrCat("team '", team, "' is targeted (", ModeName(rule->mode()), ")")};
     }
   }
   if (!user_id.empty() && rule->percentage() > 0) {
     int bucket = Bucket(module, user_id);
     if (bucket < rule->percentage()) {
-      return {Effective(rule->mode()), absl::StrCat("user is in the ", rule->percentage(), "% cohort (bucket ",
-                                                     bucket, ", ", ModeName(rule->mode()), ")")};
+      return {Effective(rule->mode()),
+              absl::StrCat("user is in the ", rule->percentage(), "% cohort (bucket ", bucket, ", ",
+                           ModeName(rule->mode()), ")")};
     }
   }
-  return {Effective(rule->default_mode()), absl::StrCat("default for the tenant (", ModeName(rule->default_mode()), ")")};
+  return {Effective(rule->default_mode()),
+          absl::StrCat("default for the tenant (", ModeName(rule->default_mode()), ")")};
 }
 
 bool ModuleGate::AnyoneOn(const v1::RolloutRule& rule) {
@@ -103,10 +117,12 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
                                                     int64_t expected_revision) {
   std::vector<FieldViolation> violations;
   if (rule.percentage() < 0 || rule.percentage() > 100) {
-    violations.push_back({"rule.percentage", absl::StrCat("must be 0..100, got ", rule.percentage())});
+    violations.push_back(
+        {"rule.percentage", absl::StrCat("must be 0..100, got ", rule.percentage())});
   }
   if (!v1::ModuleMode_IsValid(rule.mode())) violations.push_back({"rule.mode", "unknown mode"});
-  if (!v1::ModuleMode_IsValid(rule.default_mode())) violations.push_back({"rule.default_mode", "unknown mode"});
+  if (!v1::ModuleMode_IsValid(rule.default_mode()))
+    violations.push_back({"rule.default_mode", "unknown mode"});
   if (rule.user_ids_size() > 10000 || rule.team_ids_size() > 1000) {
     violations.push_back({"rule", "at most 10,000 users and 1,000 teams"});
   }
@@ -114,16 +130,16 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
   std::lock_guard<std::mutex> lock(write_mu_);
   RAPPORT_ASSIGN_OR_RETURN(v1::RolloutRule current, GetRule(ctx.tenant, rule.module()));
   if (expected_revision != 0 && expected_revision != current.revision()) {
-    return absl::AbortedError(absl::StrCat("the rollout rule changed concurrently; current revision is ",
-                                           current.revision()));
+    return absl::AbortedError(absl::StrCat(
+        "the rollout rule changed concurrently; current revision is ", current.revision()));
   }
   if (AnyoneOn(rule)) {
     for (const std::string& dependency : dependencies_(rule.module())) {
       RAPPORT_ASSIGN_OR_RETURN(v1::RolloutRule dep, GetRule(ctx.tenant, dependency));
       if (!AnyoneOn(dep)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "module '", rule.module(), "' requires module '", dependency, "', which is off for tenant '",
-            ctx.tenant_name, "'; enable it first"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("module '", rule.module(), "' requires module '", dependency,
+                         "', which is off for tenant '", ctx.tenant_name, "'; enable it first"));
       }
     }
   }
@@ -131,9 +147,9 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
     for (const std::string& dependent : dependents_(rule.module())) {
       RAPPORT_ASSIGN_OR_RETURN(v1::RolloutRule dep, GetRule(ctx.tenant, dependent));
       if (AnyoneOn(dep)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "module '", dependent, "' requires module '", rule.module(), "' and is on for tenant '",
-            ctx.tenant_name, "'; switch it off first"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("module '", dependent, "' requires module '", rule.module(),
+                         "' and is on for tenant '", ctx.tenant_name, "'; switch it off first"));
       }
     }
   }
@@ -146,7 +162,8 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v
   batch.Put(db_->meta(), store::RolloutRuleKey(ctx.tenant, rule.module()),
             rule.SerializeAsString());
   v1::ChangeEvent event;
-  event.set_operation(current.revision() == 0 ? v1::CHANGE_OPERATION_CREATE : v1::CHANGE_OPERATION_UPDATE);
+  event.set_operation(current.revision() == 0 ? v1::CHANGE_OPERATION_CREATE
+                                              : v1::CHANGE_OPERATION_UPDATE);
   event.set_subject(absl::StrCat("module/", rule.module()));
   event.mutable_before()->PackFrom(current);
   event.mutable_after()->PackFrom(rule);

@@ -36,8 +36,8 @@ using lexer::IsSpace;
 // Returns true if `c` can appear somewhere in a well-formed filter outside a
 // string literal. Anything else is reported as an unexpected character.
 bool IsFilterChar(char c) {
-  return IsIdentChar(c) || IsSpace(c) || c == '.' || c == '-' || c == '"' ||
-         c == '=' || c == '!' || c == '<' || c == '>';
+  return IsIdentChar(c) || IsSpace(c) || c == '.' || c == '-' || c == '"' || c == '=' || c == '!' ||
+         c == '<' || c == '>';
 }
 
 bool IsReservedWord(std::string_view word) {
@@ -80,8 +80,8 @@ std::string FormatDouble(double d) {
   // The longest shortest-round-trip fixed form of a finite double is about
   // 330 characters (the smallest subnormals); 512 leaves ample room.
   std::array<char, 512> buf;
-  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d,
-                                       std::chars_format::fixed);
+  const auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), d, std::chars_format::fixed);
   if (ec != std::errc()) return absl::StrFormat("%.17g", d);  // Unreachable.
   std::string out(buf.data(), end);
   if (out.find('.') == std::string::npos) out.append(".0");
@@ -196,33 +196,30 @@ absl::Status Parser::UnexpectedCharacter(std::size_t pos) const {
       break;
   }
   // `found` is either a quoted character or "control character U+XXXX".
-  return Error("unexpected ",
-               absl::StartsWith(found, "control") ? "" : "character ", found,
+  return Error("unexpected ", absl::StartsWith(found, "control") ? "" : "character ", found,
                " at column ", Column(pos), hint);
 }
 
 absl::Status Parser::Expected(std::string_view what) const {
   if (AtEnd()) return Error("expected ", what, " at column ", Column(pos_));
   if (!IsFilterChar(text_[pos_])) return UnexpectedCharacter(pos_);
-  return Error("expected ", what, " at column ", Column(pos_), ", found ",
-               DescribeAt(pos_));
+  return Error("expected ", what, " at column ", Column(pos_), ", found ", DescribeAt(pos_));
 }
 
 absl::StatusOr<Filter> Parser::Parse() {
   if (text_.size() > kMaxFilterBytes) {
-    return Error("too long: ", text_.size(), " bytes exceeds the limit of ",
-                 kMaxFilterBytes, " bytes");
+    return Error("too long: ", text_.size(), " bytes exceeds the limit of ", kMaxFilterBytes,
+                 " bytes");
   }
   Filter filter;
   SkipWhitespace();
   if (AtEnd()) return filter;
   std::string_view expected = "a field name";
   while (true) {
-    if (filter.comparisons.size() ==
-        static_cast<std::size_t>(kMaxFilterComparisons)) {
+    if (filter.comparisons.size() == static_cast<std::size_t>(kMaxFilterComparisons)) {
       return Error("too many comparisons: at most ", kMaxFilterComparisons,
-                   " are allowed, but comparison ", kMaxFilterComparisons + 1,
-                   " starts at column ", Column(pos_));
+                   " are allowed, but comparison ", kMaxFilterComparisons + 1, " starts at column ",
+                   Column(pos_));
     }
     Comparison comparison;
     if (absl::Status s = ParseComparison(expected, &comparison); !s.ok()) {
@@ -239,8 +236,7 @@ absl::StatusOr<Filter> Parser::Parse() {
       continue;
     }
     if (absl::EqualsIgnoreCase(AV(word), "and")) {
-      return Error("'", word, "' at column ", Column(pos_),
-                   " must be written in uppercase: AND");
+      return Error("'", word, "' at column ", Column(pos_), " must be written in uppercase: AND");
     }
     if (absl::EqualsIgnoreCase(AV(word), "or")) {
       return Error("'", word, "' at column ", Column(pos_),
@@ -252,8 +248,7 @@ absl::StatusOr<Filter> Parser::Parse() {
   return filter;
 }
 
-absl::Status Parser::ParseComparison(std::string_view expected,
-                                     Comparison* out) {
+absl::Status Parser::ParseComparison(std::string_view expected, Comparison* out) {
   out->column = Column(pos_);
   if (absl::Status s = ParseField(expected, &out->field); !s.ok()) return s;
   SkipWhitespace();
@@ -291,8 +286,7 @@ absl::Status Parser::ParseOp(std::string_view field, CompareOp* out) {
   switch (Peek()) {
     case '=':
       if (Peek(1) == '=') {
-        return Error("'==' at column ", Column(start),
-                     " is not an operator; use '='");
+        return Error("'==' at column ", Column(start), " is not an operator; use '='");
       }
       pos_ += 1;
       *out = CompareOp::kEq;
@@ -307,8 +301,7 @@ absl::Status Parser::ParseOp(std::string_view field, CompareOp* out) {
       return absl::OkStatus();
     case '<':
       if (Peek(1) == '>') {
-        return Error("'<>' at column ", Column(start),
-                     " is not an operator; use '!='");
+        return Error("'<>' at column ", Column(start), " is not an operator; use '!='");
       }
       if (Peek(1) == '=') {
         pos_ += 2;
@@ -333,8 +326,7 @@ absl::Status Parser::ParseOp(std::string_view field, CompareOp* out) {
       return Error("unexpected '.' at column ", Column(start),
                    "; a field path cannot contain whitespace");
     default:
-      return Expected(absl::StrCat("a comparison operator after field '",
-                                   Abbreviate(field), "'"));
+      return Expected(absl::StrCat("a comparison operator after field '", Abbreviate(field), "'"));
   }
 }
 
@@ -353,16 +345,14 @@ absl::Status Parser::ParseValue(CompareOp op, FilterValue* out) {
     pos_ += word.size();
     return absl::OkStatus();
   }
-  const std::string expected =
-      absl::StrCat("a value after '", AV(CompareOpName(op)), "'");
+  const std::string expected = absl::StrCat("a value after '", AV(CompareOpName(op)), "'");
   if (word.empty() || IsReservedWord(word)) return Expected(expected);
   const std::string_view hint =
-      absl::EqualsIgnoreCase(AV(word), "true") ||
-              absl::EqualsIgnoreCase(AV(word), "false")
+      absl::EqualsIgnoreCase(AV(word), "true") || absl::EqualsIgnoreCase(AV(word), "false")
           ? "; booleans are written in lowercase: true or false"
           : "; string values must be enclosed in double quotes";
-  return Error("expected ", expected, " at column ", Column(pos_), ", found '",
-               Abbreviate(word), "'", hint);
+  return Error("expected ", expected, " at column ", Column(pos_), ", found '", Abbreviate(word),
+               "'", hint);
 }
 
 absl::Status Parser::ParseHex4(std::size_t escape_pos, char32_t* out) {
@@ -416,9 +406,9 @@ absl::Status Parser::ParseString(std::string* out) {
           break;
         default: {
           const auto ue = static_cast<unsigned char>(e);
-          const std::string shown =
-              ue >= 0x20 && ue < 0x7F ? absl::StrCat(" '\\", std::string(1, e), "'")
-                                      : std::string();
+          const std::string shown = ue >= 0x20 && ue < 0x7F
+                                        ? absl::StrCat(" '\\", std::string(1, e), "'")
+                                        : std::string();
           return Error("invalid escape", shown, " at column ", Column(escape),
                        "; supported escapes are \\\", \\\\, \\n, \\t and "
                        "\\uXXXX");
@@ -439,8 +429,7 @@ absl::Status Parser::ParseString(std::string* out) {
         }
       }
       if (cp >= 0xD800 && cp <= 0xDFFF) {
-        return Error(absl::StrFormat("unpaired surrogate \\u%04X",
-                                     static_cast<uint32_t>(cp)),
+        return Error(absl::StrFormat("unpaired surrogate \\u%04X", static_cast<uint32_t>(cp)),
                      " at column ", Column(escape),
                      "; code points above U+FFFF are written as a surrogate "
                      "pair such as \\uD83D\\uDE00");
@@ -453,9 +442,8 @@ absl::Status Parser::ParseString(std::string* out) {
       continue;
     }
     if (u < 0x20) {
-      return Error(absl::StrFormat("control character U+%04X", u),
-                   " in string at column ", Column(pos_),
-                   "; write it as an escape such as \\n, \\t or ",
+      return Error(absl::StrFormat("control character U+%04X", u), " in string at column ",
+                   Column(pos_), "; write it as an escape such as \\n, \\t or ",
                    absl::StrFormat("\\u%04X", u));
     }
     if (u < 0x80) {
@@ -490,9 +478,8 @@ absl::Status Parser::ParseNumber(FilterValue* out) {
   }
   if (IsIdentChar(Peek())) {
     const bool exponent = Peek() == 'e' || Peek() == 'E';
-    return Error("unexpected character '", std::string(1, Peek()),
-                 "' after the number at column ", Column(pos_),
-                 exponent ? "; exponents are not supported" : "");
+    return Error("unexpected character '", std::string(1, Peek()), "' after the number at column ",
+                 Column(pos_), exponent ? "; exponents are not supported" : "");
   }
   const std::string_view literal = text_.substr(start, pos_ - start);
   const char* const first = literal.data();
@@ -505,8 +492,7 @@ absl::Status Parser::ParseNumber(FilterValue* out) {
                    " is out of range for a double");
     }
     if (ec != std::errc() || ptr != last) {
-      return Error("invalid number ", Abbreviate(literal), " at column ",
-                   Column(start));
+      return Error("invalid number ", Abbreviate(literal), " at column ", Column(start));
     }
     out->v = d;
     return absl::OkStatus();
@@ -518,8 +504,7 @@ absl::Status Parser::ParseNumber(FilterValue* out) {
                  " does not fit in a signed 64-bit integer");
   }
   if (ec != std::errc() || ptr != last) {
-    return Error("invalid integer ", Abbreviate(literal), " at column ",
-                 Column(start));
+    return Error("invalid integer ", Abbreviate(literal), " at column ", Column(start));
   }
   out->v = i;
   return absl::OkStatus();
@@ -563,14 +548,11 @@ std::string Filter::Canonical() const {
   std::string out;
   for (const Comparison& c : comparisons) {
     if (!out.empty()) out.append(" AND ");
-    absl::StrAppend(&out, c.field, " ", AV(CompareOpName(c.op)), " ",
-                    c.value.DebugString());
+    absl::StrAppend(&out, c.field, " ", AV(CompareOpName(c.op)), " ", c.value.DebugString());
   }
   return out;
 }
 
-absl::StatusOr<Filter> ParseFilter(std::string_view text) {
-  return Parser(text).Parse();
-}
+absl::StatusOr<Filter> ParseFilter(std::string_view text) { return Parser(text).Parse(); }
 
 }  // namespace rapport::query

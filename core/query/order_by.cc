@@ -48,14 +48,12 @@ class Scanner {
   // "expected <what> at column N[, found <thing>]" for the current position.
   absl::Status Expected(std::string_view what) const {
     if (AtEnd()) return Error("expected ", what, " at column ", Column());
-    return Error("expected ", what, " at column ", Column(), ", found ",
-                 Describe());
+    return Error("expected ", what, " at column ", Column(), ", found ", Describe());
   }
 
   // Error for a ',' at the current position.
   absl::Status SecondField() const {
-    return Error("only one field is supported, found ',' at column ",
-                 Column());
+    return Error("only one field is supported, found ',' at column ", Column());
   }
 
  private:
@@ -75,8 +73,8 @@ std::string OrderBy::Canonical() const {
 
 absl::StatusOr<OrderBy> ParseOrderBy(std::string_view text) {
   if (text.size() > kMaxOrderByBytes) {
-    return Error("too long: ", text.size(), " bytes exceeds the limit of ",
-                 kMaxOrderByBytes, " bytes");
+    return Error("too long: ", text.size(), " bytes exceeds the limit of ", kMaxOrderByBytes,
+                 " bytes");
   }
   Scanner scanner(text);
   OrderBy order_by;
@@ -98,8 +96,7 @@ absl::StatusOr<OrderBy> ParseOrderBy(std::string_view text) {
     if (segment.empty()) return scanner.Expected("a field name after '.'");
     scanner.Advance(segment.size());
   }
-  order_by.field =
-      std::string(text.substr(field_start, scanner.pos() - field_start));
+  order_by.field = std::string(text.substr(field_start, scanner.pos() - field_start));
 
   // Optional direction.
   scanner.SkipWhitespace();
@@ -109,11 +106,9 @@ absl::StatusOr<OrderBy> ParseOrderBy(std::string_view text) {
   if (word == "asc" || word == "desc") {
     order_by.descending = word == "desc";
     scanner.Advance(word.size());
-  } else if (absl::EqualsIgnoreCase(AV(word), "asc") ||
-             absl::EqualsIgnoreCase(AV(word), "desc")) {
+  } else if (absl::EqualsIgnoreCase(AV(word), "asc") || absl::EqualsIgnoreCase(AV(word), "desc")) {
     return Error("direction '", word, "' at column ", scanner.Column(),
-                 " must be lowercase: ",
-                 absl::EqualsIgnoreCase(AV(word), "asc") ? "asc" : "desc");
+                 " must be lowercase: ", absl::EqualsIgnoreCase(AV(word), "asc") ? "asc" : "desc");
   } else {
     return scanner.Expected("'asc', 'desc' or the end of order_by");
   }
@@ -122,8 +117,7 @@ absl::StatusOr<OrderBy> ParseOrderBy(std::string_view text) {
   scanner.SkipWhitespace();
   if (scanner.AtEnd()) return order_by;
   if (scanner.Peek() == ',') return scanner.SecondField();
-  return scanner.Expected(
-      absl::StrCat("the end of order_by after '", AV(word), "'"));
+  return scanner.Expected(absl::StrCat("the end of order_by after '", AV(word), "'"));
 }
 
 }  // namespace rapport::query

@@ -13,9 +13,9 @@ namespace {
 
 // Legal-form words in Korean and English, compared after SearchKey().
 constexpr std::array<std::string_view, 22> kLegalForms = {
-    "주식회사", "(주)", "㈜", "유한회사", "(유)", "합자회사", "재단법인", "사단법인",
-    "inc", "inc.", "incorporated", "ltd", "ltd.", "limited", "co", "co.",
-    "corp", "corp.", "corporation", "llc", "gmbh", "company"};
+    "주식회사", "(주)",  "㈜",           "유한회사", "(유)", "합자회사", "재단법인", "사단법인",
+    "inc",      "inc.",  "incorporated", "ltd",      "ltd.", "limited",  "co",       "co.",
+    "corp",     "corp.", "corporation",  "llc",      "gmbh", "company"};
 
 }  // namespace
 

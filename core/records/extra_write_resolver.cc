@@ -36,7 +36,7 @@ bool DecodeCounter(std::string_view bytes, int64_t* value) {
 }
 
 absl::StatusOr<std::optional<std::string>> ExtraWriteResolver::Current(const std::string& key,
-                                                                        const Local& local) {
+                                                                       const Local& local) {
   if (auto it = local.find(key); it != local.end()) return it->second;
   if (auto it = overlay_.find(key); it != overlay_.end()) return it->second;
   auto value = db_->Get(db_->meta(), key);
@@ -72,9 +72,7 @@ absl::StatusOr<std::vector<ExtraWrite>> ExtraWriteResolver::Resolve(
     const std::vector<ExtraWrite>& writes, bool* conflict,
     const std::function<std::string(std::string_view)>& describe) {
   if (conflict) *conflict = false;
-  auto name = [&](std::string_view key) {
-    return describe ? describe(key) : std::string(key);
-  };
+  auto name = [&](std::string_view key) { return describe ? describe(key) : std::string(key); };
   static const Local kNone;
   // Reads first, against the state before this call's writes.
   for (const ExtraWrite& w : writes) {

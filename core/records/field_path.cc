@@ -102,13 +102,18 @@ std::optional<int64_t> Rfc3339Micros(std::string_view s) {
 
 Scalar AttributeScalar(const v1::AttributeValue& v) {
   switch (v.kind_case()) {
-    case v1::AttributeValue::kStringValue: return v.string_value();
-    case v1::AttributeValue::kIntValue: return v.int_value();
-    case v1::AttributeValue::kDoubleValue: return v.double_value();
-    case v1::AttributeValue::kBoolValue: return v.bool_value();
+    case v1::AttributeValue::kStringValue:
+      return v.string_value();
+    case v1::AttributeValue::kIntValue:
+      return v.int_value();
+    case v1::AttributeValue::kDoubleValue:
+      return v.double_value();
+    case v1::AttributeValue::kBoolValue:
+      return v.bool_value();
     case v1::AttributeValue::kTimestampValue:
       return v.timestamp_value().seconds() * 1000000 + v.timestamp_value().nanos() / 1000;
-    default: return std::string();
+    default:
+      return std::string();
   }
 }
 
@@ -211,7 +216,8 @@ absl::StatusOr<FieldRef> ResolveField(const Descriptor& descriptor, std::string_
       } else {
         d = f->message_type();
         if (i + 1 == parts.size()) {
-          return InvalidField(path, absl::StrCat("'", AsAbsl(path), "' is a message; name one of its fields"));
+          return InvalidField(
+              path, absl::StrCat("'", AsAbsl(path), "' is a message; name one of its fields"));
         }
         if (f->is_repeated()) {
           return InvalidField(path, "repeated messages cannot be filtered");
@@ -271,16 +277,15 @@ std::vector<std::pair<std::string, Scalar>> ExtractMapEntries(const Message& rec
     }
   }
   // Map iteration order is unspecified; sort so derived keys are stable.
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 
 absl::StatusOr<Scalar> CoerceLiteral(const FieldRef& field, const query::FilterValue& literal) {
   const Scalar& v = literal.v;
   auto wrong = [&](std::string_view expected) {
-    return InvalidField(field.path, absl::StrCat("expected ", AsAbsl(expected), ", got ",
-                                                 literal.DebugString()));
+    return InvalidField(
+        field.path, absl::StrCat("expected ", AsAbsl(expected), ", got ", literal.DebugString()));
   };
   auto as_time = [&]() -> absl::StatusOr<Scalar> {
     if (const auto* s = std::get_if<std::string>(&v)) {
@@ -310,8 +315,9 @@ absl::StatusOr<Scalar> CoerceLiteral(const FieldRef& field, const query::FilterV
         }
         names.push_back(short_name);
       }
-      return InvalidField(field.path, absl::StrCat(s ? absl::StrCat("'", *s, "'") : literal.DebugString(),
-                                                   " is not one of: ", absl::StrJoin(names, ", ")));
+      return InvalidField(field.path,
+                          absl::StrCat(s ? absl::StrCat("'", *s, "'") : literal.DebugString(),
+                                       " is not one of: ", absl::StrJoin(names, ", ")));
     }
     case FieldRef::Leaf::kStringMap:
       if (std::holds_alternative<std::string>(v)) return v;
@@ -378,12 +384,23 @@ bool EvaluateComparison(const std::vector<Scalar>& values, query::CompareOp op, 
     int c = CompareScalars(v, rhs);
     bool match = false;
     switch (op) {
-      case query::CompareOp::kEq: match = c == 0; break;
-      case query::CompareOp::kLt: match = c < 0; break;
-      case query::CompareOp::kLe: match = c <= 0; break;
-      case query::CompareOp::kGt: match = c > 0; break;
-      case query::CompareOp::kGe: match = c >= 0; break;
-      case query::CompareOp::kNe: break;
+      case query::CompareOp::kEq:
+        match = c == 0;
+        break;
+      case query::CompareOp::kLt:
+        match = c < 0;
+        break;
+      case query::CompareOp::kLe:
+        match = c <= 0;
+        break;
+      case query::CompareOp::kGt:
+        match = c > 0;
+        break;
+      case query::CompareOp::kGe:
+        match = c >= 0;
+        break;
+      case query::CompareOp::kNe:
+        break;
     }
     if (match) return true;
   }

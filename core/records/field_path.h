@@ -48,8 +48,7 @@ struct FieldRef {
 // "attributes.<name>". INVALID_ARGUMENT naming the path if there is no such
 // filterable field.
 absl::StatusOr<FieldRef> ResolveField(const google::protobuf::Descriptor& descriptor,
-                                      std::string_view path,
-                                      const v1::AttributeSchema* schema);
+                                      std::string_view path, const v1::AttributeSchema* schema);
 
 // All values of the field in `record` (empty if unset map entry / attribute).
 std::vector<Scalar> ExtractValues(const google::protobuf::Message& record, const FieldRef& field);

@@ -64,7 +64,8 @@ std::vector<std::string> IndexKeysFor(store::TenantId tenant, const ResourceKind
           }
           partial = std::move(next);
         }
-        for (std::string& p : partial) keys.push_back(store::KeyWriter(std::move(p)).Bytes16(id16).Release());
+        for (std::string& p : partial)
+          keys.push_back(store::KeyWriter(std::move(p)).Bytes16(id16).Release());
         break;
       }
     }

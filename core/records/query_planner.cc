@@ -32,11 +32,20 @@ void ApplyRange(const std::vector<ResolvedComparison>& ranges, const std::string
     std::string at = w.Release();
     std::string after = store::PrefixSuccessor(at);
     switch (c.op) {
-      case CompareOp::kGe: if (at > *lower) *lower = at; break;
-      case CompareOp::kGt: if (after > *lower) *lower = after; break;
-      case CompareOp::kLe: if (after < *upper) *upper = after; break;
-      case CompareOp::kLt: if (at < *upper) *upper = at; break;
-      default: break;
+      case CompareOp::kGe:
+        if (at > *lower) *lower = at;
+        break;
+      case CompareOp::kGt:
+        if (after > *lower) *lower = after;
+        break;
+      case CompareOp::kLe:
+        if (after < *upper) *upper = after;
+        break;
+      case CompareOp::kLt:
+        if (at < *upper) *upper = at;
+        break;
+      default:
+        break;
     }
   }
 }
@@ -85,8 +94,8 @@ absl::StatusOr<ScanPlan> PlanQuery(store::TenantId tenant, const ResourceKind& k
   if (!order_by.field.empty() && order_by.field != "create_time") {
     auto field = ResolveField(*kind.descriptor, order_by.field, &schema);
     if (!field.ok()) {
-      return InvalidField("order_by", absl::StrCat("'", order_by.field, "' is not a field of ",
-                                                   kind.name));
+      return InvalidField("order_by",
+                          absl::StrCat("'", order_by.field, "' is not a field of ", kind.name));
     }
   }
 
@@ -153,8 +162,8 @@ absl::StatusOr<ScanPlan> PlanQuery(store::TenantId tenant, const ResourceKind& k
         bound.push_back(eq->value);
         c.score += 10;
       }
-      const bool repeated_next = component < index.fields.size() &&
-                                 index.refs[component].chain.back()->is_repeated();
+      const bool repeated_next =
+          component < index.fields.size() && index.refs[component].chain.back()->is_repeated();
       if (component < index.fields.size()) {
         for (const auto& cmp : comparisons) {
           if (cmp.field.path == index.fields[component] && IsRange(cmp.op)) ranges.push_back(cmp);

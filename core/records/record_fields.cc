@@ -16,8 +16,12 @@ const FieldDescriptor* Field(const Message& m, const char* name) {
 }  // namespace
 
 std::string GetId(const Message& m) { return m.GetReflection()->GetString(m, Field(m, "id")); }
-void SetId(Message* m, const std::string& id) { m->GetReflection()->SetString(m, Field(*m, "id"), id); }
-std::string GetOwner(const Message& m) { return m.GetReflection()->GetString(m, Field(m, "owner")); }
+void SetId(Message* m, const std::string& id) {
+  m->GetReflection()->SetString(m, Field(*m, "id"), id);
+}
+std::string GetOwner(const Message& m) {
+  return m.GetReflection()->GetString(m, Field(m, "owner"));
+}
 void SetOwner(Message* m, const std::string& owner) {
   m->GetReflection()->SetString(m, Field(*m, "owner"), owner);
 }
@@ -36,8 +40,12 @@ std::vector<std::string> GetCollaborators(const Message& m) {
   const auto list = m.GetReflection()->GetRepeatedFieldRef<std::string>(m, f);
   return std::vector<std::string>(list.begin(), list.end());
 }
-int64_t GetRevision(const Message& m) { return m.GetReflection()->GetInt64(m, Field(m, "revision")); }
-void SetRevision(Message* m, int64_t r) { m->GetReflection()->SetInt64(m, Field(*m, "revision"), r); }
+int64_t GetRevision(const Message& m) {
+  return m.GetReflection()->GetInt64(m, Field(m, "revision"));
+}
+void SetRevision(Message* m, int64_t r) {
+  m->GetReflection()->SetInt64(m, Field(*m, "revision"), r);
+}
 
 void SetTime(Message* m, const char* field, absl::Time t) {
   SetTimestamp(static_cast<google::protobuf::Timestamp*>(
@@ -61,7 +69,9 @@ void CopyField(const Message& from, Message* to, const char* field) {
   }
 }
 
-void ClearField(Message* m, const char* field) { m->GetReflection()->ClearField(m, Field(*m, field)); }
+void ClearField(Message* m, const char* field) {
+  m->GetReflection()->ClearField(m, Field(*m, field));
+}
 
 std::vector<std::pair<std::string, std::string>> GetExternalRefs(const Message& m) {
   std::vector<std::pair<std::string, std::string>> out;

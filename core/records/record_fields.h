@@ -26,9 +26,11 @@ std::vector<std::string> GetCollaborators(const google::protobuf::Message& m);
 int64_t GetRevision(const google::protobuf::Message& m);
 void SetRevision(google::protobuf::Message* m, int64_t revision);
 void SetTime(google::protobuf::Message* m, const char* field, absl::Time t);
-void CopyField(const google::protobuf::Message& from, google::protobuf::Message* to, const char* field);
+void CopyField(const google::protobuf::Message& from, google::protobuf::Message* to,
+               const char* field);
 void ClearField(google::protobuf::Message* m, const char* field);
-std::vector<std::pair<std::string, std::string>> GetExternalRefs(const google::protobuf::Message& m);
+std::vector<std::pair<std::string, std::string>> GetExternalRefs(
+    const google::protobuf::Message& m);
 
 // Names of top-level fields whose values differ, ignoring the output-only
 // bookkeeping fields (revision, create_time, update_time).

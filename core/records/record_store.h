@@ -123,8 +123,7 @@ class RecordFsck;
 class RecordStore {
  public:
   // REQUIRES: db and clock outlive the store.
-  static absl::StatusOr<std::unique_ptr<RecordStore>> Open(store::Database* db,
-                                                           const Clock* clock,
+  static absl::StatusOr<std::unique_ptr<RecordStore>> Open(store::Database* db, const Clock* clock,
                                                            RecordStoreOptions options);
 
   // Creates a record of `type` from `record` (a message of that kind; output
@@ -135,11 +134,9 @@ class RecordStore {
                                    std::string_view request_id,
                                    v1::DuplicatePolicy duplicates = v1::DUPLICATE_POLICY_ALLOW);
   // NOT_FOUND if no such record in the tenant.
-  absl::StatusOr<RecordPtr> Get(const RequestContext& ctx, ResourceType type,
-                                std::string_view id);
+  absl::StatusOr<RecordPtr> Get(const RequestContext& ctx, ResourceType type, std::string_view id);
   absl::StatusOr<RecordPtr> GetByExternalRef(const RequestContext& ctx, ResourceType type,
-                                             std::string_view system,
-                                             std::string_view external_id);
+                                             std::string_view system, std::string_view external_id);
   // Applies the fields named by `mask` from `patch` (which carries the id).
   // expected_revision 0 = any. Returns the record after the update (unchanged
   // records are not rewritten and keep their revision).
@@ -172,22 +169,19 @@ class RecordStore {
   // --- Living beside the ERP (core/records/record_bulk.h).
   // Upserts rows, each validated on its own: a bad row gets its error and
   // the others proceed. Valid rows are written in one batch.
-  absl::StatusOr<std::vector<ImportRowOutcome>> ImportRows(const RequestContext& ctx,
-                                                           ResourceType type,
-                                                           const std::vector<ImportRowInput>& rows,
-                                                           v1::DuplicatePolicy policy,
-                                                           ImportSession* session,
-                                                           bool preserve_ids = false);
+  absl::StatusOr<std::vector<ImportRowOutcome>> ImportRows(
+      const RequestContext& ctx, ResourceType type, const std::vector<ImportRowInput>& rows,
+      v1::DuplicatePolicy policy, ImportSession* session, bool preserve_ids = false);
   // Every readable record of `types` matching `filter`, from one snapshot.
   // `sink` returns false to stop.
-  absl::Status Export(const RequestContext& ctx, const std::vector<ResourceType>& types,
-                      std::string_view filter,
-                      const std::function<bool(ResourceType, const google::protobuf::Message&)>& sink);
+  absl::Status Export(
+      const RequestContext& ctx, const std::vector<ResourceType>& types, std::string_view filter,
+      const std::function<bool(ResourceType, const google::protobuf::Message&)>& sink);
   // Existing customers matching `customer` by email, phone or organisation
   // name (only those the caller can read).
-  absl::StatusOr<std::vector<DuplicateMatch>> FindDuplicates(const RequestContext& ctx,
-                                                             const google::protobuf::Message& customer,
-                                                             std::string_view exclude_id);
+  absl::StatusOr<std::vector<DuplicateMatch>> FindDuplicates(
+      const RequestContext& ctx, const google::protobuf::Message& customer,
+      std::string_view exclude_id);
   absl::StatusOr<RecordPtr> MergeCustomers(const RequestContext& ctx, std::string_view survivor_id,
                                            std::string_view merged_id);
 

@@ -93,8 +93,8 @@ void CheckEnum(int value, bool (*is_valid)(int), const std::string& field, Viola
 }
 
 void CheckTimestamp(const google::protobuf::Timestamp& t, const std::string& field, Violations* v) {
-  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds ||
-      t.nanos() < 0 || t.nanos() > 999999999) {
+  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
+      t.nanos() > 999999999) {
     v->Add(field, "is not a valid timestamp (years 1..9999, nanos 0..999999999)");
   }
 }
@@ -155,35 +155,49 @@ void CheckAttributes(google::protobuf::Map<std::string, v1::AttributeValue>* att
     if (def == nullptr) {
       std::vector<std::string> known;
       for (const auto& d : schema.attributes()) known.push_back(d.name());
-      v->Add(field, known.empty() ? "no custom attributes are defined for this resource type"
-                                  : absl::StrCat("unknown attribute; defined: ",
-                                                 absl::StrJoin(known, ", ")));
+      v->Add(field, known.empty()
+                        ? "no custom attributes are defined for this resource type"
+                        : absl::StrCat("unknown attribute; defined: ", absl::StrJoin(known, ", ")));
       continue;
     }
     using K = v1::AttributeValue;
     K::KindCase expected = K::KIND_NOT_SET;
     switch (def->type()) {
-      case v1::ATTRIBUTE_TYPE_STRING: expected = K::kStringValue; break;
-      case v1::ATTRIBUTE_TYPE_INT: expected = K::kIntValue; break;
-      case v1::ATTRIBUTE_TYPE_DOUBLE: expected = K::kDoubleValue; break;
-      case v1::ATTRIBUTE_TYPE_BOOL: expected = K::kBoolValue; break;
-      case v1::ATTRIBUTE_TYPE_TIMESTAMP: expected = K::kTimestampValue; break;
-      default: break;
+      case v1::ATTRIBUTE_TYPE_STRING:
+        expected = K::kStringValue;
+        break;
+      case v1::ATTRIBUTE_TYPE_INT:
+        expected = K::kIntValue;
+        break;
+      case v1::ATTRIBUTE_TYPE_DOUBLE:
+        expected = K::kDoubleValue;
+        break;
+      case v1::ATTRIBUTE_TYPE_BOOL:
+        expected = K::kBoolValue;
+        break;
+      case v1::ATTRIBUTE_TYPE_TIMESTAMP:
+        expected = K::kTimestampValue;
+        break;
+      default:
+        break;
     }
     if (value.kind_case() != expected) {
-      v->Add(field, absl::StrCat("must be a ",
-                                 absl::AsciiStrToLower(v1::AttributeType_Name(def->type()).substr(15)),
-                                 " value"));
+      v->Add(field,
+             absl::StrCat("must be a ",
+                          absl::AsciiStrToLower(v1::AttributeType_Name(def->type()).substr(15)),
+                          " value"));
       continue;
     }
     if (value.kind_case() == K::kStringValue) {
       const std::string& s = value.string_value();
       if (s.size() > kMaxAttributeStringBytes || !IsValidUtf8(s)) {
-        v->Add(field, absl::StrCat("must be at most ", kMaxAttributeStringBytes, " bytes of UTF-8"));
+        v->Add(field,
+               absl::StrCat("must be at most ", kMaxAttributeStringBytes, " bytes of UTF-8"));
       } else if (def->allowed_values_size() > 0 &&
                  std::find(def->allowed_values().begin(), def->allowed_values().end(), s) ==
                      def->allowed_values().end()) {
-        v->Add(field, absl::StrCat("'", s, "' is not one of: ", absl::StrJoin(def->allowed_values(), ", ")));
+        v->Add(field, absl::StrCat(
+                          "'", s, "' is not one of: ", absl::StrJoin(def->allowed_values(), ", ")));
       }
     } else if (value.kind_case() == K::kDoubleValue && !std::isfinite(value.double_value())) {
       v->Add(field, "must be a finite number");
@@ -232,8 +246,8 @@ void ValidateCustomer(v1::Customer* c, const ValidationOptions& options, Violati
   if (c->lifecycle_stage() == v1::LIFECYCLE_STAGE_UNSPECIFIED) {
     c->set_lifecycle_stage(v1::LIFECYCLE_STAGE_LEAD);
   }
-  CheckEnum<v1::LifecycleStage>(c->lifecycle_stage(), v1::LifecycleStage_IsValid,
-                                "lifecycle_stage", v);
+  CheckEnum<v1::LifecycleStage>(c->lifecycle_stage(), v1::LifecycleStage_IsValid, "lifecycle_stage",
+                                v);
   if (c->has_address()) {
     auto* a = c->mutable_address();
     if (a->lines_size() > 5) v->Add("address.lines", "at most 5 lines");
@@ -243,8 +257,10 @@ void ValidateCustomer(v1::Customer* c, const ValidationOptions& options, Violati
     OptionalText(a->mutable_region(), "address.region", 100, v);
     OptionalText(a->mutable_postal_code(), "address.postal_code", 20, v);
     const std::string& cc = a->country_code();
-    if (!cc.empty() && (cc.size() != 2 || !absl::ascii_isupper(cc[0]) || !absl::ascii_isupper(cc[1]))) {
-      v->Add("address.country_code", absl::StrCat("'", cc, "' is not an ISO 3166-1 alpha-2 code such as \"KR\""));
+    if (!cc.empty() &&
+        (cc.size() != 2 || !absl::ascii_isupper(cc[0]) || !absl::ascii_isupper(cc[1]))) {
+      v->Add("address.country_code",
+             absl::StrCat("'", cc, "' is not an ISO 3166-1 alpha-2 code such as \"KR\""));
     }
   }
 }
@@ -255,12 +271,11 @@ void ValidateInteraction(v1::Interaction* r, Violations* v) {
   } else {
     CheckEnum<v1::InteractionKind>(r->kind(), v1::InteractionKind_IsValid, "kind", v);
   }
-  CheckEnum<v1::InteractionDirection>(r->direction(), v1::InteractionDirection_IsValid,
-                                      "direction", v);
+  CheckEnum<v1::InteractionDirection>(r->direction(), v1::InteractionDirection_IsValid, "direction",
+                                      v);
   if (r->has_occurred_at()) CheckTimestamp(r->occurred_at(), "occurred_at", v);
-  if (r->has_duration() &&
-      (r->duration().seconds() < 0 || r->duration().nanos() < 0 ||
-       r->duration().seconds() > 30LL * 24 * 3600)) {
+  if (r->has_duration() && (r->duration().seconds() < 0 || r->duration().nanos() < 0 ||
+                            r->duration().seconds() > 30LL * 24 * 3600)) {
     v->Add("duration", "must be between 0 and 30 days");
   }
   if (r->customer_id().empty()) v->Add("customer_id", "is required");
@@ -272,13 +287,15 @@ void ValidateInteraction(v1::Interaction* r, Violations* v) {
     v->Add("participants", absl::StrCat("at most ", kMaxParticipants));
   }
   for (int i = 0; i < r->participants_size(); ++i) {
-    RequiredText(r->mutable_participants(i), absl::StrCat("participants[", i, "]"), kMaxNameChars, v);
+    RequiredText(r->mutable_participants(i), absl::StrCat("participants[", i, "]"), kMaxNameChars,
+                 v);
   }
 }
 
 bool ValidDate(const v1::Date& d) {
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (d.year() < 1900 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1) return false;
+  if (d.year() < 1900 || d.year() > 9999 || d.month() < 1 || d.month() > 12 || d.day() < 1)
+    return false;
   if (d.day() > kDays[d.month() - 1]) return false;
   bool leap = (d.year() % 4 == 0 && d.year() % 100 != 0) || d.year() % 400 == 0;
   return !(d.month() == 2 && d.day() == 29 && !leap);
@@ -341,11 +358,21 @@ bool IsValidUtf8(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     int n;
     uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + static_cast<size_t>(n) >= s.size()) return false;
     for (int k = 1; k <= n; ++k) {
       unsigned char cc = static_cast<unsigned char>(s[i + k]);
@@ -402,7 +429,8 @@ absl::Status ValidateAttributeSchema(const v1::AttributeSchema& schema) {
     bool ok = !n.empty() && n.size() <= 63 && absl::ascii_islower(n[0]);
     for (char c : n) ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_');
     if (!ok) v.Add(field + ".name", absl::StrCat("'", n, "' must match [a-z][a-z0-9_]{0,62}"));
-    if (!names.insert(n).second) v.Add(field + ".name", absl::StrCat("duplicate attribute '", n, "'"));
+    if (!names.insert(n).second)
+      v.Add(field + ".name", absl::StrCat("duplicate attribute '", n, "'"));
     if (a.type() == v1::ATTRIBUTE_TYPE_UNSPECIFIED || !v1::AttributeType_IsValid(a.type())) {
       v.Add(field + ".type", "must be string, int, double, bool or timestamp");
     }

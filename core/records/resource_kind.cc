@@ -40,8 +40,8 @@ IndexSpec Search(uint16_t id, std::string name, std::string field,
 
 // Index IDs are stored in keys: never renumber, only add.
 std::vector<ResourceKind*> BuildKinds() {
-  auto* customer = new ResourceKind{ResourceType::kCustomer, "customer", "customers",
-                                    v1::Customer::descriptor(), {}};
+  auto* customer = new ResourceKind{
+      ResourceType::kCustomer, "customer", "customers", v1::Customer::descriptor(), {}};
   customer->indexes = {
       Map(0x0101, kExternalRefIndex, "external_refs", /*unique=*/true),
       Map(0x0102, kAttributeIndex, "attributes", false),
@@ -71,8 +71,8 @@ std::vector<ResourceKind*> BuildKinds() {
                return out;
              }),
   };
-  auto* interaction = new ResourceKind{ResourceType::kInteraction, "interaction",
-                                       "interactions", v1::Interaction::descriptor(), {}};
+  auto* interaction = new ResourceKind{
+      ResourceType::kInteraction, "interaction", "interactions", v1::Interaction::descriptor(), {}};
   interaction->indexes = {
       Map(0x0201, kExternalRefIndex, "external_refs", true),
       Map(0x0202, kAttributeIndex, "attributes", false),
@@ -83,8 +83,11 @@ std::vector<ResourceKind*> BuildKinds() {
       Fields(0x0207, "tags", {"tags"}),
       Fields(0x0208, "owner", {"owner"}),
   };
-  auto* opportunity = new ResourceKind{ResourceType::kOpportunity, "opportunity",
-                                       "opportunities", v1::Opportunity::descriptor(), {}};
+  auto* opportunity = new ResourceKind{ResourceType::kOpportunity,
+                                       "opportunity",
+                                       "opportunities",
+                                       v1::Opportunity::descriptor(),
+                                       {}};
   opportunity->indexes = {
       Map(0x0301, kExternalRefIndex, "external_refs", true),
       Map(0x0302, kAttributeIndex, "attributes", false),
@@ -102,7 +105,7 @@ std::vector<ResourceKind*> BuildKinds() {
       for (const std::string& field : index.fields) {
         auto ref = ResolveField(*kind->descriptor, field, nullptr);
         RAPPORT_CHECK(ref.ok(), absl::StrCat(kind->name, " index ", index.name, ": ",
-                                            ref.status().ToString()));
+                                             ref.status().ToString()));
         index.refs.push_back(*ref);
       }
     }
@@ -142,8 +145,7 @@ const ResourceKind* KindForDescriptor(const google::protobuf::Descriptor* descri
 }
 
 const std::vector<const ResourceKind*>& AllKinds() {
-  static const auto* all =
-      new std::vector<const ResourceKind*>(Kinds().begin(), Kinds().end());
+  static const auto* all = new std::vector<const ResourceKind*>(Kinds().begin(), Kinds().end());
   return *all;
 }
 

@@ -46,7 +46,8 @@ class WriteHooks {
   // write (nothing is written) and names the plugin.
   virtual absl::Status BeforeWrite(const RequestContext& ctx, ResourceType type, WriteOperation op,
                                    const google::protobuf::Message* before,
-                                   google::protobuf::Message* after, std::vector<ExtraWrite>* writes) = 0;
+                                   google::protobuf::Message* after,
+                                   std::vector<ExtraWrite>* writes) = 0;
 };
 
 }  // namespace rapport::records

@@ -11,9 +11,7 @@ void AppendFixed(std::string* out, uint64_t v, int bytes, bool complement) {
 }
 
 void AppendEscaped(std::string* out, std::string_view v, bool complement) {
-  auto put = [&](uint8_t b) {
-    out->push_back(static_cast<char>(complement ? ~b : b));
-  };
+  auto put = [&](uint8_t b) { out->push_back(static_cast<char>(complement ? ~b : b)); };
   for (char c : v) {
     put(static_cast<uint8_t>(c));
     if (c == '\0') put(0xFF);
@@ -26,10 +24,22 @@ constexpr uint64_t kSignBit = 0x8000000000000000ULL;
 
 }  // namespace
 
-KeyWriter& KeyWriter::U8(uint8_t v) { AppendFixed(&key_, v, 1, false); return *this; }
-KeyWriter& KeyWriter::U16(uint16_t v) { AppendFixed(&key_, v, 2, false); return *this; }
-KeyWriter& KeyWriter::U32(uint32_t v) { AppendFixed(&key_, v, 4, false); return *this; }
-KeyWriter& KeyWriter::U64(uint64_t v) { AppendFixed(&key_, v, 8, false); return *this; }
+KeyWriter& KeyWriter::U8(uint8_t v) {
+  AppendFixed(&key_, v, 1, false);
+  return *this;
+}
+KeyWriter& KeyWriter::U16(uint16_t v) {
+  AppendFixed(&key_, v, 2, false);
+  return *this;
+}
+KeyWriter& KeyWriter::U32(uint32_t v) {
+  AppendFixed(&key_, v, 4, false);
+  return *this;
+}
+KeyWriter& KeyWriter::U64(uint64_t v) {
+  AppendFixed(&key_, v, 8, false);
+  return *this;
+}
 KeyWriter& KeyWriter::I64(int64_t v) {
   AppendFixed(&key_, static_cast<uint64_t>(v) ^ kSignBit, 8, false);
   return *this;
@@ -38,11 +48,26 @@ KeyWriter& KeyWriter::I64Desc(int64_t v) {
   AppendFixed(&key_, static_cast<uint64_t>(v) ^ kSignBit, 8, true);
   return *this;
 }
-KeyWriter& KeyWriter::U64Desc(uint64_t v) { AppendFixed(&key_, v, 8, true); return *this; }
-KeyWriter& KeyWriter::String(std::string_view v) { AppendEscaped(&key_, v, false); return *this; }
-KeyWriter& KeyWriter::StringDesc(std::string_view v) { AppendEscaped(&key_, v, true); return *this; }
-KeyWriter& KeyWriter::Bytes16(std::string_view v) { key_.append(v.data(), 16); return *this; }
-KeyWriter& KeyWriter::Raw(std::string_view v) { key_.append(v); return *this; }
+KeyWriter& KeyWriter::U64Desc(uint64_t v) {
+  AppendFixed(&key_, v, 8, true);
+  return *this;
+}
+KeyWriter& KeyWriter::String(std::string_view v) {
+  AppendEscaped(&key_, v, false);
+  return *this;
+}
+KeyWriter& KeyWriter::StringDesc(std::string_view v) {
+  AppendEscaped(&key_, v, true);
+  return *this;
+}
+KeyWriter& KeyWriter::Bytes16(std::string_view v) {
+  key_.append(v.data(), 16);
+  return *this;
+}
+KeyWriter& KeyWriter::Raw(std::string_view v) {
+  key_.append(v);
+  return *this;
+}
 
 bool KeyReader::Fixed(size_t n, uint64_t* v, bool complement) {
   if (rest_.size() < n) return false;
@@ -56,9 +81,24 @@ bool KeyReader::Fixed(size_t n, uint64_t* v, bool complement) {
   return true;
 }
 
-bool KeyReader::U8(uint8_t* v) { uint64_t r; if (!Fixed(1, &r, false)) return false; *v = static_cast<uint8_t>(r); return true; }
-bool KeyReader::U16(uint16_t* v) { uint64_t r; if (!Fixed(2, &r, false)) return false; *v = static_cast<uint16_t>(r); return true; }
-bool KeyReader::U32(uint32_t* v) { uint64_t r; if (!Fixed(4, &r, false)) return false; *v = static_cast<uint32_t>(r); return true; }
+bool KeyReader::U8(uint8_t* v) {
+  uint64_t r;
+  if (!Fixed(1, &r, false)) return false;
+  *v = static_cast<uint8_t>(r);
+  return true;
+}
+bool KeyReader::U16(uint16_t* v) {
+  uint64_t r;
+  if (!Fixed(2, &r, false)) return false;
+  *v = static_cast<uint16_t>(r);
+  return true;
+}
+bool KeyReader::U32(uint32_t* v) {
+  uint64_t r;
+  if (!Fixed(4, &r, false)) return false;
+  *v = static_cast<uint32_t>(r);
+  return true;
+}
 bool KeyReader::U64(uint64_t* v) { return Fixed(8, v, false); }
 bool KeyReader::U64Desc(uint64_t* v) { return Fixed(8, v, true); }
 bool KeyReader::I64(int64_t* v) {

@@ -15,8 +15,8 @@ absl::Status TenantRegistry::ValidateName(std::string_view name) {
   for (char c : name)
     ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_');
   if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tenant: '", AsAbsl(name.substr(0, 64)), "' must match [a-z0-9][a-z0-9_-]{0,62}"));
+    return absl::InvalidArgumentError(absl::StrCat("tenant: '", AsAbsl(name.substr(0, 64)),
+                                                   "' must match [a-z0-9][a-z0-9_-]{0,62}"));
   }
   return absl::OkStatus();
 }
@@ -34,7 +34,8 @@ absl::StatusOr<uint32_t> TenantRegistry::Resolve(std::string_view name, bool cre
     return id;
   }
   if (!absl::IsNotFound(existing.status())) return existing.status();
-  if (!create) return absl::NotFoundError(absl::StrCat("tenant '", AsAbsl(name), "' does not exist"));
+  if (!create)
+    return absl::NotFoundError(absl::StrCat("tenant '", AsAbsl(name), "' does not exist"));
   uint32_t next = 1;  // 0 is reserved for server-wide state
   auto counter = db_->Get(db_->meta(), store::NextTenantKey());
   if (counter.ok()) {

@@ -30,8 +30,7 @@ constexpr size_t kMaxLabelBytes = 63;
 std::string QuoteChar(char c) { return Quote(std::string_view(&c, 1)); }
 
 absl::Status Invalid(std::string_view address, std::string_view problem) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(Quote(address), " ", AsAbsl(problem)));
+  return absl::InvalidArgumentError(absl::StrCat(Quote(address), " ", AsAbsl(problem)));
 }
 
 // RFC 5322 section 3.2.3 atext, i.e. what may appear in a dot-atom besides '.'.
@@ -41,20 +40,15 @@ bool IsAtext(char c) {
   return kSpecials.find(c) != std::string_view::npos;
 }
 
-bool IsLabelChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-';
-}
+bool IsLabelChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-'; }
 
 absl::Status CheckLocalPart(std::string_view address, std::string_view local) {
   if (local.size() > kMaxEmailLocalPartBytes) {
-    return Invalid(
-        address,
-        absl::StrCat("has a local part (before '@') of ", local.size(),
-                     " bytes; the maximum is ", kMaxEmailLocalPartBytes));
+    return Invalid(address, absl::StrCat("has a local part (before '@') of ", local.size(),
+                                         " bytes; the maximum is ", kMaxEmailLocalPartBytes));
   }
   if (local.front() == '.' || local.back() == '.') {
-    return Invalid(address,
-                   "has a '.' at the start or end of the part before '@'");
+    return Invalid(address, "has a '.' at the start or end of the part before '@'");
   }
   if (local.find("..") != std::string_view::npos) {
     return Invalid(address, "contains consecutive dots ('..') before '@'");
@@ -71,13 +65,11 @@ absl::Status CheckLocalPart(std::string_view address, std::string_view local) {
 
 absl::Status CheckDomain(std::string_view address, std::string_view domain) {
   if (domain.find('.') == std::string_view::npos) {
-    return Invalid(address,
-                   absl::StrCat("has domain ", Quote(domain),
-                                " without a dot; use a full domain such as "
-                                "'example.com'"));
+    return Invalid(address, absl::StrCat("has domain ", Quote(domain),
+                                         " without a dot; use a full domain such as "
+                                         "'example.com'"));
   }
-  const std::vector<absl::string_view> labels =
-      absl::StrSplit(AsAbsl(domain), '.');
+  const std::vector<absl::string_view> labels = absl::StrSplit(AsAbsl(domain), '.');
   for (const absl::string_view label : labels) {
     if (label.empty()) {
       return Invalid(address,
@@ -85,31 +77,25 @@ absl::Status CheckDomain(std::string_view address, std::string_view domain) {
                      "or trailing '.' after '@'");
     }
     if (label.size() > kMaxLabelBytes) {
-      return Invalid(
-          address,
-          absl::StrCat("has a domain label of ", label.size(),
-                       " characters; the maximum is ", kMaxLabelBytes));
+      return Invalid(address, absl::StrCat("has a domain label of ", label.size(),
+                                           " characters; the maximum is ", kMaxLabelBytes));
     }
     for (char c : label) {
       if (!IsLabelChar(c)) {
-        return Invalid(address,
-                       absl::StrCat("contains ", QuoteChar(c),
-                                    " in the domain; only letters, digits, "
-                                    "'-' and '.' are allowed after '@'"));
+        return Invalid(address, absl::StrCat("contains ", QuoteChar(c),
+                                             " in the domain; only letters, digits, "
+                                             "'-' and '.' are allowed after '@'"));
       }
     }
     if (label.front() == '-' || label.back() == '-') {
-      return Invalid(address,
-                     absl::StrCat("has domain label '", label,
-                                  "', which must not start or end with '-'"));
+      return Invalid(address, absl::StrCat("has domain label '", label,
+                                           "', which must not start or end with '-'"));
     }
   }
-  if (std::all_of(labels.back().begin(), labels.back().end(), [](char c) {
-        return absl::ascii_isdigit(static_cast<unsigned char>(c));
-      })) {
-    return Invalid(address,
-                   absl::StrCat("has top-level domain '", labels.back(),
-                                "', which must not be all digits"));
+  if (std::all_of(labels.back().begin(), labels.back().end(),
+                  [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+    return Invalid(address, absl::StrCat("has top-level domain '", labels.back(),
+                                         "', which must not be all digits"));
   }
   return absl::OkStatus();
 }
@@ -117,16 +103,14 @@ absl::Status CheckDomain(std::string_view address, std::string_view domain) {
 }  // namespace
 
 absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
-  const absl::string_view trimmed_absl =
-      absl::StripAsciiWhitespace(AsAbsl(raw));
+  const absl::string_view trimmed_absl = absl::StripAsciiWhitespace(AsAbsl(raw));
   const std::string_view address(trimmed_absl.data(), trimmed_absl.size());
   if (address.empty()) {
     return absl::InvalidArgumentError("must not be empty");
   }
   if (address.size() > kMaxEmailBytes) {
-    return Invalid(
-        address, absl::StrCat("is ", address.size(),
-                              " bytes long; the maximum is ", kMaxEmailBytes));
+    return Invalid(address, absl::StrCat("is ", address.size(), " bytes long; the maximum is ",
+                                         kMaxEmailBytes));
   }
   for (char c : address) {
     const auto byte = static_cast<unsigned char>(c);

@@ -55,24 +55,20 @@ std::string DescribeDefaultRegion(const std::string& region) {
 }
 
 // Message for a Parse() failure.
-std::string ParseErrorMessage(PhoneNumberUtil::ErrorType error,
-                              std::string_view raw, const std::string& region,
-                              bool region_supported) {
+std::string ParseErrorMessage(PhoneNumberUtil::ErrorType error, std::string_view raw,
+                              const std::string& region, bool region_supported) {
   const std::string quoted = Quote(raw);
   switch (error) {
     case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
       if (!raw.empty() && raw.front() == '+') {
-        return absl::StrCat(quoted,
-                            " starts with an unknown country calling code");
+        return absl::StrCat(quoted, " starts with an unknown country calling code");
       }
       if (!region_supported) {
-        return absl::StrCat(
-            quoted, " has no country code and ",
-            region == kUnknownRegion
-                ? std::string("there is no default region")
-                : absl::StrCat(Quote(region),
-                               " is not a supported default region"),
-            "; write it as '+' followed by the country code and number");
+        return absl::StrCat(quoted, " has no country code and ",
+                            region == kUnknownRegion
+                                ? std::string("there is no default region")
+                                : absl::StrCat(Quote(region), " is not a supported default region"),
+                            "; write it as '+' followed by the country code and number");
       }
       return absl::StrCat(quoted, " has an unknown country calling code (",
                           DescribeDefaultRegion(region), ")");
@@ -85,17 +81,15 @@ std::string ParseErrorMessage(PhoneNumberUtil::ErrorType error,
                           DescribeDefaultRegion(region), ")");
     case PhoneNumberUtil::NOT_A_NUMBER:
     default:
-      return absl::StrCat(quoted, " is not a phone number (",
-                          DescribeDefaultRegion(region), ")");
+      return absl::StrCat(quoted, " is not a phone number (", DescribeDefaultRegion(region), ")");
   }
 }
 
-absl::StatusOr<std::string> NormalizePhoneUnguarded(
-    std::string_view raw, std::string_view default_region) {
+absl::StatusOr<std::string> NormalizePhoneUnguarded(std::string_view raw,
+                                                    std::string_view default_region) {
   if (raw.size() > kMaxPhoneInputBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Quote(raw), " is ", raw.size(),
-                     " bytes long; the maximum is ", kMaxPhoneInputBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        Quote(raw), " is ", raw.size(), " bytes long; the maximum is ", kMaxPhoneInputBytes));
   }
   const absl::string_view trimmed = absl::StripAsciiWhitespace(AsAbsl(raw));
   const std::string_view input(trimmed.data(), trimmed.size());
@@ -107,11 +101,9 @@ absl::StatusOr<std::string> NormalizePhoneUnguarded(
   const bool region_supported = util.GetCountryCodeForRegion(region) != 0;
 
   PhoneNumber number;
-  const PhoneNumberUtil::ErrorType error =
-      util.Parse(std::string(input), region, &number);
+  const PhoneNumberUtil::ErrorType error = util.Parse(std::string(input), region, &number);
   if (error != PhoneNumberUtil::NO_PARSING_ERROR) {
-    return absl::InvalidArgumentError(
-        ParseErrorMessage(error, input, region, region_supported));
+    return absl::InvalidArgumentError(ParseErrorMessage(error, input, region, region_supported));
   }
   // The region the number was actually interpreted in: the default region for
   // national numbers, the main region of the country code otherwise.
@@ -119,21 +111,20 @@ absl::StatusOr<std::string> NormalizePhoneUnguarded(
   util.GetRegionCodeForCountryCode(number.country_code(), &number_region);
   if (!util.IsValidNumber(number)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Quote(input), " is not a valid phone number for region ",
-                     number_region, " (+", number.country_code(), ")"));
+        absl::StrCat(Quote(input), " is not a valid phone number for region ", number_region, " (+",
+                     number.country_code(), ")"));
   }
   if (number.has_extension() && !number.extension().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Quote(input), " has an extension (", Quote(number.extension()),
-        "); remove it and store the extension separately"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Quote(input), " has an extension (", Quote(number.extension()),
+                     "); remove it and store the extension separately"));
   }
   std::string e164;
   util.Format(number, PhoneNumberUtil::E164, &e164);
   return e164;
 }
 
-std::string PhoneSearchKeyUnguarded(std::string_view query,
-                                    std::string_view default_region) {
+std::string PhoneSearchKeyUnguarded(std::string_view query, std::string_view default_region) {
   if (query.size() > kMaxSearchQueryBytes) return "";
   bool plus = false;
   std::string digits;
@@ -149,8 +140,7 @@ std::string PhoneSearchKeyUnguarded(std::string_view query,
       if (value >= 0 && value <= 9) {
         digits.push_back(static_cast<char>('0' + value));
       }
-    } else if ((c == '+' || c == 0xFF0B /* FULLWIDTH PLUS SIGN */) &&
-               digits.empty()) {
+    } else if ((c == '+' || c == 0xFF0B /* FULLWIDTH PLUS SIGN */) && digits.empty()) {
       plus = true;
     }
   }
@@ -176,20 +166,17 @@ std::string PhoneSearchKeyUnguarded(std::string_view query,
 
 }  // namespace
 
-absl::StatusOr<std::string> NormalizePhone(std::string_view raw,
-                                           std::string_view default_region) {
+absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_view default_region) {
   try {
     return NormalizePhoneUnguarded(raw, default_region);
   } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat("phone number normalization failed: ", e.what()));
+    return absl::InternalError(absl::StrCat("phone number normalization failed: ", e.what()));
   } catch (...) {
     return absl::InternalError("phone number normalization failed");
   }
 }
 
-std::string PhoneSearchKey(std::string_view query,
-                           std::string_view default_region) {
+std::string PhoneSearchKey(std::string_view query, std::string_view default_region) {
   try {
     return PhoneSearchKeyUnguarded(query, default_region);
   } catch (...) {

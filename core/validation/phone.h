@@ -54,8 +54,7 @@ inline constexpr size_t kMaxPhoneInputBytes = 64;
 // libphonenumber's metadata (PhoneNumberUtil::IsValidNumber), or has an
 // extension ("ext. 12"), which E.164 cannot represent and must be stored
 // separately.
-absl::StatusOr<std::string> NormalizePhone(std::string_view raw,
-                                           std::string_view default_region);
+absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_view default_region);
 
 // Returns the key for prefix-searching stored E.164 numbers with a partially
 // typed `query`: keys of stored numbers that start with the returned string
@@ -71,8 +70,7 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view raw,
 //     with a country code: "8210" -> "+8210".
 // Returns "" if the query has no digits (or is absurdly long, over 256 bytes);
 // callers should then not search by phone at all.
-std::string PhoneSearchKey(std::string_view query,
-                           std::string_view default_region);
+std::string PhoneSearchKey(std::string_view query, std::string_view default_region);
 
 }  // namespace rapport::validation
 

@@ -7,8 +7,6 @@
 // the ICU work is still wrapped in try/catch so that nothing (e.g.
 // std::bad_alloc from std::string) escapes into a request handler.
 
-#include "core/validation/text.h"
-
 #include <unicode/normalizer2.h>
 #include <unicode/stringpiece.h>
 #include <unicode/uchar.h>
@@ -28,19 +26,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/validation/text.h"
 
 namespace rapport::validation {
 namespace {
 
-constexpr size_t kMaxIcuLength =
-    static_cast<size_t>(std::numeric_limits<int32_t>::max());
+constexpr size_t kMaxIcuLength = static_cast<size_t>(std::numeric_limits<int32_t>::max());
 
 // Converts UTF-8 to UTF-16, replacing ill-formed sequences with U+FFFD. Input
 // beyond what ICU can index (2 GiB) is dropped.
 icu::UnicodeString FromUtf8(std::string_view utf8) {
   const size_t size = utf8.size() < kMaxIcuLength ? utf8.size() : kMaxIcuLength;
-  return icu::UnicodeString::fromUTF8(
-      icu::StringPiece(utf8.data(), static_cast<int32_t>(size)));
+  return icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(size)));
 }
 
 std::string ToUtf8(const icu::UnicodeString& s) {
@@ -69,8 +66,7 @@ int64_t FirstInvalidUtf8Offset(std::string_view s) {
 // stops at the first non-whitespace control character (general category Cc),
 // stores it there and returns an empty string; otherwise control characters
 // are kept.
-icu::UnicodeString CollapseWhitespace(const icu::UnicodeString& s,
-                                      UChar32* first_control) {
+icu::UnicodeString CollapseWhitespace(const icu::UnicodeString& s, UChar32* first_control) {
   icu::UnicodeString out;
   bool pending_space = false;
   for (int32_t i = 0; i < s.length();) {
@@ -91,16 +87,14 @@ icu::UnicodeString CollapseWhitespace(const icu::UnicodeString& s,
   return out;
 }
 
-absl::StatusOr<std::string> NormalizeDisplayTextUnguarded(std::string_view raw,
-                                                          size_t max_chars) {
+absl::StatusOr<std::string> NormalizeDisplayTextUnguarded(std::string_view raw, size_t max_chars) {
   if (raw.size() >= kMaxIcuLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("is longer than ", max_chars, " characters"));
+    return absl::InvalidArgumentError(absl::StrCat("is longer than ", max_chars, " characters"));
   }
   if (const int64_t bad = FirstInvalidUtf8Offset(raw); bad >= 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "is not valid UTF-8 (ill-formed byte 0x%02X at byte offset %d)",
-        static_cast<unsigned char>(raw[static_cast<size_t>(bad)]), bad));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("is not valid UTF-8 (ill-formed byte 0x%02X at byte offset %d)",
+                        static_cast<unsigned char>(raw[static_cast<size_t>(bad)]), bad));
   }
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
@@ -110,22 +104,21 @@ absl::StatusOr<std::string> NormalizeDisplayTextUnguarded(std::string_view raw,
   }
   const icu::UnicodeString normalized = nfc->normalize(FromUtf8(raw), status);
   if (U_FAILURE(status)) {
-    return absl::InternalError(
-        absl::StrCat("ICU NFC normalization failed: ", u_errorName(status)));
+    return absl::InternalError(absl::StrCat("ICU NFC normalization failed: ", u_errorName(status)));
   }
   UChar32 control = -1;
   const icu::UnicodeString collapsed = CollapseWhitespace(normalized, &control);
   if (control >= 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "contains the control character U+%04X; remove it", control));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("contains the control character U+%04X; remove it", control));
   }
   if (collapsed.isEmpty()) {
     return absl::InvalidArgumentError("must not be empty");
   }
   const int32_t chars = collapsed.countChar32();
   if (static_cast<size_t>(chars) > max_chars) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "is longer than ", max_chars, " characters (it has ", chars, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("is longer than ", max_chars, " characters (it has ", chars, ")"));
   }
   return ToUtf8(collapsed);
 }
@@ -153,13 +146,11 @@ std::string SearchKeyUnguarded(std::string_view text) {
 
 }  // namespace
 
-absl::StatusOr<std::string> NormalizeDisplayText(std::string_view raw,
-                                                 size_t max_chars) {
+absl::StatusOr<std::string> NormalizeDisplayText(std::string_view raw, size_t max_chars) {
   try {
     return NormalizeDisplayTextUnguarded(raw, max_chars);
   } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat("text normalization failed: ", e.what()));
+    return absl::InternalError(absl::StrCat("text normalization failed: ", e.what()));
   } catch (...) {
     return absl::InternalError("text normalization failed");
   }
@@ -183,8 +174,7 @@ std::vector<std::string> SearchKeysForName(std::string_view display_name) {
     // space is followed by the first byte of a word. U+0020 never occurs
     // inside a multi-byte UTF-8 sequence, so a byte search is safe. Suffixes
     // get strictly shorter, so there are no duplicates to remove.
-    for (size_t pos = full.find(' '); pos != std::string::npos;
-         pos = full.find(' ', pos + 1)) {
+    for (size_t pos = full.find(' '); pos != std::string::npos; pos = full.find(' ', pos + 1)) {
       keys.push_back(full.substr(pos + 1));
     }
     // Korean names are written without spaces ("김민수", "한빛소프트"), and

@@ -57,8 +57,7 @@ namespace rapport::validation {
 // character (general category Cc, e.g. NUL, BEL, ESC, DEL), is empty after
 // trimming ("must not be empty"), or has more than `max_chars` Unicode code
 // points after normalization ("is longer than 100 characters").
-absl::StatusOr<std::string> NormalizeDisplayText(std::string_view raw,
-                                                 size_t max_chars);
+absl::StatusOr<std::string> NormalizeDisplayText(std::string_view raw, size_t max_chars);
 
 // Returns the search-index key of `text`: its NFKC_Casefold form (ICU's
 // Normalizer2::getNFKCCasefoldInstance(): compatibility decomposition, full

@@ -133,7 +133,8 @@ bool PullFromRapport(const Config& config, const std::shared_ptr<grpc::Channel>&
           v1::Customer out;
           grpc::Status s = customers->UpdateCustomer(Call(config).get(), update, &out);
           if (!s.ok()) {
-            std::cerr << "erp_bridge: cannot set erp ref on " << c.id() << ": " << s.error_message() << "\n";
+            std::cerr << "erp_bridge: cannot set erp ref on " << c.id() << ": " << s.error_message()
+                      << "\n";
             return false;
           }
         }
@@ -176,7 +177,8 @@ bool PushToRapport(const Config& config, const std::shared_ptr<grpc::Channel>& c
   options.path = config.erp_file;
   options.format = "csv";
   options.mapping_file = mapping;
-  auto summary = rapport::tools::ImportFile(*data, Call(config, true), v1::AttributeSchema(), options);
+  auto summary =
+      rapport::tools::ImportFile(*data, Call(config, true), v1::AttributeSchema(), options);
   std::remove(mapping.c_str());
   if (!summary.ok()) {
     std::cerr << "erp_bridge: import failed: " << summary.status() << "\n";
@@ -186,8 +188,8 @@ bool PushToRapport(const Config& config, const std::shared_ptr<grpc::Channel>& c
             << summary->updated() << ", unchanged " << summary->unchanged() << ", failed "
             << summary->failed() << "\n";
   for (const auto& e : summary->errors()) {
-    std::cerr << "erp_bridge: " << config.erp_file << " line " << e.line() << ": " << e.field() << " "
-              << e.message() << "\n";
+    std::cerr << "erp_bridge: " << config.erp_file << " line " << e.line() << ": " << e.field()
+              << " " << e.message() << "\n";
   }
   return true;
 }

@@ -30,7 +30,8 @@ class Hello : public rapport::sdk::Plugin {
     OnValidate<rapport::v1::Customer>(
         RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
         [](Call&, const rapport::v1::Customer*, const rapport::v1::Customer* after) -> Status {
-          if (after->display_name() == "nobody") return Status::Invalid("display_name: 'nobody' is not a customer");
+          if (after->display_name() == "nobody")
+            return Status::Invalid("display_name: 'nobody' is not a customer");
           return {};
         });
     Log(RAPPORT_LOG_INFO, "hello plugin initialised");

@@ -22,8 +22,9 @@ absl::Status RequireModule(const ServiceDeps& deps, const std::string& module) {
       for (const auto& m : deps.plugins->Modules())
         if (m.state() == "loaded") loaded.push_back(m.name());
     }
-    return absl::NotFoundError(absl::StrCat("no loaded module '", module, "' (loaded: ",
-                                            loaded.empty() ? "none" : absl::StrJoin(loaded, ", "), ")"));
+    return absl::NotFoundError(
+        absl::StrCat("no loaded module '", module,
+                     "' (loaded: ", loaded.empty() ? "none" : absl::StrJoin(loaded, ", "), ")"));
   }
   return absl::OkStatus();
 }
@@ -55,7 +56,8 @@ grpc::Status ModuleServiceImpl::SetRollout(grpc::ServerContext* c, const v1::Set
   return Handle(deps_, c, kModules, __func__, [&](const Caller& caller) -> absl::Status {
     RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
     RAPPORT_RETURN_IF_ERROR(PrefixFields(RequireModule(deps_, r->rule().module()), "rule."));
-    RAPPORT_ASSIGN_OR_RETURN(*out, deps_.plugins->gate().SetRule(caller.ctx, r->rule(), r->expected_revision()));
+    RAPPORT_ASSIGN_OR_RETURN(
+        *out, deps_.plugins->gate().SetRule(caller.ctx, r->rule(), r->expected_revision()));
     return absl::OkStatus();
   });
 }
@@ -75,7 +77,8 @@ grpc::Status ModuleServiceImpl::CheckModule(grpc::ServerContext* c, const v1::Ch
   });
 }
 
-grpc::Status ModuleServiceImpl::ListRolloutHistory(grpc::ServerContext* c, const v1::ListRolloutHistoryRequest* r,
+grpc::Status ModuleServiceImpl::ListRolloutHistory(grpc::ServerContext* c,
+                                                   const v1::ListRolloutHistoryRequest* r,
                                                    v1::ListRolloutHistoryResponse* out) {
   return Handle(deps_, c, kModules, __func__, [&](const Caller& caller) -> absl::Status {
     RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
@@ -95,7 +98,8 @@ grpc::Status ModuleServiceImpl::ListRolloutHistory(grpc::ServerContext* c, const
   });
 }
 
-grpc::Status ModuleServiceImpl::ListDeadLetters(grpc::ServerContext* c, const v1::ListDeadLettersRequest* r,
+grpc::Status ModuleServiceImpl::ListDeadLetters(grpc::ServerContext* c,
+                                                const v1::ListDeadLettersRequest* r,
                                                 v1::ListDeadLettersResponse* out) {
   return Handle(deps_, c, kModules, __func__, [&](const Caller& caller) -> absl::Status {
     RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
@@ -106,24 +110,28 @@ grpc::Status ModuleServiceImpl::ListDeadLetters(grpc::ServerContext* c, const v1
   });
 }
 
-grpc::Status ModuleServiceImpl::ReplayDeadLetters(grpc::ServerContext* c, const v1::ReplayDeadLettersRequest* r,
+grpc::Status ModuleServiceImpl::ReplayDeadLetters(grpc::ServerContext* c,
+                                                  const v1::ReplayDeadLettersRequest* r,
                                                   v1::ReplayDeadLettersResponse* out) {
   return Handle(deps_, c, kModules, __func__, [&](const Caller& caller) -> absl::Status {
     RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
     RAPPORT_RETURN_IF_ERROR(RequireModule(deps_, r->module()));
-    RAPPORT_ASSIGN_OR_RETURN(auto result, deps_.plugins->ReplayDeadLetters(caller.ctx, r->module()));
+    RAPPORT_ASSIGN_OR_RETURN(auto result,
+                             deps_.plugins->ReplayDeadLetters(caller.ctx, r->module()));
     out->set_succeeded(result.first);
     out->set_failed(result.second);
     return absl::OkStatus();
   });
 }
 
-grpc::Status ModuleServiceImpl::ListShadowRecords(grpc::ServerContext* c, const v1::ListShadowRecordsRequest* r,
+grpc::Status ModuleServiceImpl::ListShadowRecords(grpc::ServerContext* c,
+                                                  const v1::ListShadowRecordsRequest* r,
                                                   v1::ListShadowRecordsResponse* out) {
   return Handle(deps_, c, kModules, __func__, [&](const Caller& caller) -> absl::Status {
     RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
     RAPPORT_RETURN_IF_ERROR(RequireModule(deps_, r->module()));
-    RAPPORT_ASSIGN_OR_RETURN(auto records, deps_.plugins->ListShadowRecords(caller.ctx, r->module(), r->limit()));
+    RAPPORT_ASSIGN_OR_RETURN(auto records,
+                             deps_.plugins->ListShadowRecords(caller.ctx, r->module(), r->limit()));
     for (auto& s : records) *out->add_records() = std::move(s);
     return absl::OkStatus();
   });

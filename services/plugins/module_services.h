@@ -13,10 +13,14 @@ namespace rapport::services {
 class ModuleServiceImpl final : public v1::ModuleService::Service {
  public:
   explicit ModuleServiceImpl(ServiceDeps deps) : deps_(deps) {}
-  grpc::Status ListModules(grpc::ServerContext*, const v1::ListModulesRequest*, v1::ListModulesResponse*) override;
-  grpc::Status GetRollout(grpc::ServerContext*, const v1::GetRolloutRequest*, v1::RolloutRule*) override;
-  grpc::Status SetRollout(grpc::ServerContext*, const v1::SetRolloutRequest*, v1::RolloutRule*) override;
-  grpc::Status CheckModule(grpc::ServerContext*, const v1::CheckModuleRequest*, v1::CheckModuleResponse*) override;
+  grpc::Status ListModules(grpc::ServerContext*, const v1::ListModulesRequest*,
+                           v1::ListModulesResponse*) override;
+  grpc::Status GetRollout(grpc::ServerContext*, const v1::GetRolloutRequest*,
+                          v1::RolloutRule*) override;
+  grpc::Status SetRollout(grpc::ServerContext*, const v1::SetRolloutRequest*,
+                          v1::RolloutRule*) override;
+  grpc::Status CheckModule(grpc::ServerContext*, const v1::CheckModuleRequest*,
+                           v1::CheckModuleResponse*) override;
   grpc::Status ListRolloutHistory(grpc::ServerContext*, const v1::ListRolloutHistoryRequest*,
                                   v1::ListRolloutHistoryResponse*) override;
   grpc::Status ListDeadLetters(grpc::ServerContext*, const v1::ListDeadLettersRequest*,

@@ -15,15 +15,25 @@ namespace rapport::services {
 
 class CustomerServiceImpl final : public v1::CustomerService::Service {
  public:
-  explicit CustomerServiceImpl(ServiceDeps deps) : h_(deps, records::ResourceType::kCustomer, "rapport.v1.CustomerService") {}
-  grpc::Status CreateCustomer(grpc::ServerContext*, const v1::CreateCustomerRequest*, v1::Customer*) override;
-  grpc::Status GetCustomer(grpc::ServerContext*, const v1::GetCustomerRequest*, v1::Customer*) override;
-  grpc::Status UpdateCustomer(grpc::ServerContext*, const v1::UpdateCustomerRequest*, v1::Customer*) override;
-  grpc::Status DeleteCustomer(grpc::ServerContext*, const v1::DeleteCustomerRequest*, google::protobuf::Empty*) override;
-  grpc::Status ListCustomers(grpc::ServerContext*, const v1::ListCustomersRequest*, v1::ListCustomersResponse*) override;
-  grpc::Status SearchCustomers(grpc::ServerContext*, const v1::SearchCustomersRequest*, v1::SearchCustomersResponse*) override;
-  grpc::Status GetCustomerByExternalRef(grpc::ServerContext*, const v1::GetCustomerByExternalRefRequest*, v1::Customer*) override;
-  grpc::Status BatchUpsertCustomers(grpc::ServerContext*, const v1::BatchUpsertCustomersRequest*, v1::BatchUpsertCustomersResponse*) override;
+  explicit CustomerServiceImpl(ServiceDeps deps)
+      : h_(deps, records::ResourceType::kCustomer, "rapport.v1.CustomerService") {}
+  grpc::Status CreateCustomer(grpc::ServerContext*, const v1::CreateCustomerRequest*,
+                              v1::Customer*) override;
+  grpc::Status GetCustomer(grpc::ServerContext*, const v1::GetCustomerRequest*,
+                           v1::Customer*) override;
+  grpc::Status UpdateCustomer(grpc::ServerContext*, const v1::UpdateCustomerRequest*,
+                              v1::Customer*) override;
+  grpc::Status DeleteCustomer(grpc::ServerContext*, const v1::DeleteCustomerRequest*,
+                              google::protobuf::Empty*) override;
+  grpc::Status ListCustomers(grpc::ServerContext*, const v1::ListCustomersRequest*,
+                             v1::ListCustomersResponse*) override;
+  grpc::Status SearchCustomers(grpc::ServerContext*, const v1::SearchCustomersRequest*,
+                               v1::SearchCustomersResponse*) override;
+  grpc::Status GetCustomerByExternalRef(grpc::ServerContext*,
+                                        const v1::GetCustomerByExternalRefRequest*,
+                                        v1::Customer*) override;
+  grpc::Status BatchUpsertCustomers(grpc::ServerContext*, const v1::BatchUpsertCustomersRequest*,
+                                    v1::BatchUpsertCustomersResponse*) override;
 
  private:
   ResourceHandlers<v1::Customer> h_;
@@ -32,15 +42,27 @@ class CustomerServiceImpl final : public v1::CustomerService::Service {
 class InteractionServiceImpl final : public v1::InteractionService::Service {
  public:
   explicit InteractionServiceImpl(ServiceDeps deps)
-      : deps_(deps), h_(deps, records::ResourceType::kInteraction, "rapport.v1.InteractionService") {}
-  grpc::Status CreateInteraction(grpc::ServerContext*, const v1::CreateInteractionRequest*, v1::Interaction*) override;
-  grpc::Status GetInteraction(grpc::ServerContext*, const v1::GetInteractionRequest*, v1::Interaction*) override;
-  grpc::Status UpdateInteraction(grpc::ServerContext*, const v1::UpdateInteractionRequest*, v1::Interaction*) override;
-  grpc::Status DeleteInteraction(grpc::ServerContext*, const v1::DeleteInteractionRequest*, google::protobuf::Empty*) override;
-  grpc::Status ListInteractions(grpc::ServerContext*, const v1::ListInteractionsRequest*, v1::ListInteractionsResponse*) override;
-  grpc::Status ListCustomerInteractions(grpc::ServerContext*, const v1::ListCustomerInteractionsRequest*, v1::ListInteractionsResponse*) override;
-  grpc::Status GetInteractionByExternalRef(grpc::ServerContext*, const v1::GetInteractionByExternalRefRequest*, v1::Interaction*) override;
-  grpc::Status BatchUpsertInteractions(grpc::ServerContext*, const v1::BatchUpsertInteractionsRequest*, v1::BatchUpsertInteractionsResponse*) override;
+      : deps_(deps),
+        h_(deps, records::ResourceType::kInteraction, "rapport.v1.InteractionService") {}
+  grpc::Status CreateInteraction(grpc::ServerContext*, const v1::CreateInteractionRequest*,
+                                 v1::Interaction*) override;
+  grpc::Status GetInteraction(grpc::ServerContext*, const v1::GetInteractionRequest*,
+                              v1::Interaction*) override;
+  grpc::Status UpdateInteraction(grpc::ServerContext*, const v1::UpdateInteractionRequest*,
+                                 v1::Interaction*) override;
+  grpc::Status DeleteInteraction(grpc::ServerContext*, const v1::DeleteInteractionRequest*,
+                                 google::protobuf::Empty*) override;
+  grpc::Status ListInteractions(grpc::ServerContext*, const v1::ListInteractionsRequest*,
+                                v1::ListInteractionsResponse*) override;
+  grpc::Status ListCustomerInteractions(grpc::ServerContext*,
+                                        const v1::ListCustomerInteractionsRequest*,
+                                        v1::ListInteractionsResponse*) override;
+  grpc::Status GetInteractionByExternalRef(grpc::ServerContext*,
+                                           const v1::GetInteractionByExternalRefRequest*,
+                                           v1::Interaction*) override;
+  grpc::Status BatchUpsertInteractions(grpc::ServerContext*,
+                                       const v1::BatchUpsertInteractionsRequest*,
+                                       v1::BatchUpsertInteractionsResponse*) override;
 
  private:
   ServiceDeps deps_;
@@ -50,15 +72,27 @@ class InteractionServiceImpl final : public v1::InteractionService::Service {
 class OpportunityServiceImpl final : public v1::OpportunityService::Service {
  public:
   explicit OpportunityServiceImpl(ServiceDeps deps)
-      : deps_(deps), h_(deps, records::ResourceType::kOpportunity, "rapport.v1.OpportunityService") {}
-  grpc::Status CreateOpportunity(grpc::ServerContext*, const v1::CreateOpportunityRequest*, v1::Opportunity*) override;
-  grpc::Status GetOpportunity(grpc::ServerContext*, const v1::GetOpportunityRequest*, v1::Opportunity*) override;
-  grpc::Status UpdateOpportunity(grpc::ServerContext*, const v1::UpdateOpportunityRequest*, v1::Opportunity*) override;
-  grpc::Status DeleteOpportunity(grpc::ServerContext*, const v1::DeleteOpportunityRequest*, google::protobuf::Empty*) override;
-  grpc::Status ListOpportunities(grpc::ServerContext*, const v1::ListOpportunitiesRequest*, v1::ListOpportunitiesResponse*) override;
-  grpc::Status ListCustomerOpportunities(grpc::ServerContext*, const v1::ListCustomerOpportunitiesRequest*, v1::ListOpportunitiesResponse*) override;
-  grpc::Status GetOpportunityByExternalRef(grpc::ServerContext*, const v1::GetOpportunityByExternalRefRequest*, v1::Opportunity*) override;
-  grpc::Status BatchUpsertOpportunities(grpc::ServerContext*, const v1::BatchUpsertOpportunitiesRequest*, v1::BatchUpsertOpportunitiesResponse*) override;
+      : deps_(deps),
+        h_(deps, records::ResourceType::kOpportunity, "rapport.v1.OpportunityService") {}
+  grpc::Status CreateOpportunity(grpc::ServerContext*, const v1::CreateOpportunityRequest*,
+                                 v1::Opportunity*) override;
+  grpc::Status GetOpportunity(grpc::ServerContext*, const v1::GetOpportunityRequest*,
+                              v1::Opportunity*) override;
+  grpc::Status UpdateOpportunity(grpc::ServerContext*, const v1::UpdateOpportunityRequest*,
+                                 v1::Opportunity*) override;
+  grpc::Status DeleteOpportunity(grpc::ServerContext*, const v1::DeleteOpportunityRequest*,
+                                 google::protobuf::Empty*) override;
+  grpc::Status ListOpportunities(grpc::ServerContext*, const v1::ListOpportunitiesRequest*,
+                                 v1::ListOpportunitiesResponse*) override;
+  grpc::Status ListCustomerOpportunities(grpc::ServerContext*,
+                                         const v1::ListCustomerOpportunitiesRequest*,
+                                         v1::ListOpportunitiesResponse*) override;
+  grpc::Status GetOpportunityByExternalRef(grpc::ServerContext*,
+                                           const v1::GetOpportunityByExternalRefRequest*,
+                                           v1::Opportunity*) override;
+  grpc::Status BatchUpsertOpportunities(grpc::ServerContext*,
+                                        const v1::BatchUpsertOpportunitiesRequest*,
+                                        v1::BatchUpsertOpportunitiesResponse*) override;
   grpc::Status GetStageTotal(grpc::ServerContext*, const v1::GetStageTotalRequest*,
                              v1::StageTotal*) override;
 
@@ -70,8 +104,10 @@ class OpportunityServiceImpl final : public v1::OpportunityService::Service {
 class SchemaServiceImpl final : public v1::SchemaService::Service {
  public:
   explicit SchemaServiceImpl(ServiceDeps deps) : deps_(deps) {}
-  grpc::Status GetAttributeSchema(grpc::ServerContext*, const v1::GetAttributeSchemaRequest*, v1::AttributeSchema*) override;
-  grpc::Status UpdateAttributeSchema(grpc::ServerContext*, const v1::UpdateAttributeSchemaRequest*, v1::AttributeSchema*) override;
+  grpc::Status GetAttributeSchema(grpc::ServerContext*, const v1::GetAttributeSchemaRequest*,
+                                  v1::AttributeSchema*) override;
+  grpc::Status UpdateAttributeSchema(grpc::ServerContext*, const v1::UpdateAttributeSchemaRequest*,
+                                     v1::AttributeSchema*) override;
 
  private:
   ServiceDeps deps_;

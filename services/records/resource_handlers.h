@@ -35,7 +35,8 @@ class ResourceHandlers {
     });
   }
 
-  grpc::Status Get(grpc::ServerContext* call, const char* rpc, const std::string& id, Resource* out) {
+  grpc::Status Get(grpc::ServerContext* call, const char* rpc, const std::string& id,
+                   Resource* out) {
     return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
       return Deliver(deps_.store->Get(c.ctx, type_, id), out);
     });
@@ -65,7 +66,8 @@ class ResourceHandlers {
   }
 
   grpc::Status List(grpc::ServerContext* call, const char* rpc, const records::ListRequest& request,
-                    google::protobuf::RepeatedPtrField<Resource>* out, std::string* next_page_token) {
+                    google::protobuf::RepeatedPtrField<Resource>* out,
+                    std::string* next_page_token) {
     return Handle(deps_, call, service_, rpc, [&](const Caller& c) {
       return DeliverList(deps_.store->List(c.ctx, type_, request), out, next_page_token);
     });

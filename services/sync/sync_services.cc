@@ -19,7 +19,8 @@ constexpr size_t kImportBatchRows = 500;
 constexpr int kMaxReportedErrors = 1000;
 
 absl::Status RequireFeedRole(const Caller& caller) {
-  if (caller.principal->IsAdmin() || caller.principal->Has(v1::ROLE_INTEGRATION)) return absl::OkStatus();
+  if (caller.principal->IsAdmin() || caller.principal->Has(v1::ROLE_INTEGRATION))
+    return absl::OkStatus();
   return absl::PermissionDeniedError(
       "the change feed is for integrations: it needs the integration or admin role");
 }
@@ -96,7 +97,8 @@ grpc::Status EventServiceImpl::AcknowledgeEvents(grpc::ServerContext* call,
   });
 }
 
-grpc::Status EventServiceImpl::GetFeedInfo(grpc::ServerContext* call, const v1::GetFeedInfoRequest* r,
+grpc::Status EventServiceImpl::GetFeedInfo(grpc::ServerContext* call,
+                                           const v1::GetFeedInfoRequest* r,
                                            v1::GetFeedInfoResponse* out) {
   return Handle(deps_, call, kEvents, __func__, [&](const Caller& caller) -> absl::Status {
     RAPPORT_RETURN_IF_ERROR(RequireFeedRole(caller));
@@ -155,9 +157,9 @@ grpc::Status DataServiceImpl::Import(grpc::ServerContext* call,
         }
         rows.push_back(std::move(row));
       }
-      RAPPORT_ASSIGN_OR_RETURN(auto outcomes, deps_.store->ImportRows(caller.ctx, type, rows,
-                                                                      header.duplicate_policy(), &session,
-                                                                      header.preserve_ids()));
+      RAPPORT_ASSIGN_OR_RETURN(
+          auto outcomes, deps_.store->ImportRows(caller.ctx, type, rows, header.duplicate_policy(),
+                                                 &session, header.preserve_ids()));
       for (size_t i = 0; i < outcomes.size(); ++i) {
         const auto& o = outcomes[i];
         out->set_rows(out->rows() + 1);
@@ -177,9 +179,15 @@ grpc::Status DataServiceImpl::Import(grpc::ServerContext* call,
           continue;
         }
         switch (o.result) {
-          case v1::UPSERT_RESULT_CREATED: out->set_created(out->created() + 1); break;
-          case v1::UPSERT_RESULT_UPDATED: out->set_updated(out->updated() + 1); break;
-          default: out->set_unchanged(out->unchanged() + 1); break;
+          case v1::UPSERT_RESULT_CREATED:
+            out->set_created(out->created() + 1);
+            break;
+          case v1::UPSERT_RESULT_UPDATED:
+            out->set_updated(out->updated() + 1);
+            break;
+          default:
+            out->set_unchanged(out->unchanged() + 1);
+            break;
         }
         if (!o.duplicates.empty() && out->duplicates_size() < kMaxReportedErrors) {
           auto* d = out->add_duplicates();
@@ -241,8 +249,8 @@ grpc::Status DataServiceImpl::FindDuplicates(grpc::ServerContext* call,
                                              const v1::FindDuplicatesRequest* r,
                                              v1::FindDuplicatesResponse* out) {
   return Handle(deps_, call, kData, __func__, [&](const Caller& caller) -> absl::Status {
-    RAPPORT_ASSIGN_OR_RETURN(auto matches,
-                             deps_.store->FindDuplicates(caller.ctx, r->customer(), r->customer().id()));
+    RAPPORT_ASSIGN_OR_RETURN(
+        auto matches, deps_.store->FindDuplicates(caller.ctx, r->customer(), r->customer().id()));
     for (const auto& m : matches) {
       auto* match = out->add_matches();
       match->set_id(m.id);
@@ -253,10 +261,11 @@ grpc::Status DataServiceImpl::FindDuplicates(grpc::ServerContext* call,
 }
 
 grpc::Status DataServiceImpl::MergeCustomers(grpc::ServerContext* call,
-                                             const v1::MergeCustomersRequest* r, v1::Customer* out) {
+                                             const v1::MergeCustomersRequest* r,
+                                             v1::Customer* out) {
   return Handle(deps_, call, kData, __func__, [&](const Caller& caller) -> absl::Status {
-    RAPPORT_ASSIGN_OR_RETURN(auto merged,
-                             deps_.store->MergeCustomers(caller.ctx, r->survivor_id(), r->merged_id()));
+    RAPPORT_ASSIGN_OR_RETURN(
+        auto merged, deps_.store->MergeCustomers(caller.ctx, r->survivor_id(), r->merged_id()));
     out->Swap(static_cast<v1::Customer*>(merged.get()));
     return absl::OkStatus();
   });

@@ -56,7 +56,8 @@ class ErpBridgeTest : public ::testing::Test {
 
   std::string RunBridge() {
     std::string command = std::string(ERP_BRIDGE_PATH) + " --once --server " + server_->address() +
-                          " --token-file " + dir_.Sub("bridge.token") + " --erp-file " + erp_ + " 2>&1";
+                          " --token-file " + dir_.Sub("bridge.token") + " --erp-file " + erp_ +
+                          " 2>&1";
     FILE* pipe = popen(command.c_str(), "r");
     std::string out;
     char buf[4096];

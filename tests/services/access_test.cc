@@ -23,7 +23,8 @@ enum class Whose { kOwn, kTeammate, kOtherTeam, kOtherTenant };
 enum class Outcome { kOk, kDenied, kNotFound };
 
 const char* Name(Who w) {
-  static const char* kNames[] = {"rep", "viewer", "manager", "integration", "admin", "other-tenant"};
+  static const char* kNames[] = {"rep",         "viewer", "manager",
+                                 "integration", "admin",  "other-tenant"};
   return kNames[static_cast<int>(w)];
 }
 const char* Name(Whose w) {
@@ -51,7 +52,8 @@ class AccessTest : public testing::ServerTest {
     records_[Whose::kOwn] = MakeOpportunity(tokens_[Who::kRep], "own", "E-own");
     records_[Whose::kTeammate] = MakeOpportunity(rep_b_, "teammate", "E-mate");
     records_[Whose::kOtherTeam] = MakeOpportunity(rep_c_, "other team", "E-other");
-    records_[Whose::kOtherTenant] = MakeOpportunity(tokens_[Who::kOtherTenant], "globex", "E-globex");
+    records_[Whose::kOtherTenant] =
+        MakeOpportunity(tokens_[Who::kOtherTenant], "globex", "E-globex");
   }
 
   v1::Opportunity MakeOpportunity(const std::string& token, const std::string& name,
@@ -94,14 +96,17 @@ class AccessTest : public testing::ServerTest {
 std::pair<Outcome, Outcome> Expected(Who who, Whose whose) {
   using O = Outcome;
   if (who == Who::kOtherTenant) {
-    return whose == Whose::kOtherTenant ? std::pair{O::kOk, O::kOk} : std::pair{O::kNotFound, O::kNotFound};
+    return whose == Whose::kOtherTenant ? std::pair{O::kOk, O::kOk}
+                                        : std::pair{O::kNotFound, O::kNotFound};
   }
   if (whose == Whose::kOtherTenant) return {O::kNotFound, O::kNotFound};
   switch (who) {
     case Who::kRep:
-      return whose == Whose::kOtherTeam ? std::pair{O::kNotFound, O::kNotFound} : std::pair{O::kOk, O::kOk};
+      return whose == Whose::kOtherTeam ? std::pair{O::kNotFound, O::kNotFound}
+                                        : std::pair{O::kOk, O::kOk};
     case Who::kViewer:
-      return whose == Whose::kOtherTeam ? std::pair{O::kNotFound, O::kNotFound} : std::pair{O::kOk, O::kDenied};
+      return whose == Whose::kOtherTeam ? std::pair{O::kNotFound, O::kNotFound}
+                                        : std::pair{O::kOk, O::kDenied};
     default:
       return {O::kOk, O::kOk};
   }
@@ -109,7 +114,8 @@ std::pair<Outcome, Outcome> Expected(Who who, Whose whose) {
 
 TEST_F(AccessTest, RoleMatrixOverGetUpdateDeleteListAndExternalRef) {
   int checked = 0;
-  for (Who who : {Who::kRep, Who::kViewer, Who::kManager, Who::kIntegration, Who::kAdmin, Who::kOtherTenant}) {
+  for (Who who : {Who::kRep, Who::kViewer, Who::kManager, Who::kIntegration, Who::kAdmin,
+                  Who::kOtherTenant}) {
     for (Whose whose : {Whose::kOwn, Whose::kTeammate, Whose::kOtherTeam, Whose::kOtherTenant}) {
       SCOPED_TRACE(std::string(Name(who)) + " on " + Name(whose));
       const v1::Opportunity& target = records_[whose];
@@ -124,7 +130,8 @@ TEST_F(AccessTest, RoleMatrixOverGetUpdateDeleteListAndExternalRef) {
       v1::GetOpportunityByExternalRefRequest by_ref;
       by_ref.set_system("erp");
       by_ref.set_external_id(target.external_refs().at("erp"));
-      EXPECT_EQ(Of(opportunities_->GetOpportunityByExternalRef(Call(token).get(), by_ref, &out)), read);
+      EXPECT_EQ(Of(opportunities_->GetOpportunityByExternalRef(Call(token).get(), by_ref, &out)),
+                read);
 
       // Writes carry a stale revision: an allowed write stops at ABORTED, so
       // the fixtures survive the matrix.
@@ -316,14 +323,16 @@ TEST_F(AccessTest, EscalationAttemptsArePermissionDenied) {
     EXPECT_EQ(identity_->CreateTenant(Call(token).get(), tenant, &created).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
     v1::CheckConsistencyResponse report;
-    EXPECT_EQ(admin_->CheckConsistency(Call(token).get(), v1::CheckConsistencyRequest(), &report).error_code(),
+    EXPECT_EQ(admin_->CheckConsistency(Call(token).get(), v1::CheckConsistencyRequest(), &report)
+                  .error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
   // Another tenant's admin is an admin there, not an operator here.
   v1::CreateTenantRequest tenant;
   tenant.mutable_tenant()->set_name("rogue");
   v1::CreateTenantResponse created;
-  EXPECT_EQ(identity_->CreateTenant(Call(tokens_[Who::kOtherTenant]).get(), tenant, &created).error_code(),
+  EXPECT_EQ(identity_->CreateTenant(Call(tokens_[Who::kOtherTenant]).get(), tenant, &created)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   v1::GetUserRequest get;
   get.set_id("rep_a");
@@ -348,8 +357,8 @@ TEST_F(AccessTest, BadTokensAreUnauthenticated) {
   unknown_id[10] = unknown_id[10] == '0' ? '1' : '0';
   for (const std::string& bad :
        {std::string(), std::string("Bearer"), std::string("Bearer "), "Basic " + good,
-        "bearer " + good, "Bearer " + good + "x", "Bearer " + wrong_secret,
-        "Bearer " + unknown_id, std::string("Bearer rpt_") + std::string(26, '!') + "_" + std::string(43, 'a'),
+        "bearer " + good, "Bearer " + good + "x", "Bearer " + wrong_secret, "Bearer " + unknown_id,
+        std::string("Bearer rpt_") + std::string(26, '!') + "_" + std::string(43, 'a'),
         "Bearer " + std::string(1500, 'a'), "Bearer " + good.substr(0, 40)}) {
     EXPECT_EQ(whoami(bad), grpc::StatusCode::UNAUTHENTICATED) << bad.substr(0, 80);
   }
@@ -515,10 +524,12 @@ TEST_F(AccessTest, RevokedExpiredAndDisabledTokensStopWorking) {
   short_lived.mutable_token()->mutable_expire_time()->set_seconds(expiry);
   v1::CreateTokenResponse issued;
   ASSERT_TRUE(identity_->CreateToken(Call().get(), short_lived, &issued).ok());
-  EXPECT_TRUE(identity_->GetCaller(Call(issued.secret()).get(), v1::GetCallerRequest(), &caller).ok());
+  EXPECT_TRUE(
+      identity_->GetCaller(Call(issued.secret()).get(), v1::GetCallerRequest(), &caller).ok());
   std::this_thread::sleep_until(std::chrono::system_clock::from_time_t(expiry) +
                                 std::chrono::milliseconds(1100));
-  EXPECT_EQ(identity_->GetCaller(Call(issued.secret()).get(), v1::GetCallerRequest(), &caller).error_code(),
+  EXPECT_EQ(identity_->GetCaller(Call(issued.secret()).get(), v1::GetCallerRequest(), &caller)
+                .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   short_lived.mutable_token()->mutable_expire_time()->set_seconds(time(nullptr) - 10);
   EXPECT_THAT(ViolatedFields(identity_->CreateToken(Call().get(), short_lived, &issued)),
@@ -541,25 +552,32 @@ TEST_F(AccessTest, AdminChangesAreInTheFeedAndDenialsInTheAuditLog) {
   update.mutable_opportunity()->set_id(records_[Whose::kOwn].id());
   update.mutable_update_mask()->add_paths("probability");
   v1::Opportunity out;
-  ASSERT_EQ(opportunities_->UpdateOpportunity(Call(tokens_[Who::kViewer]).get(), update, &out).error_code(),
+  ASSERT_EQ(opportunities_->UpdateOpportunity(Call(tokens_[Who::kViewer]).get(), update, &out)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   grpc::ClientContext anonymous;
   ASSERT_EQ(opportunities_->GetOpportunity(&anonymous, get, &out).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   v1::ListAuditEntriesResponse audit;
-  ASSERT_TRUE(identity_->ListAuditEntries(Call().get(), v1::ListAuditEntriesRequest(), &audit).ok());
+  ASSERT_TRUE(
+      identity_->ListAuditEntries(Call().get(), v1::ListAuditEntriesRequest(), &audit).ok());
   bool denied = false, unauthenticated = false;
   for (const auto& e : audit.entries()) {
     if (e.code() == "PERMISSION_DENIED" && e.principal() == "default/viewer" &&
-        e.method() == "rapport.v1.OpportunityService/UpdateOpportunity") denied = true;
-    if (e.code() == "UNAUTHENTICATED" && e.method() == "rapport.v1.OpportunityService/GetOpportunity") {
+        e.method() == "rapport.v1.OpportunityService/UpdateOpportunity")
+      denied = true;
+    if (e.code() == "UNAUTHENTICATED" &&
+        e.method() == "rapport.v1.OpportunityService/GetOpportunity") {
       unauthenticated = true;
     }
   }
   EXPECT_TRUE(denied);
   EXPECT_TRUE(unauthenticated);  // the bootstrap admin is the operator: sees server-wide entries
-  EXPECT_EQ(identity_->ListAuditEntries(Call(tokens_[Who::kRep]).get(), v1::ListAuditEntriesRequest(), &audit).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      identity_
+          ->ListAuditEntries(Call(tokens_[Who::kRep]).get(), v1::ListAuditEntriesRequest(), &audit)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 
   RequestContext ctx;
   ctx.tenant = 1;  // the bootstrap tenant is the first registered
@@ -568,7 +586,8 @@ TEST_F(AccessTest, AdminChangesAreInTheFeedAndDenialsInTheAuditLog) {
   bool user_event = false, token_event = false;
   for (const auto& e : *feed) {
     if (e.subject() == "user/rep_a" && e.principal() == "default/admin") user_event = true;
-    if (absl::StartsWith(e.subject(), "token/") && e.principal() == "default/admin") token_event = true;
+    if (absl::StartsWith(e.subject(), "token/") && e.principal() == "default/admin")
+      token_event = true;
   }
   EXPECT_TRUE(user_event);
   EXPECT_TRUE(token_event);
@@ -639,14 +658,19 @@ class TlsTest : public testing::ServerTest {
   void MakeCertificates() {
     std::string d = dir_.path();
     std::string script =
-        "cd " + d + " && "
-        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem && "
-        "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr && "
+        "cd " + d +
+        " && "
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out "
+        "ca.pem && "
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out "
+        "server.csr && "
         "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && "
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
         "-extfile san.ext -out server.pem && "
-        "openssl req -newkey rsa:2048 -nodes -subj /CN=client -keyout client.key -out client.csr && "
-        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out client.pem";
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=client -keyout client.key -out client.csr "
+        "&& "
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out "
+        "client.pem";
     ASSERT_EQ(std::system((script + " > openssl.log 2>&1").c_str()), 0) << Pem("openssl.log");
   }
   grpc::StatusCode Whoami(std::shared_ptr<grpc::ChannelCredentials> credentials) {
@@ -689,7 +713,8 @@ TEST_F(TlsTest, BadTlsConfigurationIsRefusedAtStart) {
   options.tls_cert_file.clear();
   options.tls_key_file.clear();
   options.tls_client_ca_file = dir_.Sub("ca.pem");
-  EXPECT_EQ(services::RapportServer::Start(options).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(services::RapportServer::Start(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

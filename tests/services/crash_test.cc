@@ -6,8 +6,8 @@
 #include <mutex>
 #include <thread>
 
-#include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "rapport/v1/admin.grpc.pb.h"
 #include "rapport/v1/customer.grpc.pb.h"
 #include "tests/testing/rapportd_process.h"
@@ -74,8 +74,10 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveSigkill) {
               last_id = out.id();
             }
           }
-          if (status.ok()) ++writes;
-          else if (stop.load()) break;
+          if (status.ok())
+            ++writes;
+          else if (stop.load())
+            break;
         }
       });
     }

@@ -59,7 +59,8 @@ class SyncTest : public testing::ServerTest {
     return out;
   }
 
-  v1::ImportSummary ImportCsv(const std::string& csv, v1::ResourceType type = v1::RESOURCE_TYPE_CUSTOMER,
+  v1::ImportSummary ImportCsv(const std::string& csv,
+                              v1::ResourceType type = v1::RESOURCE_TYPE_CUSTOMER,
                               v1::DuplicatePolicy policy = v1::DUPLICATE_POLICY_ALLOW,
                               absl::Status* error = nullptr, const std::string& token = "") {
     std::string path = dir_.Sub("import.csv");
@@ -103,7 +104,8 @@ TEST_F(SyncTest, SubscribeResumesAcrossARestartWithNoGapAndNoLoss) {
     EXPECT_EQ(received[i].sequence(), full[i].sequence());
     EXPECT_EQ(received[i].resource_id(), full[i].resource_id());
   }
-  for (size_t i = 1; i < received.size(); ++i) EXPECT_LT(received[i - 1].sequence(), received[i].sequence());
+  for (size_t i = 1; i < received.size(); ++i)
+    EXPECT_LT(received[i - 1].sequence(), received[i].sequence());
   EXPECT_GE(full.size(), 201u);  // bootstrap event + 200 creates
 }
 
@@ -129,10 +131,12 @@ TEST_F(SyncTest, OriginAndTypeFiltersAndServerSideCursors) {
   ASSERT_FALSE(rest.empty());
   EXPECT_GT(rest[0].sequence(), events[0].sequence());
   ack.set_consumer("Bad Name");
-  EXPECT_EQ(events_->AcknowledgeEvents(Call().get(), ack, &acked).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(events_->AcknowledgeEvents(Call().get(), ack, &acked).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   ack.set_consumer("erp-bridge");
   ack.set_sequence(1u << 30);
-  EXPECT_EQ(events_->AcknowledgeEvents(Call().get(), ack, &acked).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(events_->AcknowledgeEvents(Call().get(), ack, &acked).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(SyncTest, ASequenceBeyondTheHeadOrPastRetentionIsOutOfRange) {
@@ -159,7 +163,8 @@ TEST_F(SyncTest, ASequenceBeyondTheHeadOrPastRetentionIsOutOfRange) {
   old.set_after_sequence(1);
   Drain(old, &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
-  EXPECT_THAT(status.error_message(), HasSubstr(absl::StrCat("oldest available sequence is ", info.oldest_sequence())));
+  EXPECT_THAT(status.error_message(),
+              HasSubstr(absl::StrCat("oldest available sequence is ", info.oldest_sequence())));
   v1::SubscribeRequest fine;
   fine.set_after_sequence(info.oldest_sequence() - 1);
   EXPECT_EQ(Drain(fine).front().sequence(), info.oldest_sequence());
@@ -205,7 +210,8 @@ TEST_F(SyncTest, RestrictedRolesCannotReadTheFeed) {
 std::string BigCsv(int rows) {
   std::string csv = "display_name,emails,external_refs.erp,tags\n";
   for (int i = 0; i < rows; ++i) {
-    absl::StrAppend(&csv, "고객 ", i, ",c", i, "@example.kr,ERP-", i, ",", i % 2 ? "b2b" : "b2c", "\n");
+    absl::StrAppend(&csv, "고객 ", i, ",c", i, "@example.kr,ERP-", i, ",", i % 2 ? "b2b" : "b2c",
+                    "\n");
   }
   return csv;
 }
@@ -231,14 +237,14 @@ TEST_F(SyncTest, BadCsvRowsAreReportedByLineAndTheRestImported) {
   std::string csv =
       "\xEF\xBB\xBF"  // BOM
       "display_name,emails,external_refs.erp\n"
-      "\"Kim, Minsu\",kim@example.kr,E-1\n"                    // 2: comma inside quotes
-      "\"Line\nbreak \"\"quoted\"\"\",lb@example.kr,E-2\n"     // 3-4: embedded newline and quotes
-      "Ragged row,only-two-fields\n"                           // 5
-      "\xB1\xE8\xB9\xCE\xBC\xF6,euckr@example.kr,E-3\n"        // 6: 김민수 in EUC-KR
-      "Bad email,not-an-email,E-4\n"                           // 7
-      "Dup one,d1@example.kr,E-5\n"                            // 8
-      "Dup two,d2@example.kr,E-5\n"                            // 9: same external ref
-      "Good,good@example.kr,E-6\n";                            // 10
+      "\"Kim, Minsu\",kim@example.kr,E-1\n"                 // 2: comma inside quotes
+      "\"Line\nbreak \"\"quoted\"\"\",lb@example.kr,E-2\n"  // 3-4: embedded newline and quotes
+      "Ragged row,only-two-fields\n"                        // 5
+      "\xB1\xE8\xB9\xCE\xBC\xF6,euckr@example.kr,E-3\n"     // 6: 김민수 in EUC-KR
+      "Bad email,not-an-email,E-4\n"                        // 7
+      "Dup one,d1@example.kr,E-5\n"                         // 8
+      "Dup two,d2@example.kr,E-5\n"                         // 9: same external ref
+      "Good,good@example.kr,E-6\n";                         // 10
   v1::ImportSummary s = ImportCsv(csv);
   EXPECT_EQ(s.rows(), 8u);
   EXPECT_EQ(s.created(), 4u) << s.DebugString();
@@ -263,8 +269,9 @@ TEST_F(SyncTest, BadCsvRowsAreReportedByLineAndTheRestImported) {
   EXPECT_THAT(std::string(error.message()), HasSubstr("favourite_colour"));
   EXPECT_THAT(std::string(error.message()), HasSubstr("nothing was imported"));
 
-  v1::ImportSummary orphans = ImportCsv("customer_ref,kind,subject\nerp:NOPE,call,hello\nerp:E-1,call,hi\n",
-                                        v1::RESOURCE_TYPE_INTERACTION);
+  v1::ImportSummary orphans =
+      ImportCsv("customer_ref,kind,subject\nerp:NOPE,call,hello\nerp:E-1,call,hi\n",
+                v1::RESOURCE_TYPE_INTERACTION);
   EXPECT_EQ(orphans.created(), 1u);
   ASSERT_EQ(orphans.errors_size(), 1);
   EXPECT_EQ(orphans.errors(0).line(), 2u);
@@ -293,7 +300,8 @@ TEST_F(SyncTest, ExportThenImportIntoAnEmptyTenantReproducesIt) {
   }
   std::string target = CreateTenant("restore");
   auto data = v1::DataService::NewStub(channel_);
-  for (auto type : {v1::RESOURCE_TYPE_CUSTOMER, v1::RESOURCE_TYPE_OPPORTUNITY, v1::RESOURCE_TYPE_INTERACTION}) {
+  for (auto type :
+       {v1::RESOURCE_TYPE_CUSTOMER, v1::RESOURCE_TYPE_OPPORTUNITY, v1::RESOURCE_TYPE_INTERACTION}) {
     v1::ExportRequest request;
     request.add_resource_types(type);
     std::ostringstream jsonl;
@@ -311,7 +319,8 @@ TEST_F(SyncTest, ExportThenImportIntoAnEmptyTenantReproducesIt) {
     EXPECT_EQ(summary->created(), *exported);
   }
   // Record by record, ignoring the bookkeeping fields.
-  for (auto type : {v1::RESOURCE_TYPE_CUSTOMER, v1::RESOURCE_TYPE_OPPORTUNITY, v1::RESOURCE_TYPE_INTERACTION}) {
+  for (auto type :
+       {v1::RESOURCE_TYPE_CUSTOMER, v1::RESOURCE_TYPE_OPPORTUNITY, v1::RESOURCE_TYPE_INTERACTION}) {
     v1::ExportRequest request;
     request.add_resource_types(type);
     std::vector<v1::ExportResponse> source, copy;
@@ -321,9 +330,10 @@ TEST_F(SyncTest, ExportThenImportIntoAnEmptyTenantReproducesIt) {
       v1::ExportResponse r;
       while (reader->Read(&r)) {
         google::protobuf::Message* m =
-            r.has_customer()      ? static_cast<google::protobuf::Message*>(r.mutable_customer())
-            : r.has_interaction() ? static_cast<google::protobuf::Message*>(r.mutable_interaction())
-                                  : static_cast<google::protobuf::Message*>(r.mutable_opportunity());
+            r.has_customer() ? static_cast<google::protobuf::Message*>(r.mutable_customer())
+            : r.has_interaction()
+                ? static_cast<google::protobuf::Message*>(r.mutable_interaction())
+                : static_cast<google::protobuf::Message*>(r.mutable_opportunity());
         for (const char* f : {"create_time", "update_time", "revision"}) {
           m->GetReflection()->ClearField(m, m->GetDescriptor()->FindFieldByName(f));
         }
@@ -378,8 +388,8 @@ TEST_F(SyncTest, DuplicatesAreFoundFlaggedOrBlocked) {
   EXPECT_EQ(flagged.created(), 1u);
   ASSERT_EQ(flagged.duplicates_size(), 1);
   EXPECT_THAT(flagged.duplicates(0).matching_ids(), Contains(park.id()));
-  v1::ImportSummary refused = ImportCsv("display_name,phones\nP3,01012345678\n", v1::RESOURCE_TYPE_CUSTOMER,
-                                        v1::DUPLICATE_POLICY_BLOCK);
+  v1::ImportSummary refused = ImportCsv("display_name,phones\nP3,01012345678\n",
+                                        v1::RESOURCE_TYPE_CUSTOMER, v1::DUPLICATE_POLICY_BLOCK);
   EXPECT_EQ(refused.failed(), 1u);
   EXPECT_EQ(refused.created(), 0u);
 }
@@ -420,7 +430,8 @@ TEST_F(SyncTest, MergeRepointsEverythingKeepsBothRefsAndIsInTheFeed) {
   v1::GetCustomerRequest get;
   get.set_id(merged.id());
   v1::Customer gone;
-  EXPECT_EQ(customers_->GetCustomer(Call().get(), get, &gone).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(customers_->GetCustomer(Call().get(), get, &gone).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   v1::GetOpportunityRequest get_opp;
   get_opp.set_id(opp.id());
   ASSERT_TRUE(opportunities_->GetOpportunity(Call().get(), get_opp, &opp).ok());
@@ -442,14 +453,16 @@ TEST_F(SyncTest, MergeRepointsEverythingKeepsBothRefsAndIsInTheFeed) {
   EXPECT_TRUE(report.consistent()) << report.DebugString();
 
   merge.set_merged_id(survivor.id());
-  EXPECT_EQ(data_->MergeCustomers(Call().get(), merge, &result).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(data_->MergeCustomers(Call().get(), merge, &result).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   v1::CreateCustomerRequest c;
   c.mutable_customer()->set_display_name("Other ERP twin");
   (*c.mutable_customer()->mutable_external_refs())["erp"] = "ICC-9999";
   v1::Customer twin;
   ASSERT_TRUE(customers_->CreateCustomer(Call().get(), c, &twin).ok());
   merge.set_merged_id(twin.id());
-  EXPECT_EQ(data_->MergeCustomers(Call().get(), merge, &result).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(data_->MergeCustomers(Call().get(), merge, &result).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 }  // namespace

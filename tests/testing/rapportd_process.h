@@ -52,7 +52,8 @@ class RapportdProcess {
       std::string s(line);
       if (s.rfind(marker, 0) == 0) {
         address_ = s.substr(marker.size());
-        while (!address_.empty() && (address_.back() == '\n' || address_.back() == '\r')) address_.pop_back();
+        while (!address_.empty() && (address_.back() == '\n' || address_.back() == '\r'))
+          address_.pop_back();
         break;
       }
     }

@@ -39,7 +39,8 @@ class ServerTest : public ::testing::Test {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(64 << 20);
     args.SetMaxSendMessageSize(64 << 20);
-    channel_ = grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(), args);
+    channel_ =
+        grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(), args);
     customers_ = v1::CustomerService::NewStub(channel_);
     interactions_ = v1::InteractionService::NewStub(channel_);
     opportunities_ = v1::OpportunityService::NewStub(channel_);
@@ -88,8 +89,8 @@ class ServerTest : public ::testing::Test {
     request.mutable_team()->set_id(id);
     request.mutable_team()->set_parent_team_id(parent);
     v1::Team team;
-    grpc::Status status =
-        identity_->CreateTeam(Call(admin_token.empty() ? admin_token_ : admin_token).get(), request, &team);
+    grpc::Status status = identity_->CreateTeam(
+        Call(admin_token.empty() ? admin_token_ : admin_token).get(), request, &team);
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
 

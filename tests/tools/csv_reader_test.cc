@@ -15,7 +15,8 @@ using ::testing::ElementsAre;
 
 TEST(CsvReaderTest, ReadsQuotedFieldsEmbeddedNewlinesAndReportsStartLines) {
   std::istringstream in(
-      "\xEF\xBB\xBF" "a,b,c\r\n"
+      "\xEF\xBB\xBF"
+      "a,b,c\r\n"
       "1,\"two, with comma\",3\r\n"
       "\"multi\nline\",\"say \"\"hi\"\"\",\n"
       "\n"
@@ -68,7 +69,8 @@ class GeneratedCsv : public std::streambuf {
  protected:
   int_type underflow() override {
     if (remaining_ == 0) return traits_type::eof();
-    line_ = "\"고객 " + std::to_string(n_++) + "\",customer@example.kr,\"note with, comma\",ERP-12345\n";
+    line_ = "\"고객 " + std::to_string(n_++) +
+            "\",customer@example.kr,\"note with, comma\",ERP-12345\n";
     if (line_.size() > remaining_) line_.resize(remaining_);
     remaining_ -= line_.size();
     setg(line_.data(), line_.data(), line_.data() + line_.size());

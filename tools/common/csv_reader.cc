@@ -44,7 +44,8 @@ CsvReader::Result CsvReader::Next(std::vector<std::string>* fields) {
     return Result::kError;
   };
   for (;; c = Get()) {
-    if (++record_bytes > kMaxRecordBytes) return fail("record longer than 1 MiB (unbalanced quote?)");
+    if (++record_bytes > kMaxRecordBytes)
+      return fail("record longer than 1 MiB (unbalanced quote?)");
     if (quoted) {
       if (c == EOF) return fail("unterminated quoted field at end of file");
       if (c == '"') {
@@ -73,7 +74,8 @@ CsvReader::Result CsvReader::Next(std::vector<std::string>* fields) {
       fields->push_back(std::move(field));
       return Result::kRecord;
     }
-    if (after_quote) return fail("text after a closing quote (quote the whole field, double inner quotes)");
+    if (after_quote)
+      return fail("text after a closing quote (quote the whole field, double inner quotes)");
     if (c == '"') {
       if (!field.empty()) return fail("quote inside an unquoted field (quote the whole field)");
       quoted = true;

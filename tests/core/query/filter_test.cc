@@ -24,18 +24,14 @@ namespace rapport::query {
 // namespace (not an anonymous one) so that GoogleTest finds them through ADL.
 void PrintTo(CompareOp op, std::ostream* os) { *os << CompareOpName(op); }
 
-void PrintTo(const FilterValue& value, std::ostream* os) {
-  *os << value.DebugString();
-}
+void PrintTo(const FilterValue& value, std::ostream* os) { *os << value.DebugString(); }
 
 void PrintTo(const OrderBy& order_by, std::ostream* os) {
-  *os << "OrderBy{\"" << order_by.field << "\", "
-      << (order_by.descending ? "desc" : "asc") << "}";
+  *os << "OrderBy{\"" << order_by.field << "\", " << (order_by.descending ? "desc" : "asc") << "}";
 }
 
 void PrintTo(const Comparison& c, std::ostream* os) {
-  *os << c.field << " " << CompareOpName(c.op) << " " << c.value.DebugString()
-      << " @" << c.column;
+  *os << c.field << " " << CompareOpName(c.op) << " " << c.value.DebugString() << " @" << c.column;
 }
 
 namespace {
@@ -56,16 +52,14 @@ FilterValue Bool(bool b) { return FilterValue{b}; }
 
 // Matches a Comparison with the given field, operator and value (any column).
 auto IsComparison(std::string field, CompareOp op, FilterValue value) {
-  return AllOf(Field("field", &Comparison::field, Eq(field)),
-               Field("op", &Comparison::op, Eq(op)),
+  return AllOf(Field("field", &Comparison::field, Eq(field)), Field("op", &Comparison::op, Eq(op)),
                Field("value", &Comparison::value, Eq(value)));
 }
 
 // Parses `text`, failing the test (and returning an empty Filter) on error.
 Filter MustParse(std::string_view text) {
   absl::StatusOr<Filter> filter = ParseFilter(text);
-  EXPECT_TRUE(filter.ok()) << "text: " << text << "\nstatus: "
-                           << filter.status();
+  EXPECT_TRUE(filter.ok()) << "text: " << text << "\nstatus: " << filter.status();
   return filter.ok() ? *std::move(filter) : Filter{};
 }
 
@@ -84,8 +78,7 @@ std::string FilterError(std::string_view text) {
 
 OrderBy MustParseOrderBy(std::string_view text) {
   absl::StatusOr<OrderBy> order_by = ParseOrderBy(text);
-  EXPECT_TRUE(order_by.ok()) << "text: " << text << "\nstatus: "
-                             << order_by.status();
+  EXPECT_TRUE(order_by.ok()) << "text: " << text << "\nstatus: " << order_by.status();
   return order_by.ok() ? *std::move(order_by) : OrderBy{};
 }
 
@@ -176,16 +169,12 @@ TEST(ParseFilterTest, ParsesTheDocumentedExample) {
   Filter filter = MustParse(kText);
   EXPECT_THAT(filter.comparisons,
               ElementsAre(IsComparison("owner", CompareOp::kEq, Str("u1")),
-                          IsComparison("stage", CompareOp::kEq,
-                                       Str("negotiation")),
-                          IsComparison("amount.units", CompareOp::kGe,
-                                       Int(1000))));
+                          IsComparison("stage", CompareOp::kEq, Str("negotiation")),
+                          IsComparison("amount.units", CompareOp::kGe, Int(1000))));
   ASSERT_EQ(filter.comparisons.size(), 3u);
   EXPECT_EQ(filter.comparisons[0].column, 1);
-  EXPECT_EQ(filter.comparisons[1].column,
-            static_cast<int>(kText.find("stage")) + 1);
-  EXPECT_EQ(filter.comparisons[2].column,
-            static_cast<int>(kText.find("amount")) + 1);
+  EXPECT_EQ(filter.comparisons[1].column, static_cast<int>(kText.find("stage")) + 1);
+  EXPECT_EQ(filter.comparisons[2].column, static_cast<int>(kText.find("amount")) + 1);
   // The example is already in canonical form.
   EXPECT_EQ(filter.Canonical(), kText);
 }
@@ -194,8 +183,7 @@ TEST(ParseFilterTest, HangulStringValuesAreKeptAsUtf8) {
   Filter filter = MustParse(R"(name = "홍길동" AND city != "서울 강남구")");
   EXPECT_THAT(filter.comparisons,
               ElementsAre(IsComparison("name", CompareOp::kEq, Str("홍길동")),
-                          IsComparison("city", CompareOp::kNe,
-                                       Str("서울 강남구"))));
+                          IsComparison("city", CompareOp::kNe, Str("서울 강남구"))));
   EXPECT_EQ(filter.Canonical(), R"(name = "홍길동" AND city != "서울 강남구")");
 }
 
@@ -215,12 +203,10 @@ TEST(ParseFilterTest, ColumnsCountFromTheStartOfTheTextAcrossNewlines) {
 }
 
 TEST(ParseFilterTest, DecodesEveryEscape) {
-  Filter filter = MustParse(
-      R"(s = "q\"b\\s\nt\tu\u00e9\uD55C\uD83D\uDE00")");
+  Filter filter = MustParse(R"(s = "q\"b\\s\nt\tu\u00e9\uD55C\uD83D\uDE00")");
   EXPECT_THAT(filter.comparisons,
-              ElementsAre(IsComparison(
-                  "s", CompareOp::kEq,
-                  Str("q\"b\\s\nt\tu\u00e9\uD55C" + Utf8(0x1F600)))));
+              ElementsAre(IsComparison("s", CompareOp::kEq,
+                                       Str("q\"b\\s\nt\tu\u00e9\uD55C" + Utf8(0x1F600)))));
 }
 
 TEST(ParseFilterTest, EscapedAndRawHangulAreTheSameValue) {
@@ -230,16 +216,14 @@ TEST(ParseFilterTest, EscapedAndRawHangulAreTheSameValue) {
 
 TEST(ParseFilterTest, ParsesEveryOperator) {
   const std::pair<std::string_view, CompareOp> kOps[] = {
-      {"=", CompareOp::kEq}, {"!=", CompareOp::kNe}, {"<", CompareOp::kLt},
-      {"<=", CompareOp::kLe}, {">", CompareOp::kGt}, {">=", CompareOp::kGe},
+      {"=", CompareOp::kEq},  {"!=", CompareOp::kNe}, {"<", CompareOp::kLt},
+      {"<=", CompareOp::kLe}, {">", CompareOp::kGt},  {">=", CompareOp::kGe},
   };
   for (const auto& [name, op] : kOps) {
     EXPECT_EQ(CompareOpName(op), name);
-    for (const std::string& text : {"x" + std::string(name) + "7",
-                                   "x " + std::string(name) + " 7"}) {
-      EXPECT_THAT(MustParse(text).comparisons,
-                  ElementsAre(IsComparison("x", op, Int(7))))
-          << text;
+    for (const std::string& text :
+         {"x" + std::string(name) + "7", "x " + std::string(name) + " 7"}) {
+      EXPECT_THAT(MustParse(text).comparisons, ElementsAre(IsComparison("x", op, Int(7)))) << text;
     }
   }
 }
@@ -250,13 +234,9 @@ TEST(ParseFilterTest, ParsesNegativeIntegersAndTheInt64Extremes) {
   EXPECT_THAT(MustParse("a>-5").comparisons,
               ElementsAre(IsComparison("a", CompareOp::kGt, Int(-5))));
   EXPECT_THAT(
-      MustParse("a = 9223372036854775807 AND b = -9223372036854775808")
-          .comparisons,
-      ElementsAre(
-          IsComparison("a", CompareOp::kEq,
-                       Int(std::numeric_limits<int64_t>::max())),
-          IsComparison("b", CompareOp::kEq,
-                       Int(std::numeric_limits<int64_t>::min()))));
+      MustParse("a = 9223372036854775807 AND b = -9223372036854775808").comparisons,
+      ElementsAre(IsComparison("a", CompareOp::kEq, Int(std::numeric_limits<int64_t>::max())),
+                  IsComparison("b", CompareOp::kEq, Int(std::numeric_limits<int64_t>::min()))));
   EXPECT_EQ(MustParse("a = -0 AND b = 007").Canonical(), "a = 0 AND b = 7");
 }
 
@@ -265,10 +245,8 @@ TEST(ParseFilterTest, ParsesFloatsAsDoublesDistinctFromIntegers) {
               ElementsAre(IsComparison("a", CompareOp::kEq, Dbl(1.5)),
                           IsComparison("b", CompareOp::kLt, Dbl(-0.25)),
                           IsComparison("c", CompareOp::kEq, Dbl(10.0))));
-  EXPECT_TRUE(std::holds_alternative<double>(
-      MustParse("c = 10.0").comparisons[0].value.v));
-  EXPECT_TRUE(std::holds_alternative<int64_t>(
-      MustParse("c = 10").comparisons[0].value.v));
+  EXPECT_TRUE(std::holds_alternative<double>(MustParse("c = 10.0").comparisons[0].value.v));
+  EXPECT_TRUE(std::holds_alternative<int64_t>(MustParse("c = 10").comparisons[0].value.v));
   EXPECT_EQ(MustParse("a = 1.50 AND b = 10.0 AND c = 0.1").Canonical(),
             "a = 1.5 AND b = 10.0 AND c = 0.1");
 }
@@ -276,8 +254,7 @@ TEST(ParseFilterTest, ParsesFloatsAsDoublesDistinctFromIntegers) {
 TEST(ParseFilterTest, ParsesBooleans) {
   EXPECT_THAT(MustParse("active = true AND deleted != false").comparisons,
               ElementsAre(IsComparison("active", CompareOp::kEq, Bool(true)),
-                          IsComparison("deleted", CompareOp::kNe,
-                                       Bool(false))));
+                          IsComparison("deleted", CompareOp::kNe, Bool(false))));
 }
 
 TEST(ParseFilterTest, KeywordLikeWordsOtherThanReservedOnesCanBeFieldNames) {
@@ -298,8 +275,7 @@ TEST(ParseFilterTest, AcceptsExactlyTheComparisonLimit) {
   for (int i = 1; i < kMaxFilterComparisons; ++i) {
     text += " AND f" + std::to_string(i) + " = " + std::to_string(i);
   }
-  EXPECT_EQ(MustParse(text).comparisons.size(),
-            static_cast<std::size_t>(kMaxFilterComparisons));
+  EXPECT_EQ(MustParse(text).comparisons.size(), static_cast<std::size_t>(kMaxFilterComparisons));
 }
 
 TEST(ParseFilterTest, AcceptsExactlyTheLengthLimit) {
@@ -334,8 +310,7 @@ TEST(ParseFilterErrorTest, FloatOutOfDoubleRangeIsRejected) {
 }
 
 TEST(ParseFilterErrorTest, MalformedNumbers) {
-  EXPECT_EQ(FilterError("x = 1."),
-            "filter: expected a digit after '.' in a number at column 7");
+  EXPECT_EQ(FilterError("x = 1."), "filter: expected a digit after '.' in a number at column 7");
   EXPECT_EQ(FilterError("x = 1.a"),
             "filter: expected a digit after '.' in a number at column 7, "
             "found 'a'");
@@ -352,18 +327,14 @@ TEST(ParseFilterErrorTest, MalformedNumbers) {
 }
 
 TEST(ParseFilterErrorTest, UnterminatedString) {
-  EXPECT_EQ(FilterError(R"(name = "abc)"),
-            "filter: unterminated string starting at column 8");
-  EXPECT_EQ(FilterError(R"(name = "abc\")"),
-            "filter: unterminated string starting at column 8");
-  EXPECT_EQ(FilterError(R"(name = "abc\)"),
-            "filter: unterminated string starting at column 8");
+  EXPECT_EQ(FilterError(R"(name = "abc)"), "filter: unterminated string starting at column 8");
+  EXPECT_EQ(FilterError(R"(name = "abc\")"), "filter: unterminated string starting at column 8");
+  EXPECT_EQ(FilterError(R"(name = "abc\)"), "filter: unterminated string starting at column 8");
 }
 
 TEST(ParseFilterErrorTest, MissingValue) {
   constexpr std::string_view kText = R"(stage = "wo" AND amount >=)";
-  EXPECT_EQ(FilterError(kText),
-            "filter: expected a value after '>=' at column 27");
+  EXPECT_EQ(FilterError(kText), "filter: expected a value after '>=' at column 27");
   EXPECT_EQ(FilterError("a = AND b = 1"),
             "filter: expected a value after '=' at column 5, found 'AND'");
 }
@@ -393,30 +364,24 @@ TEST(ParseFilterErrorTest, MissingOperator) {
 }
 
 TEST(ParseFilterErrorTest, OperatorsOutsideTheSixAreRejectedWithAHint) {
-  EXPECT_EQ(FilterError("a == 1"),
-            "filter: '==' at column 3 is not an operator; use '='");
-  EXPECT_EQ(FilterError("a <> 1"),
-            "filter: '<>' at column 3 is not an operator; use '!='");
+  EXPECT_EQ(FilterError("a == 1"), "filter: '==' at column 3 is not an operator; use '='");
+  EXPECT_EQ(FilterError("a <> 1"), "filter: '<>' at column 3 is not an operator; use '!='");
   EXPECT_EQ(FilterError("a ! 1"),
             "filter: '!' at column 3 must be followed by '=' ('!=' means not "
             "equal)");
   EXPECT_EQ(FilterError("a : 1"),
             "filter: unexpected character ':' at column 3; the ':' (has) "
             "operator is not supported, use '='");
-  EXPECT_EQ(FilterError("a => 1"),
-            "filter: expected a value after '=' at column 4, found '>'");
+  EXPECT_EQ(FilterError("a => 1"), "filter: expected a value after '=' at column 4, found '>'");
 }
 
 TEST(ParseFilterErrorTest, TrailingAnd) {
-  EXPECT_EQ(FilterError("a = 1 AND"),
-            "filter: expected a comparison after 'AND' at column 10");
-  EXPECT_EQ(FilterError("a = 1 AND  "),
-            "filter: expected a comparison after 'AND' at column 12");
+  EXPECT_EQ(FilterError("a = 1 AND"), "filter: expected a comparison after 'AND' at column 10");
+  EXPECT_EQ(FilterError("a = 1 AND  "), "filter: expected a comparison after 'AND' at column 12");
   EXPECT_EQ(FilterError("a = 1 AND AND b = 2"),
             "filter: expected a comparison after 'AND' at column 11, found "
             "'AND'");
-  EXPECT_EQ(FilterError("AND a = 1"),
-            "filter: expected a field name at column 1, found 'AND'");
+  EXPECT_EQ(FilterError("AND a = 1"), "filter: expected a field name at column 1, found 'AND'");
 }
 
 TEST(ParseFilterErrorTest, LowercaseAndIsRejectedWithAHelpfulMessage) {
@@ -455,18 +420,12 @@ TEST(ParseFilterErrorTest, ReservedWordsCannotStartAFieldPath) {
 }
 
 TEST(ParseFilterErrorTest, UnknownCharacter) {
-  EXPECT_EQ(FilterError("a = 1 # comment"),
-            "filter: unexpected character '#' at column 7");
-  EXPECT_EQ(FilterError("a ~ 1"),
-            "filter: unexpected character '~' at column 3");
-  EXPECT_EQ(FilterError("a = 1 AND b = 2;"),
-            "filter: unexpected character ';' at column 16");
-  EXPECT_EQ(FilterError(R"(이름 = "x")"),
-            "filter: unexpected character '이' (U+C774) at column 1");
-  EXPECT_EQ(FilterError("a = 1\v"),
-            "filter: unexpected control character U+000B at column 6");
-  EXPECT_EQ(FilterError("a = \xff"),
-            "filter: invalid UTF-8 byte 0xFF at column 5");
+  EXPECT_EQ(FilterError("a = 1 # comment"), "filter: unexpected character '#' at column 7");
+  EXPECT_EQ(FilterError("a ~ 1"), "filter: unexpected character '~' at column 3");
+  EXPECT_EQ(FilterError("a = 1 AND b = 2;"), "filter: unexpected character ';' at column 16");
+  EXPECT_EQ(FilterError(R"(이름 = "x")"), "filter: unexpected character '이' (U+C774) at column 1");
+  EXPECT_EQ(FilterError("a = 1\v"), "filter: unexpected control character U+000B at column 6");
+  EXPECT_EQ(FilterError("a = \xff"), "filter: invalid UTF-8 byte 0xFF at column 5");
 }
 
 TEST(ParseFilterErrorTest, MalformedFieldPaths) {
@@ -480,10 +439,8 @@ TEST(ParseFilterErrorTest, MalformedFieldPaths) {
   EXPECT_EQ(FilterError("a . b = 1"),
             "filter: unexpected '.' at column 3; a field path cannot contain "
             "whitespace");
-  EXPECT_EQ(FilterError("1a = 1"),
-            "filter: expected a field name at column 1, found '1'");
-  EXPECT_EQ(FilterError(R"("a" = 1)"),
-            "filter: expected a field name at column 1, found '\"'");
+  EXPECT_EQ(FilterError("1a = 1"), "filter: expected a field name at column 1, found '1'");
+  EXPECT_EQ(FilterError(R"("a" = 1)"), "filter: expected a field name at column 1, found '\"'");
 }
 
 TEST(ParseFilterErrorTest, TooManyComparisonsNamesTheLimit) {
@@ -503,8 +460,7 @@ TEST(ParseFilterErrorTest, TooLongNamesTheLimit) {
   text += std::string(kMaxFilterBytes - text.size(), 'x');
   text += '"';
   ASSERT_EQ(text.size(), kMaxFilterBytes + 1);
-  EXPECT_EQ(FilterError(text),
-            "filter: too long: 4097 bytes exceeds the limit of 4096 bytes");
+  EXPECT_EQ(FilterError(text), "filter: too long: 4097 bytes exceeds the limit of 4096 bytes");
   // Whitespace counts too: the limit is on the raw text.
   EXPECT_THAT(FilterError(std::string(kMaxFilterBytes + 1, ' ')),
               HasSubstr("exceeds the limit of 4096 bytes"));
@@ -514,11 +470,9 @@ TEST(ParseFilterErrorTest, InvalidUtf8InsideAString) {
   // Stray continuation byte, truncated sequence, overlong '/', UTF-8-encoded
   // surrogate U+D800, and a code point above U+10FFFF.
   for (std::string_view bad :
-       {"\x80", "\xed\x95", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-        "\xff"}) {
+       {"\x80", "\xed\x95", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff"}) {
     const std::string text = "s = \"ab" + std::string(bad) + "\"";
-    EXPECT_THAT(FilterError(text),
-                StartsWith("filter: invalid UTF-8 in string at column 8"))
+    EXPECT_THAT(FilterError(text), StartsWith("filter: invalid UTF-8 in string at column 8"))
         << testing::PrintToString(text);
   }
   EXPECT_EQ(FilterError("s = \"홍\xed\x95\""),
@@ -533,7 +487,8 @@ TEST(ParseFilterErrorTest, RawControlCharactersInsideAStringMustBeEscaped) {
               HasSubstr("control character U+0000 in string at column 7"));
   EXPECT_THAT(MustParse(R"(s = "a\u0001b")").comparisons,
               ElementsAre(IsComparison("s", CompareOp::kEq,
-                                       Str(std::string("a\x01" "b")))));
+                                       Str(std::string("a\x01"
+                                                       "b")))));
 }
 
 TEST(ParseFilterErrorTest, MalformedEscapes) {
@@ -572,17 +527,14 @@ TEST(CanonicalTest, EquivalentFiltersWithDifferentSpacingAreEqual) {
 }
 
 TEST(CanonicalTest, OrderTypesAndValuesAreSignificant) {
-  EXPECT_NE(MustParse("a = 1 AND b = 2").Canonical(),
-            MustParse("b = 2 AND a = 1").Canonical());
+  EXPECT_NE(MustParse("a = 1 AND b = 2").Canonical(), MustParse("b = 2 AND a = 1").Canonical());
   EXPECT_NE(MustParse("a = 1").Canonical(), MustParse("a = 1.0").Canonical());
   EXPECT_NE(MustParse("a = 1").Canonical(), MustParse(R"(a = "1")").Canonical());
-  EXPECT_NE(MustParse("a = true").Canonical(),
-            MustParse(R"(a = "true")").Canonical());
+  EXPECT_NE(MustParse("a = true").Canonical(), MustParse(R"(a = "true")").Canonical());
 }
 
 TEST(CanonicalTest, DebugStringEscapesOnlyWhatItMust) {
-  EXPECT_EQ(Str("q\"b\\s\nt\tu\x01\x1f홍").DebugString(),
-            R"("q\"b\\s\nt\tu\u0001\u001f홍")");
+  EXPECT_EQ(Str("q\"b\\s\nt\tu\x01\x1f홍").DebugString(), R"("q\"b\\s\nt\tu\u0001\u001f홍")");
   EXPECT_EQ(Int(-42).DebugString(), "-42");
   EXPECT_EQ(Bool(true).DebugString(), "true");
   EXPECT_EQ(Bool(false).DebugString(), "false");
@@ -594,11 +546,10 @@ TEST(CanonicalTest, DoublesUseShortestRoundTrippingFixedNotation) {
   EXPECT_EQ(Dbl(-0.0).DebugString(), "-0.0");
   EXPECT_EQ(Dbl(-1.25).DebugString(), "-1.25");
   EXPECT_EQ(Dbl(std::numeric_limits<double>::quiet_NaN()).DebugString(), "nan");
-  EXPECT_EQ(Dbl(-std::numeric_limits<double>::infinity()).DebugString(),
-            "-inf");
-  for (double d : {1e23, 1e300, std::numeric_limits<double>::max(),
-                   std::numeric_limits<double>::denorm_min(),
-                   std::numeric_limits<double>::min(), 123456.789e-10}) {
+  EXPECT_EQ(Dbl(-std::numeric_limits<double>::infinity()).DebugString(), "-inf");
+  for (double d :
+       {1e23, 1e300, std::numeric_limits<double>::max(), std::numeric_limits<double>::denorm_min(),
+        std::numeric_limits<double>::min(), 123456.789e-10}) {
     const std::string text = "x = " + Dbl(d).DebugString();
     Filter filter = MustParse(text);
     ASSERT_EQ(filter.comparisons.size(), 1u);
@@ -614,9 +565,7 @@ class RandomFilters {
  public:
   explicit RandomFilters(uint64_t seed) : rng_(seed) {}
 
-  int Uniform(int lo, int hi) {
-    return std::uniform_int_distribution<int>(lo, hi)(rng_);
-  }
+  int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
   int Index(std::size_t size) { return Uniform(0, static_cast<int>(size) - 1); }
   bool OneIn(int n) { return Uniform(1, n) == 1; }
 
@@ -654,8 +603,7 @@ class RandomFilters {
         return static_cast<char32_t>(Uniform(0x80, 0x7FF));
       case 4: {
         const int cp = Uniform(0x800, 0xFFFD);
-        return static_cast<char32_t>(cp >= 0xD800 && cp <= 0xDFFF ? 0x4E00
-                                                                  : cp);
+        return static_cast<char32_t>(cp >= 0xD800 && cp <= 0xDFFF ? 0x4E00 : cp);
       }
       case 5:
         return static_cast<char32_t>(Uniform(0x10000, 0x10FFFF));
@@ -673,12 +621,10 @@ class RandomFilters {
   int64_t Integer() {
     switch (Uniform(0, 3)) {
       case 0:
-        return std::uniform_int_distribution<int64_t>(
-            std::numeric_limits<int64_t>::min(),
-            std::numeric_limits<int64_t>::max())(rng_);
+        return std::uniform_int_distribution<int64_t>(std::numeric_limits<int64_t>::min(),
+                                                      std::numeric_limits<int64_t>::max())(rng_);
       case 1:
-        return OneIn(2) ? std::numeric_limits<int64_t>::min()
-                        : std::numeric_limits<int64_t>::max();
+        return OneIn(2) ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
       default:
         return Uniform(-1000, 1000);
     }
@@ -698,11 +644,14 @@ class RandomFilters {
       case 0:
         return FiniteFromRandomBits();
       case 1: {
-        static constexpr double kSpecial[] = {
-            0.0, -0.0, std::numeric_limits<double>::max(),
-            std::numeric_limits<double>::lowest(),
-            std::numeric_limits<double>::denorm_min(),
-            std::numeric_limits<double>::min(), 0.1, 1e23};
+        static constexpr double kSpecial[] = {0.0,
+                                              -0.0,
+                                              std::numeric_limits<double>::max(),
+                                              std::numeric_limits<double>::lowest(),
+                                              std::numeric_limits<double>::denorm_min(),
+                                              std::numeric_limits<double>::min(),
+                                              0.1,
+                                              1e23};
         return kSpecial[Uniform(0, 7)];
       }
       default:
@@ -744,8 +693,7 @@ class RandomFilters {
   }
 
   std::string Space(bool required) {
-    static constexpr std::string_view kSpaces[] = {" ",  "  ", "\t",
-                                                   "\n", "\r\n ", ""};
+    static constexpr std::string_view kSpaces[] = {" ", "  ", "\t", "\n", "\r\n ", ""};
     return std::string(kSpaces[Uniform(0, required ? 4 : 5)]);
   }
 
@@ -799,8 +747,7 @@ class RandomFilters {
   }
 
   // Returns a random but equivalent spelling of `filter`.
-  std::string Respell(const Filter& filter,
-                      const std::vector<std::vector<char32_t>>& code_points) {
+  std::string Respell(const Filter& filter, const std::vector<std::vector<char32_t>>& code_points) {
     std::string out = Space(false);
     bool previous_was_string = false;
     for (std::size_t i = 0; i < filter.comparisons.size(); ++i) {
@@ -810,8 +757,7 @@ class RandomFilters {
         // "1AND" and "trueAND" would not lex; '"AND' does.
         out += Space(/*required=*/!previous_was_string) + "AND" + Space(true);
       }
-      out += c.field + Space(false) + std::string(CompareOpName(c.op)) +
-             Space(false);
+      out += c.field + Space(false) + std::string(CompareOpName(c.op)) + Space(false);
       if (is_string) {
         out += SpellString(code_points[i]);
       } else if (std::holds_alternative<bool>(c.value.v)) {
@@ -832,8 +778,7 @@ void ExpectSameComparisons(const Filter& actual, const Filter& expected) {
   ASSERT_EQ(actual.comparisons.size(), expected.comparisons.size());
   for (std::size_t i = 0; i < expected.comparisons.size(); ++i) {
     const Comparison& e = expected.comparisons[i];
-    EXPECT_THAT(actual.comparisons[i], IsComparison(e.field, e.op, e.value))
-        << "comparison " << i;
+    EXPECT_THAT(actual.comparisons[i], IsComparison(e.field, e.op, e.value)) << "comparison " << i;
   }
 }
 
@@ -849,9 +794,8 @@ TEST(FilterPropertyTest, CanonicalOfARandomFilterParsesBackToTheSameFilter) {
     const std::string canonical = filter.Canonical();
     if (canonical.size() > kMaxFilterBytes) continue;  // Long doubles.
     ++checked;
-    SCOPED_TRACE(testing::Message() << "seed " << kSeed << " iteration "
-                                    << iteration << "\ncanonical: "
-                                    << canonical);
+    SCOPED_TRACE(testing::Message()
+                 << "seed " << kSeed << " iteration " << iteration << "\ncanonical: " << canonical);
     absl::StatusOr<Filter> parsed = ParseFilter(canonical);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     ExpectSameComparisons(*parsed, filter);
@@ -870,9 +814,8 @@ TEST(FilterPropertyTest, EveryEquivalentSpellingHasTheSameCanonicalText) {
     const std::string spelling = random.Respell(filter, code_points);
     if (spelling.size() > kMaxFilterBytes) continue;
     ++checked;
-    SCOPED_TRACE(testing::Message()
-                 << "seed " << kSeed + 1 << " iteration " << iteration
-                 << "\nspelling: " << testing::PrintToString(spelling));
+    SCOPED_TRACE(testing::Message() << "seed " << kSeed + 1 << " iteration " << iteration
+                                    << "\nspelling: " << testing::PrintToString(spelling));
     absl::StatusOr<Filter> parsed = ParseFilter(spelling);
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     ExpectSameComparisons(*parsed, filter);
@@ -884,16 +827,14 @@ TEST(FilterPropertyTest, EveryEquivalentSpellingHasTheSameCanonicalText) {
 
 TEST(FilterPropertyTest, MutatedFiltersFailCleanlyOrStayCanonicalizable) {
   RandomFilters random(kSeed + 2);
-  static constexpr std::string_view kAlphabet =
-      "aZ_9.-\"\\=!<>()#:'& \t\nANDu\xea\xb0\x80\xff";
+  static constexpr std::string_view kAlphabet = "aZ_9.-\"\\=!<>()#:'& \t\nANDu\xea\xb0\x80\xff";
   for (int iteration = 0; iteration < kIterations; ++iteration) {
     std::vector<std::vector<char32_t>> code_points;
     std::string text = random.Make(&code_points).Canonical();
     if (text.size() > kMaxFilterBytes) continue;
     const int edits = random.Uniform(1, 4);
     for (int e = 0; e < edits; ++e) {
-      const std::size_t at =
-          text.empty() ? 0 : random.Uniform(0, static_cast<int>(text.size()));
+      const std::size_t at = text.empty() ? 0 : random.Uniform(0, static_cast<int>(text.size()));
       const char c = kAlphabet[random.Index(kAlphabet.size())];
       switch (random.Uniform(0, 2)) {
         case 0:
@@ -906,8 +847,8 @@ TEST(FilterPropertyTest, MutatedFiltersFailCleanlyOrStayCanonicalizable) {
           if (at < text.size()) text[at] = c;
       }
     }
-    SCOPED_TRACE(testing::Message() << "iteration " << iteration << " text: "
-                                    << testing::PrintToString(text));
+    SCOPED_TRACE(testing::Message()
+                 << "iteration " << iteration << " text: " << testing::PrintToString(text));
     absl::StatusOr<Filter> parsed = ParseFilter(text);
     if (parsed.ok()) {
       absl::StatusOr<Filter> reparsed = ParseFilter(parsed->Canonical());
@@ -917,8 +858,7 @@ TEST(FilterPropertyTest, MutatedFiltersFailCleanlyOrStayCanonicalizable) {
       EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
       const std::string message(parsed.status().message());
       EXPECT_THAT(message, StartsWith("filter: "));
-      EXPECT_THAT(message,
-                  AnyOf(HasSubstr(" column "), HasSubstr("too long")));
+      EXPECT_THAT(message, AnyOf(HasSubstr(" column "), HasSubstr("too long")));
       EXPECT_TRUE(IsValidUtf8(message)) << testing::PrintToString(message);
     }
     if (testing::Test::HasFailure()) return;
@@ -941,10 +881,8 @@ TEST(ParseOrderByTest, EmptyMeansDefaultOrder) {
 
 TEST(ParseOrderByTest, ParsesFieldAndOptionalDirection) {
   EXPECT_EQ(MustParseOrderBy("create_time"), (OrderBy{"create_time", false}));
-  EXPECT_EQ(MustParseOrderBy("create_time asc"),
-            (OrderBy{"create_time", false}));
-  EXPECT_EQ(MustParseOrderBy("  amount.units\tdesc "),
-            (OrderBy{"amount.units", true}));
+  EXPECT_EQ(MustParseOrderBy("create_time asc"), (OrderBy{"create_time", false}));
+  EXPECT_EQ(MustParseOrderBy("  amount.units\tdesc "), (OrderBy{"amount.units", true}));
   // A field may be called "desc"; the direction needs whitespace before it.
   EXPECT_EQ(MustParseOrderBy("desc"), (OrderBy{"desc", false}));
   EXPECT_EQ(MustParseOrderBy("namedesc"), (OrderBy{"namedesc", false}));
@@ -953,19 +891,16 @@ TEST(ParseOrderByTest, ParsesFieldAndOptionalDirection) {
 TEST(ParseOrderByTest, CanonicalDropsExplicitAscAndRoundTrips) {
   EXPECT_EQ(MustParseOrderBy("name asc").Canonical(), "name");
   EXPECT_EQ(MustParseOrderBy(" name  desc ").Canonical(), "name desc");
-  for (const OrderBy& order_by :
-       {OrderBy{}, OrderBy{"a.b", false}, OrderBy{"a.b", true}}) {
+  for (const OrderBy& order_by : {OrderBy{}, OrderBy{"a.b", false}, OrderBy{"a.b", true}}) {
     EXPECT_EQ(MustParseOrderBy(order_by.Canonical()), order_by);
   }
 }
 
 TEST(ParseOrderByTest, OnlyOneFieldIsSupported) {
-  EXPECT_EQ(OrderByError("a, b"),
-            "order_by: only one field is supported, found ',' at column 2");
+  EXPECT_EQ(OrderByError("a, b"), "order_by: only one field is supported, found ',' at column 2");
   EXPECT_EQ(OrderByError("a desc, b"),
             "order_by: only one field is supported, found ',' at column 7");
-  EXPECT_EQ(OrderByError("a ,b"),
-            "order_by: only one field is supported, found ',' at column 3");
+  EXPECT_EQ(OrderByError("a ,b"), "order_by: only one field is supported, found ',' at column 3");
   EXPECT_EQ(OrderByError("a b"),
             "order_by: expected 'asc', 'desc' or the end of order_by at "
             "column 3, found 'b'");
@@ -985,13 +920,11 @@ TEST(ParseOrderByTest, MalformedOrderBy) {
   EXPECT_EQ(OrderByError("name desc desc"),
             "order_by: expected the end of order_by after 'desc' at column "
             "11, found 'desc'");
-  EXPECT_EQ(OrderByError("a."),
-            "order_by: expected a field name after '.' at column 3");
+  EXPECT_EQ(OrderByError("a."), "order_by: expected a field name after '.' at column 3");
   EXPECT_EQ(OrderByError("a. b"),
             "order_by: expected a field name after '.' at column 3, found "
             "whitespace");
-  EXPECT_EQ(OrderByError("1a"),
-            "order_by: expected a field name at column 1, found '1'");
+  EXPECT_EQ(OrderByError("1a"), "order_by: expected a field name at column 1, found '1'");
   EXPECT_EQ(OrderByError("a#"),
             "order_by: expected 'asc', 'desc' or the end of order_by at "
             "column 2, found '#'");
@@ -1004,8 +937,7 @@ TEST(ParseOrderByTest, MalformedOrderBy) {
 }
 
 TEST(ParseOrderByTest, TooLongNamesTheLimit) {
-  EXPECT_EQ(MustParseOrderBy(std::string(kMaxOrderByBytes, 'a')).field.size(),
-            kMaxOrderByBytes);
+  EXPECT_EQ(MustParseOrderBy(std::string(kMaxOrderByBytes, 'a')).field.size(), kMaxOrderByBytes);
   EXPECT_EQ(OrderByError(std::string(kMaxOrderByBytes + 1, 'a')),
             "order_by: too long: 4097 bytes exceeds the limit of 4096 bytes");
 }

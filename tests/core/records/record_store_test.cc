@@ -25,9 +25,9 @@
 namespace rapport::records {
 namespace {
 
+using google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using google::protobuf::util::MessageDifferencer;
 
 class RecordStoreTest : public ::testing::Test {
  protected:
@@ -257,11 +257,13 @@ TEST_F(RecordStoreTest, EightThreadsIncrementingOneRecordLoseNoUpdate) {
         auto current = store_->Get(Ctx(), ResourceType::kCustomer, c.id());
         ASSERT_TRUE(current.ok());
         auto patch = static_cast<v1::Customer&>(**current);
-        int64_t visits = patch.attributes().contains("visits") ? patch.attributes().at("visits").int_value() : 0;
+        int64_t visits =
+            patch.attributes().contains("visits") ? patch.attributes().at("visits").int_value() : 0;
         (*patch.mutable_attributes())["visits"].set_int_value(visits + 1);
         google::protobuf::FieldMask mask;
         mask.add_paths("attributes");
-        auto updated = store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, patch.revision());
+        auto updated =
+            store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, patch.revision());
         if (updated.ok()) {
           ++i;
         } else {
@@ -402,18 +404,32 @@ TEST_F(RecordStoreTest, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
   std::vector<Case> cases = {
       {"empty name", [](v1::Customer* c) { c->set_display_name(""); }, "customer.display_name"},
       {"blank name", [](v1::Customer* c) { c->set_display_name("   "); }, "customer.display_name"},
-      {"overlong name", [](v1::Customer* c) { c->set_display_name(std::string(201, 'a')); }, "customer.display_name"},
+      {"overlong name", [](v1::Customer* c) { c->set_display_name(std::string(201, 'a')); },
+       "customer.display_name"},
       {"bad email", [](v1::Customer* c) { c->add_emails("kim@"); }, "customer.emails[0]"},
       {"bad phone", [](v1::Customer* c) { c->add_phones("12"); }, "customer.phones[0]"},
-      {"unknown enum", [](v1::Customer* c) { c->set_lifecycle_stage(static_cast<v1::LifecycleStage>(42)); }, "customer.lifecycle_stage"},
-      {"unknown attribute", [](v1::Customer* c) { (*c->mutable_attributes())["colour"].set_string_value("red"); }, "customer.attributes.colour"},
-      {"wrong attribute type", [](v1::Customer* c) { (*c->mutable_attributes())["tier"].set_int_value(1); }, "customer.attributes.tier"},
-      {"value not allowed", [](v1::Customer* c) { (*c->mutable_attributes())["tier"].set_string_value("bronze"); }, "customer.attributes.tier"},
-      {"bad system", [](v1::Customer* c) { (*c->mutable_external_refs())["ERP!"] = "1"; }, "customer.external_refs[ERP!]"},
-      {"server id", [](v1::Customer* c) { c->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV"); }, "customer.id"},
-      {"unknown org", [](v1::Customer* c) { c->set_organization_id("01ARZ3NDEKTSV4RRFFQ69G5FAV"); }, "customer.organization_id"},
-      {"org is a person", [&](v1::Customer* c) { c->set_organization_id(base.id()); }, "customer.organization_id"},
-      {"bad country", [](v1::Customer* c) { c->mutable_address()->set_country_code("Korea"); }, "customer.address.country_code"},
+      {"unknown enum",
+       [](v1::Customer* c) { c->set_lifecycle_stage(static_cast<v1::LifecycleStage>(42)); },
+       "customer.lifecycle_stage"},
+      {"unknown attribute",
+       [](v1::Customer* c) { (*c->mutable_attributes())["colour"].set_string_value("red"); },
+       "customer.attributes.colour"},
+      {"wrong attribute type",
+       [](v1::Customer* c) { (*c->mutable_attributes())["tier"].set_int_value(1); },
+       "customer.attributes.tier"},
+      {"value not allowed",
+       [](v1::Customer* c) { (*c->mutable_attributes())["tier"].set_string_value("bronze"); },
+       "customer.attributes.tier"},
+      {"bad system", [](v1::Customer* c) { (*c->mutable_external_refs())["ERP!"] = "1"; },
+       "customer.external_refs[ERP!]"},
+      {"server id", [](v1::Customer* c) { c->set_id("01ARZ3NDEKTSV4RRFFQ69G5FAV"); },
+       "customer.id"},
+      {"unknown org", [](v1::Customer* c) { c->set_organization_id("01ARZ3NDEKTSV4RRFFQ69G5FAV"); },
+       "customer.organization_id"},
+      {"org is a person", [&](v1::Customer* c) { c->set_organization_id(base.id()); },
+       "customer.organization_id"},
+      {"bad country", [](v1::Customer* c) { c->mutable_address()->set_country_code("Korea"); },
+       "customer.address.country_code"},
   };
   for (const Case& tc : cases) {
     v1::Customer c;
@@ -428,7 +444,8 @@ TEST_F(RecordStoreTest, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
   }
   v1::Customer missing_required;
   missing_required.set_display_name("No region");
-  EXPECT_EQ(FirstViolationField(store_->Create(Ctx(), ResourceType::kCustomer, missing_required, "").status()),
+  EXPECT_EQ(FirstViolationField(
+                store_->Create(Ctx(), ResourceType::kCustomer, missing_required, "").status()),
             "customer.attributes.region");
 
   // Opportunities: money and references.
@@ -438,15 +455,30 @@ TEST_F(RecordStoreTest, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
     std::string field;
   };
   std::vector<OppCase> opp_cases = {
-      {"negative", [](v1::Opportunity* o) { o->mutable_amount()->set_units(-1); }, "opportunity.amount.units"},
-      {"overflow", [](v1::Opportunity* o) { o->mutable_amount()->set_units(INT64_MAX); }, "opportunity.amount.units"},
-      {"currency", [](v1::Opportunity* o) { o->mutable_amount()->set_currency_code("EURO"); }, "opportunity.amount.currency_code"},
-      {"probability", [](v1::Opportunity* o) { o->set_probability(101); }, "opportunity.probability"},
-      {"date", [](v1::Opportunity* o) { o->mutable_expected_close_date()->set_year(2026); o->mutable_expected_close_date()->set_month(2); o->mutable_expected_close_date()->set_day(30); }, "opportunity.expected_close_date"},
-      {"status", [](v1::Opportunity* o) { o->set_status(static_cast<v1::OpportunityStatus>(9)); }, "opportunity.status"},
-      {"no customer", [](v1::Opportunity* o) { o->clear_customer_id(); }, "opportunity.customer_id"},
-      {"unknown customer", [](v1::Opportunity* o) { o->set_customer_id("01ARZ3NDEKTSV4RRFFQ69G5FAV"); }, "opportunity.customer_id"},
-      {"malformed customer", [](v1::Opportunity* o) { o->set_customer_id("nope"); }, "opportunity.customer_id"},
+      {"negative", [](v1::Opportunity* o) { o->mutable_amount()->set_units(-1); },
+       "opportunity.amount.units"},
+      {"overflow", [](v1::Opportunity* o) { o->mutable_amount()->set_units(INT64_MAX); },
+       "opportunity.amount.units"},
+      {"currency", [](v1::Opportunity* o) { o->mutable_amount()->set_currency_code("EURO"); },
+       "opportunity.amount.currency_code"},
+      {"probability", [](v1::Opportunity* o) { o->set_probability(101); },
+       "opportunity.probability"},
+      {"date",
+       [](v1::Opportunity* o) {
+         o->mutable_expected_close_date()->set_year(2026);
+         o->mutable_expected_close_date()->set_month(2);
+         o->mutable_expected_close_date()->set_day(30);
+       },
+       "opportunity.expected_close_date"},
+      {"status", [](v1::Opportunity* o) { o->set_status(static_cast<v1::OpportunityStatus>(9)); },
+       "opportunity.status"},
+      {"no customer", [](v1::Opportunity* o) { o->clear_customer_id(); },
+       "opportunity.customer_id"},
+      {"unknown customer",
+       [](v1::Opportunity* o) { o->set_customer_id("01ARZ3NDEKTSV4RRFFQ69G5FAV"); },
+       "opportunity.customer_id"},
+      {"malformed customer", [](v1::Opportunity* o) { o->set_customer_id("nope"); },
+       "opportunity.customer_id"},
   };
   for (const OppCase& tc : opp_cases) {
     v1::Opportunity o;
@@ -466,11 +498,17 @@ TEST_F(RecordStoreTest, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
   v1::Customer patch;
   patch.set_id(base.id());
   google::protobuf::FieldMask mask;
-  EXPECT_EQ(FirstViolationField(store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0).status()), "update_mask");
+  EXPECT_EQ(
+      FirstViolationField(store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0).status()),
+      "update_mask");
   mask.add_paths("no_such_field");
-  EXPECT_EQ(FirstViolationField(store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0).status()), "update_mask");
+  EXPECT_EQ(
+      FirstViolationField(store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0).status()),
+      "update_mask");
   mask.set_paths(0, "revision");
-  EXPECT_EQ(FirstViolationField(store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0).status()), "update_mask");
+  EXPECT_EQ(
+      FirstViolationField(store_->Update(Ctx(), ResourceType::kCustomer, patch, mask, 0).status()),
+      "update_mask");
   ExpectConsistent();
 }
 
@@ -504,21 +542,26 @@ TEST_F(RecordStoreTest, PageTokensAreBoundToTheQueryAndTamperEvident) {
   ListRequest other = r;
   other.filter = "owner = \"u2\"";
   other.page_token = page->next_page_token;
-  EXPECT_EQ(FirstViolationField(store_->List(Ctx(), ResourceType::kCustomer, other).status()), "page_token");
+  EXPECT_EQ(FirstViolationField(store_->List(Ctx(), ResourceType::kCustomer, other).status()),
+            "page_token");
   ListRequest tampered = r;
   tampered.page_token = page->next_page_token;
   tampered.page_token[tampered.page_token.size() / 2] ^= 1;
-  EXPECT_EQ(FirstViolationField(store_->List(Ctx(), ResourceType::kCustomer, tampered).status()), "page_token");
+  EXPECT_EQ(FirstViolationField(store_->List(Ctx(), ResourceType::kCustomer, tampered).status()),
+            "page_token");
   ListRequest garbage = r;
   garbage.page_token = "%%%not-base64";
-  EXPECT_EQ(FirstViolationField(store_->List(Ctx(), ResourceType::kCustomer, garbage).status()), "page_token");
+  EXPECT_EQ(FirstViolationField(store_->List(Ctx(), ResourceType::kCustomer, garbage).status()),
+            "page_token");
   // A token from another tenant does not carry over either.
   ListRequest cross = r;
   cross.page_token = page->next_page_token;
-  EXPECT_EQ(FirstViolationField(store_->List(Ctx(2), ResourceType::kCustomer, cross).status()), "page_token");
+  EXPECT_EQ(FirstViolationField(store_->List(Ctx(2), ResourceType::kCustomer, cross).status()),
+            "page_token");
   ListRequest negative = r;
   negative.page_size = -1;
-  EXPECT_EQ(FirstViolationField(store_->List(Ctx(), ResourceType::kCustomer, negative).status()), "page_size");
+  EXPECT_EQ(FirstViolationField(store_->List(Ctx(), ResourceType::kCustomer, negative).status()),
+            "page_size");
 }
 
 TEST_F(RecordStoreTest, UnindexedFilterIsRefusedForLargeTenantsNamingTheField) {
@@ -579,7 +622,8 @@ TEST_F(RecordStoreTest, SearchFindsHangulAndLatinNamesByAnyWordEmailAndPhone) {
   EXPECT_TRUE(search("zzz").empty());
   EXPECT_TRUE(search("Kim Ltd").empty());
   EXPECT_EQ(FirstViolationField(store_->SearchCustomers(Ctx(), "  ", 10, "").status()), "query");
-  EXPECT_TRUE(search("Acme").size() == 1);  // one hit per record even though two words start with "a"? (only "acme")
+  EXPECT_TRUE(search("Acme").size() ==
+              1);  // one hit per record even though two words start with "a"? (only "acme")
 }
 
 TEST_F(RecordStoreTest, SearchFindsFullWidthAndHalfWidthFormsByTheirPlainForms) {
@@ -718,7 +762,8 @@ TEST_F(RecordStoreTest, ListCustomerTimelineNewestFirstAndPipelineByAmount) {
   auto pipeline = store_->List(Ctx(), ResourceType::kOpportunity, p);
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   std::vector<int64_t> amounts;
-  for (auto& o : pipeline->records) amounts.push_back(static_cast<v1::Opportunity&>(*o).amount().units());
+  for (auto& o : pipeline->records)
+    amounts.push_back(static_cast<v1::Opportunity&>(*o).amount().units());
   EXPECT_THAT(amounts, ElementsAre(500, 300, 200, 100));
 }
 
@@ -740,7 +785,8 @@ TEST_F(RecordStoreTest, IndexesStayExactThroughRandomCreateUpdateDelete) {
   std::mt19937_64 rng(20261127);
   const std::vector<std::string> owners = {"u1", "u2", "u3"};
   const std::vector<std::string> tags = {"vip", "smb", "gov", "kr"};
-  const std::vector<std::string> names = {"김민수", "김 지수", "Kim Lee", "Acme", "Acme Korea", "이영희", "Park"};
+  const std::vector<std::string> names = {"김민수",     "김 지수", "Kim Lee", "Acme",
+                                          "Acme Korea", "이영희",  "Park"};
   const std::vector<std::string> regions = {"seoul", "busan", "jeju"};
   const std::vector<std::string> stages = {"qualify", "proposal", "negotiation"};
   std::vector<std::string> customer_ids, opportunity_ids;
@@ -756,7 +802,8 @@ TEST_F(RecordStoreTest, IndexesStayExactThroughRandomCreateUpdateDelete) {
     if (rng() % 2) c->add_emails(pick(owners) + std::to_string(rng() % 5) + "@example.kr");
     c->mutable_attributes()->clear();
     if (rng() % 2) (*c->mutable_attributes())["region"].set_string_value(pick(regions));
-    if (rng() % 2) (*c->mutable_attributes())["score"].set_int_value(static_cast<int64_t>(rng() % 10) - 3);
+    if (rng() % 2)
+      (*c->mutable_attributes())["score"].set_int_value(static_cast<int64_t>(rng() % 10) - 3);
     c->mutable_external_refs()->clear();
     if (rng() % 3 == 0) (*c->mutable_external_refs())["erp"] = "E" + std::to_string(rng() % 50);
   };
@@ -777,7 +824,8 @@ TEST_F(RecordStoreTest, IndexesStayExactThroughRandomCreateUpdateDelete) {
       random_customer(&c);
       c.set_id(id);
       google::protobuf::FieldMask mask;
-      for (const char* f : {"display_name", "owner", "tags", "lifecycle_stage", "emails", "attributes", "external_refs"})
+      for (const char* f : {"display_name", "owner", "tags", "lifecycle_stage", "emails",
+                            "attributes", "external_refs"})
         if (rng() % 2) mask.add_paths(f);
       if (mask.paths_size() == 0) mask.add_paths("owner");
       auto r = store_->Update(Ctx(), ResourceType::kCustomer, c, mask, 0);
@@ -884,7 +932,8 @@ TEST_F(RecordStoreTest, IndexesStayExactThroughRandomCreateUpdateDelete) {
                                           "amount.currency_code = \"KRW\" AND amount.units >= 200 "
                                           "AND amount.units < 700"};
   for (const auto& f : opp_filters) {
-    EXPECT_EQ(sorted(ListIds(ResourceType::kOpportunity, f)), brute(ResourceType::kOpportunity, f)) << f;
+    EXPECT_EQ(sorted(ListIds(ResourceType::kOpportunity, f)), brute(ResourceType::kOpportunity, f))
+        << f;
   }
   // Ordered listings come out in order and complete.
   std::vector<std::string> by_name = ListIds(ResourceType::kCustomer, "", "display_name");
@@ -974,18 +1023,22 @@ TEST_F(RecordStoreTest, SchemaChangesThatWouldStrandDataAreRefused) {
   EXPECT_EQ(first->revision(), 1);
   v1::AttributeSchema retyped = *first;
   retyped.mutable_attributes(0)->set_type(v1::ATTRIBUTE_TYPE_INT);
-  EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), retyped, 0).status()), "schema.attributes[0].type");
+  EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), retyped, 0).status()),
+            "schema.attributes[0].type");
   v1::AttributeSchema unindexed = *first;
   unindexed.mutable_attributes(0)->set_indexed(false);
-  EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), unindexed, 0).status()), "schema.attributes[0].indexed");
+  EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), unindexed, 0).status()),
+            "schema.attributes[0].indexed");
   v1::AttributeSchema removed = *first;
   removed.clear_attributes();
-  EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), removed, 0).status()), "schema.attributes");
+  EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), removed, 0).status()),
+            "schema.attributes");
   EXPECT_EQ(store_->UpdateSchema(Ctx(), *first, 7).status().code(), absl::StatusCode::kAborted);
   v1::AttributeSchema bad_name = *first;
   bad_name.add_attributes()->set_name("Bad Name");
   bad_name.mutable_attributes(1)->set_type(v1::ATTRIBUTE_TYPE_INT);
-  EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), bad_name, 0).status()), "schema.attributes[1].name");
+  EXPECT_EQ(FirstViolationField(store_->UpdateSchema(Ctx(), bad_name, 0).status()),
+            "schema.attributes[1].name");
   auto feed = store_->feed()->Read(Ctx().tenant, 0, 10);
   ASSERT_TRUE(feed.ok());
   ASSERT_EQ(feed->size(), 1u);
@@ -1025,7 +1078,6 @@ TEST_F(RecordStoreTest, FsckReportsAStrayIndexEntryAndAMissingOne) {
   EXPECT_TRUE(kinds.count(v1::CONSISTENCY_PROBLEM_KIND_STALE_INDEX_ENTRY));
 }
 
-
 TEST_F(RecordStoreTest, IdsAreCaseInsensitiveAndStoredCanonically) {
   v1::Customer c = CreateCustomer("Case");
   std::string lower = absl::AsciiStrToLower(c.id());
@@ -1058,7 +1110,7 @@ TEST_F(RecordStoreTest, ABatchNamingOneRecordTwiceIsRefused) {
   (*a.mutable_external_refs())["erp"] = "T-1";
   auto created = store_->Create(Ctx(), ResourceType::kCustomer, a, "");
   ASSERT_TRUE(created.ok());
-  v1::Customer unchanged = a;             // matched by external ref, no change
+  v1::Customer unchanged = a;  // matched by external ref, no change
   v1::Customer renamed = static_cast<v1::Customer&>(**created);  // matched by id
   renamed.set_display_name("Renamed");
   std::vector<const google::protobuf::Message*> items = {&unchanged, &renamed};

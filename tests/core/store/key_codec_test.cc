@@ -77,8 +77,8 @@ TEST(KeyCodecTest, MixedTuplesRoundTrip) {
     uint32_t t2;
     int64_t n2, n3;
     std::string s2, sd2, id2;
-    ASSERT_TRUE(r.U32(&t2) && r.String(&s2) && r.I64(&n2) && r.StringDesc(&sd2) &&
-                r.I64Desc(&n3) && r.Bytes16(&id2));
+    ASSERT_TRUE(r.U32(&t2) && r.String(&s2) && r.I64(&n2) && r.StringDesc(&sd2) && r.I64Desc(&n3) &&
+                r.Bytes16(&id2));
     EXPECT_TRUE(r.done());
     EXPECT_EQ(std::tie(t2, s2, n2, sd2, id2), std::tie(tenant, s, n, sd, id));
     EXPECT_EQ(n3, n);

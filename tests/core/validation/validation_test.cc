@@ -73,8 +73,7 @@ std::string Utf8(std::initializer_list<char32_t> code_points) {
 // "한국" (Korea) as precomposed syllables (NFC) and as conjoining jamo (NFD),
 // the form macOS produces.
 const std::string kHangukNfc = Utf8({0xD55C, 0xAD6D});
-const std::string kHangukNfd =
-    Utf8({0x1112, 0x1161, 0x11AB, 0x1100, 0x116E, 0x11A8});
+const std::string kHangukNfd = Utf8({0x1112, 0x1161, 0x11AB, 0x1100, 0x116E, 0x11A8});
 // "김 민수" (Kim Min-su) in NFC and NFD.
 const std::string kKimMinsuNfc = Utf8({0xAE40, ' ', 0xBBFC, 0xC218});
 const std::string kKimMinsuNfd =
@@ -155,42 +154,34 @@ TEST(CurrencyMinorUnitsTest, RejectsUnknownCode) {
 
 TEST(CurrencyMinorUnitsTest, RejectsLowercaseCodeAndSuggestsUppercase) {
   const absl::Status status = CurrencyMinorUnits("usd").status();
-  EXPECT_THAT(status,
-              IsInvalidArgumentWith("'usd' is not an ISO 4217 currency code"));
+  EXPECT_THAT(status, IsInvalidArgumentWith("'usd' is not an ISO 4217 currency code"));
   EXPECT_THAT(status, IsInvalidArgumentWith("'USD'"));
-  EXPECT_THAT(CurrencyMinorUnits("Eur").status(),
-              IsInvalidArgumentWith("'EUR'"));
+  EXPECT_THAT(CurrencyMinorUnits("Eur").status(), IsInvalidArgumentWith("'EUR'"));
 }
 
 TEST(CurrencyMinorUnitsTest, RejectsWrongLength) {
   EXPECT_THAT(CurrencyMinorUnits("EURO").status(),
               IsInvalidArgumentWith("'EURO' is not an ISO 4217 currency code"));
-  EXPECT_THAT(CurrencyMinorUnits("US").status(),
-              IsInvalidArgumentWith("three letters"));
+  EXPECT_THAT(CurrencyMinorUnits("US").status(), IsInvalidArgumentWith("three letters"));
 }
 
 TEST(CurrencyMinorUnitsTest, RejectsNonLetters) {
   EXPECT_THAT(CurrencyMinorUnits("U$D").status(),
               IsInvalidArgumentWith("'U$D' is not an ISO 4217 currency code"));
-  EXPECT_THAT(CurrencyMinorUnits("840").status(),
-              IsInvalidArgumentWith("upper-case letters"));
+  EXPECT_THAT(CurrencyMinorUnits("840").status(), IsInvalidArgumentWith("upper-case letters"));
 }
 
 TEST(CurrencyMinorUnitsTest, RejectsEmptyCode) {
-  EXPECT_THAT(CurrencyMinorUnits("").status(),
-              IsInvalidArgumentWith("must not be empty"));
+  EXPECT_THAT(CurrencyMinorUnits("").status(), IsInvalidArgumentWith("must not be empty"));
 }
 
 TEST(CurrencyMinorUnitsTest, RejectsCodesWithoutMinorUnits) {
-  EXPECT_THAT(CurrencyMinorUnits("XAU").status(),
-              IsInvalidArgumentWith("'XAU' has no minor unit"));
-  EXPECT_THAT(CurrencyMinorUnits("XTS").status(),
-              IsInvalidArgumentWith("has no minor unit"));
+  EXPECT_THAT(CurrencyMinorUnits("XAU").status(), IsInvalidArgumentWith("'XAU' has no minor unit"));
+  EXPECT_THAT(CurrencyMinorUnits("XTS").status(), IsInvalidArgumentWith("has no minor unit"));
 }
 
 TEST(CurrencyMinorUnitsTest, EscapesControlCharactersInMessages) {
-  const absl::Status status =
-      CurrencyMinorUnits(std::string("U\nD", 3)).status();
+  const absl::Status status = CurrencyMinorUnits(std::string("U\nD", 3)).status();
   EXPECT_THAT(status, IsInvalidArgumentWith("'U\\nD'"));
 }
 
@@ -212,8 +203,7 @@ TEST(ValidateMoneyUnitsTest, MaximumLeavesRoomToSumAThousandAmounts) {
 }
 
 TEST(ValidateMoneyUnitsTest, RejectsNegativeAmount) {
-  EXPECT_THAT(ValidateMoneyUnits("USD", -1),
-              IsInvalidArgumentWith("-1 is negative"));
+  EXPECT_THAT(ValidateMoneyUnits("USD", -1), IsInvalidArgumentWith("-1 is negative"));
 }
 
 TEST(ValidateMoneyUnitsTest, RejectsOverflowingAmountAndNamesMaximum) {
@@ -231,8 +221,7 @@ TEST(ValidateMoneyUnitsTest, RejectsUnknownCurrency) {
 
 TEST(ValidateMoneyUnitsTest, MessagesHaveNoFieldPrefix) {
   for (const absl::Status& status :
-       {ValidateMoneyUnits("", 1), ValidateMoneyUnits("ABC", 1),
-        ValidateMoneyUnits("USD", -1),
+       {ValidateMoneyUnits("", 1), ValidateMoneyUnits("ABC", 1), ValidateMoneyUnits("USD", -1),
         ValidateMoneyUnits("USD", kMaxMoneyUnits + 1)}) {
     EXPECT_THAT(std::string(status.message()), Not(StartsWith("currency")));
     EXPECT_THAT(std::string(status.message()), Not(StartsWith("units")));
@@ -258,8 +247,7 @@ TEST(FormatMoneyTest, FormatsNegativeAmountsIncludingTheMostNegative) {
   EXPECT_EQ(FormatMoney("USD", -1234), "USD -12.34");
   EXPECT_EQ(FormatMoney("USD", -5), "USD -0.05");
   EXPECT_EQ(FormatMoney("KRW", -7), "KRW -7");
-  EXPECT_EQ(FormatMoney("USD", std::numeric_limits<int64_t>::min()),
-            "USD -92233720368547758.08");
+  EXPECT_EQ(FormatMoney("USD", std::numeric_limits<int64_t>::min()), "USD -92233720368547758.08");
 }
 
 TEST(FormatMoneyTest, PrintsUnknownCurrencyEscapedWithPlainUnits) {
@@ -272,24 +260,20 @@ TEST(FormatMoneyTest, PrintsUnknownCurrencyEscapedWithPlainUnits) {
 // ---------------------------------------------------------------------------
 
 TEST(NormalizeEmailTest, LowercasesDomainAndLocalPart) {
-  EXPECT_EQ(NormalizeEmail("Kim.MinSu@Example.CO.KR").value(),
-            "kim.minsu@example.co.kr");
+  EXPECT_EQ(NormalizeEmail("Kim.MinSu@Example.CO.KR").value(), "kim.minsu@example.co.kr");
 }
 
 TEST(NormalizeEmailTest, TrimsSurroundingAsciiWhitespace) {
-  EXPECT_EQ(NormalizeEmail("  kim@example.com \t\r\n").value(),
-            "kim@example.com");
+  EXPECT_EQ(NormalizeEmail("  kim@example.com \t\r\n").value(), "kim@example.com");
 }
 
 TEST(NormalizeEmailTest, AcceptsCommonRealWorldAddresses) {
-  EXPECT_EQ(NormalizeEmail("first.last+crm@gmail.com").value(),
-            "first.last+crm@gmail.com");
+  EXPECT_EQ(NormalizeEmail("first.last+crm@gmail.com").value(), "first.last+crm@gmail.com");
   EXPECT_EQ(NormalizeEmail("o'brien@example.ie").value(), "o'brien@example.ie");
   EXPECT_EQ(NormalizeEmail("a@b.co").value(), "a@b.co");
   EXPECT_EQ(NormalizeEmail("user_1@mail-server.example.com").value(),
             "user_1@mail-server.example.com");
-  EXPECT_EQ(NormalizeEmail("sales@123.example.com").value(),
-            "sales@123.example.com");
+  EXPECT_EQ(NormalizeEmail("sales@123.example.com").value(), "sales@123.example.com");
 }
 
 TEST(NormalizeEmailTest, AcceptsAllAtextSpecialsInLocalPart) {
@@ -300,8 +284,7 @@ TEST(NormalizeEmailTest, AcceptsAllAtextSpecialsInLocalPart) {
 TEST(NormalizeEmailTest, AcceptsPunycodeDomainLabels) {
   EXPECT_EQ(NormalizeEmail("info@XN--3E0B707E.xn--3e0b707e").value(),
             "info@xn--3e0b707e.xn--3e0b707e");
-  EXPECT_EQ(NormalizeEmail("info@xn--bcher-kva.example").value(),
-            "info@xn--bcher-kva.example");
+  EXPECT_EQ(NormalizeEmail("info@xn--bcher-kva.example").value(), "info@xn--bcher-kva.example");
 }
 
 TEST(NormalizeEmailTest, AcceptsLimitLengths) {
@@ -309,19 +292,15 @@ TEST(NormalizeEmailTest, AcceptsLimitLengths) {
   EXPECT_TRUE(NormalizeEmail(local64 + "@example.com").ok());
   // 64 + 1 + 189 = 254 bytes: three 60-character labels and "com".
   const std::string label60(60, 'b');
-  const std::string address254 =
-      local64 + "@" + label60 + "." + label60 + "." + label60 + ".com" +
-      std::string(254 - (64 + 1 + 60 * 3 + 2 + 4), 'x');
+  const std::string address254 = local64 + "@" + label60 + "." + label60 + "." + label60 + ".com" +
+                                 std::string(254 - (64 + 1 + 60 * 3 + 2 + 4), 'x');
   ASSERT_EQ(address254.size(), 254u);
-  EXPECT_TRUE(NormalizeEmail(address254).ok())
-      << NormalizeEmail(address254).status();
+  EXPECT_TRUE(NormalizeEmail(address254).ok()) << NormalizeEmail(address254).status();
 }
 
 TEST(NormalizeEmailTest, RejectsEmpty) {
-  EXPECT_THAT(NormalizeEmail("").status(),
-              IsInvalidArgumentWith("must not be empty"));
-  EXPECT_THAT(NormalizeEmail(" \t ").status(),
-              IsInvalidArgumentWith("must not be empty"));
+  EXPECT_THAT(NormalizeEmail("").status(), IsInvalidArgumentWith("must not be empty"));
+  EXPECT_THAT(NormalizeEmail(" \t ").status(), IsInvalidArgumentWith("must not be empty"));
 }
 
 TEST(NormalizeEmailTest, RejectsMissingAt) {
@@ -330,8 +309,7 @@ TEST(NormalizeEmailTest, RejectsMissingAt) {
 }
 
 TEST(NormalizeEmailTest, RejectsMissingDomain) {
-  EXPECT_THAT(NormalizeEmail("foo@").status(),
-              IsInvalidArgumentWith("'foo@' has no domain"));
+  EXPECT_THAT(NormalizeEmail("foo@").status(), IsInvalidArgumentWith("'foo@' has no domain"));
 }
 
 TEST(NormalizeEmailTest, RejectsMissingLocalPart) {
@@ -366,8 +344,7 @@ TEST(NormalizeEmailTest, RejectsInternalSpaces) {
 }
 
 TEST(NormalizeEmailTest, RejectsControlCharactersAndEscapesThemInMessage) {
-  const absl::Status status =
-      NormalizeEmail(std::string("jo\0hn@example.com", 17)).status();
+  const absl::Status status = NormalizeEmail(std::string("jo\0hn@example.com", 17)).status();
   EXPECT_THAT(status, IsInvalidArgumentWith("control character"));
   EXPECT_THAT(status, IsInvalidArgumentWith("'jo\\x00hn@example.com'"));
   EXPECT_THAT(NormalizeEmail("john\x7f@example.com").status(),
@@ -391,15 +368,13 @@ TEST(NormalizeEmailTest, RejectsCharactersOutsideAtextInLocalPart) {
 }
 
 TEST(NormalizeEmailTest, RejectsDomainWithoutDot) {
-  EXPECT_THAT(NormalizeEmail("john@localhost").status(),
-              IsInvalidArgumentWith("without a dot"));
+  EXPECT_THAT(NormalizeEmail("john@localhost").status(), IsInvalidArgumentWith("without a dot"));
 }
 
 TEST(NormalizeEmailTest, RejectsEmptyDomainLabels) {
-  for (const char* address : {"john@example..com", "john@.example.com",
-                              "john@example.com.", "john@."}) {
-    EXPECT_THAT(NormalizeEmail(address).status(),
-                IsInvalidArgumentWith("empty domain label"))
+  for (const char* address :
+       {"john@example..com", "john@.example.com", "john@example.com.", "john@."}) {
+    EXPECT_THAT(NormalizeEmail(address).status(), IsInvalidArgumentWith("empty domain label"))
         << address;
   }
 }
@@ -436,13 +411,11 @@ TEST(NormalizeEmailTest, RejectsOverlongDomainLabel) {
 }
 
 TEST(NormalizeEmailTest, Rejects255ByteAddressWithTruncatedQuote) {
-  const std::string address =
-      std::string(64, 'a') + "@" + std::string(63, 'b') + "." +
-      std::string(63, 'c') + "." + std::string(58, 'd') + ".com";
+  const std::string address = std::string(64, 'a') + "@" + std::string(63, 'b') + "." +
+                              std::string(63, 'c') + "." + std::string(58, 'd') + ".com";
   ASSERT_EQ(address.size(), 255u);
   const absl::Status status = NormalizeEmail(address).status();
-  EXPECT_THAT(status,
-              IsInvalidArgumentWith("255 bytes long; the maximum is 254"));
+  EXPECT_THAT(status, IsInvalidArgumentWith("255 bytes long; the maximum is 254"));
   EXPECT_THAT(status, IsInvalidArgumentWith("...'"));
   EXPECT_LT(status.message().size(), 200u);
 }
@@ -472,8 +445,7 @@ TEST(NormalizePhoneTest, KoreanInternationalFormatNormalizesFromAnyRegion) {
 
 TEST(NormalizePhoneTest, KoreanTrunkZeroAfterCountryCodeIsDropped) {
   // A common way Koreans write their number for foreigners.
-  EXPECT_EQ(NormalizePhone("+82 (0)10-1234-5678", "US").value(),
-            "+821012345678");
+  EXPECT_EQ(NormalizePhone("+82 (0)10-1234-5678", "US").value(), "+821012345678");
   EXPECT_EQ(NormalizePhone("+82 010 1234 5678", "KR").value(), "+821012345678");
 }
 
@@ -494,9 +466,8 @@ TEST(NormalizePhoneTest, RegionIsCaseInsensitive) {
 }
 
 TEST(NormalizePhoneTest, AcceptsFullWidthDigits) {
-  const std::string full_width =
-      Utf8({0xFF10, 0xFF11, 0xFF10, '-', 0xFF11, 0xFF12, 0xFF13, 0xFF14, '-',
-            0xFF15, 0xFF16, 0xFF17, 0xFF18});
+  const std::string full_width = Utf8({0xFF10, 0xFF11, 0xFF10, '-', 0xFF11, 0xFF12, 0xFF13, 0xFF14,
+                                       '-', 0xFF15, 0xFF16, 0xFF17, 0xFF18});
   EXPECT_EQ(NormalizePhone(full_width, "KR").value(), "+821012345678");
 }
 
@@ -509,8 +480,7 @@ TEST(NormalizePhoneTest, RejectsGarbageQuotingInputAndRegion) {
 TEST(NormalizePhoneTest, RejectsIncompleteNumberQuotingInputAndRegion) {
   const absl::Status status = NormalizePhone("010-1234", "KR").status();
   EXPECT_THAT(status,
-              IsInvalidArgumentWith(
-                  "'010-1234' is not a valid phone number for region KR"));
+              IsInvalidArgumentWith("'010-1234' is not a valid phone number for region KR"));
   EXPECT_THAT(NormalizePhone("12", "KR").status(),
               IsInvalidArgumentWith("not a valid phone number"));
   EXPECT_THAT(NormalizePhone("555-2671", "US").status(),
@@ -531,10 +501,8 @@ TEST(NormalizePhoneTest, RejectsInputLongerThan64Bytes) {
 }
 
 TEST(NormalizePhoneTest, RejectsEmptyInput) {
-  EXPECT_THAT(NormalizePhone("", "KR").status(),
-              IsInvalidArgumentWith("must not be empty"));
-  EXPECT_THAT(NormalizePhone("   ", "KR").status(),
-              IsInvalidArgumentWith("must not be empty"));
+  EXPECT_THAT(NormalizePhone("", "KR").status(), IsInvalidArgumentWith("must not be empty"));
+  EXPECT_THAT(NormalizePhone("   ", "KR").status(), IsInvalidArgumentWith("must not be empty"));
 }
 
 TEST(NormalizePhoneTest, NationalNumberWithoutRegionAsksForCountryCode) {
@@ -583,10 +551,8 @@ TEST(PhoneSearchKeyTest, KoreanPartialNationalNumberBecomesE164Prefix) {
 }
 
 TEST(PhoneSearchKeyTest, FullNumberKeyEqualsStoredE164) {
-  EXPECT_EQ(PhoneSearchKey("010-1234-5678", "KR"),
-            NormalizePhone("010-1234-5678", "KR").value());
-  EXPECT_EQ(PhoneSearchKey("(415) 555-2671", "US"),
-            NormalizePhone("(415) 555-2671", "US").value());
+  EXPECT_EQ(PhoneSearchKey("010-1234-5678", "KR"), NormalizePhone("010-1234-5678", "KR").value());
+  EXPECT_EQ(PhoneSearchKey("(415) 555-2671", "US"), NormalizePhone("(415) 555-2671", "US").value());
 }
 
 TEST(PhoneSearchKeyTest, PrefixOfStoredNumberMatches) {
@@ -653,21 +619,18 @@ TEST(NormalizeDisplayTextTest, CountsComposedCharactersAgainstLimit) {
 }
 
 TEST(NormalizeDisplayTextTest, ComposesLatinCombiningMarks) {
-  EXPECT_EQ(NormalizeDisplayText("Jose" + Utf8({0x0301}), 100).value(),
-            "Jos" + Utf8({0x00E9}));
+  EXPECT_EQ(NormalizeDisplayText("Jose" + Utf8({0x0301}), 100).value(), "Jos" + Utf8({0x00E9}));
 }
 
 TEST(NormalizeDisplayTextTest, LeavesAlreadyNormalTextUnchanged) {
-  EXPECT_EQ(NormalizeDisplayText("Acme Korea Ltd.", 100).value(),
-            "Acme Korea Ltd.");
+  EXPECT_EQ(NormalizeDisplayText("Acme Korea Ltd.", 100).value(), "Acme Korea Ltd.");
   EXPECT_EQ(NormalizeDisplayText(kKimMinsuNfc, 100).value(), kKimMinsuNfc);
 }
 
 TEST(NormalizeDisplayTextTest, RejectsInvalidUtf8) {
   for (const std::string& bad :
-       {std::string("abc\xff"), std::string("\xc3\x28"),
-        std::string("\xc0\xaf"), std::string("\xed\xa0\x80"),
-        std::string("\xe2\x82"), std::string("\xf4\x90\x80\x80")}) {
+       {std::string("abc\xff"), std::string("\xc3\x28"), std::string("\xc0\xaf"),
+        std::string("\xed\xa0\x80"), std::string("\xe2\x82"), std::string("\xf4\x90\x80\x80")}) {
     EXPECT_THAT(NormalizeDisplayText(bad, 100).status(),
                 IsInvalidArgumentWith("is not valid UTF-8"));
   }
@@ -676,21 +639,17 @@ TEST(NormalizeDisplayTextTest, RejectsInvalidUtf8) {
 }
 
 TEST(NormalizeDisplayTextTest, TrimsAndCollapsesWhitespace) {
-  EXPECT_EQ(NormalizeDisplayText("  Acme \t\n  Korea  ", 100).value(),
-            "Acme Korea");
+  EXPECT_EQ(NormalizeDisplayText("  Acme \t\n  Korea  ", 100).value(), "Acme Korea");
   EXPECT_EQ(NormalizeDisplayText("a\r\nb", 100).value(), "a b");
 }
 
 TEST(NormalizeDisplayTextTest, TreatsUnicodeSpacesAsWhitespace) {
   const std::string ideographic_space = Utf8({0x3000});
   const std::string nbsp = Utf8({0x00A0});
-  EXPECT_EQ(NormalizeDisplayText(ideographic_space + kKimMinsuNfc + nbsp, 100)
-                .value(),
+  EXPECT_EQ(NormalizeDisplayText(ideographic_space + kKimMinsuNfc + nbsp, 100).value(),
             kKimMinsuNfc);
-  EXPECT_EQ(
-      NormalizeDisplayText("Acme" + nbsp + ideographic_space + "Korea", 100)
-          .value(),
-      "Acme Korea");
+  EXPECT_EQ(NormalizeDisplayText("Acme" + nbsp + ideographic_space + "Korea", 100).value(),
+            "Acme Korea");
 }
 
 TEST(NormalizeDisplayTextTest, RejectsTextLongerThanMaxChars) {
@@ -698,9 +657,7 @@ TEST(NormalizeDisplayTextTest, RejectsTextLongerThanMaxChars) {
   EXPECT_THAT(NormalizeDisplayText("abcdef", 5).status(),
               IsInvalidArgumentWith("is longer than 5 characters"));
   // Five Hangul syllables are fifteen bytes but five characters.
-  EXPECT_TRUE(
-      NormalizeDisplayText(Utf8({0xAC00, 0xAC01, 0xAC02, 0xAC03, 0xAC04}), 5)
-          .ok());
+  EXPECT_TRUE(NormalizeDisplayText(Utf8({0xAC00, 0xAC01, 0xAC02, 0xAC03, 0xAC04}), 5).ok());
 }
 
 TEST(NormalizeDisplayTextTest, LimitAppliesAfterCollapsingWhitespace) {
@@ -722,16 +679,14 @@ TEST(NormalizeDisplayTextTest, RejectsControlCharacters) {
 
 TEST(NormalizeDisplayTextTest, RejectsEmptyResult) {
   for (const std::string& empty :
-       {std::string(""), std::string("   "), std::string("\t\r\n"),
-        Utf8({0x3000, 0x00A0})}) {
+       {std::string(""), std::string("   "), std::string("\t\r\n"), Utf8({0x3000, 0x00A0})}) {
     EXPECT_THAT(NormalizeDisplayText(empty, 100).status(),
                 IsInvalidArgumentWith("must not be empty"));
   }
 }
 
 TEST(NormalizeDisplayTextTest, MessagesHaveNoFieldPrefix) {
-  EXPECT_EQ(NormalizeDisplayText("", 10).status().message(),
-            "must not be empty");
+  EXPECT_EQ(NormalizeDisplayText("", 10).status().message(), "must not be empty");
   EXPECT_THAT(std::string(NormalizeDisplayText("abc", 2).status().message()),
               StartsWith("is longer than 2 characters"));
 }
@@ -761,9 +716,7 @@ TEST(SearchKeyTest, NfdHangulFindsNfcHangul) {
 
 TEST(SearchKeyTest, CollapsesWhitespace) {
   EXPECT_EQ(SearchKey("  Acme \t Korea\n"), "acme korea");
-  EXPECT_EQ(
-      SearchKey(Utf8({0x3000}) + "Kim" + Utf8({0x3000, 0x3000}) + "Minsu"),
-      "kim minsu");
+  EXPECT_EQ(SearchKey(Utf8({0x3000}) + "Kim" + Utf8({0x3000, 0x3000}) + "Minsu"), "kim minsu");
   EXPECT_EQ(SearchKey("   "), "");
 }
 
@@ -847,8 +800,7 @@ TEST(SearchKeysForNameTest, CompanyNameIsFoundByEveryWordSuffix) {
 TEST(SearchKeysForNameTest, NormalizesBeforeSplitting) {
   EXPECT_THAT(SearchKeysForName(kKimMinsuNfd),
               ElementsAre(kKimMinsuNfc, kMinsuNfc, Utf8({0xC218})));
-  EXPECT_THAT(SearchKeysForName("  ACME \t  Korea "),
-              ElementsAre("acme korea", "korea"));
+  EXPECT_THAT(SearchKeysForName("  ACME \t  Korea "), ElementsAre("acme korea", "korea"));
 }
 
 TEST(SearchKeysForNameTest, SingleWordHasOneKey) {

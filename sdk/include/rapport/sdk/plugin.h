@@ -45,7 +45,9 @@ struct Status {
   std::string message;
   bool ok() const { return code == RAPPORT_OK; }
   static Status Invalid(std::string m) { return {RAPPORT_INVALID_ARGUMENT, std::move(m)}; }
-  static Status FailedPrecondition(std::string m) { return {RAPPORT_FAILED_PRECONDITION, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) {
+    return {RAPPORT_FAILED_PRECONDITION, std::move(m)};
+  }
   static Status Internal(std::string m) { return {RAPPORT_INTERNAL, std::move(m)}; }
   static Status NotFound(std::string m) { return {RAPPORT_NOT_FOUND, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {RAPPORT_ALREADY_EXISTS, std::move(m)}; }
@@ -71,7 +73,9 @@ inline rapport_bytes Bytes(const std::string& s) {
 inline std::string String(rapport_bytes b) {
   return std::string(reinterpret_cast<const char*>(b.data), b.size);
 }
-inline void Set(rapport_buffer* buffer, const std::string& s) { Host()->buffer_set(buffer, s.data(), s.size()); }
+inline void Set(rapport_buffer* buffer, const std::string& s) {
+  Host()->buffer_set(buffer, s.data(), s.size());
+}
 
 // An exception escaped Start, Drain or Stop (`phase`): the SDK catches it, so
 // it never crosses the C ABI, and logs it through the host at level error
@@ -106,7 +110,8 @@ int Guard(rapport_buffer* error, Body body) {
 struct StringBuffer {
   std::string data;
   rapport_buffer buffer{this, [](void* user, const void* bytes, size_t size) {
-                          static_cast<StringBuffer*>(user)->data.assign(static_cast<const char*>(bytes), size);
+                          static_cast<StringBuffer*>(user)->data.assign(
+                              static_cast<const char*>(bytes), size);
                         }};
   StringBuffer() = default;
   StringBuffer(const StringBuffer&) = delete;
@@ -143,15 +148,17 @@ class Call {
   }
   // Calls fn(key, value) for keys starting with prefix, in key order, until
   // it returns false.
-  void Scan(const std::string& prefix, const std::function<bool(const std::string&, const std::string&)>& fn) const {
+  void Scan(const std::string& prefix,
+            const std::function<bool(const std::string&, const std::string&)>& fn) const {
     struct Ctx {
       const std::function<bool(const std::string&, const std::string&)>* fn;
     } ctx{&fn};
-    internal::Host()->kv_scan(call_, internal::Bytes(prefix),
-                              [](void* user, rapport_bytes k, rapport_bytes v) -> int {
-                                return (*static_cast<Ctx*>(user)->fn)(internal::String(k), internal::String(v)) ? 1 : 0;
-                              },
-                              &ctx);
+    internal::Host()->kv_scan(
+        call_, internal::Bytes(prefix),
+        [](void* user, rapport_bytes k, rapport_bytes v) -> int {
+          return (*static_cast<Ctx*>(user)->fn)(internal::String(k), internal::String(v)) ? 1 : 0;
+        },
+        &ctx);
   }
   // A core record, read with the caller's access rules.
   template <typename Record>
@@ -255,7 +262,8 @@ class Plugin {
   }
   // A unary RPC method "/package.Service/Method".
   template <typename Request, typename Response>
-  bool Method(const std::string& full_method, std::function<Status(Call&, const Request&, Response*)> fn) {
+  bool Method(const std::string& full_method,
+              std::function<Status(Call&, const Request&, Response*)> fn) {
     auto* holder = new std::function<Status(Call&, const Request&, Response*)>(std::move(fn));
     return internal::Host()->register_method(
                internal::HostCtx(), full_method.c_str(),
@@ -268,7 +276,9 @@ class Plugin {
                    }
                    Response resp;
                    Call c(call);
-                   Status s = (*static_cast<std::function<Status(Call&, const Request&, Response*)>*>(user))(c, req, &resp);
+                   Status s =
+                       (*static_cast<std::function<Status(Call&, const Request&, Response*)>*>(
+                           user))(c, req, &resp);
                    if (s.ok()) internal::Set(response, resp.SerializeAsString());
                    return s;
                  });
@@ -278,7 +288,8 @@ class Plugin {
   // Hands the host the plugin's service descriptors (serialized
   // google.protobuf.FileDescriptorSet).
   void Descriptors(const std::string& file_descriptor_set) {
-    internal::Host()->register_descriptors(internal::HostCtx(), internal::Bytes(file_descriptor_set));
+    internal::Host()->register_descriptors(internal::HostCtx(),
+                                           internal::Bytes(file_descriptor_set));
   }
   void Log(rapport_log_level level, const std::string& message) const {
     internal::Host()->log(internal::HostCtx(), level, message.c_str());
@@ -302,11 +313,13 @@ class Plugin {
             std::optional<Record> b, a;
             if (before.size > 0 || before.data) {
               b.emplace();
-              if (!b->ParseFromArray(before.data, static_cast<int>(before.size))) return Status::Internal("bad record");
+              if (!b->ParseFromArray(before.data, static_cast<int>(before.size)))
+                return Status::Internal("bad record");
             }
             if (after.size > 0 || after.data) {
               a.emplace();
-              if (!a->ParseFromArray(after.data, static_cast<int>(after.size))) return Status::Internal("bad record");
+              if (!a->ParseFromArray(after.data, static_cast<int>(after.size)))
+                return Status::Internal("bad record");
             }
             std::string original = a ? a->SerializeAsString() : std::string();
             Call c(call);
@@ -326,7 +339,8 @@ class Plugin {
 // --- Call members that need the host table.
 inline std::optional<std::string> Call::Get(const std::string& key) const {
   internal::StringBuffer value;
-  if (internal::Host()->kv_get(call_, internal::Bytes(key), &value.buffer) != RAPPORT_OK) return std::nullopt;
+  if (internal::Host()->kv_get(call_, internal::Bytes(key), &value.buffer) != RAPPORT_OK)
+    return std::nullopt;
   return std::move(value.data);
 }
 
@@ -404,7 +418,8 @@ inline ReadScope Call::Scope() const {
 
 inline bool Call::ModuleEnabled(const std::string& module, const std::string& user_id) const {
   internal::StringBuffer reason;
-  return internal::Host()->module_enabled(call_, module.c_str(), user_id.c_str(), &reason.buffer) == 1;
+  return internal::Host()->module_enabled(call_, module.c_str(), user_id.c_str(), &reason.buffer) ==
+         1;
 }
 
 }  // namespace rapport::sdk

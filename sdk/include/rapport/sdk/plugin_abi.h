@@ -65,8 +65,8 @@ typedef struct rapport_buffer {
 } rapport_buffer;
 
 /* Opaque handles. */
-typedef struct rapport_host_ctx rapport_host_ctx;     /* the host's per-plugin state */
-typedef struct rapport_call rapport_call;             /* one hook or RPC invocation */
+typedef struct rapport_host_ctx rapport_host_ctx;         /* the host's per-plugin state */
+typedef struct rapport_call rapport_call;                 /* one hook or RPC invocation */
 typedef struct rapport_plugin_state rapport_plugin_state; /* the plugin's own state */
 
 typedef enum {
@@ -104,7 +104,12 @@ typedef int (*rapport_hook_fn)(void* user, rapport_call* call, rapport_bytes bef
 typedef int (*rapport_method_fn)(void* user, rapport_call* call, rapport_bytes request,
                                  rapport_buffer* response, rapport_buffer* error);
 
-typedef enum { RAPPORT_LOG_DEBUG = 0, RAPPORT_LOG_INFO = 1, RAPPORT_LOG_WARN = 2, RAPPORT_LOG_ERROR = 3 } rapport_log_level;
+typedef enum {
+  RAPPORT_LOG_DEBUG = 0,
+  RAPPORT_LOG_INFO = 1,
+  RAPPORT_LOG_WARN = 2,
+  RAPPORT_LOG_ERROR = 3
+} rapport_log_level;
 
 /* Called by kv_scan for each entry; return 0 to stop. */
 typedef int (*rapport_scan_fn)(void* user, rapport_bytes key, rapport_bytes value);
@@ -219,7 +224,7 @@ typedef struct {
 typedef const rapport_plugin_info* (*rapport_plugin_entry_fn)(void);
 
 #ifdef __cplusplus
-}  /* extern "C" */
+} /* extern "C" */
 #endif
 
-#endif  /* RAPPORT_SDK_PLUGIN_ABI_H_ */
+#endif /* RAPPORT_SDK_PLUGIN_ABI_H_ */
