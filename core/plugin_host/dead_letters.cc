@@ -85,16 +85,21 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
         store::KeyWriter(DeadLetterPrefix(module, ctx.tenant)).U64(letter.sequence()).Release();
     rocksdb::WriteBatch batch;
     if (status.ok()) {
-      AddWrites(writes, &batch);
+      // The hook's writes and the letter's removal, in one batch, if what
+      // the hook read is still current.
       batch.Delete(db_->meta(), key);
-      ++ok;
-      --p->dead_letters;
-    } else {
-      letter.set_error(std::string(status.message()));
-      letter.set_attempts(letter.attempts() + 1);
-      batch.Put(db_->meta(), key, letter.SerializeAsString());
-      ++failed;
+      status = CommitWrites(writes, &batch, p, ctx.tenant);
+      if (status.ok()) {
+        ++ok;
+        --p->dead_letters;
+        continue;
+      }
+      batch.Clear();
     }
+    letter.set_error(std::string(status.message()));
+    letter.set_attempts(letter.attempts() + 1);
+    batch.Put(db_->meta(), key, letter.SerializeAsString());
+    ++failed;
     RAPPORT_RETURN_IF_ERROR(db_->Write(&batch));
   }
   return std::make_pair(ok, failed);

@@ -22,6 +22,7 @@
 #include "core/store/keyspace.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "rapport/sdk/method_names.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
 
@@ -59,118 +60,49 @@ struct HostApi {
         spdlog::info("plugin={} msg={}", p->name, LogValue(m));
     }
   }
+  // Records why a registration was refused: host_last_error answers it, and
+  // the first one refuses the plugin's load (plugin_loader.cc).
+  static int Refused(PluginHost::Plugin* p, int code, std::string reason) {
+    spdlog::error("plugin={} msg=\"registration refused\" reason={}", p->name, LogValue(reason));
+    if (p->registration_error.empty() && p->initialising) p->registration_error = reason;
+    p->last_error = std::move(reason);
+    return code;
+  }
+  static const char* HostLastError(rapport_host_ctx* h) { return P(h)->last_error.c_str(); }
   static int RegisterHook(rapport_host_ctx* h, rapport_hook_kind kind, rapport_resource resource,
                           rapport_operation operation, int32_t order, rapport_hook_fn fn,
                           void* user) {
     auto* p = P(h);
-    if (!p->initialising || fn == nullptr) return RAPPORT_FAILED_PRECONDITION;
+    if (!p->initialising)
+      return Refused(p, RAPPORT_FAILED_PRECONDITION, "hooks are registered during init only");
+    if (fn == nullptr) return Refused(p, RAPPORT_INVALID_ARGUMENT, "hook: no function");
     if (kind < RAPPORT_HOOK_VALIDATE || kind > RAPPORT_HOOK_POST_COMMIT)
-      return RAPPORT_INVALID_ARGUMENT;
+      return Refused(p, RAPPORT_INVALID_ARGUMENT,
+                     absl::StrCat("hook: unknown kind ", static_cast<int>(kind)));
     if (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY)
-      return RAPPORT_INVALID_ARGUMENT;
+      return Refused(p, RAPPORT_INVALID_ARGUMENT,
+                     absl::StrCat("hook: unknown resource ", static_cast<int>(resource)));
     if (operation < RAPPORT_OP_CREATE || operation > RAPPORT_OP_DELETE)
-      return RAPPORT_INVALID_ARGUMENT;
+      return Refused(p, RAPPORT_INVALID_ARGUMENT,
+                     absl::StrCat("hook: unknown operation ", static_cast<int>(operation)));
     p->hooks.push_back({kind, resource, operation, order, fn, user});
+    p->last_error.clear();
     return RAPPORT_OK;
   }
   static int RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
                             void* user);
   static int RegisterDescriptors(rapport_host_ctx* h, rapport_bytes set) {
     auto* p = P(h);
-    if (!p->initialising) return RAPPORT_FAILED_PRECONDITION;
+    if (!p->initialising)
+      return Refused(p, RAPPORT_FAILED_PRECONDITION, "descriptors are registered during init only");
     google::protobuf::FileDescriptorSet parsed;
     if (set.data == nullptr || !parsed.ParseFromArray(set.data, static_cast<int>(set.size)) ||
         parsed.file_size() == 0) {
-      spdlog::error("plugin={} msg=\"descriptor set is not a FileDescriptorSet\"", p->name);
-      return RAPPORT_INVALID_ARGUMENT;
+      return Refused(p, RAPPORT_INVALID_ARGUMENT,
+                     "descriptors: not a serialized google.protobuf.FileDescriptorSet with a file");
     }
     p->descriptor_sets.emplace_back(reinterpret_cast<const char*>(set.data), set.size);
-    return RAPPORT_OK;
-  }
-  static std::string Key(PluginHost::CallState* c, rapport_bytes key) {
-    return store::PluginKvPrefix(c->ctx->tenant, c->plugin->name) +
-           std::string(reinterpret_cast<const char*>(key.data), key.size);
-  }
-  static int KvGet(rapport_call* call, rapport_bytes key, rapport_buffer* value) {
-    auto* c = C(call);
-    std::string k = Key(c, key);
-    if (c->pending) {  // read your own pending writes
-      for (auto it = c->pending->rbegin(); it != c->pending->rend(); ++it) {
-        if (it->key != k) continue;
-        if (!it->value) return RAPPORT_NOT_FOUND;
-        BufferSet(value, it->value->data(), it->value->size());
-        return RAPPORT_OK;
-      }
-    }
-    auto v = c->host->db_->Get(c->host->db_->meta(), k);
-    if (absl::IsNotFound(v.status())) return RAPPORT_NOT_FOUND;
-    if (!v.ok()) return RAPPORT_UNAVAILABLE;
-    BufferSet(value, v->data(), v->size());
-    return RAPPORT_OK;
-  }
-  static int KvWrite(rapport_call* call, rapport_bytes key, const rapport_bytes* value) {
-    auto* c = C(call);
-    if (c->read_only) return RAPPORT_FAILED_PRECONDITION;
-    if (key.size == 0 || key.size > 1024 || (value && value->size > (1 << 20)))
-      return RAPPORT_INVALID_ARGUMENT;
-    std::string k = Key(c, key);
-    std::optional<std::string> v;
-    if (value) v = std::string(reinterpret_cast<const char*>(value->data), value->size);
-    if (c->pending) {
-      c->pending->push_back({k, v});
-      return RAPPORT_OK;
-    }
-    rocksdb::WriteBatch batch;
-    return c->host->CommitWrites({{k, v}}, &batch).ok() ? RAPPORT_OK : RAPPORT_UNAVAILABLE;
-  }
-  static int KvPut(rapport_call* call, rapport_bytes key, rapport_bytes value) {
-    return KvWrite(call, key, &value);
-  }
-  static int KvDelete(rapport_call* call, rapport_bytes key) { return KvWrite(call, key, nullptr); }
-  static int KvScan(rapport_call* call, rapport_bytes prefix, rapport_scan_fn fn, void* user) {
-    auto* c = C(call);
-    const std::string base = store::PluginKvPrefix(c->ctx->tenant, c->plugin->name);
-    const std::string start = Key(c, prefix);
-    // The call's own pending writes (not yet committed) overlay the stored
-    // keys: the last write of a key wins, a delete hides it.
-    std::map<std::string, const std::optional<std::string>*> pending;
-    if (c->pending) {
-      for (const auto& w : *c->pending) {
-        if (absl::StartsWith(w.key, start)) pending[w.key] = &w.value;
-      }
-    }
-    auto emit = [&](std::string_view key, std::string_view value) {
-      std::string_view k = key.substr(base.size());
-      rapport_bytes kb{reinterpret_cast<const uint8_t*>(k.data()), k.size()};
-      rapport_bytes vb{reinterpret_cast<const uint8_t*>(value.data()), value.size()};
-      return fn(user, kb, vb) != 0;
-    };
-    auto next_pending = pending.begin();
-    // Pending keys before `stored` (all of them when stored is null); false
-    // when the plugin asked to stop.
-    auto drain_pending = [&](const std::string_view* stored) {
-      for (; next_pending != pending.end() && (stored == nullptr || next_pending->first < *stored);
-           ++next_pending) {
-        if (*next_pending->second && !emit(next_pending->first, **next_pending->second))
-          return false;
-      }
-      return true;
-    };
-    auto it = c->host->db_->NewIterator(c->host->db_->meta());
-    for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
-      std::string_view key = it->key().ToStringView();
-      if (!drain_pending(&key)) return RAPPORT_OK;
-      if (next_pending != pending.end() && next_pending->first == key) {
-        // Overridden by a pending write (or deleted by it).
-        const auto* value = next_pending->second;
-        ++next_pending;
-        if (*value && !emit(key, **value)) return RAPPORT_OK;
-        continue;
-      }
-      if (!emit(key, it->value().ToStringView())) return RAPPORT_OK;
-    }
-    if (!it->status().ok()) return RAPPORT_UNAVAILABLE;
-    drain_pending(nullptr);
+    p->last_error.clear();
     return RAPPORT_OK;
   }
   static int GetRecord(rapport_call* call, rapport_resource resource, const char* id,
@@ -240,10 +172,10 @@ struct HostApi {
                                          RegisterHook,
                                          RegisterMethod,
                                          RegisterDescriptors,
-                                         KvGet,
-                                         KvPut,
-                                         KvDelete,
-                                         KvScan,
+                                         internal::KeyspaceApi::Get,
+                                         internal::KeyspaceApi::Put,
+                                         internal::KeyspaceApi::Delete,
+                                         internal::KeyspaceApi::Scan,
                                          GetRecord,
                                          CallTenant,
                                          CallUser,
@@ -254,7 +186,11 @@ struct HostApi {
                                          WriteRecord,
                                          UserInfo,
                                          CallRoles,
-                                         CallScope};
+                                         CallScope,
+                                         internal::KeyspaceApi::LastError,
+                                         HostLastError,
+                                         internal::KeyspaceApi::ScanRange,
+                                         internal::KeyspaceApi::Add};
     return &api;
   }
 };
@@ -313,17 +249,23 @@ int HostApi::WriteRecord(rapport_call* call, rapport_resource resource, rapport_
 int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
                             void* user) {
   auto* p = P(h);
-  if (!p->initialising || fn == nullptr || full_method == nullptr)
-    return RAPPORT_FAILED_PRECONDITION;
+  if (!p->initialising)
+    return Refused(p, RAPPORT_FAILED_PRECONDITION, "methods are registered during init only");
+  if (fn == nullptr || full_method == nullptr)
+    return Refused(p, RAPPORT_INVALID_ARGUMENT, "method: no name or no function");
   std::string method = full_method;
-  // "/rapport.<module>.vN.Service/Method", never the core's package.
-  if (!absl::StartsWith(method, "/rapport.") || absl::StartsWith(method, "/rapport.v1.") ||
-      std::count(method.begin(), method.end(), '/') != 2) {
-    return RAPPORT_INVALID_ARGUMENT;
+  std::string problem = rapport::sdk::MethodNameProblem(method);
+  if (!problem.empty()) {
+    return Refused(p, RAPPORT_INVALID_ARGUMENT, absl::StrCat("method '", method, "': ", problem));
   }
-  if (p->host->methods_.count(method)) return RAPPORT_FAILED_PRECONDITION;
+  if (auto it = p->host->methods_.find(method); it != p->host->methods_.end()) {
+    return Refused(
+        p, RAPPORT_ALREADY_EXISTS,
+        absl::StrCat("method '", method, "' is already served by module '", it->second->name, "'"));
+  }
   p->host->methods_[method] = p;
   p->methods_registered.emplace(method, std::make_pair(fn, user));
+  p->last_error.clear();
   return RAPPORT_OK;
 }
 

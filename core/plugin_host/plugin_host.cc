@@ -11,9 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/common/status_util.h"
 #include "core/plugin_host/plugin_host_internal.h"
+#include "core/records/extra_write_resolver.h"
+#include "core/store/keyspace.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
 
@@ -109,6 +114,9 @@ std::vector<v1::Module> PluginHost::Modules() const {
     m.set_dead_letters(p->dead_letters.load());
     std::lock_guard<std::mutex> lock(p->metrics_mu);
     for (const auto& [k, v] : p->metrics) (*m.mutable_metrics())[k] = v;
+    // Host-kept: commits of the module's keyspace writes that found a read
+    // out of date and ran the handler again (plugin_abi.h, transactions).
+    (*m.mutable_metrics())["keyspace_conflicts"] = p->conflicts.load();
     out.push_back(std::move(m));
   }
   return out;
@@ -128,38 +136,77 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
                                                       ctx.tenant_name, "' (", gate.reason, ")"));
   }
   auto [fn, user] = p->methods_registered.at(method);
-  // The method's keyspace writes commit together, and only if it succeeds.
-  std::vector<records::ExtraWrite> writes;
-  CallState call(this, p, &ctx, &writes);
-  HostBuffer response, error;
-  int rc = Guarded(error, [&] {
-    return fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &response.buffer,
-              &error.buffer);
-  });
-  if (rc != RAPPORT_OK) {
-    return absl::Status(CodeOf(rc), absl::StrCat("module '", p->name, "': ", error.data));
-  }
-  if (!writes.empty()) {
+  // The method's keyspace writes commit together, and only if it succeeds
+  // and what it read is still current; otherwise it runs again.
+  absl::Status conflict;
+  for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
+    if (attempt > 0) {
+      // A random pause, growing with the attempts, so that calls racing on
+      // one hot key do not keep colliding in step.
+      thread_local absl::BitGen random;
+      absl::SleepFor(
+          absl::Microseconds(absl::Uniform<int64_t>(random, 0, int64_t{200} * attempt + 1)));
+    }
+    std::vector<records::ExtraWrite> writes;
+    bool wrote_record = false;
+    CallState call(this, p, &ctx, &writes);
+    call.wrote_record = &wrote_record;
+    HostBuffer response, error;
+    int rc = Guarded(error, [&] {
+      return fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &response.buffer,
+                &error.buffer);
+    });
+    if (rc != RAPPORT_OK) {
+      return absl::Status(CodeOf(rc), absl::StrCat("module '", p->name, "': ", error.data));
+    }
+    const bool writes_something =
+        std::any_of(writes.begin(), writes.end(), [](const records::ExtraWrite& w) {
+          return w.op == records::ExtraWrite::Op::kWrite || w.op == records::ExtraWrite::Op::kAdd;
+        });
+    if (!writes_something) return response.data;  // a read-only call needs no check
     rocksdb::WriteBatch batch;
-    RAPPORT_RETURN_IF_ERROR(CommitWrites(writes, &batch));
+    bool conflicted = false;
+    conflict = CommitWrites(writes, &batch, p, ctx.tenant, &conflicted);
+    if (conflict.ok()) return response.data;
+    if (!conflicted) {
+      return absl::Status(conflict.code(), absl::StrCat("module '", p->name,
+                                                        "': ", std::string(conflict.message())));
+    }
+    ++p->conflicts;
+    if (wrote_record) {
+      // Its core record writes are committed: running it again would repeat
+      // them.
+      return absl::AbortedError(absl::StrCat(
+          "module '", p->name, "': ", std::string(conflict.message()),
+          "; the call had already written core records, so it was not run again: retry it"));
+    }
   }
-  return response.data;
+  return absl::AbortedError(absl::StrCat("module '", p->name,
+                                         "': ", std::string(conflict.message()), " (still after ",
+                                         options_.max_conflict_retries + 1, " attempts); retry"));
 }
 
-void PluginHost::AddWrites(const std::vector<records::ExtraWrite>& writes,
-                           rocksdb::WriteBatch* batch) {
-  for (const auto& w : writes) {
+absl::Status PluginHost::CommitWrites(const std::vector<records::ExtraWrite>& writes,
+                                      rocksdb::WriteBatch* batch, Plugin* plugin, uint32_t tenant,
+                                      bool* conflict) {
+  if (conflict) *conflict = false;
+  auto lock = records_->feed()->LockCommits();
+  records::ExtraWriteResolver resolver(db_);
+  // Keys are shown as the plugin wrote them, without the tenant and module
+  // prefix.
+  const std::string prefix = store::PluginKvPrefix(tenant, plugin->name);
+  auto describe = [&prefix](std::string_view key) {
+    return std::string(absl::StartsWith(std::string(key), prefix) ? key.substr(prefix.size())
+                                                                  : key);
+  };
+  RAPPORT_ASSIGN_OR_RETURN(auto resolved, resolver.Resolve(writes, conflict, describe));
+  for (const auto& w : resolved) {
     if (w.value) {
       batch->Put(db_->meta(), w.key, *w.value);
     } else {
       batch->Delete(db_->meta(), w.key);
     }
   }
-}
-
-absl::Status PluginHost::CommitWrites(const std::vector<records::ExtraWrite>& writes,
-                                      rocksdb::WriteBatch* batch) {
-  AddWrites(writes, batch);
   return db_->Write(batch);
 }
 

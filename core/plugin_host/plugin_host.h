@@ -41,6 +41,9 @@
 #include "rocksdb/write_batch.h"
 
 namespace rapport::plugin_host {
+namespace internal {
+struct KeyspaceApi;
+}  // namespace internal
 
 struct PluginHostOptions {
   // Empty: no plugins.
@@ -54,6 +57,10 @@ struct PluginHostOptions {
   // Deepest chain of post-commit hooks writing records (write_record) that
   // is allowed: a write at depth max_hook_depth + 1 is refused.
   int max_hook_depth = 4;
+  // Times an RPC method runs again after its keyspace reads went out of date
+  // before it could commit (plugin_abi.h, keyspace transactions); past it
+  // the call fails with ABORTED.
+  int max_conflict_retries = 16;
 };
 
 class PluginHost : public records::WriteHooks {
@@ -115,6 +122,7 @@ class PluginHost : public records::WriteHooks {
 
  private:
   friend struct HostApi;
+  friend struct internal::KeyspaceApi;
   void Refuse(Plugin* plugin, std::string error);
   void Dispatch(Plugin* plugin);
   // Runs the plugin's post-commit hooks for `event`; their keyspace writes
@@ -124,10 +132,14 @@ class PluginHost : public records::WriteHooks {
                              const v1::ChangeEvent& event, bool* ran,
                              std::vector<records::ExtraWrite>* writes,
                              bool* wrote_record = nullptr);
-  void AddWrites(const std::vector<records::ExtraWrite>& writes, rocksdb::WriteBatch* batch);
-  // AddWrites, then writes the batch.
+  // Under the commit lock: checks the reads among `writes` are still
+  // current and resolves their counter adds (records::ExtraWriteResolver),
+  // adds the resulting puts and deletes to `batch` and writes it. A read
+  // gone out of date is ABORTED with `*conflict` set; nothing is written.
+  // `plugin` names keys in messages.
   absl::Status CommitWrites(const std::vector<records::ExtraWrite>& writes,
-                            rocksdb::WriteBatch* batch);
+                            rocksdb::WriteBatch* batch, Plugin* plugin, uint32_t tenant,
+                            bool* conflict = nullptr);
   void RecordShadow(Plugin* plugin, const RequestContext& ctx, const std::string& resource_id,
                     const std::string& outcome);
   Plugin* FindPlugin(const std::string& module) const;

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/common/time_util.h"
 #include "core/plugin_host/plugin_host.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "rapport/sdk/plugin_abi.h"
@@ -31,11 +32,7 @@
 namespace rapport::plugin_host {
 namespace internal {
 
-inline void SetTimestamp(google::protobuf::Timestamp* ts, absl::Time t) {
-  int64_t ns = absl::ToUnixNanos(t);
-  ts->set_seconds(ns / 1000000000);
-  ts->set_nanos(static_cast<int32_t>(ns % 1000000000));
-}
+using ::rapport::SetTimestamp;
 
 // A host-made output buffer backed by a std::string.
 struct HostBuffer {
@@ -77,6 +74,22 @@ int Guarded(HostBuffer& error, F call) {
 // The host function table handed to each plugin's init (host_api.cc).
 const rapport_host_api* HostApiTable();
 
+// The plugin's keyspace through rapport_call (call_keyspace.cc): reads that
+// see the call's own writes and are remembered for the commit-time check,
+// puts, deletes, counter adds and range scans.
+struct KeyspaceApi {
+  static int Get(rapport_call* call, rapport_bytes key, rapport_buffer* value);
+  static int Put(rapport_call* call, rapport_bytes key, rapport_bytes value);
+  static int Delete(rapport_call* call, rapport_bytes key);
+  static int Add(rapport_call* call, rapport_bytes key, int64_t delta);
+  static int Scan(rapport_call* call, rapport_bytes prefix, rapport_scan_fn fn, void* user);
+  static int ScanRange(rapport_call* call, rapport_bytes prefix, rapport_bytes start_after,
+                       uint32_t limit, int reverse, rapport_scan_fn fn, void* user);
+  static const char* LastError(rapport_call* call);
+  // A write outside any call's batch, committed at once.
+  static absl::Status CommitNow(PluginHost::CallState* call, records::ExtraWrite write);
+};
+
 }  // namespace internal
 
 struct PluginHost::Plugin {
@@ -100,6 +113,13 @@ struct PluginHost::Plugin {
   };
   std::vector<Hook> hooks;
   std::atomic<int64_t> hook_calls{0}, hook_failures{0}, dead_letters{0};
+  // Keyspace commits that found a read out of date (each one re-ran the
+  // handler or the hook).
+  std::atomic<int64_t> conflicts{0};
+  // host_last_error's answer, and the first refused registration (which
+  // refuses the load).
+  std::string last_error;
+  std::string registration_error;
   std::mutex metrics_mu;
   std::map<std::string, int64_t> metrics;
   std::map<std::string, std::pair<rapport_method_fn, void*>> methods_registered;
@@ -127,6 +147,8 @@ struct PluginHost::CallState {
   std::string origin;
   // call_roles' answer, kept alive for the call.
   std::string roles;
+  // call_last_error's answer.
+  std::string last_error;
   // Set when write_record wrote a core record (post-commit: the dispatcher
   // then commits the cursor at once, so a crash re-runs at most this event).
   bool* wrote_record = nullptr;

@@ -215,6 +215,12 @@ void PluginHost::Load() {
                         &error.buffer);
     });
     p->initialising = false;
+    if (rc == RAPPORT_OK && !p->registration_error.empty()) {
+      // The plugin went on after the host refused one of its hooks or
+      // methods: it would run without them, so it does not run at all.
+      rc = RAPPORT_INVALID_ARGUMENT;
+      error.data = p->registration_error;
+    }
     if (rc != RAPPORT_OK) {
       for (auto it = methods_.begin(); it != methods_.end();) {
         it = it->second == p ? methods_.erase(it) : std::next(it);

@@ -48,15 +48,29 @@ void PluginHost::Dispatch(Plugin* p) {
       std::vector<records::ExtraWrite> writes;
       uint64_t committed = cursor;
       bool stop = false;
+      // Set when a flush found a conflict: this tenant's events run again
+      // from the durable cursor.
+      bool replay = false;
       // Commits the pending writes with the cursor at `upto`.
       auto flush = [&](uint64_t upto) {
         if (upto == committed && writes.empty()) return true;
         rocksdb::WriteBatch batch;
         batch.Put(db_->meta(), store::PluginCursorKey(p->name, tenant),
                   store::KeyWriter().U64(upto).key());
-        if (!CommitWrites(writes, &batch).ok()) {
-          spdlog::error("plugin={} msg=\"cannot commit post-commit writes\" sequence={}", p->name,
-                        upto);
+        bool conflict = false;
+        absl::Status s = CommitWrites(writes, &batch, p, tenant, &conflict);
+        if (!s.ok()) {
+          // A conflict (a key the hooks read changed before they could
+          // commit): the events from the durable cursor run again, against
+          // the new values.
+          if (conflict) ++p->conflicts;
+          spdlog::log(conflict ? spdlog::level::info : spdlog::level::err,
+                      "plugin={} msg=\"post-commit writes not committed; re-running from the "
+                      "cursor\" sequence={} error={}",
+                      p->name, upto, LogValue(std::string(s.message())));
+          if (conflict) writes.clear();
+          replay = conflict;
+          progressed = progressed || conflict;
           return false;
         }
         writes.clear();
@@ -105,12 +119,17 @@ void PluginHost::Dispatch(Plugin* p) {
               writes.erase(writes.begin() + mark, writes.end());
               // Before waiting, the earlier events' effects land, so a slow
               // retry holds nothing back.
-              if (flush(cursor)) mark = 0;
+              if (flush(cursor)) {
+                mark = 0;
+              } else if (replay) {
+                break;
+              }
               if (attempts + 1 < options_.dead_letter_after) {
                 absl::SleepFor(backoff);
                 backoff = std::min(backoff * 2, options_.retry_max);
               }
             }
+            if (replay) break;
             if (!status.ok()) writes.erase(writes.begin() + mark, writes.end());
             if (stopping_.load() && !status.ok()) {
               stop = true;  // this event again after restart
@@ -144,7 +163,9 @@ void PluginHost::Dispatch(Plugin* p) {
           // once; keyspace effects stay exactly once).
           if (wrote_record && !flush(cursor)) break;
         }
-        if (!flush(cursor)) absl::SleepFor(options_.retry_base);  // re-read from the durable cursor
+        // On failure, re-read from the durable cursor (at once after a
+        // conflict).
+        if (!replay && !flush(cursor) && !replay) absl::SleepFor(options_.retry_base);
         if (stop) return;
       }
       tenants->Seek(store::PrefixSuccessor(tenant_prefix));

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/status_util.h"
 #include "core/common/strings.h"
+#include "core/records/extra_write_resolver.h"
 #include "core/records/index_entries.h"
 #include "core/records/record_fields.h"
 #include "core/store/key_codec.h"
@@ -25,6 +26,7 @@ namespace {
 using google::protobuf::Message;
 
 constexpr char kConflictPayload[] = "rapport.dev/revision-conflict";
+constexpr char kKeyspaceConflictPayload[] = "rapport.dev/keyspace-conflict";
 
 }  // namespace
 
@@ -37,6 +39,18 @@ absl::Status Conflict(const ResourceKind& kind, const std::string& id, int64_t c
 }
 
 bool IsConflict(const absl::Status& s) { return s.GetPayload(kConflictPayload).has_value(); }
+
+absl::Status KeyspaceConflict(const absl::Status& resolver_status) {
+  absl::Status s = absl::AbortedError(absl::StrCat(
+      "a plugin's pre-commit hook read keys that changed before the write could commit (",
+      resolver_status.message(), "); retry"));
+  s.SetPayload(kKeyspaceConflictPayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsKeyspaceConflict(const absl::Status& s) {
+  return s.GetPayload(kKeyspaceConflictPayload).has_value();
+}
 
 absl::Status RecordCommitter::Commit(const RequestContext& ctx,
                                      std::vector<RecordChange>& changes) {
@@ -98,6 +112,9 @@ absl::Status RecordCommitter::CommitLocked(const RequestContext& ctx,
   std::set<std::string> claimed;   // unique index prefixes taken within this batch
   std::set<std::string> released;  // index entries removed by earlier changes of the batch
   if (per_change) per_change->assign(changes.size(), absl::OkStatus());
+  // The plugins' pre-commit keyspace operations: their reads checked, their
+  // counter adds summed, change after change.
+  ExtraWriteResolver keyspace(s_.db);
   // Callers that did not prepare (merges): derive here, under the lock.
   for (RecordChange& change : changes) {
     if (!change.prepared) PrepareChange(ctx, &change);
@@ -175,6 +192,16 @@ absl::Status RecordCommitter::CommitLocked(const RequestContext& ctx,
       return absl::OkStatus();
     };
     absl::Status status = check();
+    std::vector<ExtraWrite> plugin_writes;
+    if (status.ok() && !change.extra_writes.empty()) {
+      bool conflict = false;
+      auto resolved = keyspace.Resolve(change.extra_writes, &conflict, store::DescribePluginKey);
+      if (resolved.ok()) {
+        plugin_writes = std::move(*resolved);
+      } else {
+        status = conflict ? KeyspaceConflict(resolved.status()) : resolved.status();
+      }
+    }
     if (!status.ok()) {
       if (per_change == nullptr) return status;
       (*per_change)[c] = status;
@@ -192,7 +219,7 @@ absl::Status RecordCommitter::CommitLocked(const RequestContext& ctx,
     } else {
       batch.Delete(s_.db->entity(), entity_key);
     }
-    for (const ExtraWrite& w : change.extra_writes) {
+    for (const ExtraWrite& w : plugin_writes) {
       if (w.value) {
         batch.Put(s_.db->meta(), w.key, *w.value);
       } else {

@@ -22,6 +22,11 @@ namespace rapport::records {
 // IsConflict recognises it (updates without an expected revision retry).
 absl::Status Conflict(const ResourceKind& kind, const std::string& id, int64_t current);
 bool IsConflict(const absl::Status& s);
+// ABORTED: a plugin's pre-commit keyspace reads (write_hooks.h, ExtraWrite)
+// went out of date before the change could commit. The write path runs the
+// change, hooks included, again.
+absl::Status KeyspaceConflict(const absl::Status& resolver_status);
+bool IsKeyspaceConflict(const absl::Status& s);
 
 class RecordCommitter {
  public:

@@ -4,6 +4,8 @@
 
 #include <openssl/rand.h>
 
+#include "absl/random/random.h"
+#include "absl/time/clock.h"
 #include "core/common/status_util.h"
 #include "core/records/attribute_schemas.h"
 #include "core/records/record_bulk.h"
@@ -59,6 +61,37 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Open(store::Database* 
   return std::unique_ptr<RecordStore>(new RecordStore(std::move(state)));
 }
 
+namespace {
+
+// Times a single-record write runs again (its plugins' hooks included) when
+// a pre-commit hook's keyspace reads went out of date before the commit.
+// Each retry first waits a random 0..(attempt x 200) microseconds, so that
+// writers racing on one hot key do not keep colliding in step.
+constexpr int kKeyspaceConflictRetries = 32;
+
+const absl::Status& StatusOf(const absl::Status& s) { return s; }
+template <typename T>
+absl::Status StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
+absl::Duration RetryJitter(int attempt) {
+  thread_local absl::BitGen random;
+  return absl::Microseconds(absl::Uniform<int64_t>(random, 0, int64_t{200} * attempt + 1));
+}
+
+template <typename Write>
+auto RetryKeyspaceConflicts(Write write) {
+  auto result = write();
+  for (int i = 0; i < kKeyspaceConflictRetries && IsKeyspaceConflict(StatusOf(result)); ++i) {
+    absl::SleepFor(RetryJitter(i + 1));
+    result = write();
+  }
+  return result;
+}
+
+}  // namespace
+
 feed::ChangeFeed* RecordStore::feed() const { return state_->feed.get(); }
 
 const SearchKeyMigration& RecordStore::search_key_migration() const {
@@ -72,7 +105,8 @@ void RecordStore::SetWriteHooks(WriteHooks* hooks) { state_->hooks = hooks; }
 absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, ResourceType type,
                                               const Message& record, std::string_view request_id,
                                               v1::DuplicatePolicy duplicates) {
-  return writer_->Create(ctx, type, record, request_id, duplicates);
+  return RetryKeyspaceConflicts(
+      [&] { return writer_->Create(ctx, type, record, request_id, duplicates); });
 }
 
 absl::StatusOr<RecordPtr> RecordStore::Get(const RequestContext& ctx, ResourceType type,
@@ -90,12 +124,14 @@ absl::StatusOr<RecordPtr> RecordStore::Update(const RequestContext& ctx, Resourc
                                               const Message& patch,
                                               const google::protobuf::FieldMask& mask,
                                               int64_t expected_revision) {
-  return writer_->Update(ctx, type, patch, mask, expected_revision);
+  return RetryKeyspaceConflicts(
+      [&] { return writer_->Update(ctx, type, patch, mask, expected_revision); });
 }
 
 absl::Status RecordStore::Delete(const RequestContext& ctx, ResourceType type, std::string_view id,
                                  int64_t expected_revision, bool force) {
-  return writer_->Delete(ctx, type, id, expected_revision, force);
+  return RetryKeyspaceConflicts(
+      [&] { return writer_->Delete(ctx, type, id, expected_revision, force); });
 }
 
 absl::StatusOr<ListResult> RecordStore::List(const RequestContext& ctx, ResourceType type,

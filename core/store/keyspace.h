@@ -189,6 +189,19 @@ inline std::string RolloutRuleKey(TenantId tenant, std::string_view module) {
 inline std::string PluginKvPrefix(TenantId tenant, std::string_view plugin) {
   return Meta(MetaPrefix::kPluginKey).U32(tenant).String(plugin).Release();
 }
+// "module 'NAME' key 'KEY'" for a plugin keyspace key (PluginKvPrefix +
+// the plugin's key), for messages; the key itself if it is not one.
+inline std::string DescribePluginKey(std::string_view key) {
+  KeyReader reader(key);
+  uint8_t prefix = 0;
+  uint32_t tenant = 0;
+  std::string plugin;
+  if (!reader.U8(&prefix) || prefix != static_cast<uint8_t>(MetaPrefix::kPluginKey) ||
+      !reader.U32(&tenant) || !reader.String(&plugin)) {
+    return std::string(key);
+  }
+  return "module '" + plugin + "' key '" + std::string(reader.rest()) + "'";
+}
 inline std::string PluginCursorKey(std::string_view plugin, TenantId tenant) {
   return Meta(MetaPrefix::kPluginCursor).String(plugin).U32(tenant).Release();
 }

@@ -75,25 +75,22 @@ class Sfa : public rapport::sdk::Plugin {
     Add("ListPriceBook", ListPriceBook);
     Add("SetLineItems", SetLineItems);
     Add("GetLineItems", GetLineItems);
-    if (!methods_ok_) return Status::Internal("the host refused a SalesService method");
-    return {};
+    return methods_status_;
   }
 
  private:
   // Registers kService + `name`.
   template <typename Request, typename Response>
   void Add(const char* name, Status (*handler)(Call&, const Request&, Response*)) {
-    methods_ok_ = Method<Request, Response>(std::string(kService) + name, handler) && methods_ok_;
+    Keep(Method<Request, Response>(std::string(kService) + name, handler));
   }
   // The same for a handler that takes the host's time.
   template <typename Request, typename Response>
   void Add(const char* name, Status (*handler)(Call&, const Request&, int64_t, Response*)) {
-    methods_ok_ =
-        Method<Request, Response>(std::string(kService) + name,
-                                  [this, handler](Call& c, const Request& r, Response* o) {
-                                    return handler(c, r, NowMicros(), o);
-                                  }) &&
-        methods_ok_;
+    Keep(Method<Request, Response>(std::string(kService) + name,
+                                   [this, handler](Call& c, const Request& r, Response* o) {
+                                     return handler(c, r, NowMicros(), o);
+                                   }));
   }
 
   // Post-commit on interaction creates: the interaction is activity on its
@@ -119,7 +116,11 @@ class Sfa : public rapport::sdk::Plugin {
     return s;
   }
 
-  bool methods_ok_ = true;
+  // The first method the host refused, with its reason (Init returns it).
+  Status methods_status_;
+  void Keep(Status s) {
+    if (methods_status_.ok()) methods_status_ = std::move(s);
+  }
 };
 
 }  // namespace

@@ -102,6 +102,11 @@ int main(int argc, char** argv) {
                  "post-commit hook attempts before an event is dead-lettered")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
+  app.add_option("--plugin-conflict-retries", options.plugins.max_conflict_retries,
+                 "times a plugin method runs again when the keyspace values it read changed "
+                 "before it could commit; then it fails with ABORTED")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   CLI11_PARSE(app, argc, argv);
   if (!plugin_config_file.empty()) {
     auto configs = rapport::plugin_host::ReadPluginConfig(plugin_config_file);

@@ -1,9 +1,13 @@
 // The SFA module end to end: plugins/sfa's sfa.so loaded by the real server,
 // driven through the gRPC API only (core services + rapport.sfa.v1).
+#include <atomic>
 #include <filesystem>
+#include <iostream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -826,6 +830,92 @@ TEST_F(SfaServerTest, LineItemsFromThePriceBookSetTheOpportunityAmount) {
   const std::string outsider = CreateUser("rep_busan", {v1::ROLE_REP}, {"busan"});
   EXPECT_EQ(sales_->SetLineItems(Call(outsider).get(), lines, &out).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// SDK 1.2 keyspace transactions: SFA's read-modify-writes raced from 8
+// threads. Before them, two calls that read the same version both wrote
+// (last writer wins).
+TEST_F(SfaServerTest, RacingPipelineAndTaskUpdatesFromEightThreadsLoseNothing) {
+  EnableForTenant();
+  DeclareAttributes();
+  const sfa::Pipeline first = DefinePipeline();
+  ASSERT_EQ(first.version(), 1);
+  constexpr int kThreads = 8;
+
+  // Eight replacements of version 1: exactly one may win.
+  std::atomic<int> won{0}, aborted{0};
+  std::vector<std::string> other_errors;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      sfa::SetPipelineRequest request;
+      *request.mutable_pipeline() = first;
+      request.mutable_pipeline()->set_display_name("version by thread " + std::to_string(t));
+      request.set_expected_version(1);
+      sfa::Pipeline out;
+      grpc::Status s = sales_->SetPipeline(Call().get(), request, &out);
+      if (s.ok()) {
+        ++won;
+      } else if (s.error_code() == grpc::StatusCode::ABORTED) {
+        ++aborted;
+      } else {
+        std::lock_guard<std::mutex> lock(mu);
+        other_errors.push_back(s.error_message());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_THAT(other_errors, ::testing::IsEmpty());
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(aborted.load(), kThreads - 1);
+  sfa::GetPipelineRequest get;
+  get.set_name(first.name());
+  sfa::Pipeline now;
+  ASSERT_TRUE(sales_->GetPipeline(Call().get(), get, &now).ok());
+  EXPECT_EQ(now.version(), 2);
+
+  // Eight threads updating one task without expected_revision: every
+  // update that succeeds is applied on top of the one before, so the
+  // revision counts them all.
+  v1::Customer c = NewCustomer("Race Co");
+  sfa::CreateTaskRequest tr;
+  tr.mutable_task()->set_customer_id(c.id());
+  tr.mutable_task()->set_title("Call back");
+  tr.mutable_task()->set_assignee("admin");
+  tr.mutable_task()->mutable_due_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 86400);
+  sfa::Task task;
+  grpc::Status s = sales_->CreateTask(Call().get(), tr, &task);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  constexpr int kEach = 10;
+  std::atomic<int> updated{0};
+  threads.clear();
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        sfa::UpdateTaskRequest request;
+        request.mutable_task()->set_id(task.id());
+        request.mutable_task()->set_title("title " + std::to_string(t) + "/" + std::to_string(i));
+        request.mutable_update_mask()->add_paths("title");
+        sfa::Task out;
+        grpc::Status s = sales_->UpdateTask(Call().get(), request, &out);
+        if (s.ok()) {
+          ++updated;
+        } else {
+          // Only the bounded retry may give up, and it says so.
+          EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_GT(updated.load(), 0);
+  sfa::GetTaskRequest gt;
+  gt.set_id(task.id());
+  sfa::Task final_task;
+  ASSERT_TRUE(sales_->GetTask(Call().get(), gt, &final_task).ok());
+  EXPECT_EQ(final_task.revision(), task.revision() + updated.load());
+  std::cout << "task updates applied: " << updated.load() << " of " << kThreads * kEach << "\n";
 }
 
 }  // namespace

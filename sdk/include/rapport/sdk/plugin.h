@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -106,6 +107,24 @@ int Guard(rapport_buffer* error, Body body) {
   return RAPPORT_INTERNAL;
 }
 
+// Whether the host's table reaches the function at `offset` (a function
+// appended in a later ABI minor than the host's).
+inline bool HasFunction(const rapport_host_api* host, size_t offset, size_t size) {
+  return host != nullptr && host->struct_size >= offset + size;
+}
+
+// Why the host refused the last registration (ABI 1.2), or `fallback`.
+inline std::string RegistrationError(const char* fallback) {
+  const rapport_host_api* host = Host();
+  if (HasFunction(host, offsetof(rapport_host_api, host_last_error),
+                  sizeof(host->host_last_error)) &&
+      host->host_last_error != nullptr) {
+    const char* reason = host->host_last_error(HostCtx());
+    if (reason != nullptr && reason[0] != '\0') return reason;
+  }
+  return fallback;
+}
+
 // A plugin-made buffer the host fills (kv values, records).
 struct StringBuffer {
   std::string data;
@@ -136,29 +155,83 @@ class Call {
   std::string user() const { return internal::Host()->call_user(call_); }
 
   // The plugin's own keys in the caller's tenant. Inside a pre-commit hook
-  // writes join the change's WriteBatch.
+  // writes join the change's WriteBatch; in an RPC method or a post-commit
+  // hook they commit when it returns OK. What Get and Scan read is checked
+  // at that commit: if another call changed it meanwhile, the writes are
+  // dropped and the handler runs again (plugin_abi.h, keyspace
+  // transactions), so a read-modify-write here is never lost.
+  //
+  // nullopt for a missing key (and on a read error: use Read to tell them
+  // apart).
   std::optional<std::string> Get(const std::string& key) const;
+  // OK with `value` set, OK with `value` empty for a missing key, or the
+  // host's error.
+  Status Read(const std::string& key, std::optional<std::string>* value) const;
   Status Put(const std::string& key, const std::string& value) const {
     int rc = internal::Host()->kv_put(call_, internal::Bytes(key), internal::Bytes(value));
-    return rc == RAPPORT_OK ? Status{} : Status{rc, "kv_put failed"};
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "kv_put");
   }
   Status Delete(const std::string& key) const {
     int rc = internal::Host()->kv_delete(call_, internal::Bytes(key));
-    return rc == RAPPORT_OK ? Status{} : Status{rc, "kv_delete failed"};
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "kv_delete");
   }
+  // Adds `delta` to the int64 counter at `key` (missing: 0) when the call
+  // commits, without reading it, so concurrent increments never conflict.
+  // Decode with DecodeCounter. ABI 1.2; UNIMPLEMENTED from an older host.
+  Status Increment(const std::string& key, int64_t delta) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, kv_add), sizeof(host->kv_add)) ||
+        host->kv_add == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host predates ABI 1.2 (no kv_add)"};
+    }
+    int rc = host->kv_add(call_, internal::Bytes(key), delta);
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "kv_add");
+  }
+  // A counter's value as Get returns it (8 bytes, little endian); false if
+  // `bytes` is not a counter.
+  static bool DecodeCounter(const std::string& bytes, int64_t* value) {
+    if (bytes.size() != 8) return false;
+    uint64_t u = 0;
+    for (int i = 0; i < 8; ++i) u |= uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+    *value = static_cast<int64_t>(u);
+    return true;
+  }
+
+  using ScanFn = std::function<bool(const std::string& key, const std::string& value)>;
+  struct ScanOptions {
+    // Only keys after this one (before it when `reverse`); it must start
+    // with the prefix. The last key of a page resumes the next page.
+    std::string start_after;
+    // At most this many entries; 0: all.
+    uint32_t limit = 0;
+    // Descending key order.
+    bool reverse = false;
+  };
   // Calls fn(key, value) for keys starting with prefix, in key order, until
   // it returns false.
-  void Scan(const std::string& prefix,
-            const std::function<bool(const std::string&, const std::string&)>& fn) const {
-    struct Ctx {
-      const std::function<bool(const std::string&, const std::string&)>* fn;
-    } ctx{&fn};
-    internal::Host()->kv_scan(
-        call_, internal::Bytes(prefix),
-        [](void* user, rapport_bytes k, rapport_bytes v) -> int {
-          return (*static_cast<Ctx*>(user)->fn)(internal::String(k), internal::String(v)) ? 1 : 0;
-        },
-        &ctx);
+  Status Scan(const std::string& prefix, const ScanFn& fn) const { return Scan(prefix, {}, fn); }
+  // The same from a start key, bounded, either way. Options other than the
+  // defaults need ABI 1.2 (UNIMPLEMENTED from an older host).
+  Status Scan(const std::string& prefix, const ScanOptions& options, const ScanFn& fn) const {
+    const rapport_host_api* host = internal::Host();
+    auto each = [](void* user, rapport_bytes k, rapport_bytes v) -> int {
+      return (*static_cast<const ScanFn*>(user))(internal::String(k), internal::String(v)) ? 1 : 0;
+    };
+    void* user = const_cast<ScanFn*>(&fn);
+    const bool ranged = internal::HasFunction(host, offsetof(rapport_host_api, kv_scan_range),
+                                              sizeof(host->kv_scan_range)) &&
+                        host->kv_scan_range != nullptr;
+    if (!ranged) {
+      if (!options.start_after.empty() || options.limit != 0 || options.reverse) {
+        return Status{RAPPORT_UNIMPLEMENTED, "the host predates ABI 1.2 (no kv_scan_range)"};
+      }
+      int rc = host->kv_scan(call_, internal::Bytes(prefix), each, user);
+      return rc == RAPPORT_OK ? Status{} : Status{rc, "kv_scan failed"};
+    }
+    int rc =
+        host->kv_scan_range(call_, internal::Bytes(prefix), internal::Bytes(options.start_after),
+                            options.limit, options.reverse ? 1 : 0, each, user);
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "kv_scan_range");
   }
   // A core record, read with the caller's access rules.
   template <typename Record>
@@ -208,6 +281,18 @@ class Call {
   rapport_call* raw() const { return call_; }
 
  private:
+  // A failed kv_* call's status, with the host's reason (ABI 1.2) or `what`
+  // failed.
+  Status Failure(int rc, const char* what) const {
+    const rapport_host_api* host = internal::Host();
+    if (internal::HasFunction(host, offsetof(rapport_host_api, call_last_error),
+                              sizeof(host->call_last_error)) &&
+        host->call_last_error != nullptr) {
+      const char* reason = host->call_last_error(call_);
+      if (reason != nullptr && reason[0] != '\0') return Status{rc, reason};
+    }
+    return Status{rc, std::string(what) + " failed"};
+  }
   template <typename Record>
   Status WriteRecord(rapport_resource resource, rapport_operation operation, const Record& record,
                      const std::string& update_mask, int64_t expected_revision,
@@ -260,30 +345,36 @@ class Plugin {
         },
         holder);
   }
-  // A unary RPC method "/package.Service/Method".
+  // A unary RPC method "/rapport.<module>.v1.Service/Method". The host's
+  // refusal comes back with its reason (a name outside the rules of
+  // method_names.h, or one another module serves); a refused method also
+  // refuses the plugin's load, whatever Init returns.
   template <typename Request, typename Response>
-  bool Method(const std::string& full_method,
-              std::function<Status(Call&, const Request&, Response*)> fn) {
+  Status Method(const std::string& full_method,
+                std::function<Status(Call&, const Request&, Response*)> fn) {
     auto* holder = new std::function<Status(Call&, const Request&, Response*)>(std::move(fn));
-    return internal::Host()->register_method(
-               internal::HostCtx(), full_method.c_str(),
-               [](void* user, rapport_call* call, rapport_bytes request, rapport_buffer* response,
-                  rapport_buffer* error) -> int {
-                 return internal::Guard(error, [&]() -> Status {
-                   Request req;
-                   if (!req.ParseFromArray(request.data, static_cast<int>(request.size))) {
-                     return Status::Invalid("cannot parse the request");
-                   }
-                   Response resp;
-                   Call c(call);
-                   Status s =
-                       (*static_cast<std::function<Status(Call&, const Request&, Response*)>*>(
-                           user))(c, req, &resp);
-                   if (s.ok()) internal::Set(response, resp.SerializeAsString());
-                   return s;
-                 });
-               },
-               holder) == RAPPORT_OK;
+    int rc = internal::Host()->register_method(
+        internal::HostCtx(), full_method.c_str(),
+        [](void* user, rapport_call* call, rapport_bytes request, rapport_buffer* response,
+           rapport_buffer* error) -> int {
+          return internal::Guard(error, [&]() -> Status {
+            Request req;
+            if (!req.ParseFromArray(request.data, static_cast<int>(request.size))) {
+              return Status::Invalid("cannot parse the request");
+            }
+            Response resp;
+            Call c(call);
+            Status s =
+                (*static_cast<std::function<Status(Call&, const Request&, Response*)>*>(user))(
+                    c, req, &resp);
+            if (s.ok()) internal::Set(response, resp.SerializeAsString());
+            return s;
+          });
+        },
+        holder);
+    if (rc == RAPPORT_OK) return {};
+    return Status{
+        rc, internal::RegistrationError(("the host refused method '" + full_method + "'").c_str())};
   }
   // Hands the host the plugin's service descriptors (serialized
   // google.protobuf.FileDescriptorSet).
@@ -338,10 +429,19 @@ class Plugin {
 
 // --- Call members that need the host table.
 inline std::optional<std::string> Call::Get(const std::string& key) const {
-  internal::StringBuffer value;
-  if (internal::Host()->kv_get(call_, internal::Bytes(key), &value.buffer) != RAPPORT_OK)
-    return std::nullopt;
-  return std::move(value.data);
+  std::optional<std::string> value;
+  (void)Read(key, &value);
+  return value;
+}
+
+inline Status Call::Read(const std::string& key, std::optional<std::string>* value) const {
+  internal::StringBuffer out;
+  value->reset();
+  int rc = internal::Host()->kv_get(call_, internal::Bytes(key), &out.buffer);
+  if (rc == RAPPORT_NOT_FOUND) return {};
+  if (rc != RAPPORT_OK) return Failure(rc, "kv_get");
+  *value = std::move(out.data);
+  return {};
 }
 
 template <typename Record>

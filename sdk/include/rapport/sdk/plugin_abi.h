@@ -201,6 +201,41 @@ typedef struct {
    * sorted (a rep: themselves and their teams' members; a manager: everyone
    * in their teams' subtrees). */
   int (*call_scope)(rapport_call* call, rapport_buffer* owners);
+
+  /* Why the last kv_put, kv_delete, kv_add, kv_get or kv_scan_range made
+   * through `call` failed ("" after a success). Valid until the next call
+   * through `call`. */
+  const char* (*call_last_error)(rapport_call* call);
+  /* Why the last register_hook, register_method or register_descriptors
+   * failed ("" after a success). A refused registration also refuses the
+   * plugin's load, with this reason, even if init returns RAPPORT_OK. */
+  const char* (*host_last_error)(rapport_host_ctx* host);
+
+  /* Keyspace transactions. In an RPC method or a post-commit hook, the
+   * values kv_get and kv_scan_range return are remembered, and at commit the
+   * host checks, under the commit lock, that none of them has changed
+   * since: if one has, the call's writes are dropped and the handler runs
+   * again (at most the host's max_conflict_retries times, then the method
+   * fails with RAPPORT_ABORTED; a post-commit hook re-runs from its
+   * cursor). In a pre-commit hook a conflict fails the record write with
+   * ABORTED; the core retries updates itself. Reads of keys the call wrote
+   * itself are not checked. */
+
+  /* Entries whose key starts with `prefix`, in key order (reverse != 0:
+   * descending), strictly after `start_after` (descending: strictly before
+   * it) when it is not empty, at most `limit` of them (0: no limit), until
+   * fn returns 0. The call's own uncommitted writes are visible.
+   * RAPPORT_INVALID_ARGUMENT when `start_after` does not start with
+   * `prefix`; RAPPORT_UNAVAILABLE when the store cannot be read. */
+  int (*kv_scan_range)(rapport_call* call, rapport_bytes prefix, rapport_bytes start_after,
+                       uint32_t limit, int reverse, rapport_scan_fn fn, void* user);
+  /* Adds `delta` to the signed 64-bit counter at `key` (8 bytes, little
+   * endian; a missing key counts as 0) when the call commits. Adds do not
+   * read: concurrent adds to one key never conflict. At commit an add that
+   * overflows is RAPPORT_OUT_OF_RANGE and one that meets a value that is not
+   * 8 bytes is RAPPORT_FAILED_PRECONDITION; the call then fails and writes
+   * nothing. kv_get of the key inside the call sees the sum. */
+  int (*kv_add)(rapport_call* call, rapport_bytes key, int64_t delta);
 } rapport_host_api;
 
 typedef struct {
