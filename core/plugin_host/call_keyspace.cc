@@ -56,12 +56,12 @@ int Ok(CallState* c) {
 bool Tracks(const CallState* c) { return c->pending != nullptr && !c->read_only; }
 
 // What the call's own operations do to one key: the last put or delete (if
-// any), then the sum of the adds after it.
+// any), then the adds after it, in order (each checked for overflow, as the
+// commit checks them).
 struct Overlay {
   bool written = false;
   std::optional<std::string> value;
-  bool added = false;
-  int64_t sum = 0;
+  std::vector<int64_t> deltas;
 };
 
 // Applies `o` to the key's stored value. FAILED_PRECONDITION or
@@ -69,22 +69,26 @@ struct Overlay {
 int Apply(CallState* c, const std::string& shown_key, const Overlay& o,
           const std::optional<std::string>& stored, std::optional<std::string>* out) {
   std::optional<std::string> base = o.written ? o.value : stored;
-  if (!o.added) {
+  if (o.deltas.empty()) {
     *out = std::move(base);
     return RAPPORT_OK;
   }
-  int64_t value = 0, sum = 0;
+  int64_t value = 0;
   if (base && !records::DecodeCounter(*base, &value)) {
     return Fail(c, RAPPORT_FAILED_PRECONDITION,
                 absl::StrCat("key '", shown_key, "' holds ", base->size(),
                              " bytes, not a counter (8 bytes): kv_add cannot add to it"));
   }
-  if (__builtin_add_overflow(value, o.sum, &sum)) {
-    return Fail(c, RAPPORT_OUT_OF_RANGE,
-                absl::StrCat("counter '", shown_key, "': ", value, " + ", o.sum,
-                             " overflows a signed 64-bit integer"));
+  for (int64_t delta : o.deltas) {
+    int64_t sum = 0;
+    if (__builtin_add_overflow(value, delta, &sum)) {
+      return Fail(c, RAPPORT_OUT_OF_RANGE,
+                  absl::StrCat("counter '", shown_key, "': ", value, " + ", delta,
+                               " overflows a signed 64-bit integer"));
+    }
+    value = sum;
   }
-  *out = records::EncodeCounter(sum);
+  *out = records::EncodeCounter(value);
   return RAPPORT_OK;
 }
 
@@ -103,9 +107,7 @@ std::map<std::string, Overlay> Overlays(const CallState* c, const std::string& l
       o.written = true;
       o.value = w.value;
     } else if (w.op == ExtraWrite::Op::kAdd) {
-      Overlay& o = out[w.key];
-      o.added = true;
-      o.sum += w.delta;  // overflow of the sum itself is caught at commit
+      out[w.key].deltas.push_back(w.delta);
     }
   }
   return out;

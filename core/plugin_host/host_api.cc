@@ -190,7 +190,11 @@ struct HostApi {
                                          internal::KeyspaceApi::LastError,
                                          HostLastError,
                                          internal::KeyspaceApi::ScanRange,
-                                         internal::KeyspaceApi::Add};
+                                         internal::KeyspaceApi::Add,
+                                         internal::RecordsApi::List,
+                                         internal::RecordsApi::Search,
+                                         internal::RecordsApi::Count,
+                                         internal::RecordsApi::CanRead};
     return &api;
   }
 };

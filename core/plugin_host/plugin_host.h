@@ -43,6 +43,7 @@
 namespace rapport::plugin_host {
 namespace internal {
 struct KeyspaceApi;
+struct RecordsApi;
 }  // namespace internal
 
 struct PluginHostOptions {
@@ -123,6 +124,7 @@ class PluginHost : public records::WriteHooks {
  private:
   friend struct HostApi;
   friend struct internal::KeyspaceApi;
+  friend struct internal::RecordsApi;
   void Refuse(Plugin* plugin, std::string error);
   void Dispatch(Plugin* plugin);
   // Runs the plugin's post-commit hooks for `event`; their keyspace writes
@@ -140,6 +142,12 @@ class PluginHost : public records::WriteHooks {
   absl::Status CommitWrites(const std::vector<records::ExtraWrite>& writes,
                             rocksdb::WriteBatch* batch, Plugin* plugin, uint32_t tenant,
                             bool* conflict = nullptr);
+  // The post-commit writes from `since` on add to counters: whether those
+  // adds can apply (an overflow or a non-counter value is the hook's error,
+  // so the event is retried and dead-lettered like any failure, instead of
+  // failing every flush of the batch).
+  absl::Status CheckCounterAdds(const std::vector<records::ExtraWrite>& writes,
+                                std::ptrdiff_t since);
   void RecordShadow(Plugin* plugin, const RequestContext& ctx, const std::string& resource_id,
                     const std::string& outcome);
   Plugin* FindPlugin(const std::string& module) const;

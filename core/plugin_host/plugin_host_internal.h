@@ -74,6 +74,19 @@ int Guarded(HostBuffer& error, F call) {
 // The host function table handed to each plugin's init (host_api.cc).
 const rapport_host_api* HostApiTable();
 
+// Core record queries as the caller (call_records.cc): list, search, count
+// and can_read, through the record store's own planner and access rules.
+struct RecordsApi {
+  static int List(rapport_call* call, rapport_resource resource, const char* filter,
+                  const char* order_by, int32_t page_size, const char* page_token,
+                  rapport_buffer* response, rapport_buffer* error);
+  static int Search(rapport_call* call, const char* query, int32_t page_size,
+                    const char* page_token, rapport_buffer* response, rapport_buffer* error);
+  static int Count(rapport_call* call, rapport_resource resource, const char* filter,
+                   int64_t* count, rapport_buffer* error);
+  static int CanRead(rapport_call* call, rapport_resource resource, const char* id);
+};
+
 // The plugin's keyspace through rapport_call (call_keyspace.cc): reads that
 // see the call's own writes and are remembered for the commit-time check,
 // puts, deletes, counter adds and range scans.

@@ -12,6 +12,7 @@
 #include "core/common/logfmt.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/plugin_host/plugin_host_internal.h"
+#include "core/records/extra_write_resolver.h"
 #include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
 #include "rocksdb/write_batch.h"
@@ -115,6 +116,7 @@ void PluginHost::Dispatch(Plugin* p) {
             for (; attempts < options_.dead_letter_after && !stopping_.load(); ++attempts) {
               writes.erase(writes.begin() + mark, writes.end());  // a failed attempt's are dropped
               status = RunPostCommit(p, as_writer, event, &ran, &writes, &wrote_record);
+              if (status.ok()) status = CheckCounterAdds(writes, mark);
               if (status.ok() || !ran) break;
               writes.erase(writes.begin() + mark, writes.end());
               // Before waiting, the earlier events' effects land, so a slow
@@ -172,6 +174,21 @@ void PluginHost::Dispatch(Plugin* p) {
     }
     if (!progressed) records_->feed()->WaitForEvents(head, absl::Milliseconds(200));
   }
+}
+
+absl::Status PluginHost::CheckCounterAdds(const std::vector<records::ExtraWrite>& writes,
+                                          std::ptrdiff_t since) {
+  const bool adds = std::any_of(writes.begin() + since, writes.end(), [](const auto& w) {
+    return w.op == records::ExtraWrite::Op::kAdd;
+  });
+  if (!adds) return absl::OkStatus();
+  // A dry run outside the commit lock: only the adds' own errors count here
+  // (a conflict is found, and handled, at the flush).
+  records::ExtraWriteResolver dry_run(db_);
+  bool conflict = false;
+  auto resolved = dry_run.Resolve(writes, &conflict, store::DescribePluginKey);
+  if (resolved.ok() || conflict) return absl::OkStatus();
+  return resolved.status();
 }
 
 }  // namespace rapport::plugin_host

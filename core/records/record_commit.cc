@@ -199,7 +199,14 @@ absl::Status RecordCommitter::CommitLocked(const RequestContext& ctx,
       if (resolved.ok()) {
         plugin_writes = std::move(*resolved);
       } else {
-        status = conflict ? KeyspaceConflict(resolved.status()) : resolved.status();
+        // Name the module whose hook wrote (all of a change's plugin keys
+        // are one tenant's; the first names a module that wrote).
+        std::string module, unused;
+        const bool named = store::SplitPluginKey(change.extra_writes.front().key, &module, &unused);
+        const std::string who = named ? absl::StrCat("module '", module, "': ") : "";
+        status = conflict ? KeyspaceConflict(resolved.status())
+                          : absl::Status(resolved.status().code(),
+                                         absl::StrCat(who, resolved.status().message()));
       }
     }
     if (!status.ok()) {

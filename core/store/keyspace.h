@@ -189,18 +189,24 @@ inline std::string RolloutRuleKey(TenantId tenant, std::string_view module) {
 inline std::string PluginKvPrefix(TenantId tenant, std::string_view plugin) {
   return Meta(MetaPrefix::kPluginKey).U32(tenant).String(plugin).Release();
 }
-// "module 'NAME' key 'KEY'" for a plugin keyspace key (PluginKvPrefix +
-// the plugin's key), for messages; the key itself if it is not one.
-inline std::string DescribePluginKey(std::string_view key) {
+// Splits a plugin keyspace key (PluginKvPrefix + the plugin's own key) into
+// the plugin's name and its own key; false if `key` is not one.
+inline bool SplitPluginKey(std::string_view key, std::string* plugin, std::string* own_key) {
   KeyReader reader(key);
   uint8_t prefix = 0;
   uint32_t tenant = 0;
-  std::string plugin;
   if (!reader.U8(&prefix) || prefix != static_cast<uint8_t>(MetaPrefix::kPluginKey) ||
-      !reader.U32(&tenant) || !reader.String(&plugin)) {
-    return std::string(key);
+      !reader.U32(&tenant) || !reader.String(plugin)) {
+    return false;
   }
-  return "module '" + plugin + "' key '" + std::string(reader.rest()) + "'";
+  *own_key = std::string(reader.rest());
+  return true;
+}
+// A plugin keyspace key as the plugin wrote it, for messages (the key
+// itself if it is not one).
+inline std::string DescribePluginKey(std::string_view key) {
+  std::string plugin, own_key;
+  return SplitPluginKey(key, &plugin, &own_key) ? own_key : std::string(key);
 }
 inline std::string PluginCursorKey(std::string_view plugin, TenantId tenant) {
   return Meta(MetaPrefix::kPluginCursor).String(plugin).U32(tenant).Release();

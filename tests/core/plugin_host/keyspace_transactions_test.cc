@@ -24,82 +24,27 @@
 #include "gtest/gtest.h"
 #include "rapport/v1/customer.pb.h"
 #include "rapport/v1/interaction.pb.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/core/plugin_host/one_plugin_host.h"
 
 namespace rapport::plugin_host {
 namespace {
 
-namespace fs = std::filesystem;
 using records::ResourceType;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr uint32_t kTenant = 1;
 constexpr int kThreads = 8;
 constexpr char kService[] = "/rapport.txn.v1.TxnService/";
 
-class KeyspaceTransactionsTest : public ::testing::Test {
+class KeyspaceTransactionsTest : public OnePluginHostTest {
  protected:
-  void SetUp() override {
-    fs::create_directories(dir_.Sub("plugins"));
-    for (const char* file : {"txn.so", "txn.manifest.json"}) {
-      fs::copy_file(std::string(RAPPORT_TXN_PLUGIN_DIR) + "/" + file,
-                    dir_.Sub("plugins") + "/" + file);
-    }
-    store::DatabaseOptions db_options;
-    db_options.path = dir_.Sub("db");
-    auto db = store::Database::Open(db_options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    auto records = records::RecordStore::Open(db_.get(), &Clock::Real(), {});
-    ASSERT_TRUE(records.ok()) << records.status();
-    records_ = std::move(*records);
-  }
-  void TearDown() override {
-    if (host_) host_->Stop();
-    records_->SetWriteHooks(nullptr);
-  }
+  KeyspaceTransactionsTest() : OnePluginHostTest("txn", RAPPORT_TXN_PLUGIN_DIR) {}
 
-  void Load(PluginHostOptions options = {}) {
-    options.plugin_dir = dir_.Sub("plugins");
-    options.retry_base = absl::Milliseconds(1);
-    host_ = std::make_unique<PluginHost>(
-        db_.get(), records_.get(), &Clock::Real(), options,
-        [](uint32_t, const std::string&) { return std::vector<std::string>(); },
-        [](uint32_t) { return std::string("acme"); });
-    host_->Load();
-    ASSERT_TRUE(host_->IsLoaded("txn")) << Module().last_error();
-    records_->SetWriteHooks(host_.get());
-    v1::RolloutRule rule;
-    rule.set_module("txn");
-    rule.set_default_mode(v1::MODULE_MODE_ON);
-    ASSERT_TRUE(host_->gate().SetRule(Ctx(), rule, 0).ok());
-  }
-
-  v1::Module Module() const {
-    for (const auto& m : host_->Modules()) {
-      if (m.name() == "txn") return m;
-    }
-    return {};
-  }
-
-  static RequestContext Ctx() {
-    RequestContext ctx;
-    ctx.tenant = kTenant;
-    ctx.tenant_name = "acme";
-    ctx.principal = "acme/u1";
-    ctx.user_id = "u1";
-    ctx.roles = {"admin"};
-    return ctx;
-  }
+  static RequestContext Ctx() { return Admin(); }
 
   absl::StatusOr<v1::Customer> Call(const std::string& method, const v1::Customer& request) {
-    auto out = host_->Invoke(Ctx(), absl::StrCat(kService, method), request.SerializeAsString());
-    if (!out.ok()) return out.status();
-    v1::Customer response;
-    response.ParseFromString(*out);
-    return response;
+    return Invoke<v1::Customer>(Ctx(), absl::StrCat(kService, method), request);
   }
   absl::StatusOr<v1::Customer> Call(const std::string& method, const std::string& key,
                                     int64_t revision = 0, const std::string& owner = "") {
@@ -149,11 +94,6 @@ class KeyspaceTransactionsTest : public ::testing::Test {
     return got.ok() ? std::vector<std::string>(got->tags().begin(), got->tags().end())
                     : std::vector<std::string>();
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Database> db_;
-  std::unique_ptr<records::RecordStore> records_;
-  std::unique_ptr<PluginHost> host_;
 };
 
 template <typename F>
@@ -337,6 +277,33 @@ TEST_F(KeyspaceTransactionsTest, PostCommitHooksRacingMethodsLoseNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(Value("interactions"), want);
+}
+
+TEST_F(KeyspaceTransactionsTest, APostCommitAddThatCannotApplyIsDeadLetteredNotStuck) {
+  PluginHostOptions options;
+  options.dead_letter_after = 2;
+  Load(options);
+  ASSERT_TRUE(Call("Bump", "customers").ok());  // "1": text, not a counter
+  host_->Start();
+  v1::Customer c;
+  c.set_display_name("Lee");
+  c.set_owner("u1");
+  auto customer = records_->Create(Ctx(), ResourceType::kCustomer, c, "");
+  ASSERT_TRUE(customer.ok()) << customer.status();
+  // A later event of the same tenant is still delivered.
+  v1::Interaction interaction;
+  interaction.set_customer_id(static_cast<const v1::Customer&>(**customer).id());
+  interaction.set_kind(v1::INTERACTION_KIND_CALL);
+  ASSERT_TRUE(records_->Create(Ctx(), ResourceType::kInteraction, interaction, "").ok());
+  for (int i = 0; i < 500 && Value("interactions") != "1"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(Value("interactions"), "1");
+  auto letters = host_->ListDeadLetters(Ctx(), "txn");
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_THAT((*letters)[0].error(), HasSubstr("key 'customers' holds 1 bytes, not a counter"));
+  EXPECT_EQ(Value("customers"), "1");  // unchanged
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 //       "updates/<owner>".
 //   Post-commit on interaction create: read-modify-write of the decimal at
 //       "interactions".
+//   Post-commit on customer create: Increment("customers", 1).
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -133,6 +134,11 @@ class Txn : public rapport::sdk::Plugin {
         [](Call& call, const rapport::v1::ChangeEvent&) -> Status {
           int64_t now = 0;
           return BumpKey(call, "interactions", &now);
+        });
+    OnPostCommit<rapport::v1::ChangeEvent>(
+        RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
+        [](Call& call, const rapport::v1::ChangeEvent&) -> Status {
+          return call.Increment("customers", 1);
         });
     return {};
   }

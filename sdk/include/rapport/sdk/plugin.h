@@ -236,6 +236,73 @@ class Call {
   // A core record, read with the caller's access rules.
   template <typename Record>
   std::optional<Record> GetRecord(rapport_resource resource, const std::string& id) const;
+  // Queries of core records as the caller (ABI 1.2; UNIMPLEMENTED from an
+  // older host), with the public API's planner, access rules, refusal of
+  // unindexed scans and error messages (docs/filter.md).
+  struct ListOptions {
+    std::string filter;     // "" for all
+    std::string order_by;   // "" for the default order
+    int32_t page_size = 0;  // 0: 50; at most 1000
+    std::string page_token;
+  };
+  // `Response` is rapport.v1.ListCustomersResponse, ListInteractionsResponse
+  // or ListOpportunitiesResponse, matching `resource`.
+  template <typename Response>
+  Status ListRecords(rapport_resource resource, const ListOptions& options, Response* out) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, list_records),
+                               sizeof(host->list_records)) ||
+        host->list_records == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host predates ABI 1.2 (no list_records)"};
+    }
+    internal::StringBuffer page, error;
+    int rc = host->list_records(call_, resource, options.filter.c_str(), options.order_by.c_str(),
+                                options.page_size, options.page_token.c_str(), &page.buffer,
+                                &error.buffer);
+    return ParsedAnswer(rc, "list_records", page.data, error.data, out);
+  }
+  // `Response` is rapport.v1.SearchCustomersResponse.
+  template <typename Response>
+  Status SearchCustomers(const std::string& query, int32_t page_size, const std::string& page_token,
+                         Response* out) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, search_customers),
+                               sizeof(host->search_customers)) ||
+        host->search_customers == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host predates ABI 1.2 (no search_customers)"};
+    }
+    internal::StringBuffer page, error;
+    int rc = host->search_customers(call_, query.c_str(), page_size, page_token.c_str(),
+                                    &page.buffer, &error.buffer);
+    return ParsedAnswer(rc, "search_customers", page.data, error.data, out);
+  }
+  // How many records of `resource` match `filter` within the caller's scope.
+  Status CountRecords(rapport_resource resource, const std::string& filter, int64_t* count) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, count_records),
+                               sizeof(host->count_records)) ||
+        host->count_records == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host predates ABI 1.2 (no count_records)"};
+    }
+    internal::StringBuffer error;
+    int rc = host->count_records(call_, resource, filter.c_str(), count, &error.buffer);
+    if (rc == RAPPORT_OK) return {};
+    return Status{rc, error.data.empty() ? "count_records failed" : error.data};
+  }
+  // Whether the caller may read record `id` (it exists and is in their
+  // scope; the API does not tell the two apart either). From an older host:
+  // whether GetRecord finds it.
+  bool CanRead(rapport_resource resource, const std::string& id) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, can_read),
+                               sizeof(host->can_read)) ||
+        host->can_read == nullptr) {
+      internal::StringBuffer unused;
+      return host->get_record(call_, resource, id.c_str(), &unused.buffer) == RAPPORT_OK;
+    }
+    return host->can_read(call_, resource, id.c_str()) == 1;
+  }
+
   // Whether `module` is on for `user_id` in this tenant.
   bool ModuleEnabled(const std::string& module, const std::string& user_id) const;
 
@@ -281,6 +348,15 @@ class Call {
   rapport_call* raw() const { return call_; }
 
  private:
+  template <typename Response>
+  static Status ParsedAnswer(int rc, const char* what, const std::string& bytes,
+                             const std::string& error, Response* out) {
+    if (rc != RAPPORT_OK) return Status{rc, error.empty() ? std::string(what) + " failed" : error};
+    if (!out->ParseFromString(bytes)) {
+      return Status::Internal(std::string("cannot parse the answer of ") + what);
+    }
+    return {};
+  }
   // A failed kv_* call's status, with the host's reason (ABI 1.2) or `what`
   // failed.
   Status Failure(int rc, const char* what) const {

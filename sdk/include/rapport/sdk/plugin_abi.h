@@ -236,6 +236,32 @@ typedef struct {
    * 8 bytes is RAPPORT_FAILED_PRECONDITION; the call then fails and writes
    * nothing. kv_get of the key inside the call sees the sum. */
   int (*kv_add)(rapport_call* call, rapport_bytes key, int64_t delta);
+
+  /* Queries of core records as the caller, through the public API's own
+   * planner, access rules and refusal of unindexed scans (docs/filter.md):
+   * a page of records of `resource` matching `filter` ("" for all), in
+   * `order_by` order, at most `page_size` (0: 50; 1..1000), resuming at
+   * `page_token` ("" for the first page). `response` gets bytes that parse
+   * as rapport.v1.List{Customers,Interactions,Opportunities}Response. An
+   * error's message, the API's (naming filter, order_by, page_size or
+   * page_token), goes to `error`. */
+  int (*list_records)(rapport_call* call, rapport_resource resource, const char* filter,
+                      const char* order_by, int32_t page_size, const char* page_token,
+                      rapport_buffer* response, rapport_buffer* error);
+  /* SearchCustomers as the caller: `response` parses as
+   * rapport.v1.SearchCustomersResponse. */
+  int (*search_customers)(rapport_call* call, const char* query, int32_t page_size,
+                          const char* page_token, rapport_buffer* response, rapport_buffer* error);
+  /* How many records of `resource` match `filter` and the caller may read
+   * (the same rules as list_records). It reads every match, so its cost
+   * grows with the count; past 10,000,000 matches it is OUT_OF_RANGE. */
+  int (*count_records)(rapport_call* call, rapport_resource resource, const char* filter,
+                       int64_t* count, rapport_buffer* error);
+  /* 1 if the caller may read record `id` of `resource` (it exists and is in
+   * their scope), 0 if not (missing, or outside their scope: the two are
+   * not told apart, as in the API), or a negative rapport_code on error
+   * (-RAPPORT_INVALID_ARGUMENT for a malformed id). */
+  int (*can_read)(rapport_call* call, rapport_resource resource, const char* id);
 } rapport_host_api;
 
 typedef struct {
