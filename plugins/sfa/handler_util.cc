@@ -29,23 +29,25 @@ Status OpportunityNotFound(const std::string& field, const std::string& id) {
   return Status::NotFound(field + ": opportunity '" + id + "' not found");
 }
 
-std::string ScanPage(const Call& call, const std::string& prefix, const std::string& page_token,
-                     int page_size,
-                     const std::function<bool(const std::string&, const std::string&)>& add) {
+Status ScanPage(const Call& call, const std::string& prefix, const std::string& page_token,
+                int page_size,
+                const std::function<bool(const std::string&, const std::string&)>& add,
+                std::string* next) {
   int added = 0;
-  std::string last, next;
-  call.Scan(prefix, [&](const std::string& key, const std::string& value) {
+  std::string last;
+  next->clear();
+  Call::ScanOptions options;
+  if (!page_token.empty()) options.start_after = prefix + page_token;
+  return call.Scan(prefix, options, [&](const std::string& key, const std::string& value) {
     const std::string suffix = key.substr(prefix.size());
-    if (!page_token.empty() && suffix <= page_token) return true;
     if (added >= page_size) {
-      next = last;
+      *next = last;
       return false;
     }
     last = suffix;
     if (add(suffix, value)) ++added;
     return true;
   });
-  return next;
 }
 
 Status CheckUser(const Call& call, const std::string& field, const std::string& user) {

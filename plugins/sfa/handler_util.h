@@ -62,10 +62,13 @@ Status GetOfOpportunity(const Call& call, const std::string& id,
 // after `page_token` (a key's suffix after `prefix`). Hands each (suffix,
 // value) to `add`, which returns whether it added an entry to the page;
 // stops once `page_size` entries are added and there is another key. Returns
-// the next page's token ("" after the last page).
-std::string ScanPage(
-    const Call& call, const std::string& prefix, const std::string& page_token, int page_size,
-    const std::function<bool(const std::string& suffix, const std::string& value)>& add);
+// the next page's token in `next` ("" after the last page). The scan starts
+// after the token (SDK 1.2 ScanOptions::start_after), so a page costs its
+// own keys, not every key before it.
+Status ScanPage(const Call& call, const std::string& prefix, const std::string& page_token,
+                int page_size,
+                const std::function<bool(const std::string& suffix, const std::string& value)>& add,
+                std::string* next);
 
 // `user` is an enabled user of the tenant.
 Status CheckUser(const Call& call, const std::string& field, const std::string& user);

@@ -66,14 +66,14 @@ Status SetPriceBookEntry(Call& call, const v1::SetPriceBookEntryRequest& request
 
 Status ListPriceBook(Call& call, const v1::ListPriceBookRequest& request,
                      v1::ListPriceBookResponse* out) {
-  out->set_next_page_token(ScanPage(call, keys::kPriceBook, request.page_token(),
-                                    PageSize(request.page_size(), 100, 1000),
-                                    [&](const std::string&, const std::string& value) {
-                                      if (out->add_entries()->ParseFromString(value)) return true;
-                                      out->mutable_entries()->RemoveLast();
-                                      return false;
-                                    }));
-  return {};
+  return ScanPage(
+      call, keys::kPriceBook, request.page_token(), PageSize(request.page_size(), 100, 1000),
+      [&](const std::string&, const std::string& value) {
+        if (out->add_entries()->ParseFromString(value)) return true;
+        out->mutable_entries()->RemoveLast();
+        return false;
+      },
+      out->mutable_next_page_token());
 }
 
 Status SetLineItems(Call& call, const v1::SetLineItemsRequest& request, v1::LineItems* out) {

@@ -244,17 +244,16 @@ Status ListTasks(Call& call, const v1::ListTasksRequest& request, v1::ListTasksR
   if (std::count(prefix.begin(), prefix.end(), '/') != 2) {
     return Status::Invalid("ids cannot hold '/'");
   }
-  out->set_next_page_token(
-      ScanPage(call, prefix, request.page_token(), PageSize(request.page_size(), 50, 500),
-               [&](const std::string& id, const std::string&) {
-                 auto task = LoadVisibleTask(call, id);
-                 if (!task) return false;
-                 if (!request.include_closed() && task->status() != v1::TASK_STATUS_OPEN)
-                   return false;
-                 *out->add_tasks() = std::move(*task);
-                 return true;
-               }));
-  return {};
+  return ScanPage(
+      call, prefix, request.page_token(), PageSize(request.page_size(), 50, 500),
+      [&](const std::string& id, const std::string&) {
+        auto task = LoadVisibleTask(call, id);
+        if (!task) return false;
+        if (!request.include_closed() && task->status() != v1::TASK_STATUS_OPEN) return false;
+        *out->add_tasks() = std::move(*task);
+        return true;
+      },
+      out->mutable_next_page_token());
 }
 
 Status GetAgenda(Call& call, const v1::GetAgendaRequest& request, int64_t now,
