@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/plugin_host/version_range.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -165,14 +166,37 @@ absl::StatusOr<Manifest> ReadManifest(const std::string& path) {
       return bad("\"abi_major\" must be a positive integer");
     }
     m.abi_major = static_cast<int>(abi_value);
-    for (const char* key : {"requires", "services"}) {
-      auto it = json.find(key);
-      if (it == json.end()) continue;
-      if (!it->is_array()) return bad(absl::StrCat("\"", key, "\" must be a list of strings"));
+    if (auto it = json.find("services"); it != json.end()) {
+      if (!it->is_array()) return bad("\"services\" must be a list of strings");
       for (const auto& v : *it) {
-        if (!v.is_string()) return bad(absl::StrCat("\"", key, "\" must be a list of strings"));
-        (std::string(key) == "requires" ? m.requires_modules : m.services)
-            .push_back(v.get<std::string>());
+        if (!v.is_string()) return bad("\"services\" must be a list of strings");
+        m.services.push_back(v.get<std::string>());
+      }
+    }
+    if (auto it = json.find("requires"); it != json.end()) {
+      const char* shape =
+          "\"requires\" must be a list of module names or {\"module\": NAME, \"versions\": "
+          "RANGE} objects";
+      if (!it->is_array()) return bad(shape);
+      for (const auto& v : *it) {
+        if (v.is_string()) {
+          m.requires_modules.push_back(v.get<std::string>());
+          continue;
+        }
+        auto module = v.is_object() ? v.find("module") : v.end();
+        auto versions = v.is_object() ? v.find("versions") : v.end();
+        if (!v.is_object() || module == v.end() || !module->is_string() || versions == v.end() ||
+            !versions->is_string() || v.size() != 2) {
+          return bad(shape);
+        }
+        const std::string name = module->get<std::string>();
+        auto range = VersionRange::Parse(versions->get<std::string>());
+        if (!range.ok()) {
+          return bad(
+              absl::StrCat("\"requires\": '", Printable(name), "': ", range.status().message()));
+        }
+        m.requires_modules.push_back(name);
+        m.requires_versions[name] = versions->get<std::string>();
       }
     }
     for (const auto& dep : m.requires_modules) {

@@ -4,7 +4,11 @@
 // library is opened:
 //
 //   {"name": "hello", "version": "1.0.0", "abi_major": 1,
-//    "requires": ["other"], "services": ["rapport.hello.v1.HelloService"]}
+//    "requires": ["other", {"module": "sfa", "versions": ">=1.2.0 <2.0.0"}],
+//    "services": ["rapport.hello.v1.HelloService"]}
+//
+// A "requires" entry is a module name (any version) or an object naming the
+// module and the versions it accepts (version_range.h).
 #ifndef RAPPORT_CORE_PLUGIN_HOST_MANIFEST_H_
 #define RAPPORT_CORE_PLUGIN_HOST_MANIFEST_H_
 
@@ -21,6 +25,8 @@ struct Manifest {
   std::string version;
   int abi_major = 0;
   std::vector<std::string> requires_modules;
+  // Module -> the version range its entry of "requires" names (absent: any).
+  std::map<std::string, std::string> requires_versions;
   std::vector<std::string> services;
 };
 

@@ -18,6 +18,7 @@
 #include "core/common/logfmt.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/plugin_host/plugin_host_internal.h"
+#include "core/plugin_host/version_range.h"
 #include "spdlog/spdlog.h"
 
 namespace rapport::plugin_host {
@@ -125,6 +126,18 @@ void PluginHost::Load() {
                                                   "', which is not in the plugin directory")));
         mark[p->name] = Mark::kRefused;
         break;
+      }
+      if (auto wanted = p->manifest.requires_versions.find(dep);
+          wanted != p->manifest.requires_versions.end()) {
+        // Both parsed when the manifests were read.
+        auto range = VersionRange::Parse(wanted->second);
+        auto found = ParseVersion(it->second->manifest.version);
+        if (!range.ok() || !found.ok() || !range->Contains(*found)) {
+          Refuse(p, absl::StrCat(p->file, ": requires module '", dep, "' version ", wanted->second,
+                                 ", but the plugin directory has ", it->second->manifest.version));
+          mark[p->name] = Mark::kRefused;
+          break;
+        }
       }
       if (mark[dep] == Mark::kNew) visit(it->second);
       if (mark[dep] == Mark::kVisiting) {

@@ -54,6 +54,12 @@ TEST_F(ManifestTest, ReadsAWellFormedManifest) {
   EXPECT_EQ(m->version, "1.2.3");
   EXPECT_EQ(m->abi_major, 1);
   EXPECT_THAT(m->requires_modules, ElementsAre("guard", "second-one"));
+  EXPECT_TRUE(m->requires_versions.empty());
+  auto ranged = Read(R"({"name": "a", "version": "1.0.0", "abi_major": 1,
+                         "requires": ["guard", {"module": "sfa", "versions": ">=1.2.0 <2.0.0"}]})");
+  ASSERT_TRUE(ranged.ok()) << ranged.status();
+  EXPECT_THAT(ranged->requires_modules, ElementsAre("guard", "sfa"));
+  EXPECT_EQ(ranged->requires_versions.at("sfa"), ">=1.2.0 <2.0.0");
   EXPECT_THAT(m->services, ElementsAre("rapport.hello.v1.HelloService"));
   // An integral float is an integer, as it always was.
   auto one = Read(R"({"name": "a", "version": "1", "abi_major": 1.0})");
@@ -160,7 +166,21 @@ TEST_F(ManifestTest, KeepsEveryFieldCheck) {
         << abi;
   }
   EXPECT_THAT(Refusal(R"({"name": "x", "version": "1", "abi_major": 1, "requires": "a"})"),
-              HasSubstr(R"("requires" must be a list of strings)"));
+              HasSubstr(R"("requires" must be a list of module names or {"module": NAME, )"
+                        R"("versions": RANGE} objects)"));
+  for (const char* entry :
+       {R"(1)", R"({"module": "a"})", R"({"versions": ">=1.0.0"})",
+        R"({"module": "a", "versions": 1})", R"({"module": "a", "versions": ">=1.0.0", "x": 1})"}) {
+    EXPECT_THAT(Refusal(std::string(R"({"name": "x", "version": "1", "abi_major": 1, )") +
+                        R"("requires": [)" + entry + "]}"),
+                HasSubstr(R"("requires" must be a list of module names or {"module": NAME)"))
+        << entry;
+  }
+  EXPECT_THAT(
+      Refusal(R"({"name": "x", "version": "1", "abi_major": 1,
+                  "requires": [{"module": "sfa", "versions": ">=1.x"}]})"),
+      HasSubstr(
+          R"("requires": 'sfa': version range '>=1.x': '1.x' is not a version MAJOR.MINOR.PATCH)"));
   EXPECT_THAT(Refusal(R"({"name": "x", "version": "1", "abi_major": 1, "services": [1]})"),
               HasSubstr(R"("services" must be a list of strings)"));
   EXPECT_THAT(Refusal(R"({"name": "x", "version": "1", "abi_major": 1, "requires": ["A"]})"),
