@@ -1,5 +1,5 @@
-// Test plugin "writer" (ABI 1.1): writes core records from an RPC and from a
-// post-commit hook, and looks users up.
+// Test plugin "writer" (ABI 1.1 and 1.2): writes core records from an RPC
+// and from a post-commit hook, looks users up, and drives the keyspace.
 //   - Rename: sets an opportunity's name through write_record (as the
 //     caller); with fail_after_put it puts a key and fails instead.
 //   - A post-commit hook on opportunity updates appends "+" to names that
@@ -7,6 +7,15 @@
 //     host's hook depth limit ends the chain.
 //   - A pre-commit hook on customer creates tries write_record and rejects
 //     the create unless the host refuses it.
+//   - KvScript runs keyspace operations (put, delete, increment, get,
+//     counter, scan with options) in one call and reports each one's result
+//     with the host's reasons, so that fake_host_parity_test and
+//     plugin_platform_test can hold both hosts to the same answers
+//     (writer_script_cases.h).
+#include <cstdint>
+#include <optional>
+#include <string>
+
 #include "rapport/sdk/plugin.h"
 #include "rapport/v1/customer.pb.h"
 #include "rapport/v1/event.pb.h"
@@ -22,18 +31,6 @@ namespace tp = rapport::testplugins::v1;
 class Writer : public rapport::sdk::Plugin {
  public:
   Status Init() override {
-    // Names the host must refuse: outside "/rapport.", the core's own
-    // package, not "/Service/Method". Counted, so a test can see both hosts
-    // refuse the same ones.
-    int refused = 0;
-    for (const char* bad : {"/other.v1.S/M", "/rapport.v1.CustomerService/Steal",
-                            "rapport.testplugins.v1.WriterService/NoSlash"}) {
-      refused += Method<tp::GetKeyRequest, tp::GetKeyResponse>(
-                     bad, [](Call&, const auto&, auto*) -> Status { return {}; })
-                     ? 0
-                     : 1;
-    }
-    Metric("bad_method_names_refused", refused);
     Method<tp::RenameRequest, tp::RenameResponse>(
         "/rapport.testplugins.v1.WriterService/Rename",
         [](Call& call, const auto& request, auto* response) -> Status {
@@ -88,6 +85,15 @@ class Writer : public rapport::sdk::Plugin {
           if (value) response->set_value(*value);
           return {};
         });
+    Method<tp::KvScriptRequest, tp::KvScriptResponse>(
+        "/rapport.testplugins.v1.WriterService/KvScript",
+        [](Call& call, const auto& request, auto* response) -> Status {
+          for (const auto& op : request.ops()) {
+            Status s = RunOp(call, op, response->add_results());
+            if (!s.ok() && request.stop_on_error()) return s;
+          }
+          return {};
+        });
     OnPostCommit<rapport::v1::ChangeEvent>(
         RAPPORT_RESOURCE_OPPORTUNITY, RAPPORT_OP_UPDATE, 100,
         [](Call& call, const rapport::v1::ChangeEvent& event) -> Status {
@@ -112,6 +118,61 @@ class Writer : public rapport::sdk::Plugin {
           return {};
         });
     return {};
+  }
+
+ private:
+  // Bytes outside printable ASCII as \xNN, so counters show in a scan.
+  static std::string Escaped(const std::string& bytes) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char ch : bytes) {
+      if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+        out.push_back(static_cast<char>(ch));
+      } else {
+        out += {'\\', 'x', kHex[ch >> 4], kHex[ch & 15]};
+      }
+    }
+    return out;
+  }
+  // One KvScript operation, its result written to `result`
+  // (test_plugins.proto, KvScriptResponse).
+  static Status RunOp(Call& call, const tp::KvOp& op, std::string* result) {
+    Status s;
+    std::string out = "ok";
+    if (op.op() == "put") {
+      s = call.Put(op.key(), op.value());
+    } else if (op.op() == "delete") {
+      s = call.Delete(op.key());
+    } else if (op.op() == "increment") {
+      s = call.Increment(op.key(), op.delta());
+    } else if (op.op() == "get" || op.op() == "counter") {
+      std::optional<std::string> value;
+      s = call.Read(op.key(), &value);
+      int64_t n = 0;
+      if (!value) {
+        out = "missing";
+      } else if (op.op() == "get") {
+        out = "value " + Escaped(*value);
+      } else if (Call::DecodeCounter(*value, &n)) {
+        out = "counter " + std::to_string(n);
+      } else {
+        out = "not a counter: " + Escaped(*value);
+      }
+    } else if (op.op() == "scan") {
+      Call::ScanOptions options;
+      options.start_after = op.value();
+      options.limit = static_cast<uint32_t>(op.delta());
+      options.reverse = op.reverse();
+      out = "keys";
+      s = call.Scan(op.key(), options, [&](const std::string& key, const std::string& value) {
+        out += (out == "keys" ? " " : ",") + Escaped(key) + "=" + Escaped(value);
+        return true;
+      });
+    } else {
+      s = Status::Invalid("unknown op '" + op.op() + "'");
+    }
+    *result = s.ok() ? out : "error " + std::to_string(s.code) + ": " + s.message;
+    return s;
   }
 };
 

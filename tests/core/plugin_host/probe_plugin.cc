@@ -10,9 +10,8 @@
 //   - Method /rapport.probe.v1.ProbeService/Put: writes "method/<name>" for
 //     the request customer's display_name, then fails if it has the tag
 //     "fail".
-//   - Init tries to register methods under names the host must refuse, and
-//     its own method twice, and reports the count in the metric
-//     "method_names_refused".
+//   (Names the host refuses are badmethod's, tests/plugins/badmethod.cc: a
+//   refused method refuses the whole plugin.)
 #include <string>
 
 #include "rapport/sdk/plugin.h"
@@ -55,15 +54,7 @@ class Probe : public rapport::sdk::Plugin {
       *response = request;
       return {};
     };
-    int refused = 0;
-    for (const char* name :
-         {"/other.v1.S/M", "/rapport.v1.CustomerService/Steal",
-          "rapport.probe.v1.ProbeService/NoSlash", "/rapport.probe.v1.ProbeService/Put/Extra", "",
-          "/rapport.probe.v1.ProbeService/Put", "/rapport.probe.v1.ProbeService/Put"}) {
-      if (!Method<Customer, Customer>(name, put)) ++refused;
-    }
-    Metric("method_names_refused", refused);
-    return {};
+    return Method<Customer, Customer>("/rapport.probe.v1.ProbeService/Put", put);
   }
 };
 

@@ -1,7 +1,8 @@
 /* FROZEN: the plugin ABI header exactly as ABI 1.0 shipped it (commit 81092b5,
  * sdk/include/rapport/sdk/plugin_abi.h). Never edit: abi_compat_test builds
  * legacy10_plugin.c against it to prove a 1.0 plugin still loads and works
- * on this host. */
+ * on this host. Kept byte for byte, so clang-format is off for it. */
+/* clang-format off */
 /* File: sdk/include/rapport/sdk/plugin_abi.h
  *
  * The Rapport plugin boundary: a versioned C ABI. Nothing C++ crosses it
