@@ -93,6 +93,11 @@ int main(int argc, char** argv) {
                  "failed authentications per token id per minute, likewise")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  app.add_option("--plugin-rpc-threads", options.plugin_rpc_threads,
+                 "threads running plugin RPC methods, so this many plugin calls run at once "
+                 "(0: four per hardware thread)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   std::string plugin_config_file;
   app.add_option("--plugin-dir", options.plugins.plugin_dir,
                  "load every NAME.so with NAME.manifest.json from this directory");

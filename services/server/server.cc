@@ -1,8 +1,10 @@
 #include "services/server/server.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -19,7 +21,7 @@
 namespace rapport::services {
 
 struct RapportServer::Services {
-  Services(ServiceDeps deps, int max_subscribers)
+  Services(ServiceDeps deps, int max_subscribers, int plugin_rpc_threads)
       : customers(deps),
         interactions(deps),
         opportunities(deps),
@@ -29,7 +31,7 @@ struct RapportServer::Services {
         events(deps, max_subscribers),
         data(deps),
         modules(deps),
-        plugin_rpcs(deps, /*threads=*/2) {}
+        plugin_rpcs(deps, plugin_rpc_threads) {}
   CustomerServiceImpl customers;
   InteractionServiceImpl interactions;
   OpportunityServiceImpl opportunities;
@@ -136,7 +138,10 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   server->store_->SetWriteHooks(server->plugins_.get());
   server->services_ = std::make_unique<Services>(
       ServiceDeps{server->store_.get(), server->identity_.get(), server->plugins_.get()},
-      options.max_subscribers);
+      options.max_subscribers,
+      options.plugin_rpc_threads > 0
+          ? options.plugin_rpc_threads
+          : static_cast<int>(4 * std::max(1u, std::thread::hardware_concurrency())));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;

@@ -49,6 +49,9 @@ struct ServerOptions {
   int max_subscribers = 64;
   // Plugins: every NAME.so (+ NAME.manifest.json) in this directory.
   plugin_host::PluginHostOptions plugins;
+  // Threads that run plugin RPC methods: that many plugin calls run at once
+  // (a slow method holds one). 0: four per hardware thread.
+  int plugin_rpc_threads = 0;
   size_t block_cache_bytes = 128 << 20;
   // All memtables together, counted inside the block cache (0: uncapped).
   size_t memtable_budget_bytes = 64 << 20;
