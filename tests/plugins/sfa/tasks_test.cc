@@ -135,8 +135,9 @@ TEST_F(TaskTest, TasksAreHiddenFromUsersWhoCannotSeeTheirRecords) {
   r.mutable_task()->set_assignee("alice");
   sv1::Task t;
   ASSERT_TRUE(Rpc("CreateTask", r, &t).ok());
-  // The fake host applies no access rules; a record it cannot parse reads as
-  // not visible, like a record outside the caller's teams.
+  // A record the plugin cannot parse reads as not visible, as a record
+  // outside the caller's scope does (the fake host's SetScope hides records
+  // the same way; here the caller reads everything).
   host_.PutRecord(RAPPORT_RESOURCE_OPPORTUNITY, opp.id(), "\xff\xff");
   host_.PutRecord(RAPPORT_RESOURCE_CUSTOMER, "cust1", "\xff\xff");
   sv1::GetTaskRequest gr;
