@@ -166,6 +166,12 @@ absl::StatusOr<Manifest> ReadManifest(const std::string& path) {
       return bad("\"abi_major\" must be a positive integer");
     }
     m.abi_major = static_cast<int>(abi_value);
+    if (auto it = json.find("observe"); it != json.end()) {
+      if (!it->is_string() || (*it != "all" && *it != "gated")) {
+        return bad("\"observe\" must be \"gated\" (the default) or \"all\"");
+      }
+      m.observe_all = *it == "all";
+    }
     if (auto it = json.find("services"); it != json.end()) {
       if (!it->is_array()) return bad("\"services\" must be a list of strings");
       for (const auto& v : *it) {

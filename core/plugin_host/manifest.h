@@ -28,6 +28,11 @@ struct Manifest {
   // Module -> the version range its entry of "requires" names (absent: any).
   std::map<std::string, std::string> requires_versions;
   std::vector<std::string> services;
+  // "observe": "all": post-commit hooks run for every change, whatever the
+  // module's rollout rule says for its writer ("gated", the default: only
+  // for writers the module is on for). The rule still governs the module's
+  // RPCs and its validate and pre-commit hooks.
+  bool observe_all = false;
 };
 
 // Parses and checks a manifest file; INVALID_ARGUMENT naming the file and

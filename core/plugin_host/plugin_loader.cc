@@ -79,6 +79,7 @@ void PluginHost::Load() {
     p->manifest = *manifest;
     p->info.set_version(manifest->version);
     for (const auto& d : manifest->requires_modules) p->info.add_dependencies(d);
+    p->info.set_observe(manifest->observe_all ? "all" : "gated");
     for (const auto& svc : manifest->services) p->info.add_services(svc);
     if (manifest->name != p->name) {
       Refuse(p, absl::StrCat(p->file, ": manifest name '", manifest->name,

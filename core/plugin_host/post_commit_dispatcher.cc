@@ -93,6 +93,8 @@ void PluginHost::Dispatch(Plugin* p) {
           as_writer.user_id = user;
           as_writer.teams = teams_of_(tenant, user);
           GateDecision gate = gate_->Evaluate(as_writer, p->name);
+          // An observer ("observe": "all") sees every change.
+          if (p->manifest.observe_all) gate.mode = v1::MODULE_MODE_ON;
           if (gate.mode == v1::MODULE_MODE_SHADOW) {
             // Shadow enforces nothing: post-commit hooks have effects, so they
             // are recorded, not run.

@@ -49,8 +49,9 @@ class OnePluginHostTest : public ::testing::Test {
     records_->SetWriteHooks(nullptr);
   }
 
-  // Loads the plugin (it must load) and switches it on for the tenant.
-  void Load(PluginHostOptions options = {}) {
+  // Loads the plugin (it must load) and, with `mode` other than OFF, sets
+  // that mode for the whole tenant (a fresh module is off everywhere).
+  void Load(PluginHostOptions options = {}, v1::ModuleMode mode = v1::MODULE_MODE_ON) {
     options.plugin_dir = dir_.Sub("plugins");
     options.retry_base = absl::Milliseconds(1);
     host_ = std::make_unique<PluginHost>(
@@ -60,9 +61,10 @@ class OnePluginHostTest : public ::testing::Test {
     host_->Load();
     ASSERT_TRUE(host_->IsLoaded(plugin_)) << Module().last_error();
     records_->SetWriteHooks(host_.get());
+    if (mode == v1::MODULE_MODE_OFF) return;
     v1::RolloutRule rule;
     rule.set_module(plugin_);
-    rule.set_default_mode(v1::MODULE_MODE_ON);
+    rule.set_default_mode(mode);
     ASSERT_TRUE(host_->gate().SetRule(Admin(), rule, 0).ok());
   }
 
