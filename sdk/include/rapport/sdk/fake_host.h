@@ -53,12 +53,13 @@
 #include <utility>
 #include <vector>
 
+#include "rapport/sdk/fake_host_records.h"
 #include "rapport/sdk/method_names.h"
 #include "rapport/sdk/plugin.h"
 
 namespace rapport::sdk {
 
-class FakeHost {
+class FakeHost : private fake_host_internal::RecordWire {
  public:
   explicit FakeHost(std::string config_json = "{}") : config_(std::move(config_json)) {
     Self() = this;
@@ -397,64 +398,6 @@ class FakeHost {
     host->last_error_.clear();
     return RAPPORT_OK;
   }
-  // Calls fn(field number, wire type, payload, payload size) for each
-  // top-level field of serialized message bytes (a length-delimited field's
-  // payload is its contents); false if they are not well-formed wire format
-  // (groups included: proto3 has none).
-  template <typename Fn>
-  static bool ForEachField(const uint8_t* p, size_t size, Fn fn) {
-    const uint8_t* end = p + size;
-    auto varint = [&](uint64_t* v) {
-      *v = 0;
-      for (int shift = 0; shift < 64 && p < end; shift += 7) {
-        const uint8_t byte = *p++;
-        *v |= uint64_t{byte & 0x7fu} << shift;
-        if ((byte & 0x80) == 0) return true;
-      }
-      return false;
-    };
-    while (p < end) {
-      uint64_t tag = 0, n = 0;
-      if (!varint(&tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff) return false;
-      const uint8_t* payload = p;
-      switch (tag & 7) {
-        case 0:
-          if (!varint(&n)) return false;
-          break;
-        case 1:
-          if (end - p < 8) return false;
-          p += 8;
-          break;
-        case 2:
-          if (!varint(&n) || n > static_cast<uint64_t>(end - p)) return false;
-          payload = p;
-          p += n;
-          break;
-        case 5:
-          if (end - p < 4) return false;
-          p += 4;
-          break;
-        default:
-          return false;
-      }
-      fn(static_cast<uint32_t>(tag >> 3), static_cast<int>(tag & 7), payload,
-         static_cast<size_t>(p - payload));
-    }
-    return true;
-  }
-  // rapportd parses the bytes as a google.protobuf.FileDescriptorSet and
-  // wants a file in it. The fake checks the same without protobuf's
-  // descriptors: well-formed wire format with at least one field 1
-  // (`file`) of wire type 2. It does not look inside the files.
-  static bool LooksLikeDescriptorSet(rapport_bytes set) {
-    if (set.data == nullptr) return false;
-    bool file = false;
-    const bool well_formed =
-        ForEachField(set.data, set.size, [&](uint32_t field, int wire, const uint8_t*, size_t) {
-          file = file || (field == 1 && wire == 2);
-        });
-    return well_formed && file;
-  }
   static int RegisterDescriptors(rapport_host_ctx* h, rapport_bytes set) {
     FakeHost* host = H(h);
     if (!host->initialising_) {
@@ -472,110 +415,21 @@ class FakeHost {
 
   // --- The keyspace (rapportd: core/plugin_host/call_keyspace.cc).
 
-  static int Fail(Ctx* c, int code, std::string reason) {
-    c->last_error = std::move(reason);
-    return code;
-  }
-  static int Ok(Ctx* c) {
-    c->last_error.clear();
-    return RAPPORT_OK;
-  }
-  static const char* CallLastError(rapport_call* call) { return C(call)->last_error.c_str(); }
+  static int Fail(Ctx* c, int code, std::string reason);
+  static int Ok(Ctx* c);
+  static const char* CallLastError(rapport_call* call);
   // A put, delete or add, after rapportd's checks; outside a call's
   // collected operations, committed at once.
-  static int Write(rapport_call* call, rapport_bytes key, Op op) {
-    Ctx* c = C(call);
-    if (c->read_only) {
-      return Fail(c, RAPPORT_FAILED_PRECONDITION,
-                  "validate hooks cannot write to the keyspace (write in a pre-commit hook)");
-    }
-    if (key.size == 0 || key.size > kMaxKeyBytes) {
-      return Fail(c, RAPPORT_INVALID_ARGUMENT,
-                  "key: must be 1 to " + std::to_string(kMaxKeyBytes) + " bytes, got " +
-                      std::to_string(key.size));
-    }
-    if (op.value && op.value->size() > kMaxValueBytes) {
-      return Fail(c, RAPPORT_INVALID_ARGUMENT,
-                  "value: must be at most " + std::to_string(kMaxValueBytes) + " bytes, got " +
-                      std::to_string(op.value->size()));
-    }
-    op.key = Str(key);
-    if (c->pending) {
-      c->pending->push_back(std::move(op));
-      return Ok(c);
-    }
-    Status s = c->host->Commit(Pending{std::move(op)});
-    if (!s.ok()) return Fail(c, s.code, s.message);
-    return Ok(c);
-  }
-  static int KvPut(rapport_call* call, rapport_bytes key, rapport_bytes value) {
-    return Write(call, key, Op{"", Str(value)});
-  }
-  static int KvDelete(rapport_call* call, rapport_bytes key) {
-    return Write(call, key, Op{"", std::nullopt});
-  }
-  static int KvAdd(rapport_call* call, rapport_bytes key, int64_t delta) {
-    Op op;
-    op.add = true;
-    op.delta = delta;
-    return Write(call, key, std::move(op));
-  }
-  static int KvGet(rapport_call* call, rapport_bytes key, rapport_buffer* value) {
-    Ctx* c = C(call);
-    const std::string k = Str(key);
-    static const Pending kNone;
-    Folded f = c->host->Fold(k, c->pending ? *c->pending : kNone);
-    if (f.code != RAPPORT_OK) return Fail(c, f.code, f.error);
-    if (!f.value) return Fail(c, RAPPORT_NOT_FOUND, "no key '" + k + "'");
-    Set(value, *f.value);
-    return Ok(c);
-  }
-  static int KvScan(rapport_call* call, rapport_bytes prefix, rapport_scan_fn fn, void* user) {
-    return KvScanRange(call, prefix, rapport_bytes{nullptr, 0}, 0, 0, fn, user);
-  }
+  static int Write(rapport_call* call, rapport_bytes key, Op op);
+  static int KvPut(rapport_call* call, rapport_bytes key, rapport_bytes value);
+  static int KvDelete(rapport_call* call, rapport_bytes key);
+  static int KvAdd(rapport_call* call, rapport_bytes key, int64_t delta);
+  static int KvGet(rapport_call* call, rapport_bytes key, rapport_buffer* value);
+  static int KvScan(rapport_call* call, rapport_bytes prefix, rapport_scan_fn fn, void* user);
   // The stored keys with the call's own operations over them (a delete hides
   // a key, adds make or change a counter), in key order either way.
   static int KvScanRange(rapport_call* call, rapport_bytes prefix, rapport_bytes start_after,
-                         uint32_t limit, int reverse, rapport_scan_fn fn, void* user) {
-    Ctx* c = C(call);
-    if (fn == nullptr) return Fail(c, RAPPORT_INVALID_ARGUMENT, "scan: no callback");
-    const std::string p = Str(prefix);
-    const std::string after = Str(start_after);
-    if (!after.empty() && after.compare(0, p.size(), p) != 0) {
-      return Fail(c, RAPPORT_INVALID_ARGUMENT,
-                  "start_after: '" + after + "' does not start with the prefix '" + p + "'");
-    }
-    auto in_range = [&](const std::string& k) {
-      if (k.compare(0, p.size(), p) != 0) return false;
-      if (after.empty()) return true;
-      return reverse ? k < after : k > after;
-    };
-    std::set<std::string> keys;
-    const std::map<std::string, std::string>& kv = c->host->kv_;
-    for (auto it = kv.lower_bound(p); it != kv.end() && it->first.compare(0, p.size(), p) == 0;
-         ++it) {
-      if (in_range(it->first)) keys.insert(it->first);
-    }
-    static const Pending kNone;
-    const Pending& ops = c->pending ? *c->pending : kNone;
-    for (const Op& op : ops) {
-      if (in_range(op.key)) keys.insert(op.key);
-    }
-    std::vector<std::string> order(keys.begin(), keys.end());
-    if (reverse) std::reverse(order.begin(), order.end());
-    uint32_t emitted = 0;
-    for (const std::string& k : order) {
-      Folded f = c->host->Fold(k, ops);
-      if (f.code != RAPPORT_OK) return Fail(c, f.code, f.error);
-      if (!f.value) continue;  // deleted by the call
-      ++emitted;
-      if (fn(user, internal::Bytes(k), internal::Bytes(*f.value)) == 0 ||
-          (limit != 0 && emitted >= limit)) {
-        break;
-      }
-    }
-    return Ok(c);
-  }
+                         uint32_t limit, int reverse, rapport_scan_fn fn, void* user);
 
   // --- Core record queries (rapportd: core/plugin_host/call_records.cc).
   //
@@ -584,7 +438,7 @@ class FakeHost {
   // records PutRecord gave, in the caller's scope (SetScope), it answers:
   //   filter     "" (every record), or `field = "value"` equalities joined
   //              by AND on the resource's top-level singular string fields
-  //              (FilterFields below; in the string, \" and \\ only);
+  //              (FilterFields in fake_host_records.h; in the string, \" and \\ only);
   //   order_by   "" (id order);
   //   page_size  0 (50) or more (at most 1000 records, as in rapportd,
   //              which takes a larger size as 1000); negative is
@@ -602,240 +456,17 @@ class FakeHost {
   // collaborators are not modelled. Ids are not checked for rapportd's
   // format (ULIDs).
 
-  struct StringField {
-    const char* name;
-    uint32_t number;
-  };
-  // The top-level singular string fields of each resource
-  // (protos/rapport/v1/*.proto) a filter may compare.
-  static std::vector<StringField> FilterFields(rapport_resource resource) {
-    switch (resource) {
-      case RAPPORT_RESOURCE_CUSTOMER:
-        return {{"id", 1}, {"display_name", 3}, {"organization_id", 4}, {"owner", 8}};
-      case RAPPORT_RESOURCE_INTERACTION:
-        return {{"id", 1},    {"customer_id", 6}, {"opportunity_id", 7},
-                {"owner", 8}, {"subject", 9},     {"body", 10}};
-      case RAPPORT_RESOURCE_OPPORTUNITY:
-        return {{"id", 1},    {"customer_id", 2}, {"name", 3},         {"pipeline", 5},
-                {"stage", 6}, {"owner", 10},      {"close_reason", 11}};
-    }
-    return {};
-  }
-  static constexpr uint32_t kDisplayNameField = 3;  // rapport.v1.Customer
-  static uint32_t OwnerField(rapport_resource resource) {
-    return resource == RAPPORT_RESOURCE_OPPORTUNITY ? 10 : 8;
-  }
-  static bool ValidResource(rapport_resource resource) {
-    return resource >= RAPPORT_RESOURCE_CUSTOMER && resource <= RAPPORT_RESOURCE_OPPORTUNITY;
-  }
-  static std::string ResourceName(rapport_resource resource) {
-    return resource == RAPPORT_RESOURCE_CUSTOMER      ? "customer"
-           : resource == RAPPORT_RESOURCE_INTERACTION ? "interaction"
-                                                      : "opportunity";
-  }
-
-  // A record's top-level length-delimited fields, the last of each number
-  // (as a parser keeps a singular field); nullopt if the bytes are not a
-  // message.
-  using Decoded = std::map<uint32_t, std::string>;
-  static std::optional<Decoded> Decode(const std::string& bytes) {
-    Decoded fields;
-    const bool ok =
-        ForEachField(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
-                     [&](uint32_t field, int wire, const uint8_t* data, size_t size) {
-                       if (wire == 2) {
-                         fields[field].assign(reinterpret_cast<const char*>(data), size);
-                       }
-                     });
-    if (!ok) return std::nullopt;
-    return fields;
-  }
-  static std::string FieldOf(const Decoded& record, uint32_t number) {
-    auto it = record.find(number);
-    return it == record.end() ? std::string() : it->second;
-  }
   // The owners whose records a call reads; nullptr for every record.
-  static const std::vector<std::string>* ScopeOf(const Ctx* c) {
-    const FakeHost* host = c->host;
-    return c->reads_all || !host->scope_owners_ ? nullptr : &*host->scope_owners_;
-  }
+  static const std::vector<std::string>* ScopeOf(const Ctx* c);
   // Whether the call's scope covers a record's owner (rapportd: CanSee).
-  static bool InScope(const Ctx* c, rapport_resource resource, const Decoded& record) {
-    const std::vector<std::string>* owners = ScopeOf(c);
-    if (owners == nullptr) return true;
-    const std::string owner = FieldOf(record, OwnerField(resource));
-    return std::find(owners->begin(), owners->end(), owner) != owners->end();
-  }
+  static bool InScope(const Ctx* c, rapport_resource resource, const Decoded& record);
   // What get_record and can_read find: a record whose bytes are not a
   // message has no owner to check, so only a call that reads every record
   // sees it.
-  static bool Visible(const Ctx* c, rapport_resource resource, const std::string& bytes) {
-    if (ScopeOf(c) == nullptr) return true;
-    std::optional<Decoded> record = Decode(bytes);
-    return record && InScope(c, resource, *record);
-  }
+  static bool Visible(const Ctx* c, rapport_resource resource, const std::string& bytes);
 
   static int InvalidField(rapport_buffer* error, const std::string& field,
-                          const std::string& description) {
-    Set(error, field + ": " + description);
-    return RAPPORT_INVALID_ARGUMENT;
-  }
-  static bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-  static std::string Trimmed(const std::string& s) {
-    size_t begin = 0, end = s.size();
-    while (begin < end && IsSpace(s[begin])) ++begin;
-    while (end > begin && IsSpace(s[end - 1])) --end;
-    return s.substr(begin, end - begin);
-  }
-
-  // (field number, value) pairs a record must all match.
-  using Equalities = std::vector<std::pair<uint32_t, std::string>>;
-  // Parses a filter the fake host supports into `out`, and a canonical form
-  // of it for page tokens; false with the reason otherwise.
-  static bool ParseFilter(rapport_resource resource, const std::string& filter, Equalities* out,
-                          std::string* canonical, std::string* error) {
-    const std::vector<StringField> fields = FilterFields(resource);
-    auto unsupported = [&](const std::string& what) {
-      std::string names;
-      for (const StringField& f : fields) {
-        names += (names.empty() ? "" : ", ") + std::string(f.name);
-      }
-      *error = "the fake host does not support " + what +
-               ": it supports \"\" (every record) and field = \"value\" equalities joined by AND "
-               "on the " +
-               ResourceName(resource) + "'s top-level string fields (" + names + ")";
-      return false;
-    };
-    const std::string whole = "the filter '" + filter + "'";
-    const size_t n = filter.size();
-    size_t i = 0;
-    auto skip = [&] {
-      while (i < n && IsSpace(filter[i])) ++i;
-    };
-    skip();
-    if (i == n) return true;
-    while (true) {
-      const size_t start = i;
-      while (i < n && (std::isalnum(static_cast<unsigned char>(filter[i])) || filter[i] == '_' ||
-                       filter[i] == '.')) {
-        ++i;
-      }
-      const std::string name = filter.substr(start, i - start);
-      skip();
-      if (name.empty() || i == n || filter[i] != '=') return unsupported(whole);
-      ++i;
-      skip();
-      if (i == n || filter[i] != '"') return unsupported(whole);
-      ++i;
-      std::string value;
-      bool closed = false;
-      while (i < n && !closed) {
-        const char c = filter[i++];
-        if (c == '"') {
-          closed = true;
-        } else if (c != '\\') {
-          value += c;
-        } else if (i < n && (filter[i] == '"' || filter[i] == '\\')) {
-          value += filter[i++];
-        } else {
-          return unsupported(whole);
-        }
-      }
-      if (!closed) return unsupported(whole);
-      auto field = std::find_if(fields.begin(), fields.end(),
-                                [&](const StringField& f) { return name == f.name; });
-      if (field == fields.end()) return unsupported("filtering on '" + name + "'");
-      out->emplace_back(field->number, value);
-      *canonical += name + "=" + std::to_string(value.size()) + ":" + value + "\n";
-      skip();
-      if (i == n) return true;
-      if (filter.compare(i, 3, "AND") != 0 || i + 3 == n || !IsSpace(filter[i + 3])) {
-        return unsupported(whole);
-      }
-      i += 3;
-      skip();
-    }
-  }
-  static bool Matches(const Equalities& equalities, const Decoded& record) {
-    for (const auto& [number, value] : equalities) {
-      if (FieldOf(record, number) != value) return false;
-    }
-    return true;
-  }
-  // A case-sensitive prefix of display_name from the start of a word.
-  static bool NameMatches(const std::string& query, const Decoded& record) {
-    const std::string name = FieldOf(record, kDisplayNameField);
-    for (size_t i = 0; i < name.size(); ++i) {
-      if (IsSpace(name[i]) || (i > 0 && !IsSpace(name[i - 1]))) continue;
-      if (name.compare(i, query.size(), query) == 0) return true;
-    }
-    return false;
-  }
-
-  // Page tokens: "fake:" + the query's fingerprint (16 hex digits) + ":" +
-  // the last id of the page in hex.
-  static std::string Hex(const std::string& bytes) {
-    static const char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-      out += kDigits[c >> 4];
-      out += kDigits[c & 15];
-    }
-    return out;
-  }
-  static bool Unhex(const std::string& hex, std::string* out) {
-    auto digit = [](char c) {
-      return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    };
-    if (hex.size() % 2 != 0) return false;
-    out->clear();
-    for (size_t i = 0; i < hex.size(); i += 2) {
-      const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
-      if (hi < 0 || lo < 0) return false;
-      *out += static_cast<char>(hi * 16 + lo);
-    }
-    return true;
-  }
-  static std::string Fingerprint(const std::string& query) {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (unsigned char c : query) h = (h ^ c) * 1099511628211ull;
-    std::string bytes(8, '\0');
-    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(h >> (8 * i));
-    return Hex(bytes);
-  }
-  // The id a page token resumes after, with rapportd's reasons for a bad one.
-  static bool Resume(const std::string& token, const std::string& fingerprint,
-                     std::optional<std::string>* after, std::string* error) {
-    after->reset();
-    if (token.empty()) return true;
-    std::string id;
-    if (token.size() < 22 || token.compare(0, 5, "fake:") != 0 || token[21] != ':' ||
-        !Unhex(token.substr(22), &id)) {
-      *error = "is not a token this server issued";
-      return false;
-    }
-    if (token.compare(5, 16, fingerprint) != 0) {
-      *error =
-          "was issued for a different query; pass the same filter and order_by as the first "
-          "page, or start again without a token";
-      return false;
-    }
-    *after = std::move(id);
-    return true;
-  }
-  static void AppendBytesField(std::string* out, uint32_t field, const std::string& bytes) {
-    auto varint = [out](uint64_t v) {
-      while (v >= 0x80) {
-        *out += static_cast<char>((v & 0x7f) | 0x80);
-        v >>= 7;
-      }
-      *out += static_cast<char>(v);
-    };
-    varint((uint64_t{field} << 3) | 2);
-    varint(bytes.size());
-    *out += bytes;
-  }
-
+                          const std::string& description);
   // Calls fn(id, bytes) for `resource`'s records after `after`, in id order,
   // that the caller's scope covers and `match` accepts, until fn returns
   // false. rapportd answers DATA_LOSS (15) for a record it cannot decode;
@@ -843,190 +474,35 @@ class FakeHost {
   // message.
   template <typename Match, typename Fn>
   int EachMatch(const Ctx* c, rapport_resource resource, const std::optional<std::string>& after,
-                Match match, rapport_buffer* error, Fn fn) const {
-    auto it =
-        after ? records_.upper_bound({resource, *after}) : records_.lower_bound({resource, ""});
-    for (; it != records_.end() && it->first.first == resource; ++it) {
-      std::optional<Decoded> record = Decode(it->second);
-      if (!record) {
-        Set(error, "undecodable " + ResourceName(resource) + " '" + it->first.second +
-                       "' (PutRecord was given bytes that are not a serialized message)");
-        return 15;  // DATA_LOSS
-      }
-      if (!InScope(c, resource, *record) || !match(*record)) continue;
-      if (!fn(it->first.second, it->second)) break;
-    }
-    return RAPPORT_OK;
-  }
+                Match match, rapport_buffer* error, Fn fn) const;
   // One page as rapportd encodes it (field 1: each record, field 2:
   // next_page_token), which parses as every List*Response and
   // SearchCustomersResponse.
   template <typename Match>
   int Page(const Ctx* c, rapport_resource resource, int32_t page_size, const char* page_token,
            const std::string& query, Match match, rapport_buffer* response,
-           rapport_buffer* error) const {
-    if (page_size < 0) return InvalidField(error, "page_size", "must not be negative");
-    const size_t size = page_size == 0 ? 50 : static_cast<size_t>(std::min(page_size, 1000));
-    const std::string fingerprint = Fingerprint(query);
-    std::optional<std::string> after;
-    std::string why;
-    if (!Resume(page_token ? page_token : "", fingerprint, &after, &why)) {
-      return InvalidField(error, "page_token", why);
-    }
-    std::string out, last_id, next_page_token;
-    size_t emitted = 0;
-    int rc = EachMatch(c, resource, after, match, error,
-                       [&](const std::string& id, const std::string& bytes) {
-                         if (emitted == size) {
-                           next_page_token = "fake:" + fingerprint + ":" + Hex(last_id);
-                           return false;
-                         }
-                         AppendBytesField(&out, 1, bytes);
-                         last_id = id;
-                         ++emitted;
-                         return true;
-                       });
-    if (rc != RAPPORT_OK) return rc;
-    if (!next_page_token.empty()) AppendBytesField(&out, 2, next_page_token);
-    Set(response, out);
-    return RAPPORT_OK;
-  }
+           rapport_buffer* error) const;
 
   // The checks list_records and count_records share: the resource and the
   // filter.
   static int ListedQuery(FakeHost* host, rapport_resource resource, const char* filter,
-                         Equalities* equalities, std::string* query, rapport_buffer* error) {
-    if (!ValidResource(resource)) {
-      return InvalidField(error, "resource",
-                          "unknown resource " + std::to_string(static_cast<int>(resource)));
-    }
-    std::string canonical, why;
-    if (!ParseFilter(resource, filter ? filter : "", equalities, &canonical, &why)) {
-      return InvalidField(error, "filter", why);
-    }
-    *query = "list\n" + host->tenant_ + "\n" + std::to_string(static_cast<int>(resource)) + "\n" +
-             canonical;
-    return RAPPORT_OK;
-  }
+                         Equalities* equalities, std::string* query, rapport_buffer* error);
   static int ListRecords(rapport_call* call, rapport_resource resource, const char* filter,
                          const char* order_by, int32_t page_size, const char* page_token,
-                         rapport_buffer* response, rapport_buffer* error) {
-    FakeHost* host = C(call)->host;
-    Equalities equalities;
-    std::string query;
-    int rc = ListedQuery(host, resource, filter, &equalities, &query, error);
-    if (rc != RAPPORT_OK) return rc;
-    const std::string order = Trimmed(order_by ? order_by : "");
-    if (!order.empty()) {
-      return InvalidField(error, "order_by",
-                          "the fake host does not support '" + order +
-                              "': it lists in id order only (order_by \"\")");
-    }
-    return host->Page(
-        C(call), resource, page_size, page_token, query,
-        [&](const Decoded& record) { return Matches(equalities, record); }, response, error);
-  }
+                         rapport_buffer* response, rapport_buffer* error);
   static int SearchCustomers(rapport_call* call, const char* raw_query, int32_t page_size,
                              const char* page_token, rapport_buffer* response,
-                             rapport_buffer* error) {
-    FakeHost* host = C(call)->host;
-    const std::string query = Trimmed(raw_query ? raw_query : "");
-    if (query.empty()) {
-      return InvalidField(error, "query", "is required: a name, email or phone prefix");
-    }
-    if (query.size() > 200) {
-      return InvalidField(error, "query", "must be at most 200 bytes of UTF-8");
-    }
-    bool digit = false, phone_like = true;
-    for (char c : query) {
-      if (static_cast<unsigned char>(c) < 0x20) {
-        return InvalidField(error, "query", "must not contain control characters");
-      }
-      digit = digit || (c >= '0' && c <= '9');
-      phone_like = phone_like && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ' ||
-                                  c == '(' || c == ')' || c == '.');
-    }
-    if (query.find('@') != std::string::npos || (digit && phone_like)) {
-      return InvalidField(error, "query",
-                          "the fake host does not support searching emails or phones ('" + query +
-                              "'): it matches a case-sensitive prefix of any word of "
-                              "display_name");
-    }
-    return host->Page(
-        C(call), RAPPORT_RESOURCE_CUSTOMER, page_size, page_token,
-        "search\n" + host->tenant_ + "\n" + query,
-        [&](const Decoded& record) { return NameMatches(query, record); }, response, error);
-  }
+                             rapport_buffer* error);
   static int CountRecords(rapport_call* call, rapport_resource resource, const char* filter,
-                          int64_t* count, rapport_buffer* error) {
-    FakeHost* host = C(call)->host;
-    Equalities equalities;
-    std::string query;
-    int rc = ListedQuery(host, resource, filter, &equalities, &query, error);
-    if (rc != RAPPORT_OK) return rc;
-    if (count == nullptr) return InvalidField(error, "count", "no output");
-    int64_t n = 0;
-    rc = host->EachMatch(
-        C(call), resource, std::nullopt,
-        [&](const Decoded& record) { return Matches(equalities, record); }, error,
-        [&](const std::string&, const std::string&) {
-          ++n;
-          return true;
-        });
-    if (rc != RAPPORT_OK) return rc;
-    *count = n;
-    return RAPPORT_OK;
-  }
-  static int CanRead(rapport_call* call, rapport_resource resource, const char* id) {
-    if (!ValidResource(resource) || id == nullptr || id[0] == '\0') {
-      return -RAPPORT_INVALID_ARGUMENT;
-    }
-    const FakeHost* host = C(call)->host;
-    auto it = host->records_.find({resource, id});
-    return it != host->records_.end() && Visible(C(call), resource, it->second) ? 1 : 0;
-  }
+                          int64_t* count, rapport_buffer* error);
+  static int CanRead(rapport_call* call, rapport_resource resource, const char* id);
   static int GetRecord(rapport_call* call, rapport_resource resource, const char* id,
-                       rapport_buffer* record) {
-    const FakeHost* host = C(call)->host;
-    auto it = host->records_.find({resource, id ? id : ""});
-    if (it == host->records_.end() || !Visible(C(call), resource, it->second)) {
-      return RAPPORT_NOT_FOUND;
-    }
-    Set(record, it->second);
-    return RAPPORT_OK;
-  }
+                       rapport_buffer* record);
 
   template <typename Record>
   Status RunHooks(rapport_hook_kind kind, rapport_resource resource, rapport_operation op,
                   const Record* before, const Record* after, Record* changed, Pending* pending,
-                  bool read_only = false) {
-    std::vector<const Hook*> matching = Matching(kind, resource, op);
-    std::string current = after ? after->SerializeAsString() : std::string();
-    const std::string previous = before ? before->SerializeAsString() : std::string();
-    for (const Hook* h : matching) {
-      std::string out, error;
-      bool out_set = false;
-      struct Out {
-        std::string* s;
-        bool* set;
-      } o{&out, &out_set};
-      rapport_buffer ob{&o, [](void* user, const void* d, size_t n) {
-                          auto* x = static_cast<Out*>(user);
-                          x->s->assign(static_cast<const char*>(d), n);
-                          *x->set = true;
-                        }};
-      rapport_buffer eb = StringOut(&error);
-      Ctx ctx{this, pending, read_only, /*in_commit=*/true};
-      int rc = h->fn(h->user, reinterpret_cast<rapport_call*>(&ctx),
-                     before ? internal::Bytes(previous) : rapport_bytes{nullptr, 0},
-                     after ? internal::Bytes(current) : rapport_bytes{nullptr, 0},
-                     kind == RAPPORT_HOOK_PRE_COMMIT ? &ob : nullptr, &eb);
-      if (rc != RAPPORT_OK) return Status{rc, error};
-      if (out_set) current = out;
-    }
-    if (changed && after) changed->ParseFromString(current);
-    return {};
-  }
+                  bool read_only = false);
 
   static const rapport_host_api* Api() {
     static const rapport_host_api api = {
@@ -1133,6 +609,43 @@ class FakeHost {
   std::string registration_error_;
 };
 
+// Runs the hooks of (kind, resource, op) in order, each seeing the record
+// as the previous one left it.
+template <typename Record>
+inline Status FakeHost::RunHooks(rapport_hook_kind kind, rapport_resource resource,
+                                 rapport_operation op, const Record* before, const Record* after,
+                                 Record* changed, Pending* pending, bool read_only) {
+  std::vector<const Hook*> matching = Matching(kind, resource, op);
+  std::string current = after ? after->SerializeAsString() : std::string();
+  const std::string previous = before ? before->SerializeAsString() : std::string();
+  for (const Hook* h : matching) {
+    std::string out, error;
+    bool out_set = false;
+    struct Out {
+      std::string* s;
+      bool* set;
+    } o{&out, &out_set};
+    rapport_buffer ob{&o, [](void* user, const void* d, size_t n) {
+                        auto* x = static_cast<Out*>(user);
+                        x->s->assign(static_cast<const char*>(d), n);
+                        *x->set = true;
+                      }};
+    rapport_buffer eb = StringOut(&error);
+    Ctx ctx{this, pending, read_only, /*in_commit=*/true};
+    int rc = h->fn(h->user, reinterpret_cast<rapport_call*>(&ctx),
+                   before ? internal::Bytes(previous) : rapport_bytes{nullptr, 0},
+                   after ? internal::Bytes(current) : rapport_bytes{nullptr, 0},
+                   kind == RAPPORT_HOOK_PRE_COMMIT ? &ob : nullptr, &eb);
+    if (rc != RAPPORT_OK) return Status{rc, error};
+    if (out_set) current = out;
+  }
+  if (changed && after) changed->ParseFromString(current);
+  return {};
+}
+
 }  // namespace rapport::sdk
+
+#include "rapport/sdk/fake_host_keyspace.h"  // IWYU pragma: export
+#include "rapport/sdk/fake_host_queries.h"   // IWYU pragma: export
 
 #endif  // RAPPORT_SDK_FAKE_HOST_H_
