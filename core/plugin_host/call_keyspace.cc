@@ -33,16 +33,9 @@ using CallState = PluginHost::CallState;
 constexpr size_t kMaxKeyBytes = 1024;
 constexpr size_t kMaxValueBytes = 1 << 20;
 
-CallState* C(rapport_call* call) { return reinterpret_cast<CallState*>(call); }
-
-std::string AsString(rapport_bytes b) {
-  return b.data == nullptr ? std::string()
-                           : std::string(reinterpret_cast<const char*>(b.data), b.size);
-}
-
+CallState* C(rapport_call* call) { return CallOf(call); }
 int Fail(CallState* c, int code, std::string reason) {
-  c->last_error = std::move(reason);
-  return code;
+  return FailCall(c, code, std::move(reason));
 }
 
 int Ok(CallState* c) {
@@ -144,6 +137,11 @@ int Write(rapport_call* call, rapport_bytes key, ExtraWrite w) {
 
 }  // namespace
 
+int FailCall(PluginHost::CallState* call, int code, std::string reason) {
+  call->last_error = std::move(reason);
+  return code;
+}
+
 int KeyspaceApi::Put(rapport_call* call, rapport_bytes key, rapport_bytes value) {
   return Write(call, key, ExtraWrite{"", AsString(value)});
 }
@@ -153,16 +151,21 @@ int KeyspaceApi::Delete(rapport_call* call, rapport_bytes key) {
 }
 
 int KeyspaceApi::Add(rapport_call* call, rapport_bytes key, int64_t delta) {
-  ExtraWrite w;
-  w.op = ExtraWrite::Op::kAdd;
-  w.delta = delta;
-  return Write(call, key, std::move(w));
+  return Write(call, key, CounterAdd("", delta));
 }
 
 int KeyspaceApi::Get(rapport_call* call, rapport_bytes key, rapport_buffer* value) {
   auto* c = C(call);
   const std::string shown = AsString(key);
-  const std::string k = KeyPrefix(c) + shown;
+  std::optional<std::string> seen;
+  if (int rc = ReadKey(c, KeyPrefix(c) + shown, shown, &seen); rc != RAPPORT_OK) return rc;
+  if (!seen) return Fail(c, RAPPORT_NOT_FOUND, absl::StrCat("no key '", shown, "'"));
+  if (value && value->set) value->set(value->user, seen->data(), seen->size());
+  return Ok(c);
+}
+
+int KeyspaceApi::ReadKey(PluginHost::CallState* c, const std::string& k, const std::string& shown,
+                         std::optional<std::string>* seen) {
   const std::map<std::string, Overlay> overlays = Overlays(c, k, k, /*single=*/true);
   const Overlay overlay = overlays.empty() ? Overlay{} : overlays.begin()->second;
   std::optional<std::string> stored;
@@ -179,11 +182,7 @@ int KeyspaceApi::Get(rapport_call* call, rapport_bytes key, rapport_buffer* valu
       c->pending->push_back(std::move(expect));
     }
   }
-  std::optional<std::string> seen;
-  if (int rc = Apply(c, shown, overlay, stored, &seen); rc != RAPPORT_OK) return rc;
-  if (!seen) return Fail(c, RAPPORT_NOT_FOUND, absl::StrCat("no key '", shown, "'"));
-  if (value && value->set) value->set(value->user, seen->data(), seen->size());
-  return Ok(c);
+  return Apply(c, shown, overlay, stored, seen);
 }
 
 int KeyspaceApi::Scan(rapport_call* call, rapport_bytes prefix, rapport_scan_fn fn, void* user) {
@@ -297,7 +296,7 @@ int KeyspaceApi::ScanRange(rapport_call* call, rapport_bytes prefix, rapport_byt
 
 absl::Status KeyspaceApi::CommitNow(PluginHost::CallState* c, records::ExtraWrite write) {
   rocksdb::WriteBatch batch;
-  return c->host->CommitWrites({std::move(write)}, &batch, c->plugin, c->ctx->tenant);
+  return c->host->CommitWrites({std::move(write)}, &batch, c->plugin);
 }
 
 const char* KeyspaceApi::LastError(rapport_call* call) { return C(call)->last_error.c_str(); }

@@ -77,6 +77,32 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
   RAPPORT_ASSIGN_OR_RETURN(auto letters, ListDeadLetters(ctx, module));
   int ok = 0, failed = 0;
   for (auto& letter : letters) {
+    if (!letter.timer_key().empty()) {
+      // A timer: scheduled again, due now, in one batch with the letter's
+      // removal.
+      const std::string& key = letter.timer_key();
+      internal::TimerEntry entry;
+      entry.when = static_cast<uint64_t>(absl::ToUnixMicros(clock_->Now()));
+      entry.payload = letter.timer_payload();
+      std::vector<records::ExtraWrite> writes;
+      records::ExtraWrite absent{store::TimerKey(module, ctx.tenant, key), std::nullopt};
+      absent.op = records::ExtraWrite::Op::kExpectValue;  // not scheduled again since
+      writes.push_back(std::move(absent));
+      writes.push_back({store::TimerKey(module, ctx.tenant, key), entry.Encode()});
+      writes.push_back({store::TimerDueKey(module, entry.when, ctx.tenant, key), ""});
+      writes.push_back(internal::CounterAdd(store::TimerCountKey(module, ctx.tenant), 1));
+      rocksdb::WriteBatch batch;
+      batch.Delete(
+          db_->meta(),
+          store::KeyWriter(DeadLetterPrefix(module, ctx.tenant)).U64(0).Raw(key).Release());
+      if (CommitWrites(writes, &batch, p).ok()) {
+        ++ok;
+        --p->dead_letters;
+      } else {
+        ++failed;  // the module has scheduled that key again: the letter stays
+      }
+      continue;
+    }
     RequestContext as_writer = ctx;
     bool ran = false;
     std::vector<records::ExtraWrite> writes;
@@ -88,7 +114,7 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
       // The hook's writes and the letter's removal, in one batch, if what
       // the hook read is still current.
       batch.Delete(db_->meta(), key);
-      status = CommitWrites(writes, &batch, p, ctx.tenant);
+      status = CommitWrites(writes, &batch, p);
       if (status.ok()) {
         ++ok;
         --p->dead_letters;

@@ -91,6 +91,22 @@ struct HostApi {
   }
   static int RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
                             void* user);
+  static int RegisterTimerHandler(rapport_host_ctx* h, rapport_timer_fn fn, void* user) {
+    auto* p = P(h);
+    if (!p->initialising) {
+      return Refused(p, RAPPORT_FAILED_PRECONDITION,
+                     "the timer handler is registered during init only");
+    }
+    if (fn == nullptr) return Refused(p, RAPPORT_INVALID_ARGUMENT, "timer handler: no function");
+    if (p->timer_fn != nullptr) {
+      return Refused(p, RAPPORT_ALREADY_EXISTS,
+                     "timer handler: already registered (a plugin has one; dispatch on the key)");
+    }
+    p->timer_fn = fn;
+    p->timer_user = user;
+    p->last_error.clear();
+    return RAPPORT_OK;
+  }
   static int RegisterDescriptors(rapport_host_ctx* h, rapport_bytes set) {
     auto* p = P(h);
     if (!p->initialising)
@@ -194,7 +210,10 @@ struct HostApi {
                                          internal::RecordsApi::List,
                                          internal::RecordsApi::Search,
                                          internal::RecordsApi::Count,
-                                         internal::RecordsApi::CanRead};
+                                         internal::RecordsApi::CanRead,
+                                         RegisterTimerHandler,
+                                         internal::TimersApi::Schedule,
+                                         internal::TimersApi::Cancel};
     return &api;
   }
 };

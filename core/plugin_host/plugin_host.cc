@@ -83,6 +83,8 @@ void PluginHost::Start() {
       return h.kind == RAPPORT_HOOK_POST_COMMIT;
     });
     if (has_post_commit) dispatchers_.emplace_back([this, raw = p.get()] { Dispatch(raw); });
+    if (p->timer_fn != nullptr)
+      dispatchers_.emplace_back([this, raw = p.get()] { RunTimers(raw); });
   }
 }
 
@@ -98,6 +100,10 @@ void PluginHost::Stop() {
       if (p->loaded && p->entry->drain) quietly([&] { p->entry->drain(p->state); });
     }
     stopping_ = true;
+    for (auto& p : plugins_) {
+      std::lock_guard<std::mutex> lock(p->timer_mu);
+      p->timer_cv.notify_all();
+    }
     for (auto& t : dispatchers_) t.join();
     for (auto& p : plugins_) {
       if (p->loaded && p->entry->stop) quietly([&] { p->entry->stop(p->state); });
@@ -117,6 +123,12 @@ std::vector<v1::Module> PluginHost::Modules() const {
     // Host-kept: commits of the module's keyspace writes that found a read
     // out of date and ran the handler again (plugin_abi.h, transactions).
     (*m.mutable_metrics())["keyspace_conflicts"] = p->conflicts.load();
+    // Durable timers fired (their handler's writes committed) and handler
+    // failures (each retried with backoff, then dead-lettered).
+    if (p->timer_fn != nullptr) {
+      (*m.mutable_metrics())["timers_fired"] = p->timers_fired.load();
+      (*m.mutable_metrics())["timer_failures"] = p->timer_failures.load();
+    }
     out.push_back(std::move(m));
   }
   return out;
@@ -166,7 +178,7 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
     if (!writes_something) return response.data;  // a read-only call needs no check
     rocksdb::WriteBatch batch;
     bool conflicted = false;
-    conflict = CommitWrites(writes, &batch, p, ctx.tenant, &conflicted);
+    conflict = CommitWrites(writes, &batch, p, &conflicted);
     if (conflict.ok()) return response.data;
     if (!conflicted) {
       return absl::Status(conflict.code(), absl::StrCat("module '", p->name,
@@ -187,27 +199,35 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
 }
 
 absl::Status PluginHost::CommitWrites(const std::vector<records::ExtraWrite>& writes,
-                                      rocksdb::WriteBatch* batch, Plugin* plugin, uint32_t tenant,
-                                      bool* conflict) {
+                                      rocksdb::WriteBatch* batch, Plugin* plugin, bool* conflict) {
   if (conflict) *conflict = false;
-  auto lock = records_->feed()->LockCommits();
-  records::ExtraWriteResolver resolver(db_);
-  // Keys are shown as the plugin wrote them, without the tenant and module
-  // prefix.
-  const std::string prefix = store::PluginKvPrefix(tenant, plugin->name);
-  auto describe = [&prefix](std::string_view key) {
-    return std::string(absl::StartsWith(std::string(key), prefix) ? key.substr(prefix.size())
-                                                                  : key);
-  };
-  RAPPORT_ASSIGN_OR_RETURN(auto resolved, resolver.Resolve(writes, conflict, describe));
-  for (const auto& w : resolved) {
-    if (w.value) {
-      batch->Put(db_->meta(), w.key, *w.value);
-    } else {
-      batch->Delete(db_->meta(), w.key);
+  int64_t earliest_timer = INT64_MAX;
+  {
+    auto lock = records_->feed()->LockCommits();
+    records::ExtraWriteResolver resolver(db_);
+    // Keys are shown as the plugin wrote them, without the tenant and module
+    // prefix.
+    RAPPORT_ASSIGN_OR_RETURN(auto resolved,
+                             resolver.Resolve(writes, conflict, store::DescribePluginKey));
+    const std::string due_prefix = store::TimerDuePrefix(plugin->name);
+    for (const auto& w : resolved) {
+      if (w.value) {
+        batch->Put(db_->meta(), w.key, *w.value);
+        if (absl::StartsWith(w.key, due_prefix)) {
+          store::KeyReader reader(std::string_view(w.key).substr(due_prefix.size()));
+          uint64_t when = 0;
+          if (reader.U64(&when))
+            earliest_timer = std::min<int64_t>(earliest_timer, static_cast<int64_t>(when));
+        }
+      } else {
+        batch->Delete(db_->meta(), w.key);
+      }
     }
+    RAPPORT_RETURN_IF_ERROR(db_->Write(batch));
   }
-  return db_->Write(batch);
+  // A timer committed here may be due before the timer thread next looks.
+  if (earliest_timer != INT64_MAX) WakeTimers(plugin, earliest_timer);
+  return absl::OkStatus();
 }
 
 std::vector<std::string> PluginHost::DescriptorSets() const {

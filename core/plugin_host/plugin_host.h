@@ -44,6 +44,7 @@ namespace rapport::plugin_host {
 namespace internal {
 struct KeyspaceApi;
 struct RecordsApi;
+struct TimersApi;
 }  // namespace internal
 
 struct PluginHostOptions {
@@ -62,6 +63,10 @@ struct PluginHostOptions {
   // before it could commit (plugin_abi.h, keyspace transactions); past it
   // the call fails with ABORTED.
   int max_conflict_retries = 16;
+  // Pending durable timers one module may hold per tenant
+  // (plugin_abi.h, timer_schedule); past it scheduling is
+  // RESOURCE_EXHAUSTED.
+  int64_t max_timers = 1'000'000;
 };
 
 class PluginHost : public records::WriteHooks {
@@ -125,8 +130,18 @@ class PluginHost : public records::WriteHooks {
   friend struct HostApi;
   friend struct internal::KeyspaceApi;
   friend struct internal::RecordsApi;
+  friend struct internal::TimersApi;
   void Refuse(Plugin* plugin, std::string error);
   void Dispatch(Plugin* plugin);
+  // The timer thread of a plugin with a timer handler (timer_dispatcher.cc):
+  // fires due timers, oldest first, until Stop().
+  void RunTimers(Plugin* plugin);
+  // Fires one due timer; false if the handler failed (the timer is then
+  // rescheduled with backoff or dead-lettered).
+  bool FireTimer(Plugin* plugin, uint32_t tenant, const std::string& key, uint64_t when);
+  // Wakes the plugin's timer thread if `when_micros` is sooner than it
+  // planned to look.
+  void WakeTimers(Plugin* plugin, int64_t when_micros);
   // Runs the plugin's post-commit hooks for `event`; their keyspace writes
   // go to `writes`, for the caller to commit with the cursor (or the dead
   // letter's removal) in one batch.
@@ -138,10 +153,9 @@ class PluginHost : public records::WriteHooks {
   // current and resolves their counter adds (records::ExtraWriteResolver),
   // adds the resulting puts and deletes to `batch` and writes it. A read
   // gone out of date is ABORTED with `*conflict` set; nothing is written.
-  // `plugin` names keys in messages.
+  // A committed timer wakes `plugin`'s timer thread.
   absl::Status CommitWrites(const std::vector<records::ExtraWrite>& writes,
-                            rocksdb::WriteBatch* batch, Plugin* plugin, uint32_t tenant,
-                            bool* conflict = nullptr);
+                            rocksdb::WriteBatch* batch, Plugin* plugin, bool* conflict = nullptr);
   // The post-commit writes from `since` on add to counters: whether those
   // adds can apply (an overflow or a non-counter value is the hook's error,
   // so the event is retried and dead-lettered like any failure, instead of

@@ -8,16 +8,23 @@
 //   hook_runner.cc             validate, pre-commit and post-commit hooks
 //   post_commit_dispatcher.cc  the per-plugin feed dispatcher threads
 //   dead_letters.cc            dead letters and shadow records
+//   call_keyspace.cc           the keyspace as a call sees it
+//   call_records.cc            core record queries as the caller
+//   call_timers.cc             scheduling and cancelling durable timers
+//   timer_dispatcher.cc        the per-plugin timer threads
 #ifndef RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
 #define RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -99,9 +106,52 @@ struct KeyspaceApi {
   static int ScanRange(rapport_call* call, rapport_bytes prefix, rapport_bytes start_after,
                        uint32_t limit, int reverse, rapport_scan_fn fn, void* user);
   static const char* LastError(rapport_call* call);
+  // The value of meta key `k` as the call sees it (its own writes over the
+  // store), remembered for the commit-time check like kv_get's reads;
+  // `shown` names the key in errors. Unset when missing.
+  static int ReadKey(PluginHost::CallState* call, const std::string& k, const std::string& shown,
+                     std::optional<std::string>* value);
   // A write outside any call's batch, committed at once.
   static absl::Status CommitNow(PluginHost::CallState* call, records::ExtraWrite write);
 };
+
+// Durable timers through rapport_call (call_timers.cc): timer_schedule and
+// timer_cancel, which join the call's writes like keyspace writes.
+struct TimersApi {
+  static int Schedule(rapport_call* call, rapport_bytes key, int64_t when_micros,
+                      rapport_bytes payload);
+  static int Cancel(rapport_call* call, rapport_bytes key);
+  // Commits `writes` at once (a call without a pending list).
+  static absl::Status CommitNow(PluginHost::CallState* call,
+                                const std::vector<records::ExtraWrite>& writes);
+};
+
+// A timer's stored value (the timer key of core/store/keyspace.h).
+struct TimerEntry {
+  uint64_t when = 0;
+  uint32_t attempts = 0;
+  std::string payload;
+  std::string Encode() const;
+  bool Decode(std::string_view bytes);
+};
+
+// What the call files (call_keyspace.cc, call_timers.cc) share.
+inline PluginHost::CallState* CallOf(rapport_call* call) {
+  return reinterpret_cast<PluginHost::CallState*>(call);
+}
+inline std::string AsString(rapport_bytes b) {
+  return b.data == nullptr ? std::string()
+                           : std::string(reinterpret_cast<const char*>(b.data), b.size);
+}
+// Returns `code`, keeping `reason` for call_last_error.
+int FailCall(PluginHost::CallState* call, int code, std::string reason);
+// A counter add (kv_add) of `delta` to meta key `key`.
+inline records::ExtraWrite CounterAdd(std::string key, int64_t delta) {
+  records::ExtraWrite w{std::move(key), std::nullopt};
+  w.op = records::ExtraWrite::Op::kAdd;
+  w.delta = delta;
+  return w;
+}
 
 }  // namespace internal
 
@@ -137,6 +187,16 @@ struct PluginHost::Plugin {
   std::map<std::string, int64_t> metrics;
   std::map<std::string, std::pair<rapport_method_fn, void*>> methods_registered;
   std::vector<std::string> descriptor_sets;
+  // The timer handler (register_timer_handler); the timer thread runs only
+  // for a plugin that has one.
+  rapport_timer_fn timer_fn = nullptr;
+  void* timer_user = nullptr;
+  std::atomic<int64_t> timers_fired{0}, timer_failures{0};
+  // Wakes the timer thread early: the earliest `when` scheduled since it
+  // last looked (guarded by timer_mu).
+  std::mutex timer_mu;
+  std::condition_variable timer_cv;
+  int64_t timer_hint = INT64_MAX;
 };
 
 // One invocation, as the plugin sees it through rapport_call*.

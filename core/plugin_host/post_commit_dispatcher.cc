@@ -59,7 +59,7 @@ void PluginHost::Dispatch(Plugin* p) {
         batch.Put(db_->meta(), store::PluginCursorKey(p->name, tenant),
                   store::KeyWriter().U64(upto).key());
         bool conflict = false;
-        absl::Status s = CommitWrites(writes, &batch, p, tenant, &conflict);
+        absl::Status s = CommitWrites(writes, &batch, p, &conflict);
         if (!s.ok()) {
           // A conflict (a key the hooks read changed before they could
           // commit): the events from the durable cursor run again, against

@@ -35,6 +35,13 @@
 //   'Y' plugin cursor    := 'Y' plugin:string tenant:u32be          -> u64be
 //   'Z' dead letter      := 'Z' plugin:string tenant:u32be seq:u64be -> DeadLetter
 //   'W' shadow record    := 'W' plugin:string tenant:u32be n:u64be  -> ShadowRecord
+//   'M' timer            := 'M' plugin:string tenant:u32be key:bytes -> when:u64be attempts:u32be
+//                                                                      payload:bytes
+//   'O' timer due        := 'O' plugin:string when:u64be tenant:u32be key:bytes -> ""
+//   'L' timer count      := 'L' plugin:string tenant:u32be          -> int64 pending timers
+//                                                                      (little-endian, kv_add)
+//   'Z' timer dead letter:= 'Z' plugin:string tenant:u32be 0:u64be key:bytes -> DeadLetter
+//                           (sequence 0 is never an event's: timer letters sort first)
 //
 // entity    record       := tenant:u32be type:u8 id:bytes16         -> record proto
 // index     entry        := tenant:u32be index:u16be component... id:bytes16
@@ -88,6 +95,9 @@ enum class MetaPrefix : uint8_t {
   kPluginCursor = 'Y',
   kDeadLetter = 'Z',
   kShadowRecord = 'W',
+  kTimer = 'M',
+  kTimerDue = 'O',
+  kTimerCount = 'L',
 };
 inline constexpr MetaPrefix kAllMetaPrefixes[] = {
     MetaPrefix::kTenantName,   MetaPrefix::kNextTenant,       MetaPrefix::kPageSecret,
@@ -96,7 +106,8 @@ inline constexpr MetaPrefix kAllMetaPrefixes[] = {
     MetaPrefix::kTenantRecord, MetaPrefix::kOperatorTenant,   MetaPrefix::kUser,
     MetaPrefix::kTeam,         MetaPrefix::kApiToken,         MetaPrefix::kAuditEntry,
     MetaPrefix::kRolloutRule,  MetaPrefix::kPluginKey,        MetaPrefix::kPluginCursor,
-    MetaPrefix::kDeadLetter,   MetaPrefix::kShadowRecord,
+    MetaPrefix::kDeadLetter,   MetaPrefix::kShadowRecord,     MetaPrefix::kTimer,
+    MetaPrefix::kTimerDue,     MetaPrefix::kTimerCount,
 };
 
 // The resource type byte of entity, counter, schema and idempotency keys.
@@ -202,11 +213,33 @@ inline bool SplitPluginKey(std::string_view key, std::string* plugin, std::strin
   *own_key = std::string(reader.rest());
   return true;
 }
-// A plugin keyspace key as the plugin wrote it, for messages (the key
-// itself if it is not one).
+// Durable timers (core/plugin_host/call_timers.cc).
+inline std::string TimerKey(std::string_view plugin, TenantId tenant, std::string_view key) {
+  return Meta(MetaPrefix::kTimer).String(plugin).U32(tenant).Raw(key).Release();
+}
+inline std::string TimerDuePrefix(std::string_view plugin) {
+  return Meta(MetaPrefix::kTimerDue).String(plugin).Release();
+}
+inline std::string TimerDueKey(std::string_view plugin, uint64_t when_micros, TenantId tenant,
+                               std::string_view key) {
+  return Meta(MetaPrefix::kTimerDue).String(plugin).U64(when_micros).U32(tenant).Raw(key).Release();
+}
+inline std::string TimerCountKey(std::string_view plugin, TenantId tenant) {
+  return Meta(MetaPrefix::kTimerCount).String(plugin).U32(tenant).Release();
+}
+// A plugin keyspace key as the plugin wrote it, and a timer key as
+// "timer 'KEY'", for messages (the key itself if it is neither).
 inline std::string DescribePluginKey(std::string_view key) {
   std::string plugin, own_key;
-  return SplitPluginKey(key, &plugin, &own_key) ? own_key : std::string(key);
+  if (SplitPluginKey(key, &plugin, &own_key)) return own_key;
+  KeyReader reader(key);
+  uint8_t prefix = 0;
+  uint32_t tenant = 0;
+  if (reader.U8(&prefix) && prefix == static_cast<uint8_t>(MetaPrefix::kTimer) &&
+      reader.String(&plugin) && reader.U32(&tenant)) {
+    return "timer '" + std::string(reader.rest()) + "'";
+  }
+  return std::string(key);
 }
 inline std::string PluginCursorKey(std::string_view plugin, TenantId tenant) {
   return Meta(MetaPrefix::kPluginCursor).String(plugin).U32(tenant).Release();

@@ -42,6 +42,9 @@ TEST(KeyspaceTest, MetaPrefixesAreDistinctAndEveryBuilderUsesItsOwn) {
       {MetaPrefix::kPluginCursor, PluginCursorKey("sfa", 1)},
       {MetaPrefix::kDeadLetter, DeadLetterPrefix("sfa", 1)},
       {MetaPrefix::kShadowRecord, ShadowPrefix("sfa", 1)},
+      {MetaPrefix::kTimer, TimerKey("sfa", 1, "k")},
+      {MetaPrefix::kTimerDue, TimerDueKey("sfa", 5, 1, "k")},
+      {MetaPrefix::kTimerCount, TimerCountKey("sfa", 1)},
   };
   ASSERT_EQ(keys.size(), std::size(kAllMetaPrefixes)) << "a prefix without a builder here";
   std::set<uint8_t> covered;
@@ -83,5 +86,14 @@ TEST(KeyspaceTest, TenantScopedKeysStayInsideTheirTenant) {
   EXPECT_EQ(static_cast<int>(StoredResourceType::kOpportunity), 3);
 }
 
+TEST(KeyspaceTest, PluginAndTimerKeysAreDescribedAsThePluginWroteThem) {
+  EXPECT_EQ(DescribePluginKey(PluginKvPrefix(1, "sfa") + "pipelines/기본"), "pipelines/기본");
+  EXPECT_EQ(DescribePluginKey(TimerKey("sfa", 1, "sla/case-1")), "timer 'sla/case-1'");
+  EXPECT_EQ(DescribePluginKey("plain"), "plain");
+  // Due entries sort by time before tenant and key.
+  EXPECT_LT(TimerDueKey("sfa", 5, 9, "z"), TimerDueKey("sfa", 6, 1, "a"));
+}
+
 }  // namespace
+
 }  // namespace rapport::store

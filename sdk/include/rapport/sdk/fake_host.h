@@ -33,6 +33,10 @@
 // no query planner: it answers a subset of the queries and refuses the rest
 // with INVALID_ARGUMENT saying so (see "Core record queries" below).
 //
+// Durable timers (timer_schedule, timer_cancel) are checked as rapportd
+// checks them and join the call's operations; they fire only when a test
+// calls FireDueTimers, for the timers due at SetNowMicros's time.
+//
 // The fake host is single-threaded: calls run one at a time, so nothing can
 // change what a call read before it commits. It therefore has no conflict
 // detection: reads are not remembered, and no handler is ever run again
@@ -199,6 +203,21 @@ class FakeHost : private fake_host_internal::RecordWire {
     return {};
   }
 
+  // Durable timers (fake_host_timers.h). The pending timers by key.
+  struct Timer {
+    int64_t when = 0;
+    std::string payload;
+  };
+  const std::map<std::string, Timer>& timers() const { return timers_; }
+  // The cap on pending timers (rapportd: --plugin-max-timers).
+  void SetMaxTimers(int64_t max) { max_timers_ = max; }
+  // Runs the timer handler for every timer due at the current time
+  // (SetNowMicros), oldest first, each in its own call whose operations,
+  // with the timer's removal, commit only if the handler succeeds. Stops at
+  // the first failure (that timer stays pending; rapportd retries it with
+  // backoff) and returns it. `fired` gets how many committed.
+  Status FireDueTimers(int* fired = nullptr);
+
   const std::map<std::string, std::string>& keyspace() const { return kv_; }
   int64_t metric(const std::string& name) const {
     auto it = metrics_.find(name);
@@ -227,6 +246,9 @@ class FakeHost : private fake_host_internal::RecordWire {
     std::optional<std::string> value;
     bool add = false;
     int64_t delta = 0;
+    // A timer's schedule (value: when, then the payload) or cancel (no
+    // value), applied to timers_ at commit, not to the keyspace.
+    bool timer = false;
   };
   using Pending = std::vector<Op>;
   struct Ctx {
@@ -261,7 +283,7 @@ class FakeHost : private fake_host_internal::RecordWire {
     if (auto it = kv_.find(key); it != kv_.end()) f.value = it->second;
     for (size_t i = 0; i < ops.size(); ++i) {
       const Op& op = ops[i];
-      if (op.key != key) continue;
+      if (op.key != key || op.timer) continue;
       if (!op.add) {
         f.value = op.value;
         continue;
@@ -291,7 +313,7 @@ class FakeHost : private fake_host_internal::RecordWire {
     std::map<std::string, Folded> folded;
     const Folded* failed = nullptr;
     for (const Op& op : ops) {
-      if (folded.count(op.key)) continue;
+      if (op.timer || folded.count(op.key)) continue;
       const Folded& f = folded[op.key] = Fold(op.key, ops);
       if (f.code != RAPPORT_OK && (failed == nullptr || f.failed_at < failed->failed_at)) {
         failed = &f;
@@ -305,6 +327,7 @@ class FakeHost : private fake_host_internal::RecordWire {
         kv_.erase(key);
       }
     }
+    ApplyTimers(ops);
     return {};
   }
 
@@ -430,6 +453,18 @@ class FakeHost : private fake_host_internal::RecordWire {
   // a key, adds make or change a counter), in key order either way.
   static int KvScanRange(rapport_call* call, rapport_bytes prefix, rapport_bytes start_after,
                          uint32_t limit, int reverse, rapport_scan_fn fn, void* user);
+
+  // --- Durable timers (rapportd: core/plugin_host/call_timers.cc).
+
+  static int RegisterTimerHandler(rapport_host_ctx* h, rapport_timer_fn fn, void* user);
+  static int TimerSchedule(rapport_call* call, rapport_bytes key, int64_t when,
+                           rapport_bytes payload);
+  static int TimerCancel(rapport_call* call, rapport_bytes key);
+  // What every timer call needs; RAPPORT_OK or the refusal.
+  static int TimerCheck(Ctx* c, const std::string& key, const char* what);
+  // The timer `key` as the call sees it (its own operations over timers_).
+  static std::optional<Timer> TimerAsSeen(const Ctx* c, const std::string& key);
+  void ApplyTimers(const Pending& ops);
 
   // --- Core record queries (rapportd: core/plugin_host/call_records.cc).
   //
@@ -583,7 +618,10 @@ class FakeHost : private fake_host_internal::RecordWire {
         ListRecords,
         SearchCustomers,
         CountRecords,
-        CanRead};
+        CanRead,
+        RegisterTimerHandler,
+        TimerSchedule,
+        TimerCancel};
     return &api;
   }
 
@@ -607,6 +645,10 @@ class FakeHost : private fake_host_internal::RecordWire {
   // refuses the load).
   std::string last_error_;
   std::string registration_error_;
+  rapport_timer_fn timer_fn_ = nullptr;
+  void* timer_user_ = nullptr;
+  std::map<std::string, Timer> timers_;
+  int64_t max_timers_ = 1'000'000;
 };
 
 // Runs the hooks of (kind, resource, op) in order, each seeing the record
@@ -647,5 +689,6 @@ inline Status FakeHost::RunHooks(rapport_hook_kind kind, rapport_resource resour
 
 #include "rapport/sdk/fake_host_keyspace.h"  // IWYU pragma: export
 #include "rapport/sdk/fake_host_queries.h"   // IWYU pragma: export
+#include "rapport/sdk/fake_host_timers.h"    // IWYU pragma: export
 
 #endif  // RAPPORT_SDK_FAKE_HOST_H_

@@ -106,7 +106,7 @@ inline int FakeHost::KvScanRange(rapport_call* call, rapport_bytes prefix,
   static const Pending kNone;
   const Pending& ops = c->pending ? *c->pending : kNone;
   for (const Op& op : ops) {
-    if (in_range(op.key)) keys.insert(op.key);
+    if (!op.timer && in_range(op.key)) keys.insert(op.key);
   }
   std::vector<std::string> order(keys.begin(), keys.end());
   if (reverse) std::reverse(order.begin(), order.end());

@@ -345,6 +345,37 @@ class Call {
     return WriteRecord(resource, RAPPORT_OP_UPDATE, patch, update_mask, expected_revision, stored);
   }
 
+  // Durable timers (ABI 1.2; UNIMPLEMENTED from an older host): schedules
+  // (or moves) this tenant's timer `key`, due at `when_micros` (the host
+  // clock: Plugin::NowMicros), carrying `payload`; it joins the call's
+  // writes. The plugin's OnTimer handler runs at least once after it is
+  // due, and the timer's removal commits with the handler's keyspace writes
+  // (plugin_abi.h, timer_schedule, for the rules and errors).
+  Status ScheduleAt(const std::string& key, int64_t when_micros,
+                    const std::string& payload = "") const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, timer_schedule),
+                               sizeof(host->timer_schedule)) ||
+        host->timer_schedule == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no durable timers (ABI 1.2)"};
+    }
+    int rc =
+        host->timer_schedule(call_, internal::Bytes(key), when_micros, internal::Bytes(payload));
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "timer_schedule");
+  }
+  // Cancels this tenant's timer `key` with the call's writes; NOT_FOUND if
+  // there is none (it may have fired).
+  Status CancelTimer(const std::string& key) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, timer_cancel),
+                               sizeof(host->timer_cancel)) ||
+        host->timer_cancel == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no durable timers (ABI 1.2)"};
+    }
+    int rc = host->timer_cancel(call_, internal::Bytes(key));
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "timer_cancel");
+  }
+
   rapport_call* raw() const { return call_; }
 
  private:
@@ -451,6 +482,32 @@ class Plugin {
     if (rc == RAPPORT_OK) return {};
     return Status{
         rc, internal::RegistrationError(("the host refused method '" + full_method + "'").c_str())};
+  }
+  // The plugin's one durable-timer handler (ABI 1.2): runs for each due
+  // timer of Call::ScheduleAt, in a call of the timer's tenant with no user.
+  // Return an error to be retried with backoff (then dead-lettered).
+  using TimerFn = std::function<Status(Call&, const std::string& key, const std::string& payload)>;
+  Status OnTimer(TimerFn fn) {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, register_timer_handler),
+                               sizeof(host->register_timer_handler)) ||
+        host->register_timer_handler == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no durable timers (ABI 1.2)"};
+    }
+    auto* holder = new TimerFn(std::move(fn));
+    int rc = host->register_timer_handler(
+        internal::HostCtx(),
+        [](void* user, rapport_call* call, rapport_bytes key, rapport_bytes payload,
+           rapport_buffer* error) -> int {
+          return internal::Guard(error, [&]() -> Status {
+            Call c(call);
+            return (*static_cast<TimerFn*>(user))(c, internal::String(key),
+                                                  internal::String(payload));
+          });
+        },
+        holder);
+    if (rc == RAPPORT_OK) return {};
+    return Status{rc, internal::RegistrationError("the host refused the timer handler")};
   }
   // Hands the host the plugin's service descriptors (serialized
   // google.protobuf.FileDescriptorSet).

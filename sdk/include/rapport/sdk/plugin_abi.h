@@ -111,6 +111,12 @@ typedef enum {
   RAPPORT_LOG_ERROR = 3
 } rapport_log_level;
 
+/* A durable timer's handler (ABI 1.2, register_timer_handler): `key` and
+ * `payload` are what timer_schedule stored. Return RAPPORT_OK, or an error
+ * code with a message in `error` (the timer is then retried). */
+typedef int (*rapport_timer_fn)(void* user, rapport_call* call, rapport_bytes key,
+                                rapport_bytes payload, rapport_buffer* error);
+
 /* Called by kv_scan for each entry; return 0 to stop. */
 typedef int (*rapport_scan_fn)(void* user, rapport_bytes key, rapport_bytes value);
 
@@ -262,6 +268,36 @@ typedef struct {
    * not told apart, as in the API), or a negative rapport_code on error
    * (-RAPPORT_INVALID_ARGUMENT for a malformed id). */
   int (*can_read)(rapport_call* call, rapport_resource resource, const char* id);
+
+  /* Durable timers, per tenant. A plugin that schedules timers registers
+   * its one handler during init. timer_schedule stores (or replaces) the
+   * timer `key` (1..256 bytes) of the call's tenant, due at `when_micros`
+   * (Unix microseconds, the host clock), with `payload` (at most 64 KiB).
+   * Like keyspace writes, the timer joins the call's writes: it exists only
+   * if the call commits (in a pre-commit hook, with the record change).
+   * The host then calls the handler, in a call of the same tenant with no
+   * user (internal scope, roles ""), at least once after `when_micros`;
+   * the timer's removal commits in one batch with the handler's keyspace
+   * writes, so those apply exactly once. A handler may schedule the same
+   * key again (a periodic timer). A failing handler is retried with
+   * backoff and, after the host's dead-letter limit, dead-lettered
+   * (ListDeadLetters; replaying reschedules it). Overdue timers fire after
+   * a restart. While the module's kill switch is thrown for the tenant its
+   * timers wait; they fire, late, when it is released. Errors:
+   *   INVALID_ARGUMENT   key size, payload size, `when_micros` more than
+   *                      one second in the past or more than ten years
+   *                      ahead;
+   *   RESOURCE_EXHAUSTED the tenant already has the host's per-module
+   *                      maximum of pending timers;
+   *   FAILED_PRECONDITION no handler registered, or in a validate hook.
+   * Reasons in call_last_error. */
+  int (*register_timer_handler)(rapport_host_ctx* host, rapport_timer_fn fn, void* user);
+  int (*timer_schedule)(rapport_call* call, rapport_bytes key, int64_t when_micros,
+                        rapport_bytes payload);
+  /* Removes the call's tenant's timer `key` when the call commits:
+   * RAPPORT_OK, or RAPPORT_NOT_FOUND if there is none (a timer that has
+   * already fired is gone). */
+  int (*timer_cancel)(rapport_call* call, rapport_bytes key);
 } rapport_host_api;
 
 typedef struct {
