@@ -306,7 +306,7 @@ Status BuildFunnel(const Call& call, const ReadScope& scope, const v1::Pipeline&
        {keys::kFunnelNow, keys::kFunnelEntered, keys::kFunnelAdvanced, keys::kFunnelStays}) {
     for (const auto& [key, a] :
          VisibleSums(call, scope, keys::FunnelPrefix(kind, pipeline.name()))) {
-      std::vector<std::string> parts = Split(key, '/');
+      std::vector<std::string> parts = SplitKey(key, '/');
       v1::FunnelStage* f = stage_of(parts[0]);
       if (!f) continue;
       if (kind == keys::kFunnelNow) {
@@ -388,7 +388,7 @@ Status BuildForecast(const Call& call, const ReadScope& scope, int first, int la
   for (int month = first; month <= last; ++month) {
     const std::string prefix = keys::ForecastMonthPrefix(MonthName(month));
     call.Scan(prefix, [&](const std::string& key, const std::string& value) {
-      std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
+      std::vector<std::string> parts = SplitKey(key.substr(prefix.size()), '/');
       if (parts.size() != 5) return true;
       const std::string& owner = parts[0];
       const std::string& row_currency = parts[1];
@@ -482,7 +482,7 @@ Status ListStalled(const Call& call, const v1::Pipeline& pipeline, int64_t cutof
   call.Scan(prefix, [&](const std::string& key, const std::string& value) {
     (void)value;
     if (!page_token.empty() && key <= page_token) return true;
-    std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
+    std::vector<std::string> parts = SplitKey(key.substr(prefix.size()), '/');
     if (parts.size() != 2) return true;
     const int64_t micros = std::stoll(parts[0]);
     if (micros > cutoff_micros) return false;
@@ -505,7 +505,7 @@ Status ListStalled(const Call& call, const v1::Pipeline& pipeline, int64_t cutof
       d->mutable_amount()->set_currency_code(state->currency_code());
       d->mutable_amount()->set_units(state->amount_units());
     }
-    *d->mutable_last_activity_time() = FromMicros(micros);
+    *d->mutable_last_activity_time() = TimestampFromMicros(micros);
     return true;
   });
   if (more) out->set_next_page_token(last_key);

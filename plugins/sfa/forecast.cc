@@ -98,7 +98,7 @@ Status CreateForecastSnapshot(Call& call, const v1::CreateForecastSnapshotReques
   snap.set_period(request.period());
   snap.set_end_period(request.end_period());
   snap.set_grouping(grouping);
-  *snap.mutable_create_time() = FromMicros(now);
+  *snap.mutable_create_time() = TimestampFromMicros(now);
   snap.set_created_by(call.user());
   for (auto& r : rows) *snap.add_rows() = std::move(r);
   if (Status s = Save(call, keys::Snapshot(snap.id()), snap); !s.ok()) return s;
@@ -171,10 +171,8 @@ Status GetForecastAccuracy(Call& call, const v1::GetForecastAccuracyRequest& req
     *out->add_rows() = std::move(a);
   }
   // The period is over once the month after it has begun in Seoul.
-  int64_t year;
-  unsigned month, day;
-  CivilFromDays(FloorDiv(now + 540LL * 60 * 1000000, kMicrosPerDay), &year, &month, &day);
-  out->set_period_closed(year * 12 + month - 1 > last);
+  out->set_period_closed(
+      rapport::sdk::PeriodContaining(rapport::sdk::PeriodKind::kMonth, now).first_month() > last);
   *out->mutable_snapshot() = std::move(*snap);
   return {};
 }

@@ -13,6 +13,7 @@
 
 #include "google/protobuf/message_lite.h"
 #include "rapport/sdk/plugin.h"
+#include "rapport/sdk/time.h"
 #include "rapport/v1/opportunity.pb.h"
 
 namespace rapport::sfa {
@@ -20,7 +21,7 @@ namespace rapport::sfa {
 using rapport::sdk::Call;
 using rapport::sdk::Status;
 
-inline constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
+using rapport::sdk::kMicrosPerDay;  // rapport/sdk/time.h
 
 // The message stored at `key`, or nullopt when there is none or it does not
 // parse.

@@ -55,12 +55,12 @@ namespace rapport::sfa::keys {
 inline constexpr char kPipelines[] = "pl/";
 inline std::string Pipeline(const std::string& name) { return kPipelines + name; }
 inline std::string PipelineVersion(const std::string& name, int64_t version) {
-  return "plv/" + name + "/" + Pad(version, 10);
+  return "plv/" + name + "/" + ZeroPad(version, 10);
 }
 inline std::string StageHistoryPrefix(const std::string& opp) { return "hist/" + opp + "/"; }
 // By revision; a change without one (revision 0) by micros, 20 digits.
 inline std::string StageChange(const std::string& opp, int64_t revision, int64_t micros) {
-  return StageHistoryPrefix(opp) + (revision > 0 ? Pad(revision, 12) : Pad(micros, 20));
+  return StageHistoryPrefix(opp) + (revision > 0 ? ZeroPad(revision, 12) : ZeroPad(micros, 20));
 }
 inline std::string StageEntered(const std::string& opp) { return "se/" + opp; }
 
@@ -95,7 +95,7 @@ inline std::string FunnelStage(const char* kind, const std::string& pipeline,
 }
 inline std::string ActivityPrefix(const std::string& pipeline) { return "act/" + pipeline + "/"; }
 inline std::string Activity(const std::string& pipeline, int64_t micros, const std::string& opp) {
-  return ActivityPrefix(pipeline) + Pad(micros, 20) + "/" + opp;
+  return ActivityPrefix(pipeline) + ZeroPad(micros, 20) + "/" + opp;
 }
 
 // ---- tasks (tasks.cc)
@@ -109,7 +109,7 @@ inline std::string AssigneeOpenTasksPrefix(const std::string& assignee) {
 }
 inline std::string AssigneeOpenTask(const std::string& assignee, int64_t due_micros,
                                     const std::string& id) {
-  return AssigneeOpenTasksPrefix(assignee) + Pad(due_micros, 20) + "/" + id;
+  return AssigneeOpenTasksPrefix(assignee) + ZeroPad(due_micros, 20) + "/" + id;
 }
 inline std::string OpportunityTasksPrefix(const std::string& opp) { return "topp/" + opp + "/"; }
 inline std::string OpportunityOpenTasksPrefix(const std::string& opp) {
@@ -117,7 +117,7 @@ inline std::string OpportunityOpenTasksPrefix(const std::string& opp) {
 }
 inline std::string OpportunityOpenTask(const std::string& opp, int64_t due_micros,
                                        const std::string& id) {
-  return OpportunityOpenTasksPrefix(opp) + Pad(due_micros, 20) + "/" + id;
+  return OpportunityOpenTasksPrefix(opp) + ZeroPad(due_micros, 20) + "/" + id;
 }
 inline std::string CustomerTasksPrefix(const std::string& customer) {
   return "tcus/" + customer + "/";

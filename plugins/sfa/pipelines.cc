@@ -37,7 +37,7 @@ Status EnforceProcess(Call& call, const Opportunity* before, Opportunity* after,
   change.set_from_stage(e.from_stage);
   change.set_to_stage(e.to_stage);
   change.set_changed_by(call.user());
-  *change.mutable_change_time() = FromMicros(now);
+  *change.mutable_change_time() = TimestampFromMicros(now);
   if (!e.from_stage.empty()) {
     *change.mutable_time_in_previous_stage() =
         DurationFromMicros(std::max<int64_t>(0, now - entered));
@@ -77,7 +77,7 @@ Status SetPipeline(Call& call, const v1::SetPipelineRequest& request, int64_t no
   v1::Pipeline next;
   if (Status s = BuildPipeline(request, current ? &*current : nullptr, &next); !s.ok()) return s;
   next.set_version(current ? current->version() + 1 : 1);
-  *next.mutable_update_time() = FromMicros(now);
+  *next.mutable_update_time() = TimestampFromMicros(now);
   next.set_updated_by(call.user());
   if (Status s = Save(call, keys::Pipeline(name), next); !s.ok()) return s;
   if (Status s = Save(call, keys::PipelineVersion(name, next.version()), next); !s.ok()) return s;

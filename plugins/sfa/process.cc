@@ -15,7 +15,7 @@ std::string AllowedCriteria() {
   std::vector<std::string> names;
   for (int i = 0; kCriteriaFields[i]; ++i) names.push_back(kCriteriaFields[i]);
   names.push_back("attributes.<key>");
-  return Join(names);
+  return Join(names, ", ");
 }
 
 namespace {
@@ -34,7 +34,7 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list, const
 std::string Quoted(const std::vector<std::string>& names) {
   std::vector<std::string> q;
   for (const auto& n : names) q.push_back("'" + n + "'");
-  return Join(q);
+  return Join(q, ", ");
 }
 
 }  // namespace
@@ -310,7 +310,7 @@ Status Enforce(const std::vector<v1::Pipeline>& pipelines, const rapport::v1::Op
         return Status::FailedPrecondition(
             "stage: moving " + (from.empty() ? std::string("into") : "from '" + from + "' to") +
             " '" + stage + "' needs the exit criteria of " + Quoted(left) +
-            "; missing: " + Join(missing));
+            "; missing: " + Join(missing, ", "));
       }
     }
   }

@@ -81,11 +81,11 @@ Status CheckDueTime(const std::string& field, const google::protobuf::Timestamp&
   }
   const int64_t micros = ToMicros(due);
   if (micros < not_before) {
-    return Status::Invalid(field + ": " + FormatMicros(micros) + " is before " + not_before_what +
-                           " (" + FormatMicros(not_before) + ")");
+    return Status::Invalid(field + ": " + FormatRfc3339(micros) + " is before " + not_before_what +
+                           " (" + FormatRfc3339(not_before) + ")");
   }
   if (micros > not_before + 3660 * kMicrosPerDay) {
-    return Status::Invalid(field + ": " + FormatMicros(micros) + " is more than 10 years ahead");
+    return Status::Invalid(field + ": " + FormatRfc3339(micros) + " is more than 10 years ahead");
   }
   return {};
 }
@@ -147,8 +147,8 @@ Status CreateTask(Call& call, const v1::CreateTaskRequest& request, int64_t now,
   t.set_status(v1::TASK_STATUS_OPEN);
   t.set_id(rapport::sdk::NewUlid(now / 1000));
   t.set_creator(call.user());
-  *t.mutable_create_time() = FromMicros(now);
-  *t.mutable_update_time() = FromMicros(now);
+  *t.mutable_create_time() = TimestampFromMicros(now);
+  *t.mutable_update_time() = TimestampFromMicros(now);
   t.clear_close_time();
   t.clear_completed_by_interaction();
   t.set_revision(1);
@@ -204,7 +204,7 @@ Status UpdateTask(Call& call, const v1::UpdateTaskRequest& request, int64_t now,
           t.clear_close_time();
           t.clear_completed_by_interaction();
         } else {
-          *t.mutable_close_time() = FromMicros(now);
+          *t.mutable_close_time() = TimestampFromMicros(now);
         }
       }
     } else {
@@ -213,7 +213,7 @@ Status UpdateTask(Call& call, const v1::UpdateTaskRequest& request, int64_t now,
           "' cannot be updated (title, notes, due_time, assignee, priority, status)");
     }
   }
-  *t.mutable_update_time() = FromMicros(now);
+  *t.mutable_update_time() = TimestampFromMicros(now);
   t.set_revision(current->revision() + 1);
   if (Status s = SaveTask(call, &*current, t); !s.ok()) return s;
   *out = std::move(t);
@@ -263,21 +263,21 @@ Status GetAgenda(Call& call, const v1::GetAgendaRequest& request, int64_t now,
     return Status::Invalid("user_id: unknown user '" + user + "'");
   }
   if (user.find('/') != std::string::npos) return Status::Invalid("user_id: cannot hold '/'");
-  const int offset = request.has_utc_offset_minutes() ? request.utc_offset_minutes() : 540;
-  if (offset < -720 || offset > 840) {
-    return Status::Invalid("utc_offset_minutes: must be -720..840, got " + std::to_string(offset));
+  const int offset = request.has_utc_offset_minutes() ? request.utc_offset_minutes()
+                                                      : rapport::sdk::kSeoulUtcOffsetMinutes;
+  if (Status s = rapport::sdk::CheckUtcOffsetMinutes("utc_offset_minutes", offset); !s.ok()) {
+    return s;
   }
   if (request.has_now()) {
     if (request.now().seconds() < 0) return Status::Invalid("now: is before 1970");
     now = ToMicros(request.now());
   }
-  const int64_t shift = static_cast<int64_t>(offset) * 60 * 1000000;
   const int64_t end_of_today =
-      FloorDiv(now + shift, kMicrosPerDay) * kMicrosPerDay + kMicrosPerDay - shift;
+      rapport::sdk::LocalDayStartMicros(rapport::sdk::LocalDay(now, offset) + 1, offset);
   const int64_t end_of_week = end_of_today + 7 * kMicrosPerDay;
   const std::string prefix = keys::AssigneeOpenTasksPrefix(user);
   call.Scan(prefix, [&](const std::string& key, const std::string&) {
-    std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
+    std::vector<std::string> parts = SplitKey(key.substr(prefix.size()), '/');
     if (parts.size() != 2) return true;
     const int64_t due = std::stoll(parts[0]);
     if (due >= end_of_week) return false;
@@ -298,7 +298,7 @@ Status GetNextStep(Call& call, const v1::GetNextStepRequest& request,
   if (!opp) return OpportunityNotFound("opportunity_id", request.opportunity_id());
   const std::string prefix = keys::OpportunityOpenTasksPrefix(opp->id());
   call.Scan(prefix, [&](const std::string& key, const std::string&) {
-    std::vector<std::string> parts = Split(key.substr(prefix.size()), '/');
+    std::vector<std::string> parts = SplitKey(key.substr(prefix.size()), '/');
     if (parts.size() != 2) return true;
     auto task = LoadVisibleTask(call, parts[1]);
     if (!task || task->status() != v1::TASK_STATUS_OPEN) return true;

@@ -73,7 +73,7 @@ Status SetOpportunityTeam(Call& call, const v1::SetOpportunityTeamRequest& reque
   v1::OpportunityTeam team;
   team.set_opportunity_id(opp->id());
   *team.mutable_members() = request.members();
-  *team.mutable_update_time() = FromMicros(now);
+  *team.mutable_update_time() = TimestampFromMicros(now);
   team.set_updated_by(call.user());
   if (Status s = Save(call, keys::Team(opp->id()), team); !s.ok()) return s;
   *out = std::move(team);

@@ -1,53 +1,44 @@
 // File: plugins/sfa/util.h
 //
-// Small helpers of the SFA plugin: key encoding, times, calendar periods
-// and exact money arithmetic. No host calls. (IDs, currencies and text
-// limits come from the SDK: rapport/sdk/ids.h, money.h, text.h.)
+// Small helpers of the SFA plugin: its period ranges and exact money
+// arithmetic. No host calls. Keys, times and calendar periods come from the
+// SDK (rapport/sdk/keys.h, time.h, periods.h), as do IDs, currencies and
+// text limits (ids.h, money.h, text.h); the using-declarations below let the
+// plugin's files name them unqualified.
 #ifndef RAPPORT_PLUGINS_SFA_UTIL_H_
 #define RAPPORT_PLUGINS_SFA_UTIL_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "google/protobuf/duration.pb.h"
-#include "google/protobuf/timestamp.pb.h"
+#include "rapport/sdk/keys.h"
+#include "rapport/sdk/periods.h"
 #include "rapport/sdk/plugin.h"
+#include "rapport/sdk/time.h"
 
 namespace rapport::sfa {
 
 using rapport::sdk::Status;
 
-// `value` (>= 0) zero-padded to `width` digits, so keys sort numerically.
-std::string Pad(int64_t value, int width);
+using rapport::sdk::DurationFromMicros;
+using rapport::sdk::FormatRfc3339;
+using rapport::sdk::IsKeySafeName;
+using rapport::sdk::Join;
+using rapport::sdk::kMicrosPerDay;
+using rapport::sdk::MonthName;
+using rapport::sdk::SplitKey;
+using rapport::sdk::StartsWith;
+using rapport::sdk::TimestampFromMicros;
+using rapport::sdk::ToMicros;
+using rapport::sdk::ZeroPad;
 
-int64_t ToMicros(const google::protobuf::Timestamp& t);
-google::protobuf::Timestamp FromMicros(int64_t micros);
-google::protobuf::Duration DurationFromMicros(int64_t micros);
-
-// A name that can sit in a key: 1..64 bytes, no '/', no control
-// characters, no leading or trailing space.
-bool IsKeySafeName(const std::string& name);
-
-std::string Join(const std::vector<std::string>& parts, const std::string& separator = ", ");
-// Splits on `separator`, keeping empty parts.
-std::vector<std::string> Split(const std::string& text, char separator);
-bool StartsWith(const std::string& text, const std::string& prefix);
-
-// Months are counted as year * 12 + (month - 1).
-std::string MonthName(int month_index);  // "2026-11"
-// "YYYY-MM" or "YYYY-Qn" -> the months it covers. INVALID_ARGUMENT naming
-// `field` on bad syntax.
-Status ParsePeriod(const std::string& field, const std::string& period, int* first, int* last);
-// A bounded range: period required, end_period optional (inclusive), not
-// reversed, at most 36 months.
+// A bounded range of months for a forecast, as month indexes (year * 12 +
+// month - 1): period required, end_period optional (inclusive), each
+// "YYYY-MM" or "YYYY-Qn" (rapport::sdk::ParsePeriod), not reversed, at most
+// 36 months.
 Status ParsePeriodRange(const std::string& period, const std::string& end_period, int* first,
                         int* last);
-
-// Days since 1970-01-01 for a civil date and back (proleptic Gregorian).
-int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
-void CivilFromDays(int64_t days, int64_t* year, unsigned* month, unsigned* day);
 
 // floor(units * percent / 100), exact (units <= 9e15).
 int64_t WeightedUnits(int64_t units, int32_t percent);
@@ -59,10 +50,3 @@ int64_t BasisPoints(int64_t numerator, int64_t denominator);
 }  // namespace rapport::sfa
 
 #endif  // RAPPORT_PLUGINS_SFA_UTIL_H_
-
-namespace rapport::sfa {
-// RFC 3339 in UTC, to the second: "2026-11-27T09:00:00Z".
-std::string FormatMicros(int64_t micros);
-// a / b rounded towards negative infinity (b > 0).
-int64_t FloorDiv(int64_t a, int64_t b);
-}  // namespace rapport::sfa
