@@ -252,6 +252,8 @@ class FakeHost : private fake_host_internal::RecordWire {
   };
   using Pending = std::vector<Op>;
   struct Ctx {
+    Ctx(FakeHost* h, Pending* p, bool ro = false, bool ic = false)
+        : host(h), pending(p), read_only(ro), in_commit(ic) {}
     FakeHost* host;
     Pending* pending;  // the call's operations, committed by the host when it succeeds
     bool read_only = false;
