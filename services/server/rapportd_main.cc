@@ -112,6 +112,11 @@ int main(int argc, char** argv) {
                  "before it could commit; then it fails with ABORTED")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
+  app.add_option("--plugin-max-timers", options.plugins.max_timers,
+                 "pending durable timers one module may hold per tenant; past it scheduling "
+                 "is RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
   CLI11_PARSE(app, argc, argv);
   if (!plugin_config_file.empty()) {
     auto configs = rapport::plugin_host::ReadPluginConfig(plugin_config_file);
