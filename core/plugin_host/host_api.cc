@@ -91,6 +91,27 @@ struct HostApi {
   }
   static int RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
                             void* user);
+  static int RegisterBackfill(rapport_host_ctx* h, rapport_resource resource,
+                              rapport_backfill_fn fn, void* user) {
+    auto* p = P(h);
+    if (!p->initialising) {
+      return Refused(p, RAPPORT_FAILED_PRECONDITION,
+                     "backfill handlers are registered during init only");
+    }
+    if (fn == nullptr) return Refused(p, RAPPORT_INVALID_ARGUMENT, "backfill: no function");
+    if (resource != 0 &&
+        (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY)) {
+      return Refused(p, RAPPORT_INVALID_ARGUMENT,
+                     absl::StrCat("backfill: unknown resource ", static_cast<int>(resource)));
+    }
+    if (!p->backfill.emplace(static_cast<int>(resource), std::make_pair(fn, user)).second) {
+      return Refused(p, RAPPORT_ALREADY_EXISTS,
+                     absl::StrCat("backfill: a handler for resource ", static_cast<int>(resource),
+                                  " is already registered"));
+    }
+    p->last_error.clear();
+    return RAPPORT_OK;
+  }
   static int RegisterTimerHandler(rapport_host_ctx* h, rapport_timer_fn fn, void* user) {
     auto* p = P(h);
     if (!p->initialising) {
@@ -213,7 +234,8 @@ struct HostApi {
                                          internal::RecordsApi::CanRead,
                                          RegisterTimerHandler,
                                          internal::TimersApi::Schedule,
-                                         internal::TimersApi::Cancel};
+                                         internal::TimersApi::Cancel,
+                                         RegisterBackfill};
     return &api;
   }
 };

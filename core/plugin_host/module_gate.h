@@ -56,11 +56,14 @@ class ModuleGate {
   absl::StatusOr<v1::RolloutRule> SetRule(const RequestContext& ctx, v1::RolloutRule rule,
                                           int64_t expected_revision);
 
+  // Whether `rule` has the module on (or shadow) for anyone: not killed,
+  // and a default, a target or a percentage that is not off.
+  static bool AnyoneOn(const v1::RolloutRule& rule);
+
   // The stable cohort position of `user_id` for `module`, 0..99.
   static int Bucket(const std::string& module, const std::string& user_id);
 
  private:
-  static bool AnyoneOn(const v1::RolloutRule& rule);
   store::Database* db_;
   feed::ChangeFeed* feed_;
   const Clock* clock_;

@@ -82,7 +82,8 @@ void PluginHost::Start() {
     bool has_post_commit = std::any_of(p->hooks.begin(), p->hooks.end(), [](const Plugin::Hook& h) {
       return h.kind == RAPPORT_HOOK_POST_COMMIT;
     });
-    if (has_post_commit) dispatchers_.emplace_back([this, raw = p.get()] { Dispatch(raw); });
+    if (has_post_commit || !p->backfill.empty())
+      dispatchers_.emplace_back([this, raw = p.get()] { Dispatch(raw); });
     if (p->timer_fn != nullptr)
       dispatchers_.emplace_back([this, raw = p.get()] { RunTimers(raw); });
   }
@@ -125,6 +126,8 @@ std::vector<v1::Module> PluginHost::Modules() const {
     (*m.mutable_metrics())["keyspace_conflicts"] = p->conflicts.load();
     // Durable timers fired (their handler's writes committed) and handler
     // failures (each retried with backoff, then dead-lettered).
+    if (!p->backfill.empty())
+      (*m.mutable_metrics())["backfill_records"] = p->backfill_records.load();
     if (p->timer_fn != nullptr) {
       (*m.mutable_metrics())["timers_fired"] = p->timers_fired.load();
       (*m.mutable_metrics())["timer_failures"] = p->timer_failures.load();

@@ -119,6 +119,12 @@ class PluginHost : public records::WriteHooks {
   // Runs each dead letter once more; returns (succeeded, failed).
   absl::StatusOr<std::pair<int, int>> ReplayDeadLetters(const RequestContext& ctx,
                                                         const std::string& module);
+  // Queues a backfill of `module` in the caller's tenant (backfill.cc).
+  absl::StatusOr<v1::BackfillStatus> RequestBackfill(const RequestContext& ctx,
+                                                     const std::string& module);
+  // The module's last backfill in the caller's tenant; NOT_FOUND if none.
+  absl::StatusOr<v1::BackfillStatus> GetBackfill(const RequestContext& ctx,
+                                                 const std::string& module);
   absl::StatusOr<std::vector<v1::ShadowRecord>> ListShadowRecords(const RequestContext& ctx,
                                                                   const std::string& module,
                                                                   int limit);
@@ -133,6 +139,13 @@ class PluginHost : public records::WriteHooks {
   friend struct internal::TimersApi;
   void Refuse(Plugin* plugin, std::string error);
   void Dispatch(Plugin* plugin);
+  // In the dispatcher, before a tenant's events: runs the plugin's backfill
+  // of `tenant` if one is requested, was cut short, or is due on first
+  // enable; then `*cursor` is the snapshot's sequence. False if stopping
+  // cut it short (it runs again after the restart).
+  bool MaybeBackfill(Plugin* plugin, uint32_t tenant, uint64_t* cursor);
+  absl::Status RunBackfill(Plugin* plugin, uint32_t tenant, v1::BackfillStatus* status,
+                           uint64_t* cursor);
   // The timer thread of a plugin with a timer handler (timer_dispatcher.cc):
   // fires due timers, oldest first, until Stop().
   void RunTimers(Plugin* plugin);

@@ -12,6 +12,7 @@
 //   call_records.cc            core record queries as the caller
 //   call_timers.cc             scheduling and cancelling durable timers
 //   timer_dispatcher.cc        the per-plugin timer threads
+//   backfill.cc                backfills from a snapshot, in the dispatcher
 #ifndef RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
 #define RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
 
@@ -192,11 +193,18 @@ struct PluginHost::Plugin {
   rapport_timer_fn timer_fn = nullptr;
   void* timer_user = nullptr;
   std::atomic<int64_t> timers_fired{0}, timer_failures{0};
+  // Backfill handlers by resource (0: the one called first), and the
+  // records handed to them since start.
+  std::map<int, std::pair<rapport_backfill_fn, void*>> backfill;
+  std::atomic<int64_t> backfill_records{0};
   // Wakes the timer thread early: the earliest `when` scheduled since it
   // last looked (guarded by timer_mu).
   std::mutex timer_mu;
   std::condition_variable timer_cv;
   int64_t timer_hint = INT64_MAX;
+  // No live due entry is older than this (guarded by timer_mu): each pass
+  // seeks here instead of stepping over the fired timers' deleted entries.
+  int64_t timer_floor = 0;
 };
 
 // One invocation, as the plugin sees it through rapport_call*.

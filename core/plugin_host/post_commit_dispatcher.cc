@@ -39,6 +39,8 @@ void PluginHost::Dispatch(Plugin* p) {
         store::KeyReader cr(*v);
         if (!cr.U64(&cursor)) cursor = 0;
       }
+      // A backfill due here runs first and moves the cursor to its snapshot.
+      if (!MaybeBackfill(p, tenant, &cursor)) return;
       RequestContext ctx;
       ctx.tenant = tenant;
       auto events = records_->feed()->Read(ctx.tenant, cursor, 100);

@@ -46,11 +46,14 @@ constexpr int kScannedPerPass = 10'000;
 // The longest the thread sleeps without looking (a safety net: commits and
 // schedules wake it sooner).
 constexpr absl::Duration kMaxSleep = absl::Milliseconds(100);
+// How often a pass looks from the start of the due index, not the floor.
+constexpr absl::Duration kFullPassEvery = absl::Seconds(1);
 
 }  // namespace
 
 void PluginHost::WakeTimers(Plugin* p, int64_t when_micros) {
   std::lock_guard<std::mutex> lock(p->timer_mu);
+  p->timer_floor = std::min(p->timer_floor, when_micros);
   if (when_micros < p->timer_hint) {
     p->timer_hint = when_micros;
     p->timer_cv.notify_all();
@@ -59,10 +62,19 @@ void PluginHost::WakeTimers(Plugin* p, int64_t when_micros) {
 
 void PluginHost::RunTimers(Plugin* p) {
   const std::string prefix = store::TimerDuePrefix(p->name);
+  absl::Time next_full_pass = absl::InfinitePast();
   while (!stopping_.load()) {
+    int64_t floor = 0;
     {
       std::lock_guard<std::mutex> lock(p->timer_mu);
       p->timer_hint = INT64_MAX;  // this pass sees everything committed so far
+      floor = p->timer_floor;
+    }
+    // Now and then a pass looks from the start: a timer scheduled before a
+    // pass but committed after it (a slow call) may be older than the floor.
+    if (absl::Now() >= next_full_pass) {
+      floor = 0;
+      next_full_pass = absl::Now() + kFullPassEvery;
     }
     const int64_t now = absl::ToUnixMicros(clock_->Now());
     int64_t next_due = INT64_MAX;
@@ -76,10 +88,15 @@ void PluginHost::RunTimers(Plugin* p) {
     {
       auto it = db_->NewIterator(db_->meta());
       int scanned = 0;
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      int64_t oldest = INT64_MAX;
+      it->Seek(store::KeyWriter(prefix)
+                   .U64(static_cast<uint64_t>(std::max<int64_t>(floor, 0)))
+                   .Release());
+      for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
         store::KeyReader reader(it->key().ToStringView().substr(prefix.size()));
         Due d;
         if (!reader.U64(&d.when) || !reader.U32(&d.tenant)) continue;
+        oldest = std::min(oldest, static_cast<int64_t>(d.when));
         if (static_cast<int64_t>(d.when) > now) {
           next_due = static_cast<int64_t>(d.when);
           break;
@@ -95,6 +112,12 @@ void PluginHost::RunTimers(Plugin* p) {
         due.push_back(std::move(d));
         if (due.size() >= kFiredPerPass) break;
       }
+      // Next pass from the oldest entry seen (live unless this pass fires
+      // it), or earlier for a timer scheduled during the pass, which the
+      // iterator may not have seen (timer_hint: the earliest since the
+      // pass began).
+      std::lock_guard<std::mutex> lock(p->timer_mu);
+      p->timer_floor = std::min(oldest == INT64_MAX ? now : oldest, p->timer_hint);
     }
     for (const Due& d : due) {
       if (stopping_.load()) return;

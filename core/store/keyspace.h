@@ -40,6 +40,7 @@
 //   'O' timer due        := 'O' plugin:string when:u64be tenant:u32be key:bytes -> ""
 //   'L' timer count      := 'L' plugin:string tenant:u32be          -> int64 pending timers
 //                                                                      (little-endian, kv_add)
+//   'R' backfill         := 'R' plugin:string tenant:u32be          -> BackfillStatus
 //   'Z' timer dead letter:= 'Z' plugin:string tenant:u32be 0:u64be key:bytes -> DeadLetter
 //                           (sequence 0 is never an event's: timer letters sort first)
 //
@@ -98,6 +99,7 @@ enum class MetaPrefix : uint8_t {
   kTimer = 'M',
   kTimerDue = 'O',
   kTimerCount = 'L',
+  kBackfill = 'R',
 };
 inline constexpr MetaPrefix kAllMetaPrefixes[] = {
     MetaPrefix::kTenantName,   MetaPrefix::kNextTenant,       MetaPrefix::kPageSecret,
@@ -107,7 +109,7 @@ inline constexpr MetaPrefix kAllMetaPrefixes[] = {
     MetaPrefix::kTeam,         MetaPrefix::kApiToken,         MetaPrefix::kAuditEntry,
     MetaPrefix::kRolloutRule,  MetaPrefix::kPluginKey,        MetaPrefix::kPluginCursor,
     MetaPrefix::kDeadLetter,   MetaPrefix::kShadowRecord,     MetaPrefix::kTimer,
-    MetaPrefix::kTimerDue,     MetaPrefix::kTimerCount,
+    MetaPrefix::kTimerDue,     MetaPrefix::kTimerCount,       MetaPrefix::kBackfill,
 };
 
 // The resource type byte of entity, counter, schema and idempotency keys.
@@ -226,6 +228,10 @@ inline std::string TimerDueKey(std::string_view plugin, uint64_t when_micros, Te
 }
 inline std::string TimerCountKey(std::string_view plugin, TenantId tenant) {
   return Meta(MetaPrefix::kTimerCount).String(plugin).U32(tenant).Release();
+}
+// A module's backfill of a tenant (core/plugin_host/backfill.cc).
+inline std::string BackfillKey(std::string_view plugin, TenantId tenant) {
+  return Meta(MetaPrefix::kBackfill).String(plugin).U32(tenant).Release();
 }
 // A plugin keyspace key as the plugin wrote it, and a timer key as
 // "timer 'KEY'", for messages (the key itself if it is neither).

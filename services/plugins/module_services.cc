@@ -124,6 +124,27 @@ grpc::Status ModuleServiceImpl::ReplayDeadLetters(grpc::ServerContext* c,
   });
 }
 
+grpc::Status ModuleServiceImpl::BackfillModule(grpc::ServerContext* c,
+                                               const v1::BackfillModuleRequest* r,
+                                               v1::BackfillStatus* out) {
+  return Handle(deps_, c, kModules, __func__, [&](const Caller& caller) -> absl::Status {
+    RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
+    RAPPORT_RETURN_IF_ERROR(RequireModule(deps_, r->module()));
+    RAPPORT_ASSIGN_OR_RETURN(*out, deps_.plugins->RequestBackfill(caller.ctx, r->module()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ModuleServiceImpl::GetBackfill(grpc::ServerContext* c, const v1::GetBackfillRequest* r,
+                                            v1::BackfillStatus* out) {
+  return Handle(deps_, c, kModules, __func__, [&](const Caller& caller) -> absl::Status {
+    RAPPORT_RETURN_IF_ERROR(RequireAdmin(caller));
+    RAPPORT_RETURN_IF_ERROR(RequireModule(deps_, r->module()));
+    RAPPORT_ASSIGN_OR_RETURN(*out, deps_.plugins->GetBackfill(caller.ctx, r->module()));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status ModuleServiceImpl::ListShadowRecords(grpc::ServerContext* c,
                                                   const v1::ListShadowRecordsRequest* r,
                                                   v1::ListShadowRecordsResponse* out) {

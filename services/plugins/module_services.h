@@ -29,6 +29,10 @@ class ModuleServiceImpl final : public v1::ModuleService::Service {
                                  v1::ReplayDeadLettersResponse*) override;
   grpc::Status ListShadowRecords(grpc::ServerContext*, const v1::ListShadowRecordsRequest*,
                                  v1::ListShadowRecordsResponse*) override;
+  grpc::Status BackfillModule(grpc::ServerContext*, const v1::BackfillModuleRequest*,
+                              v1::BackfillStatus*) override;
+  grpc::Status GetBackfill(grpc::ServerContext*, const v1::GetBackfillRequest*,
+                           v1::BackfillStatus*) override;
 
  private:
   ServiceDeps deps_;

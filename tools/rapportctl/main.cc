@@ -35,6 +35,7 @@
 //   modules rollout NAME [--percentage P] [--team T]... [--user U]... [--mode on|shadow]
 //                 [--default on|shadow|off] [--kill-switch | --no-kill-switch]
 //   modules dead-letters NAME | replay NAME | history NAME
+//   modules backfill NAME [--wait-seconds N] | backfill-status NAME
 //
 // Exit codes: 0 ok, 1 the server refused (message and field violations on
 // stderr), 2 usage error, 3 server unreachable. The commands are in

@@ -1,8 +1,10 @@
 // rapportctl modules: what is loaded, and who has it (rapport.v1.ModuleService).
+#include <chrono>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +21,7 @@ struct ModuleArgs {
   std::vector<std::string> teams, users;
   int percentage = -1;
   bool kill_switch = false;
+  int wait_seconds = 0;
 };
 
 v1::ModuleMode ModeFromName(const std::string& name) {
@@ -109,6 +112,28 @@ int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
     auto result = std::make_unique<v1::ReplayDeadLettersResponse>();
     s = stub->ReplayDeadLetters(Call().get(), r, result.get());
     out = std::move(result);
+  } else if (verb == "backfill" || verb == "backfill-status") {
+    auto result = std::make_unique<v1::BackfillStatus>();
+    if (verb == "backfill") {
+      v1::BackfillModuleRequest r;
+      r.set_module(mo.module);
+      s = stub->BackfillModule(Call().get(), r, result.get());
+    }
+    // --wait: until it is done or failed (bounded by --wait-seconds).
+    const bool wait = verb == "backfill" && mo.wait_seconds > 0;
+    for (int i = 0; s.ok() && (verb == "backfill-status" || wait) && i < mo.wait_seconds * 5 + 1;
+         ++i) {
+      v1::GetBackfillRequest r;
+      r.set_module(mo.module);
+      s = stub->GetBackfill(Call().get(), r, result.get());
+      if (!s.ok() || verb == "backfill-status" ||
+          result->state() == v1::BackfillStatus::STATE_DONE ||
+          result->state() == v1::BackfillStatus::STATE_FAILED) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    out = std::move(result);
   } else if (verb == "history") {
     v1::ListRolloutHistoryRequest r;
     r.set_module(mo.module);
@@ -139,6 +164,8 @@ void AddModulesCommands(CLI::App& app, Command* chosen) {
            {"check", "is the module on for a user, and why"},
            {"dead-letters", "post-commit events that failed every retry"},
            {"replay", "run the dead letters again"},
+           {"backfill", "hand the module every existing record again (its backfill)"},
+           {"backfill-status", "the module's last backfill in your tenant"},
            {"history", "rollout changes (from the feed)"}}) {
     auto* sub = modules->add_subcommand(verb, help);
     if (verb != "list") sub->add_option("module", mo.module, "module name")->required();
@@ -156,6 +183,10 @@ void AddModulesCommands(CLI::App& app, Command* chosen) {
       ->check(CLI::IsMember({"on", "shadow", "off"}));
   rollout->add_flag("--kill-switch,!--no-kill-switch", mo.kill_switch, "off for everyone at once");
   module_cmds["check"]->add_option("--user", mo.user, "user to check (default: you)");
+  module_cmds["backfill"]
+      ->add_option("--wait-seconds", mo.wait_seconds,
+                   "wait up to this long for it to finish (0: return once queued)")
+      ->check(CLI::Range(0, 86400));
   for (const auto& [verb, sub] : module_cmds) {
     OnParsed(sub, chosen, [args, verb = verb, sub = sub] { return ModulesMain(verb, *args, sub); });
   }

@@ -7,14 +7,23 @@
 //       scheduling.
 //   /rapport.timer.v1.TimerService/ScheduleMany  revision timers
 //       "<display_name>/<n>" (n zero-padded), due now + n * tags[0] µs
-//       (tags[0] "0": all due now), payload "lag".
+//       (tags[0] "0": all due now), payload "lag:<due>". Optional tags[1]:
+//       the start, Unix µs, instead of now ("0": now); optional tags[2]:
+//       the first n (default 0), so that chunks continue one numbering:
+//       timer n is due start + n * tags[0] µs.
 //   /rapport.timer.v1.TimerService/Cancel   timer display_name.
 //   /rapport.timer.v1.TimerService/Get      the counter at display_name
 //       (response revision; NOT_FOUND if missing); with owner "value" the
 //       value itself in display_name.
 //   /rapport.timer.v1.TimerService/Lag      the firing lag of "lag" timers
-//       seen since load, in µs: tags "p50", "p99", "max", "n" as
-//       "name=value".
+//       seen since load (or the last reset), in µs: tags "p50", "p99",
+//       "max", "n" as "name=value". With the tag "reset" it then forgets
+//       them.
+//   /rapport.timer.v1.TimerService/Put      Put(display_name, owner): a
+//       plain keyspace write, the baseline of timer_bench.
+//   /rapport.timer.v1.TimerService/Count    the number of keys under the
+//       prefix display_name (response revision); with revision > 0 at most
+//       that many after the key owner (a page), the keys in tags.
 // The timer handler increments "fired" and writes "fired/<key>" = payload.
 // Payloads:
 //   "fail:N"      fails the first N attempts of the key (counted in memory);
@@ -72,9 +81,11 @@ class TimerPlugin : public rapport::sdk::Plugin {
     s = Method<Customer, Customer>(
         std::string(kService) + "ScheduleMany", [this](Call& call, const Customer& req, Customer*) {
           const int64_t step = req.tags_size() > 0 ? std::stoll(req.tags(0)) : 0;
-          const int64_t now = NowMicros();
-          for (int64_t n = 0; n < req.revision(); ++n) {
-            const int64_t when = now + n * step;
+          int64_t start = req.tags_size() > 1 ? std::stoll(req.tags(1)) : 0;
+          if (start == 0) start = NowMicros();
+          const int64_t first = req.tags_size() > 2 ? std::stoll(req.tags(2)) : 0;
+          for (int64_t n = first; n < first + req.revision(); ++n) {
+            const int64_t when = start + n * step;
             Status s = call.ScheduleAt(req.display_name() + "/" + Padded(n), when,
                                        "lag:" + std::to_string(when));
             if (!s.ok()) return s;
@@ -104,7 +115,7 @@ class TimerPlugin : public rapport::sdk::Plugin {
                                    });
     if (!s.ok()) return s;
     s = Method<Customer, Customer>(
-        std::string(kService) + "Lag", [this](Call&, const Customer&, Customer* resp) {
+        std::string(kService) + "Lag", [this](Call&, const Customer& req, Customer* resp) {
           std::lock_guard<std::mutex> lock(mu_);
           std::vector<int64_t> lags = lags_;
           std::sort(lags.begin(), lags.end());
@@ -115,6 +126,30 @@ class TimerPlugin : public rapport::sdk::Plugin {
           resp->add_tags("p50=" + std::to_string(at(0.50)));
           resp->add_tags("p99=" + std::to_string(at(0.99)));
           resp->add_tags("max=" + std::to_string(lags.empty() ? 0 : lags.back()));
+          if (HasTag(req, "reset")) lags_.clear();
+          return Status{};
+        });
+    if (!s.ok()) return s;
+    s = Method<Customer, Customer>(std::string(kService) + "Put",
+                                   [](Call& call, const Customer& req, Customer*) {
+                                     return call.Put(req.display_name(), req.owner());
+                                   });
+    if (!s.ok()) return s;
+    s = Method<Customer, Customer>(
+        std::string(kService) + "Count", [](Call& call, const Customer& req, Customer* resp) {
+          const bool page = req.revision() > 0;
+          Call::ScanOptions options;
+          options.start_after = req.owner();
+          options.limit = page ? static_cast<uint32_t>(req.revision()) : 0;
+          int64_t n = 0;
+          Status s = call.Scan(req.display_name(), options,
+                               [&](const std::string& key, const std::string&) {
+                                 ++n;
+                                 if (page) resp->add_tags(key);
+                                 return true;
+                               });
+          if (!s.ok()) return s;
+          resp->set_revision(n);
           return Status{};
         });
     if (!s.ok()) return s;

@@ -45,6 +45,7 @@ TEST(KeyspaceTest, MetaPrefixesAreDistinctAndEveryBuilderUsesItsOwn) {
       {MetaPrefix::kTimer, TimerKey("sfa", 1, "k")},
       {MetaPrefix::kTimerDue, TimerDueKey("sfa", 5, 1, "k")},
       {MetaPrefix::kTimerCount, TimerCountKey("sfa", 1)},
+      {MetaPrefix::kBackfill, BackfillKey("sfa", 1)},
   };
   ASSERT_EQ(keys.size(), std::size(kAllMetaPrefixes)) << "a prefix without a builder here";
   std::set<uint8_t> covered;

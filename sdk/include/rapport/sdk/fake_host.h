@@ -218,6 +218,13 @@ class FakeHost : private fake_host_internal::RecordWire {
   // backoff) and returns it. `fired` gets how many committed.
   Status FireDueTimers(int* fired = nullptr);
 
+  // Runs a backfill as rapportd does (plugin_abi.h, register_backfill): the
+  // start handler, then the handler of each PutRecord record of a resource
+  // with one, by resource then id; all their operations commit together if
+  // every handler succeeds, else the first failure is returned and nothing
+  // is written. `records` gets how many records were handed over.
+  Status RunBackfill(int64_t* records = nullptr);
+
   const std::map<std::string, std::string>& keyspace() const { return kv_; }
   int64_t metric(const std::string& name) const {
     auto it = metrics_.find(name);
@@ -459,6 +466,8 @@ class FakeHost : private fake_host_internal::RecordWire {
   // --- Durable timers (rapportd: core/plugin_host/call_timers.cc).
 
   static int RegisterTimerHandler(rapport_host_ctx* h, rapport_timer_fn fn, void* user);
+  static int RegisterBackfill(rapport_host_ctx* h, rapport_resource resource,
+                              rapport_backfill_fn fn, void* user);
   static int TimerSchedule(rapport_call* call, rapport_bytes key, int64_t when,
                            rapport_bytes payload);
   static int TimerCancel(rapport_call* call, rapport_bytes key);
@@ -623,7 +632,8 @@ class FakeHost : private fake_host_internal::RecordWire {
         CanRead,
         RegisterTimerHandler,
         TimerSchedule,
-        TimerCancel};
+        TimerCancel,
+        RegisterBackfill};
     return &api;
   }
 
@@ -651,6 +661,7 @@ class FakeHost : private fake_host_internal::RecordWire {
   void* timer_user_ = nullptr;
   std::map<std::string, Timer> timers_;
   int64_t max_timers_ = 1'000'000;
+  std::map<int, std::pair<rapport_backfill_fn, void*>> backfill_;
 };
 
 // Runs the hooks of (kind, resource, op) in order, each seeing the record

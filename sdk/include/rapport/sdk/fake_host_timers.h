@@ -190,6 +190,60 @@ inline Status FakeHost::FireDueTimers(int* fired) {
   return {};
 }
 
+// --- Backfill (rapportd: core/plugin_host/backfill.cc).
+
+inline int FakeHost::RegisterBackfill(rapport_host_ctx* h, rapport_resource resource,
+                                      rapport_backfill_fn fn, void* user) {
+  FakeHost* host = H(h);
+  if (!host->initialising_) {
+    return Refused(host, RAPPORT_FAILED_PRECONDITION,
+                   "backfill handlers are registered during init only");
+  }
+  if (fn == nullptr) return Refused(host, RAPPORT_INVALID_ARGUMENT, "backfill: no function");
+  if (resource != 0 &&
+      (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY)) {
+    return Refused(host, RAPPORT_INVALID_ARGUMENT,
+                   "backfill: unknown resource " + std::to_string(static_cast<int>(resource)));
+  }
+  if (!host->backfill_.emplace(static_cast<int>(resource), std::make_pair(fn, user)).second) {
+    return Refused(host, RAPPORT_ALREADY_EXISTS,
+                   "backfill: a handler for resource " +
+                       std::to_string(static_cast<int>(resource)) + " is already registered");
+  }
+  host->last_error_.clear();
+  return RAPPORT_OK;
+}
+
+inline Status FakeHost::RunBackfill(int64_t* records) {
+  if (records) *records = 0;
+  if (backfill_.empty()) {
+    return Status{RAPPORT_FAILED_PRECONDITION, "the plugin registers no backfill handler"};
+  }
+  Pending pending;
+  Ctx ctx{this, &pending, false};
+  ctx.reads_all = true;
+  auto run = [&](int resource, const std::string& record) -> Status {
+    auto [fn, user] = backfill_.at(resource);
+    std::string error;
+    rapport_buffer eb = StringOut(&error);
+    int rc = fn(user, reinterpret_cast<rapport_call*>(&ctx),
+                static_cast<rapport_resource>(resource), internal::Bytes(record), &eb);
+    return rc == RAPPORT_OK ? Status{} : Status{rc, error};
+  };
+  if (backfill_.count(0)) {
+    if (Status s = run(0, std::string()); !s.ok()) return s;
+  }
+  int64_t handed = 0;
+  for (const auto& [key, bytes] : records_) {
+    if (!backfill_.count(key.first)) continue;
+    if (Status s = run(key.first, bytes); !s.ok()) return s;
+    ++handed;
+  }
+  if (Status s = Commit(pending); !s.ok()) return s;
+  if (records) *records = handed;
+  return {};
+}
+
 }  // namespace rapport::sdk
 
 #endif  // RAPPORT_SDK_FAKE_HOST_TIMERS_H_

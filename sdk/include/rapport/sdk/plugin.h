@@ -509,6 +509,39 @@ class Plugin {
     if (rc == RAPPORT_OK) return {};
     return Status{rc, internal::RegistrationError("the host refused the timer handler")};
   }
+  // Backfill (ABI 1.2; plugin_abi.h, register_backfill): `fn` receives each
+  // existing record of `resource` (Record is its rapport.v1 message) from
+  // one snapshot, after which post-commit hooks continue from it.
+  template <typename Record>
+  Status OnBackfill(rapport_resource resource, std::function<Status(Call&, const Record&)> fn) {
+    using Fn = std::function<Status(Call&, const Record&)>;
+    return RegisterBackfill(
+        resource, new Fn(std::move(fn)),
+        [](void* user, rapport_call* call, rapport_resource, rapport_bytes record,
+           rapport_buffer* error) -> int {
+          return internal::Guard(error, [&]() -> Status {
+            Record parsed;
+            if (!parsed.ParseFromArray(record.data, static_cast<int>(record.size))) {
+              return Status::Internal("cannot parse the backfilled record");
+            }
+            Call c(call);
+            return (*static_cast<Fn*>(user))(c, parsed);
+          });
+        });
+  }
+  // Called once before a backfill's records: clear what the module derived
+  // from records (a backfill cut short starts again from here).
+  Status OnBackfillStart(std::function<Status(Call&)> fn) {
+    using Fn = std::function<Status(Call&)>;
+    return RegisterBackfill(static_cast<rapport_resource>(0), new Fn(std::move(fn)),
+                            [](void* user, rapport_call* call, rapport_resource, rapport_bytes,
+                               rapport_buffer* error) -> int {
+                              return internal::Guard(error, [&]() -> Status {
+                                Call c(call);
+                                return (*static_cast<Fn*>(user))(c);
+                              });
+                            });
+  }
   // Hands the host the plugin's service descriptors (serialized
   // google.protobuf.FileDescriptorSet).
   void Descriptors(const std::string& file_descriptor_set) {
@@ -525,6 +558,17 @@ class Plugin {
   }
 
  private:
+  Status RegisterBackfill(rapport_resource resource, void* holder, rapport_backfill_fn fn) {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, register_backfill),
+                               sizeof(host->register_backfill)) ||
+        host->register_backfill == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no backfill (ABI 1.2)"};
+    }
+    int rc = host->register_backfill(internal::HostCtx(), resource, fn, holder);
+    if (rc == RAPPORT_OK) return {};
+    return Status{rc, internal::RegistrationError("the host refused the backfill handler")};
+  }
   template <typename Record>
   void Register(rapport_hook_kind kind, rapport_resource resource, rapport_operation operation,
                 int32_t order, std::function<Status(Call&, const Record*, Record*)> fn) {

@@ -117,6 +117,12 @@ typedef enum {
 typedef int (*rapport_timer_fn)(void* user, rapport_call* call, rapport_bytes key,
                                 rapport_bytes payload, rapport_buffer* error);
 
+/* A backfill handler (ABI 1.2, register_backfill): `record` is one existing
+ * record of `resource` (serialized rapport.v1), or, for the handler
+ * registered with resource 0, empty: the backfill is starting. */
+typedef int (*rapport_backfill_fn)(void* user, rapport_call* call, rapport_resource resource,
+                                   rapport_bytes record, rapport_buffer* error);
+
 /* Called by kv_scan for each entry; return 0 to stop. */
 typedef int (*rapport_scan_fn)(void* user, rapport_bytes key, rapport_bytes value);
 
@@ -298,6 +304,26 @@ typedef struct {
    * RAPPORT_OK, or RAPPORT_NOT_FOUND if there is none (a timer that has
    * already fired is gone). */
   int (*timer_cancel)(rapport_call* call, rapport_bytes key);
+
+  /* Backfill. During init, a plugin registers a handler per resource whose
+   * existing records it wants, and optionally one for resource 0, called
+   * first, to clear what it derived (a backfill that was cut short, by a
+   * crash or a stop, starts again from there). A backfill of a tenant runs
+   * in the plugin's post-commit thread: the host takes one consistent
+   * snapshot at feed sequence S, calls the resource-0 handler, then the
+   * handler of each record in the snapshot (customers, interactions,
+   * opportunities, each in id order), and then continues the post-commit
+   * hooks from S: every change is seen exactly once, by the backfill or by
+   * a hook. Handlers run as internal calls (no user, every record
+   * readable) and their keyspace writes commit in batches, with progress.
+   * A backfill runs on the first enable (the first time the module's rule
+   * turns it on for anyone in the tenant, or at once for "observe": "all")
+   * and on request (ModuleService.BackfillModule, `rapportctl modules
+   * backfill NAME`). A failing handler fails the backfill (shown by
+   * GetBackfill with its error) and the hooks continue from where they
+   * were. */
+  int (*register_backfill)(rapport_host_ctx* host, rapport_resource resource,
+                           rapport_backfill_fn fn, void* user);
 } rapport_host_api;
 
 typedef struct {
