@@ -1,12 +1,13 @@
-// File: sdk/include/rapport/sdk/fake_host_timers.h
+// File: sdk/include/rapport/sdk/fake_host_background.h
 //
-// The fake host's durable timers: scheduling and cancelling with rapportd's
-// checks and messages, joined to the call's operations, and firing on
-// demand (rapportd: core/plugin_host/call_timers.cc, timer_dispatcher.cc).
+// The fake host's work outside a request: durable timers (scheduling and
+// cancelling with rapportd's checks and messages, joined to the call's
+// operations, firing on demand; rapportd: core/plugin_host/call_timers.cc,
+// timer_dispatcher.cc) and backfill (rapportd: core/plugin_host/backfill.cc).
 // Part of FakeHost (fake_host.h), which includes it after the class; not a
 // header to include on its own.
-#ifndef RAPPORT_SDK_FAKE_HOST_TIMERS_H_
-#define RAPPORT_SDK_FAKE_HOST_TIMERS_H_
+#ifndef RAPPORT_SDK_FAKE_HOST_BACKGROUND_H_
+#define RAPPORT_SDK_FAKE_HOST_BACKGROUND_H_
 
 #include <cstring>
 
@@ -246,4 +247,4 @@ inline Status FakeHost::RunBackfill(int64_t* records) {
 
 }  // namespace rapport::sdk
 
-#endif  // RAPPORT_SDK_FAKE_HOST_TIMERS_H_
+#endif  // RAPPORT_SDK_FAKE_HOST_BACKGROUND_H_
