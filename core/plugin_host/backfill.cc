@@ -180,7 +180,9 @@ absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillSta
       CallState call(this, p, &ctx, &writes);
       call.origin = absl::StrCat("module/", p->name);
       call.depth = 1;
+      int64_t index = status->records();
       for (const auto& [resource, record] : chunk) {
+        if (resource != 0) ++index;
         auto [fn, user] = p->backfill.at(resource);
         HostBuffer error;
         int rc = Guarded(error, [&] {
@@ -190,7 +192,7 @@ absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillSta
         if (rc != RAPPORT_OK) {
           return absl::Status(
               CodeOf(rc), absl::StrCat("backfill handler (", ResourceName(resource), ", record ",
-                                       status->records() + 1, "): ", error.data));
+                                       index, " of the backfill): ", error.data));
         }
       }
       RAPPORT_RETURN_IF_ERROR(CheckCounterAdds(writes, 0));
