@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "bench/plugins/bench_clock.h"
 #include "core/common/clock.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/records/record_store.h"
@@ -45,21 +46,11 @@
 namespace {
 
 namespace fs = std::filesystem;
-using SteadyClock = std::chrono::steady_clock;
+using rapport::bench::CpuSeconds;
+using rapport::bench::Seconds;
+using rapport::bench::SteadyClock;
 
 constexpr char kService[] = "/rapport.tally.v1.TallyService/";
-
-double Seconds(SteadyClock::time_point since) {
-  return std::chrono::duration<double>(SteadyClock::now() - since).count();
-}
-
-// Process CPU time (user + system, all threads), in seconds.
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return s(usage.ru_utime) + s(usage.ru_stime);
-}
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "backfill_bench: %s\n", what.c_str());

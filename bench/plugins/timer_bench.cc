@@ -36,6 +36,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/time/clock.h"
+#include "bench/plugins/bench_clock.h"
 #include "core/common/clock.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/records/record_store.h"
@@ -45,21 +46,11 @@
 namespace {
 
 namespace fs = std::filesystem;
-using SteadyClock = std::chrono::steady_clock;
+using rapport::bench::CpuSeconds;
+using rapport::bench::Seconds;
+using rapport::bench::SteadyClock;
 
 constexpr char kService[] = "/rapport.timer.v1.TimerService/";
-
-double Seconds(SteadyClock::time_point since) {
-  return std::chrono::duration<double>(SteadyClock::now() - since).count();
-}
-
-// Process CPU time (user + system, all threads), in seconds.
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return s(usage.ru_utime) + s(usage.ru_stime);
-}
 
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
