@@ -127,7 +127,7 @@ int TimersApi::Schedule(rapport_call* call, rapport_bytes key, int64_t when_micr
   }
   PluginHost* host = c->host;
   const int64_t now = absl::ToUnixMicros(host->clock_->Now());
-  if (when_micros < now - kMaxLateMicros) {
+  if (when_micros < 0 || when_micros < now - kMaxLateMicros) {
     return Fail(c, RAPPORT_INVALID_ARGUMENT,
                 absl::StrCat("when: ", Rfc3339(when_micros), " is in the past (now ", Rfc3339(now),
                              "); a timer may be at most 1 s late when scheduled"));

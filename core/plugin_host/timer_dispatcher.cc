@@ -150,12 +150,9 @@ bool PluginHost::FireTimer(Plugin* p, uint32_t tenant, const std::string& key, u
   for (int attempt = 0; attempt <= options_.max_conflict_retries; ++attempt) {
     auto v = db_->Get(db_->meta(), entry_key);
     if (absl::IsNotFound(v.status())) {
-      // Cancelled since the pass looked; a due entry without its timer
-      // (never written so) would be removed here.
-      if (!db_->Get(db_->meta(), due_key).ok()) return true;
-      rocksdb::WriteBatch batch;
-      batch.Delete(db_->meta(), due_key);
-      (void)db_->Write(&batch);
+      // Cancelled since the pass looked (cancel removes the due entry with
+      // the timer; deleting it here, unchecked, could remove the entry of a
+      // timer scheduled again meanwhile at the same time).
       return true;
     }
     if (!v.ok() || !entry.Decode(*v)) {
