@@ -32,6 +32,10 @@ struct RequestContext {
   // What the caller may read and write; null means everything (internal
   // calls and tests).
   std::shared_ptr<const AccessScope> scope;
+  // The caller's idempotency key for this request ("" if none): a core
+  // write's request_id, or a plugin RPC's x-request-id metadata; recorded in
+  // the change events the request causes.
+  std::string request_id;
   // How many post-commit hooks deep this write is (0: a client's own);
   // recorded in the change event.
   int hook_depth = 0;

@@ -209,7 +209,7 @@ absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillSta
       }
       batch.Put(db_->meta(), status_key, next.SerializeAsString());
       bool conflict = false;
-      result = CommitWrites(writes, &batch, p, &conflict);
+      result = CommitWrites(writes, &batch, &conflict);
       if (result.ok()) {
         p->backfill_records += next.records() - status->records();
         *status = std::move(next);

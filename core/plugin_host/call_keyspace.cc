@@ -296,7 +296,7 @@ int KeyspaceApi::ScanRange(rapport_call* call, rapport_bytes prefix, rapport_byt
 
 absl::Status KeyspaceApi::CommitNow(PluginHost::CallState* c, records::ExtraWrite write) {
   rocksdb::WriteBatch batch;
-  return c->host->CommitWrites({std::move(write)}, &batch, c->plugin);
+  return c->host->CommitWrites({std::move(write)}, &batch);
 }
 
 const char* KeyspaceApi::LastError(rapport_call* call) { return C(call)->last_error.c_str(); }

@@ -112,7 +112,7 @@ bool TimerEntry::Decode(std::string_view bytes) {
 absl::Status TimersApi::CommitNow(PluginHost::CallState* call,
                                   const std::vector<records::ExtraWrite>& writes) {
   rocksdb::WriteBatch batch;
-  return call->host->CommitWrites(writes, &batch, call->plugin);
+  return call->host->CommitWrites(writes, &batch);
 }
 
 int TimersApi::Schedule(rapport_call* call, rapport_bytes key, int64_t when_micros,

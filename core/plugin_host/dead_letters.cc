@@ -95,7 +95,7 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
       batch.Delete(
           db_->meta(),
           store::KeyWriter(DeadLetterPrefix(module, ctx.tenant)).U64(0).Raw(key).Release());
-      if (CommitWrites(writes, &batch, p).ok()) {
+      if (CommitWrites(writes, &batch).ok()) {
         ++ok;
         --p->dead_letters;
       } else {
@@ -114,7 +114,7 @@ absl::StatusOr<std::pair<int, int>> PluginHost::ReplayDeadLetters(const RequestC
       // The hook's writes and the letter's removal, in one batch, if what
       // the hook read is still current.
       batch.Delete(db_->meta(), key);
-      status = CommitWrites(writes, &batch, p);
+      status = CommitWrites(writes, &batch);
       if (status.ok()) {
         ++ok;
         --p->dead_letters;

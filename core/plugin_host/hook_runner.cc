@@ -106,13 +106,10 @@ absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx,
                                        std::vector<records::ExtraWrite>* writes,
                                        bool* wrote_record) {
   *ran = false;
-  if (event.resource_id().empty()) return absl::OkStatus();  // not a record event
-  const auto resource = static_cast<rapport_resource>(event.resource_type());
-  const auto operation = static_cast<rapport_operation>(event.operation());
-  const std::string bytes = event.SerializeAsString();
+  std::string bytes;
   for (const auto& h : p->hooks) {
-    if (h.kind != RAPPORT_HOOK_POST_COMMIT || h.resource != resource || h.operation != operation)
-      continue;
+    if (!h.Takes(event)) continue;  // another kind, record or module event
+    if (bytes.empty()) bytes = event.SerializeAsString();
     *ran = true;
     CallState call(this, p, &ctx, writes);
     call.wrote_record = wrote_record;

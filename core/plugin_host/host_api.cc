@@ -10,11 +10,13 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "core/common/logfmt.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/plugin_host/plugin_host_internal.h"
@@ -22,6 +24,7 @@
 #include "core/store/keyspace.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "rapport/sdk/event_names.h"
 #include "rapport/sdk/method_names.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
@@ -85,12 +88,76 @@ struct HostApi {
     if (operation < RAPPORT_OP_CREATE || operation > RAPPORT_OP_DELETE)
       return Refused(p, RAPPORT_INVALID_ARGUMENT,
                      absl::StrCat("hook: unknown operation ", static_cast<int>(operation)));
-    p->hooks.push_back({kind, resource, operation, order, fn, user});
+    p->hooks.push_back({kind, resource, operation, order, fn, user, {}, {}});
     p->last_error.clear();
     return RAPPORT_OK;
   }
   static int RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
                             void* user);
+  static int RegisterStreamMethod(rapport_host_ctx* h, const char* full_method,
+                                  rapport_stream_fn fn, void* user);
+  // What register_method and register_stream_method check; RAPPORT_OK or the
+  // refusal. On OK the method is the plugin's.
+  static int ClaimMethod(PluginHost::Plugin* p, const char* full_method, bool has_fn);
+  static int RegisterEventHook(rapport_host_ctx* h, const char* module, const char* type,
+                               rapport_hook_fn fn, void* user) {
+    auto* p = P(h);
+    if (!p->initialising)
+      return Refused(p, RAPPORT_FAILED_PRECONDITION, "event hooks are registered during init only");
+    if (fn == nullptr) return Refused(p, RAPPORT_INVALID_ARGUMENT, "event hook: no function");
+    std::string from = module ? module : "";
+    std::string what = type ? type : "";
+    if (!ValidModuleName(from)) {
+      return Refused(p, RAPPORT_INVALID_ARGUMENT,
+                     absl::StrCat("event hook: module '", from, "' is not a module name"));
+    }
+    if (std::string problem = sdk::EventTypeProblem(what); !what.empty() && !problem.empty()) {
+      return Refused(p, RAPPORT_INVALID_ARGUMENT,
+                     absl::StrCat("event hook: event type '", what, "': ", problem));
+    }
+    p->hooks.push_back({RAPPORT_HOOK_POST_COMMIT, static_cast<rapport_resource>(0),
+                        static_cast<rapport_operation>(0), 0, fn, user, from, what});
+    p->last_error.clear();
+    return RAPPORT_OK;
+  }
+  static int64_t CallDeadlineMicros(rapport_call* call) {
+    const RpcContext* rpc = C(call)->rpc;
+    if (rpc == nullptr || rpc->deadline == absl::InfiniteFuture()) return 0;
+    return absl::ToUnixMicros(rpc->deadline);
+  }
+  static int CallCancelled(rapport_call* call) {
+    auto* c = C(call);
+    if (c->host->stopping_.load()) return 1;
+    const RpcContext* rpc = c->rpc;
+    if (rpc == nullptr) return 0;
+    if (rpc->deadline != absl::InfiniteFuture() && absl::Now() >= rpc->deadline) return 1;
+    return rpc->cancelled && rpc->cancelled() ? 1 : 0;
+  }
+  static int CallMetadata(rapport_call* call, const char* key, rapport_buffer* value) {
+    const RpcContext* rpc = C(call)->rpc;
+    if (rpc == nullptr || key == nullptr) return RAPPORT_NOT_FOUND;
+    const std::string wanted = absl::AsciiStrToLower(key);
+    for (const auto& [k, v] : rpc->metadata) {
+      if (k != wanted) continue;
+      BufferSet(value, v.data(), v.size());
+      return RAPPORT_OK;
+    }
+    return RAPPORT_NOT_FOUND;
+  }
+  static const char* CallRequestId(rapport_call* call) { return C(call)->ctx->request_id.c_str(); }
+  static int StreamSend(rapport_call* call, rapport_bytes message) {
+    auto* c = C(call);
+    if (c->rpc == nullptr || !c->rpc->send) {
+      return internal::FailCall(c, RAPPORT_FAILED_PRECONDITION,
+                                "stream_send: not in a streaming method");
+    }
+    if (!c->rpc->send(internal::AsString(message))) {
+      return internal::FailCall(c, RAPPORT_UNAVAILABLE,
+                                "stream_send: the caller cancelled or went away");
+    }
+    c->last_error.clear();
+    return RAPPORT_OK;
+  }
   static int RegisterBackfill(rapport_host_ctx* h, rapport_resource resource,
                               rapport_backfill_fn fn, void* user) {
     auto* p = P(h);
@@ -235,7 +302,16 @@ struct HostApi {
                                          RegisterTimerHandler,
                                          internal::TimersApi::Schedule,
                                          internal::TimersApi::Cancel,
-                                         RegisterBackfill};
+                                         RegisterBackfill,
+                                         internal::ModulesApi::EmitEvent,
+                                         RegisterEventHook,
+                                         internal::ModulesApi::CallModule,
+                                         CallDeadlineMicros,
+                                         CallCancelled,
+                                         CallMetadata,
+                                         CallRequestId,
+                                         RegisterStreamMethod,
+                                         StreamSend};
     return &api;
   }
 };
@@ -291,12 +367,10 @@ int HostApi::WriteRecord(rapport_call* call, rapport_resource resource, rapport_
   return RAPPORT_OK;
 }
 
-int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
-                            void* user) {
-  auto* p = P(h);
+int HostApi::ClaimMethod(PluginHost::Plugin* p, const char* full_method, bool has_fn) {
   if (!p->initialising)
     return Refused(p, RAPPORT_FAILED_PRECONDITION, "methods are registered during init only");
-  if (fn == nullptr || full_method == nullptr)
+  if (!has_fn || full_method == nullptr)
     return Refused(p, RAPPORT_INVALID_ARGUMENT, "method: no name or no function");
   std::string method = full_method;
   std::string problem = rapport::sdk::MethodNameProblem(method);
@@ -309,9 +383,24 @@ int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rappor
         absl::StrCat("method '", method, "' is already served by module '", it->second->name, "'"));
   }
   p->host->methods_[method] = p;
-  p->methods_registered.emplace(method, std::make_pair(fn, user));
   p->last_error.clear();
   return RAPPORT_OK;
+}
+
+int HostApi::RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
+                            void* user) {
+  auto* p = P(h);
+  int rc = ClaimMethod(p, full_method, fn != nullptr);
+  if (rc == RAPPORT_OK) p->methods_registered.emplace(full_method, std::make_pair(fn, user));
+  return rc;
+}
+
+int HostApi::RegisterStreamMethod(rapport_host_ctx* h, const char* full_method,
+                                  rapport_stream_fn fn, void* user) {
+  auto* p = P(h);
+  int rc = ClaimMethod(p, full_method, fn != nullptr);
+  if (rc == RAPPORT_OK) p->stream_methods.emplace(full_method, std::make_pair(fn, user));
+  return rc;
 }
 
 const rapport_host_api* internal::HostApiTable() { return HostApi::Table(); }

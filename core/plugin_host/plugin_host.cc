@@ -6,7 +6,9 @@
 #include "core/plugin_host/plugin_host.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,8 +18,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/common/status_util.h"
+#include "core/feed/change_feed.h"
 #include "core/plugin_host/plugin_host_internal.h"
 #include "core/records/extra_write_resolver.h"
+#include "core/store/key_codec.h"
 #include "core/store/keyspace.h"
 #include "rocksdb/write_batch.h"
 #include "spdlog/spdlog.h"
@@ -124,6 +128,8 @@ std::vector<v1::Module> PluginHost::Modules() const {
     // Host-kept: commits of the module's keyspace writes that found a read
     // out of date and ran the handler again (plugin_abi.h, transactions).
     (*m.mutable_metrics())["keyspace_conflicts"] = p->conflicts.load();
+    // Calls of its methods other modules made in process (call_module).
+    (*m.mutable_metrics())["module_calls"] = p->module_calls.load();
     // Durable timers fired (their handler's writes committed) and handler
     // failures (each retried with backoff, then dead-lettered).
     if (!p->backfill.empty())
@@ -139,8 +145,13 @@ std::vector<v1::Module> PluginHost::Modules() const {
 
 bool PluginHost::Handles(const std::string& method) const { return methods_.count(method) > 0; }
 
-absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const std::string& method,
-                                               const std::string& request) {
+bool PluginHost::IsStreaming(const std::string& method) const {
+  auto it = methods_.find(method);
+  return it != methods_.end() && it->second->stream_methods.count(method) > 0;
+}
+
+absl::StatusOr<PluginHost::Plugin*> PluginHost::GatedPlugin(const RequestContext& ctx,
+                                                            const std::string& method) const {
   auto it = methods_.find(method);
   if (it == methods_.end())
     return absl::UnimplementedError(absl::StrCat("no plugin serves ", method));
@@ -150,7 +161,47 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
     return absl::FailedPreconditionError(absl::StrCat("module '", p->name, "' is off for tenant '",
                                                       ctx.tenant_name, "' (", gate.reason, ")"));
   }
-  auto [fn, user] = p->methods_registered.at(method);
+  return p;
+}
+
+absl::Status PluginHost::InvokeStream(const RequestContext& ctx, const std::string& method,
+                                      const std::string& request, const RpcContext& rpc) {
+  RAPPORT_ASSIGN_OR_RETURN(Plugin * p, GatedPlugin(ctx, method));
+  auto found = p->stream_methods.find(method);
+  if (found == p->stream_methods.end())
+    return absl::UnimplementedError(absl::StrCat(method, " is not a streaming method"));
+  auto [fn, user] = found->second;
+  // Once a response has gone out the stream cannot run again: one attempt,
+  // and a conflict at its commit ends it ABORTED.
+  std::vector<records::ExtraWrite> writes;
+  CallState call(this, p, &ctx, &writes);
+  call.rpc = &rpc;
+  HostBuffer error;
+  int rc = Guarded(error, [&] {
+    return fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &error.buffer);
+  });
+  if (rc != RAPPORT_OK)
+    return absl::Status(CodeOf(rc), absl::StrCat("module '", p->name, "': ", error.data));
+  if (writes.empty()) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  bool conflicted = false;
+  absl::Status committed = CommitWrites(writes, &batch, &conflicted);
+  if (committed.ok()) return committed;
+  if (conflicted) ++p->conflicts;
+  return absl::Status(conflicted ? absl::StatusCode::kAborted : committed.code(),
+                      absl::StrCat("module '", p->name, "': ", std::string(committed.message()),
+                                   conflicted ? "; the stream's writes were not committed" : ""));
+}
+
+absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const std::string& method,
+                                               const std::string& request, const RpcContext* rpc) {
+  RAPPORT_ASSIGN_OR_RETURN(Plugin * p, GatedPlugin(ctx, method));
+  auto registered = p->methods_registered.find(method);
+  if (registered == p->methods_registered.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(method, " is a streaming method: call it as one"));
+  }
+  auto [fn, user] = registered->second;
   // The method's keyspace writes commit together, and only if it succeeds
   // and what it read is still current; otherwise it runs again.
   absl::Status conflict;
@@ -166,6 +217,7 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
     bool wrote_record = false;
     CallState call(this, p, &ctx, &writes);
     call.wrote_record = &wrote_record;
+    call.rpc = rpc;
     HostBuffer response, error;
     int rc = Guarded(error, [&] {
       return fn(user, reinterpret_cast<rapport_call*>(&call), Bytes(request), &response.buffer,
@@ -176,12 +228,13 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
     }
     const bool writes_something =
         std::any_of(writes.begin(), writes.end(), [](const records::ExtraWrite& w) {
-          return w.op == records::ExtraWrite::Op::kWrite || w.op == records::ExtraWrite::Op::kAdd;
+          return w.op == records::ExtraWrite::Op::kWrite || w.op == records::ExtraWrite::Op::kAdd ||
+                 w.op == records::ExtraWrite::Op::kEvent;
         });
     if (!writes_something) return response.data;  // a read-only call needs no check
     rocksdb::WriteBatch batch;
     bool conflicted = false;
-    conflict = CommitWrites(writes, &batch, p, &conflicted);
+    conflict = CommitWrites(writes, &batch, &conflicted);
     if (conflict.ok()) return response.data;
     if (!conflicted) {
       return absl::Status(conflict.code(), absl::StrCat("module '", p->name,
@@ -202,9 +255,11 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
 }
 
 absl::Status PluginHost::CommitWrites(const std::vector<records::ExtraWrite>& writes,
-                                      rocksdb::WriteBatch* batch, Plugin* plugin, bool* conflict) {
+                                      rocksdb::WriteBatch* batch, bool* conflict) {
   if (conflict) *conflict = false;
-  int64_t earliest_timer = INT64_MAX;
+  // The earliest timer each plugin's writes scheduled (a call's writes are
+  // its plugin's, and those of the modules it called through call_module).
+  std::map<Plugin*, int64_t> earliest_timer;
   {
     auto lock = records_->feed()->LockCommits();
     records::ExtraWriteResolver resolver(db_);
@@ -212,25 +267,43 @@ absl::Status PluginHost::CommitWrites(const std::vector<records::ExtraWrite>& wr
     // prefix.
     RAPPORT_ASSIGN_OR_RETURN(auto resolved,
                              resolver.Resolve(writes, conflict, store::DescribePluginKey));
-    const std::string due_prefix = store::TimerDuePrefix(plugin->name);
+    // Module events (emit_event) go into the feed with the writes.
+    std::optional<feed::ChangeFeed::Batch> events;
     for (const auto& w : resolved) {
-      if (w.value) {
+      if (w.op == records::ExtraWrite::Op::kEvent) {
+        v1::ChangeEvent event;
+        uint32_t tenant = 0;
+        if (!w.value || !event.ParseFromString(*w.value) || !store::KeyReader(w.key).U32(&tenant))
+          return absl::InternalError("a module event could not be read back");
+        if (!events) events.emplace(records_->feed(), tenant, batch);
+        events->Add(&event);
+      } else if (w.value) {
         batch->Put(db_->meta(), w.key, *w.value);
-        if (absl::StartsWith(w.key, due_prefix)) {
-          store::KeyReader reader(std::string_view(w.key).substr(due_prefix.size()));
-          uint64_t when = 0;
-          if (reader.U64(&when))
-            earliest_timer = std::min<int64_t>(earliest_timer, static_cast<int64_t>(when));
-        }
+        NoteTimer(w.key, &earliest_timer);
       } else {
         batch->Delete(db_->meta(), w.key);
       }
     }
-    RAPPORT_RETURN_IF_ERROR(db_->Write(batch));
+    RAPPORT_RETURN_IF_ERROR(events ? events->Commit() : db_->Write(batch));
   }
   // A timer committed here may be due before the timer thread next looks.
-  if (earliest_timer != INT64_MAX) WakeTimers(plugin, earliest_timer);
+  for (const auto& [p, when] : earliest_timer) WakeTimers(p, when);
   return absl::OkStatus();
+}
+
+void PluginHost::NoteTimer(const std::string& key, std::map<Plugin*, int64_t>* earliest) const {
+  if (key.empty() || key[0] != static_cast<char>(store::MetaPrefix::kTimerDue)) return;
+  for (const auto& p : plugins_) {
+    if (p->timer_fn == nullptr) continue;
+    const std::string due_prefix = store::TimerDuePrefix(p->name);
+    if (!absl::StartsWith(key, due_prefix)) continue;
+    store::KeyReader reader(std::string_view(key).substr(due_prefix.size()));
+    uint64_t when = 0;
+    if (!reader.U64(&when)) return;
+    auto [it, fresh] = earliest->try_emplace(p.get(), static_cast<int64_t>(when));
+    if (!fresh) it->second = std::min<int64_t>(it->second, static_cast<int64_t>(when));
+    return;
+  }
 }
 
 std::vector<std::string> PluginHost::DescriptorSets() const {

@@ -27,9 +27,11 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "core/common/clock.h"
 #include "core/plugin_host/manifest.h"
 #include "core/plugin_host/module_gate.h"
@@ -45,6 +47,7 @@ namespace internal {
 struct KeyspaceApi;
 struct RecordsApi;
 struct TimersApi;
+struct ModulesApi;
 }  // namespace internal
 
 struct PluginHostOptions {
@@ -67,6 +70,20 @@ struct PluginHostOptions {
   // (plugin_abi.h, timer_schedule); past it scheduling is
   // RESOURCE_EXHAUSTED.
   int64_t max_timers = 1'000'000;
+};
+
+// What a plugin RPC's handler sees of its request beyond the caller
+// (call_deadline_micros, call_cancelled, call_metadata, stream_send); the
+// server fills it in.
+struct RpcContext {
+  absl::Time deadline = absl::InfiniteFuture();
+  // True once the caller has cancelled or gone away (null: never).
+  std::function<bool()> cancelled;
+  // The request metadata, keys in lower case.
+  std::vector<std::pair<std::string, std::string>> metadata;
+  // A streaming method's writer: sends one response, false once the caller
+  // has gone away. Null for unary methods.
+  std::function<bool(const std::string&)> send;
 };
 
 class PluginHost : public records::WriteHooks {
@@ -107,7 +124,13 @@ class PluginHost : public records::WriteHooks {
   // The module gate applies: off (or shadow) for the caller is
   // FAILED_PRECONDITION naming the module and the tenant.
   absl::StatusOr<std::string> Invoke(const RequestContext& ctx, const std::string& method,
-                                     const std::string& request);
+                                     const std::string& request, const RpcContext* rpc = nullptr);
+  // Whether `method` is a server-streaming method (register_stream_method).
+  bool IsStreaming(const std::string& method) const;
+  // Runs a streaming method; its responses go out through `rpc.send`. The
+  // gate applies as for Invoke.
+  absl::Status InvokeStream(const RequestContext& ctx, const std::string& method,
+                            const std::string& request, const RpcContext& rpc);
 
   absl::Status BeforeWrite(const RequestContext& ctx, records::ResourceType type,
                            records::WriteOperation op, const google::protobuf::Message* before,
@@ -137,6 +160,7 @@ class PluginHost : public records::WriteHooks {
   friend struct internal::KeyspaceApi;
   friend struct internal::RecordsApi;
   friend struct internal::TimersApi;
+  friend struct internal::ModulesApi;
   void Refuse(Plugin* plugin, std::string error);
   void Dispatch(Plugin* plugin);
   // In the dispatcher, before a tenant's events: runs the plugin's backfill
@@ -166,9 +190,13 @@ class PluginHost : public records::WriteHooks {
   // current and resolves their counter adds (records::ExtraWriteResolver),
   // adds the resulting puts and deletes to `batch` and writes it. A read
   // gone out of date is ABORTED with `*conflict` set; nothing is written.
-  // A committed timer wakes `plugin`'s timer thread.
+  // Module events among `writes` go into the feed in the same batch. A timer
+  // committed here wakes its plugin's timer thread.
   absl::Status CommitWrites(const std::vector<records::ExtraWrite>& writes,
-                            rocksdb::WriteBatch* batch, Plugin* plugin, bool* conflict = nullptr);
+                            rocksdb::WriteBatch* batch, bool* conflict = nullptr);
+  // If `key` is a plugin's timer due entry, lowers that plugin's entry in
+  // `earliest` to its time.
+  void NoteTimer(const std::string& key, std::map<Plugin*, int64_t>* earliest) const;
   // The post-commit writes from `since` on add to counters: whether those
   // adds can apply (an overflow or a non-counter value is the hook's error,
   // so the event is retried and dead-lettered like any failure, instead of
@@ -178,6 +206,10 @@ class PluginHost : public records::WriteHooks {
   void RecordShadow(Plugin* plugin, const RequestContext& ctx, const std::string& resource_id,
                     const std::string& outcome);
   Plugin* FindPlugin(const std::string& module) const;
+  // The plugin serving `method`, if its module is on for the caller:
+  // UNIMPLEMENTED if none serves it, FAILED_PRECONDITION naming the module
+  // and tenant if it is off (or shadow).
+  absl::StatusOr<Plugin*> GatedPlugin(const RequestContext& ctx, const std::string& method) const;
 
   store::Database* db_;
   records::RecordStore* records_;

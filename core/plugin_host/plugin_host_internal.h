@@ -11,6 +11,7 @@
 //   call_keyspace.cc           the keyspace as a call sees it
 //   call_records.cc            core record queries as the caller
 //   call_timers.cc             scheduling and cancelling durable timers
+//   call_modules.cc            module events and calls between modules
 //   timer_dispatcher.cc        the per-plugin timer threads
 //   backfill.cc                backfills from a snapshot, in the dispatcher
 #ifndef RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
@@ -36,6 +37,7 @@
 #include "core/plugin_host/plugin_host.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "rapport/sdk/plugin_abi.h"
+#include "rapport/v1/event.pb.h"
 
 namespace rapport::plugin_host {
 namespace internal {
@@ -127,6 +129,18 @@ struct TimersApi {
                                 const std::vector<records::ExtraWrite>& writes);
 };
 
+// Modules talking to modules through rapport_call (call_modules.cc):
+// emit_event, which joins the call's writes, and call_module.
+struct ModulesApi {
+  static int EmitEvent(rapport_call* call, const char* type, const char* payload_type,
+                       rapport_bytes payload);
+  static int CallModule(rapport_call* call, const char* full_method, rapport_bytes request,
+                        rapport_buffer* response, rapport_buffer* error);
+};
+// How deep call_module calls may nest (a module calling itself, or two
+// calling each other, stops here).
+inline constexpr int kMaxModuleCallDepth = 8;
+
 // A timer's stored value (the timer key of core/store/keyspace.h).
 struct TimerEntry {
   uint64_t when = 0;
@@ -174,12 +188,30 @@ struct PluginHost::Plugin {
     int32_t order;
     rapport_hook_fn fn;
     void* user;
+    // A module-event hook (register_event_hook): kind POST_COMMIT, resource
+    // and operation 0, the events of `event_module` of type `event_type`
+    // ("": every type).
+    std::string event_module;
+    std::string event_type;
+    // Whether this post-commit hook takes `event`.
+    bool Takes(const v1::ChangeEvent& event) const {
+      if (kind != RAPPORT_HOOK_POST_COMMIT) return false;
+      if (event.has_module_event()) {
+        return resource == 0 && event.module_event().module() == event_module &&
+               (event_type.empty() || event.module_event().type() == event_type);
+      }
+      return resource == static_cast<rapport_resource>(event.resource_type()) &&
+             operation == static_cast<rapport_operation>(event.operation()) &&
+             !event.resource_id().empty();
+    }
   };
   std::vector<Hook> hooks;
   std::atomic<int64_t> hook_calls{0}, hook_failures{0}, dead_letters{0};
   // Keyspace commits that found a read out of date (each one re-ran the
   // handler or the hook).
   std::atomic<int64_t> conflicts{0};
+  // Calls other modules made to this one's methods (call_module).
+  std::atomic<int64_t> module_calls{0};
   // host_last_error's answer, and the first refused registration (which
   // refuses the load).
   std::string last_error;
@@ -187,6 +219,8 @@ struct PluginHost::Plugin {
   std::mutex metrics_mu;
   std::map<std::string, int64_t> metrics;
   std::map<std::string, std::pair<rapport_method_fn, void*>> methods_registered;
+  // Server-streaming methods (register_stream_method).
+  std::map<std::string, std::pair<rapport_stream_fn, void*>> stream_methods;
   std::vector<std::string> descriptor_sets;
   // The timer handler (register_timer_handler); the timer thread runs only
   // for a plugin that has one.
@@ -224,6 +258,11 @@ struct PluginHost::CallState {
   bool in_commit = false;
   // write_record from here makes a change of this depth.
   int depth = 0;
+  // How many call_module calls deep this call is (0: the host called it).
+  int module_calls = 0;
+  // The RPC's deadline, cancellation, metadata and stream (null outside
+  // plugin RPCs).
+  const RpcContext* rpc = nullptr;
   // Recorded as the origin of write_record changes ("" keeps the caller's).
   std::string origin;
   // call_roles' answer, kept alive for the call.

@@ -61,7 +61,7 @@ void PluginHost::Dispatch(Plugin* p) {
         batch.Put(db_->meta(), store::PluginCursorKey(p->name, tenant),
                   store::KeyWriter().U64(upto).key());
         bool conflict = false;
-        absl::Status s = CommitWrites(writes, &batch, p, &conflict);
+        absl::Status s = CommitWrites(writes, &batch, &conflict);
         if (!s.ok()) {
           // A conflict (a key the hooks read changed before they could
           // commit): the events from the durable cursor run again, against
@@ -90,6 +90,7 @@ void PluginHost::Dispatch(Plugin* p) {
           as_writer.tenant = tenant;
           as_writer.tenant_name = tenant_name_ ? tenant_name_(tenant) : "";
           as_writer.principal = event.principal();
+          as_writer.request_id = event.request_id();
           std::string user = event.principal().substr(event.principal().find('/') + 1);
           if (event.principal().find('/') == std::string::npos) user.clear();
           as_writer.user_id = user;
@@ -100,13 +101,8 @@ void PluginHost::Dispatch(Plugin* p) {
           if (gate.mode == v1::MODULE_MODE_SHADOW) {
             // Shadow enforces nothing: post-commit hooks have effects, so they
             // are recorded, not run.
-            bool matches = false;
-            for (const auto& h : p->hooks) {
-              matches =
-                  matches || (h.kind == RAPPORT_HOOK_POST_COMMIT &&
-                              h.resource == static_cast<rapport_resource>(event.resource_type()) &&
-                              h.operation == static_cast<rapport_operation>(event.operation()));
-            }
+            const bool matches = std::any_of(p->hooks.begin(), p->hooks.end(),
+                                             [&](const Plugin::Hook& h) { return h.Takes(event); });
             if (matches)
               RecordShadow(p, as_writer, event.resource_id(), "would run its post-commit hook");
           } else if (gate.mode == v1::MODULE_MODE_ON) {

@@ -190,7 +190,7 @@ bool PluginHost::FireTimer(Plugin* p, uint32_t tenant, const std::string& key, u
     if (!status.ok()) break;
     rocksdb::WriteBatch batch;
     bool conflict = false;
-    status = CommitWrites(writes, &batch, p, &conflict);
+    status = CommitWrites(writes, &batch, &conflict);
     if (status.ok()) {
       ++p->timers_fired;
       return true;
@@ -237,7 +237,7 @@ bool PluginHost::FireTimer(Plugin* p, uint32_t tenant, const std::string& key, u
     spdlog::info("plugin={} msg=\"timer failed; retrying\" key={} attempts={} error={}", p->name,
                  LogValue(key), attempts, LogValue(std::string(status.message())));
   }
-  (void)CommitWrites(writes, &batch, p);
+  (void)CommitWrites(writes, &batch);
   return false;
 }
 

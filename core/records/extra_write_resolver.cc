@@ -119,6 +119,9 @@ absl::StatusOr<std::vector<ExtraWrite>> ExtraWriteResolver::Resolve(
     overlay_[key] = value;
     out.push_back(ExtraWrite{key, std::move(value)});
   }
+  for (const ExtraWrite& w : writes) {
+    if (w.op == ExtraWrite::Op::kEvent) out.push_back(w);
+  }
   return out;
 }
 

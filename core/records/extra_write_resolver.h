@@ -38,7 +38,8 @@ class ExtraWriteResolver {
  public:
   explicit ExtraWriteResolver(store::Database* db) : db_(db) {}
 
-  // The plain puts and deletes for `writes`, or:
+  // The plain puts and deletes for `writes`, followed by their module events
+  // (kEvent, unchanged and in order), or:
   //   ABORTED             a read is no longer current (`conflict` set true);
   //   OUT_OF_RANGE        a counter add overflows int64;
   //   FAILED_PRECONDITION a counter add meets a value that is not a counter.

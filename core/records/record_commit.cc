@@ -227,6 +227,7 @@ absl::Status RecordCommitter::CommitLocked(const RequestContext& ctx,
       batch.Delete(s_.db->entity(), entity_key);
     }
     for (const ExtraWrite& w : plugin_writes) {
+      if (w.op == ExtraWrite::Op::kEvent) continue;  // below, after the change's own event
       if (w.value) {
         batch.Put(s_.db->meta(), w.key, *w.value);
       } else {
@@ -238,6 +239,14 @@ absl::Status RecordCommitter::CommitLocked(const RequestContext& ctx,
     // 4. The change event: prepared outside the lock but for its sequence
     // and commit time.
     events.Add(&change.event);
+    // Module events the hooks emitted (emit_event), which the change caused.
+    for (const ExtraWrite& w : plugin_writes) {
+      if (w.op != ExtraWrite::Op::kEvent || !w.value) continue;
+      v1::ChangeEvent emitted;
+      if (!emitted.ParseFromString(*w.value)) continue;
+      if (emitted.request_id().empty()) emitted.set_request_id(change.request_id);
+      events.Add(&emitted);
+    }
     // 5. The idempotency record: fingerprint, then the response.
     if (!change.request_id.empty()) {
       batch.Put(s_.db->meta(), store::IdempotencyKey(ctx.tenant, kind.code(), change.request_id),

@@ -64,7 +64,15 @@ absl::Status RecordWriter::RunHooks(const RequestContext& ctx, const ResourceKin
                                     RecordChange* change) {
   if (s_.hooks == nullptr) return absl::OkStatus();
   std::string original = change->after ? change->after->SerializeAsString() : std::string();
-  RAPPORT_RETURN_IF_ERROR(s_.hooks->BeforeWrite(ctx, kind.type, op, change->before.get(),
+  // The hooks see the write's request_id (call_request_id) when it has one.
+  const RequestContext* hook_ctx = &ctx;
+  RequestContext with_request_id;
+  if (!change->request_id.empty() && ctx.request_id != change->request_id) {
+    with_request_id = ctx;
+    with_request_id.request_id = change->request_id;
+    hook_ctx = &with_request_id;
+  }
+  RAPPORT_RETURN_IF_ERROR(s_.hooks->BeforeWrite(*hook_ctx, kind.type, op, change->before.get(),
                                                 change->after.get(), &change->extra_writes));
   if (change->after && change->after->SerializeAsString() != original) {
     // A hook changed the record: output fields stay the store's, and the

@@ -26,9 +26,13 @@ using ResourceType = store::StoredResourceType;
 //   kAdd          add `delta` to the int64 counter at `key`;
 //   kExpectValue  a read: `key` must still hold `value` (unset: be absent);
 //   kExpectRange  a scan: the entries in [key, *value) must still hash to
-//                 `digest` (RangeDigest).
+//                 `digest` (RangeDigest);
+//   kEvent        a module event (emit_event): `value` is the serialized
+//                 v1::ChangeEvent but for its sequence and commit time, and
+//                 `key` the tenant's number (KeyWriter().U32); the commit adds
+//                 it to the feed after the change's own event.
 struct ExtraWrite {
-  enum class Op : uint8_t { kWrite = 0, kAdd = 1, kExpectValue = 2, kExpectRange = 3 };
+  enum class Op : uint8_t { kWrite = 0, kAdd = 1, kExpectValue = 2, kExpectRange = 3, kEvent = 4 };
   std::string key;
   std::optional<std::string> value;
   Op op = Op::kWrite;

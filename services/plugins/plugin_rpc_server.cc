@@ -1,25 +1,86 @@
 #include "services/plugins/plugin_rpc_server.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "services/common/call_context.h"
 
 namespace rapport::services {
 
+namespace {
+
+constexpr char kRequestIdHeader[] = "x-request-id";
+
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::string out;
+  std::vector<grpc::Slice> slices;
+  if (buffer.Dump(&slices).ok()) {
+    for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  return out;
+}
+
+}  // namespace
+
 // One plugin call's life on the completion queue: requested -> request read
-// -> answered -> done. Each step's tag is the Call itself.
-class PluginRpcServer::Call {
+// -> answered -> done. Each step's tag is the Call itself. A streaming
+// method runs on a thread of its own (Stream), which writes its responses
+// one at a time: each write's completion (kStreaming) wakes it for the next.
+//
+// gRPC's IsCancelled may be asked of an async call only after its done
+// notification (AsyncNotifyWhenDone), so that notification has a tag of its
+// own (done_), and the Call lives until both it and its last step have
+// completed (refs_).
+class PluginRpcServer::Call : public PluginRpcServer::Tag {
  public:
-  Call(PluginRpcServer* server) : server_(server), stream_(&context_) {
+  Call(PluginRpcServer* server) : server_(server), stream_(&context_), done_(this) {
+    context_.AsyncNotifyWhenDone(&done_);
     server_->service_.RequestCall(&context_, &stream_, server_->cq_.get(), server_->cq_.get(),
                                   this);
   }
 
-  // Advances on a completion. Returns false when the Call is finished and
-  // must be deleted.
+  void Complete(bool ok) override {
+    if (state_ == State::kRequested && !ok) {  // shutting down: never started
+      server_->Park(this);
+      Release();
+      return;
+    }
+    if (!Proceed(ok)) Release();
+  }
+
+ private:
+  // The done notification: the call has ended (answered, failed or
+  // cancelled by the client or its deadline).
+  class Done : public Tag {
+   public:
+    explicit Done(Call* call) : call_(call) {}
+    void Complete(bool) override {
+      call_->cancelled_.store(call_->context_.IsCancelled());
+      call_->Release();
+    }
+
+   private:
+    Call* call_;
+  };
+
+  void Release() {
+    if (refs_.fetch_sub(1) == 1) {
+      server_->Unpark(this);
+      delete this;
+    }
+  }
+
+  // Advances on a completion. Returns false when the Call's steps are done.
   bool Proceed(bool ok) {
     switch (state_) {
       case State::kRequested:
-        if (!ok) return false;  // shutting down
         // Keep one call requested at all times, but never on a queue that is
         // shutting down (a call matched just before the server's shutdown
         // can be processed after it).
@@ -28,8 +89,8 @@ class PluginRpcServer::Call {
         stream_.Read(&request_, this);
         return true;
       case State::kReading:
-        state_ = State::kFinishing;
         if (!ok) {
+          state_ = State::kFinishing;
           stream_.Finish(
               grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "expected one request message"),
               this);
@@ -37,38 +98,58 @@ class PluginRpcServer::Call {
         }
         Answer();
         return true;
+      case State::kStreaming: {
+        std::lock_guard<std::mutex> lock(write_mu_);
+        write_done_ = true;
+        write_ok_ = ok;
+        write_cv_.notify_all();
+        return true;
+      }
       case State::kFinishing:
         return false;
     }
     return false;
   }
 
- private:
-  enum class State { kRequested, kReading, kFinishing };
+  enum class State { kRequested, kReading, kStreaming, kFinishing };
 
   void Answer() {
     const std::string method = context_.method();
     const ServiceDeps& deps = server_->deps_;
     if (deps.plugins == nullptr || !deps.plugins->Handles(method)) {
+      state_ = State::kFinishing;
       stream_.Finish(
           grpc::Status(grpc::StatusCode::UNIMPLEMENTED, absl::StrCat("unknown method ", method)),
           this);
       return;
     }
-    std::string request;
-    std::vector<grpc::Slice> slices;
-    if (request_.Dump(&slices).ok()) {
-      for (const auto& s : slices)
-        request.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    FillRpc();
+    if (deps.plugins->IsStreaming(method)) {
+      if (!server_->BeginStream()) {
+        state_ = State::kFinishing;
+        stream_.Finish(
+            grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                         absl::StrCat("too many plugin streams at once (", server_->max_streams_,
+                                      ", --plugin-max-streams); retry later")),
+            this);
+        return;
+      }
+      state_ = State::kStreaming;
+      std::thread([this, method] { Stream(method); }).detach();
+      return;
     }
+    const std::string request = Flatten(request_);
     std::string response;
-    grpc::Status status = Handle(deps, &context_, "plugin", method.c_str(),
-                                 [&](const Caller& caller) -> absl::Status {
-                                   auto result = deps.plugins->Invoke(caller.ctx, method, request);
-                                   if (!result.ok()) return result.status();
-                                   response = std::move(*result);
-                                   return absl::OkStatus();
-                                 });
+    grpc::Status status =
+        Handle(deps, &context_, "plugin", method.c_str(), [&](const Caller& caller) {
+          RequestContext ctx = caller.ctx;
+          ctx.request_id = request_id_;
+          auto result = deps.plugins->Invoke(ctx, method, request, &rpc_);
+          if (!result.ok()) return result.status();
+          response = std::move(*result);
+          return absl::OkStatus();
+        });
+    state_ = State::kFinishing;
     if (!status.ok()) {
       stream_.Finish(status, this);
       return;
@@ -78,15 +159,85 @@ class PluginRpcServer::Call {
     stream_.WriteAndFinish(response_, grpc::WriteOptions(), grpc::Status::OK, this);
   }
 
+  // The deadline, cancellation and metadata the handler may ask for.
+  void FillRpc() {
+    const auto deadline = context_.deadline();
+    if (deadline < std::chrono::system_clock::time_point::max() - std::chrono::hours(24 * 365)) {
+      rpc_.deadline = absl::FromChrono(deadline);
+    }
+    rpc_.cancelled = [this] { return cancelled_.load(); };
+    for (const auto& [key, value] : context_.client_metadata()) {
+      std::string k(key.data(), key.size());
+      if (k == kRequestIdHeader) request_id_.assign(value.data(), value.size());
+      if (k == "authorization") continue;  // the token stays with the host
+      rpc_.metadata.emplace_back(std::move(k), std::string(value.data(), value.size()));
+    }
+  }
+
+  // On the stream's own thread: runs the method, then finishes the call.
+  void Stream(const std::string& method) {
+    const ServiceDeps& deps = server_->deps_;
+    const std::string request = Flatten(request_);
+    rpc_.send = [this](const std::string& message) { return Write(message); };
+    grpc::Status status =
+        Handle(deps, &context_, "plugin", method.c_str(), [&](const Caller& caller) {
+          RequestContext ctx = caller.ctx;
+          ctx.request_id = request_id_;
+          return deps.plugins->InvokeStream(ctx, method, request, rpc_);
+        });
+    PluginRpcServer* server = server_;
+    {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      state_ = State::kFinishing;
+    }
+    stream_.Finish(status, this);  // `this` may be deleted from here on
+    server->EndStream();
+  }
+
+  // Writes one response and waits for it: false once the caller is gone.
+  bool Write(const std::string& message) {
+    grpc::Slice slice(message);
+    grpc::ByteBuffer buffer(&slice, 1);
+    std::unique_lock<std::mutex> lock(write_mu_);
+    if (!write_ok_) return false;
+    write_done_ = false;
+    stream_.Write(buffer, this);
+    write_cv_.wait(lock, [this] { return write_done_; });
+    return write_ok_;
+  }
+
   PluginRpcServer* server_;
   grpc::GenericServerContext context_;
   grpc::GenericServerAsyncReaderWriter stream_;
   grpc::ByteBuffer request_, response_;
   State state_ = State::kRequested;
+  plugin_host::RpcContext rpc_;
+  std::string request_id_;
+  // A stream's write in flight (kStreaming).
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  bool write_done_ = true;
+  bool write_ok_ = true;
+  Done done_;
+  std::atomic<bool> cancelled_{false};
+  std::atomic<int> refs_{2};  // the steps and the done notification
 };
 
-PluginRpcServer::PluginRpcServer(ServiceDeps deps, int threads)
-    : deps_(deps), threads_(threads < 1 ? 1 : threads) {}
+PluginRpcServer::PluginRpcServer(ServiceDeps deps, int threads, int max_streams)
+    : deps_(deps), threads_(threads < 1 ? 1 : threads), max_streams_(max_streams) {}
+
+bool PluginRpcServer::BeginStream() {
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  if (streams_ >= max_streams_) return false;
+  ++streams_;
+  return true;
+}
+
+void PluginRpcServer::EndStream() {
+  std::lock_guard<std::mutex> lock(streams_mu_);
+  --streams_;
+  streams_cv_.notify_all();
+}
 
 PluginRpcServer::~PluginRpcServer() { Shutdown(); }
 
@@ -111,15 +262,28 @@ void PluginRpcServer::RequestNext() {
 void PluginRpcServer::Serve() {
   void* tag;
   bool ok;
-  while (cq_->Next(&tag, &ok)) {
-    auto* call = static_cast<Call*>(tag);
-    if (!call->Proceed(ok)) delete call;
-  }
+  while (cq_->Next(&tag, &ok)) static_cast<Tag*>(tag)->Complete(ok);
+}
+
+void PluginRpcServer::Park(Call* call) {
+  std::lock_guard<std::mutex> lock(parked_mu_);
+  parked_.insert(call);
+}
+
+void PluginRpcServer::Unpark(Call* call) {
+  std::lock_guard<std::mutex> lock(parked_mu_);
+  parked_.erase(call);
 }
 
 void PluginRpcServer::Shutdown() {
   if (shut_down_ || cq_ == nullptr) return;
   shut_down_ = true;
+  {
+    // Streams finish their calls on the queue: wait for them first (the
+    // server's shutdown has cancelled their calls, so their writes fail).
+    std::unique_lock<std::mutex> lock(streams_mu_);
+    streams_cv_.wait(lock, [this] { return streams_ == 0; });
+  }
   {
     // No new RequestCall may start once the queue is being shut down.
     std::lock_guard<std::mutex> lock(request_mu_);
@@ -133,6 +297,13 @@ void PluginRpcServer::Shutdown() {
     }
   }
   for (auto& t : workers_) t.join();
+  // The queue is drained: no done notification can come any more.
+  std::set<Call*> parked;
+  {
+    std::lock_guard<std::mutex> lock(parked_mu_);
+    parked.swap(parked_);
+  }
+  for (Call* call : parked) delete call;
 }
 
 }  // namespace rapport::services

@@ -10,7 +10,10 @@
 // stalled unrelated calls ~100 ms about once a second (found by bench/ and
 // reproduced on a bare echo server; see docs/performance.md).
 //
-//   PluginRpcServer rpcs(deps, /*threads=*/2);
+// Server-streaming methods run each on a thread of their own, at most
+// `max_streams` at once, so a long stream never holds a worker.
+//
+//   PluginRpcServer rpcs(deps, /*threads=*/2, /*max_streams=*/64);
 //   rpcs.Register(&builder);          // before BuildAndStart
 //   server = builder.BuildAndStart();
 //   rpcs.Start();
@@ -19,8 +22,10 @@
 #ifndef RAPPORT_SERVICES_PLUGINS_PLUGIN_RPC_SERVER_H_
 #define RAPPORT_SERVICES_PLUGINS_PLUGIN_RPC_SERVER_H_
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -32,7 +37,7 @@ namespace rapport::services {
 
 class PluginRpcServer {
  public:
-  PluginRpcServer(ServiceDeps deps, int threads);
+  PluginRpcServer(ServiceDeps deps, int threads, int max_streams);
   ~PluginRpcServer();
   PluginRpcServer(const PluginRpcServer&) = delete;
   PluginRpcServer& operator=(const PluginRpcServer&) = delete;
@@ -45,14 +50,33 @@ class PluginRpcServer {
   void Shutdown();
 
   class Call;
+  // What a completion-queue tag does when its operation completes.
+  class Tag {
+   public:
+    virtual ~Tag() = default;
+    virtual void Complete(bool ok) = 0;
+  };
 
  private:
   void Serve();
+  // A call whose RequestCall failed (the queue is shutting down) may or may
+  // not still get its done notification: it waits here, and Shutdown
+  // deletes what is left once the queue is drained.
+  void Park(Call* call);
+  // Forgets `call` (deleted) if it was parked.
+  void Unpark(Call* call);
   // Requests the next call unless the queue is shutting down.
   void RequestNext();
+  // Counts a stream in; false if max_streams_ are running.
+  bool BeginStream();
+  void EndStream();
 
   ServiceDeps deps_;
   int threads_;
+  int max_streams_;
+  std::mutex streams_mu_;
+  std::condition_variable streams_cv_;
+  int streams_ = 0;  // guarded by streams_mu_
   grpc::AsyncGenericService service_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::vector<std::thread> workers_;
@@ -60,6 +84,8 @@ class PluginRpcServer {
   bool shut_down_ = false;
   bool shutting_down_ = false;  // guarded by request_mu_
   std::mutex request_mu_;       // orders RequestCall against the queue's shutdown
+  std::mutex parked_mu_;
+  std::set<Call*> parked_;  // guarded by parked_mu_
 };
 
 }  // namespace rapport::services

@@ -98,6 +98,11 @@ int main(int argc, char** argv) {
                  "(0: four per hardware thread)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
+  app.add_option("--plugin-max-streams", options.plugin_max_streams,
+                 "server-streaming plugin methods running at once, each on its own thread; "
+                 "more are refused with RESOURCE_EXHAUSTED")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   std::string plugin_config_file;
   app.add_option("--plugin-dir", options.plugins.plugin_dir,
                  "load every NAME.so with NAME.manifest.json from this directory");

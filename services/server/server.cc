@@ -21,7 +21,7 @@
 namespace rapport::services {
 
 struct RapportServer::Services {
-  Services(ServiceDeps deps, int max_subscribers, int plugin_rpc_threads)
+  Services(ServiceDeps deps, int max_subscribers, int plugin_rpc_threads, int plugin_max_streams)
       : customers(deps),
         interactions(deps),
         opportunities(deps),
@@ -31,7 +31,7 @@ struct RapportServer::Services {
         events(deps, max_subscribers),
         data(deps),
         modules(deps),
-        plugin_rpcs(deps, plugin_rpc_threads) {}
+        plugin_rpcs(deps, plugin_rpc_threads, plugin_max_streams) {}
   CustomerServiceImpl customers;
   InteractionServiceImpl interactions;
   OpportunityServiceImpl opportunities;
@@ -141,7 +141,8 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
       options.max_subscribers,
       options.plugin_rpc_threads > 0
           ? options.plugin_rpc_threads
-          : static_cast<int>(4 * std::max(1u, std::thread::hardware_concurrency())));
+          : static_cast<int>(4 * std::max(1u, std::thread::hardware_concurrency())),
+      options.plugin_max_streams);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;

@@ -52,6 +52,9 @@ struct ServerOptions {
   // Threads that run plugin RPC methods: that many plugin calls run at once
   // (a slow method holds one). 0: four per hardware thread.
   int plugin_rpc_threads = 0;
+  // Server-streaming plugin methods running at once, each on a thread of
+  // its own; past it a new stream is RESOURCE_EXHAUSTED.
+  int plugin_max_streams = 64;
   size_t block_cache_bytes = 128 << 20;
   // All memtables together, counted inside the block cache (0: uncapped).
   size_t memtable_budget_bytes = 64 << 20;

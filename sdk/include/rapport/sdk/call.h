@@ -106,6 +106,15 @@ inline std::string RegistrationError(const char* fallback) {
 }
 
 // A plugin-made buffer the host fills (kv values, records).
+// The resource of a core record message by its full name
+// ("rapport.v1.Customer"), 0 for any other message.
+inline rapport_resource ResourceOf(const std::string& type_name) {
+  if (type_name == "rapport.v1.Customer") return RAPPORT_RESOURCE_CUSTOMER;
+  if (type_name == "rapport.v1.Interaction") return RAPPORT_RESOURCE_INTERACTION;
+  if (type_name == "rapport.v1.Opportunity") return RAPPORT_RESOURCE_OPPORTUNITY;
+  return static_cast<rapport_resource>(0);
+}
+
 struct StringBuffer {
   std::string data;
   rapport_buffer buffer{this, [](void* user, const void* bytes, size_t size) {
@@ -356,9 +365,101 @@ class Call {
     return rc == RAPPORT_OK ? Status{} : Failure(rc, "timer_cancel");
   }
 
+  // Module events (ABI 1.2; UNIMPLEMENTED from an older host): writes an
+  // event of this module into the change feed when the call commits, with
+  // `payload` (a message of the module's protos) as its Any. Other modules
+  // receive it through Plugin::OnModuleEvent, services through
+  // EventService.Subscribe (plugin_abi.h, emit_event, for the rules).
+  template <typename Payload>
+  Status EmitEvent(const std::string& type, const Payload& payload) const {
+    return Emit(type, payload.GetTypeName(), payload.SerializeAsString());
+  }
+  Status EmitEvent(const std::string& type) const { return Emit(type, "", ""); }
+
+  // Calls another module's unary method in process, as this caller and in
+  // this call's transaction (ABI 1.2): "/rapport.sfa.v1.SalesService/GetForecast".
+  // The callee's error comes back as it gave it, prefixed "module 'NAME': ";
+  // FAILED_PRECONDITION when that module is off for the caller, NOT_FOUND
+  // when no loaded module serves the method.
+  template <typename Request, typename Response>
+  Status CallModule(const std::string& full_method, const Request& request, Response* out) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, call_module),
+                               sizeof(host->call_module)) ||
+        host->call_module == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no module calls (ABI 1.2)"};
+    }
+    internal::StringBuffer bytes, error;
+    const std::string serialized = request.SerializeAsString();
+    int rc = host->call_module(call_, full_method.c_str(), internal::Bytes(serialized),
+                               &bytes.buffer, &error.buffer);
+    return ParsedAnswer(rc, "call_module", bytes.data, error.data, out);
+  }
+
+  // The request behind the call (ABI 1.2; from an older host: no deadline,
+  // never cancelled, no metadata, no request id). DeadlineMicros: the RPC
+  // caller's deadline in Unix microseconds, 0 if none. Cancelled: the caller
+  // cancelled or went away, the deadline passed, or the server is stopping.
+  // Metadata: a request header (lower-case key), nullopt if absent.
+  // RequestId: the idempotency key ("x-request-id" of a plugin RPC, a core
+  // write's request_id, a change event's), "" if none.
+  int64_t DeadlineMicros() const {
+    const rapport_host_api* host = internal::Host();
+    return HasRpcContext(host) ? host->call_deadline_micros(call_) : 0;
+  }
+  bool Cancelled() const {
+    const rapport_host_api* host = internal::Host();
+    return HasRpcContext(host) && host->call_cancelled(call_) != 0;
+  }
+  std::optional<std::string> Metadata(const std::string& key) const {
+    const rapport_host_api* host = internal::Host();
+    if (!HasRpcContext(host)) return std::nullopt;
+    internal::StringBuffer value;
+    if (host->call_metadata(call_, key.c_str(), &value.buffer) != RAPPORT_OK) return std::nullopt;
+    return value.data;
+  }
+  std::string RequestId() const {
+    const rapport_host_api* host = internal::Host();
+    if (!HasRpcContext(host)) return "";
+    const char* id = host->call_request_id(call_);
+    return id ? id : "";
+  }
+
+  // In a streaming method (Plugin::StreamMethod): sends one response and
+  // returns once it is written; UNAVAILABLE once the caller is gone (stop
+  // then).
+  template <typename Response>
+  Status Send(const Response& response) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, stream_send),
+                               sizeof(host->stream_send)) ||
+        host->stream_send == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no streaming methods (ABI 1.2)"};
+    }
+    const std::string bytes = response.SerializeAsString();
+    int rc = host->stream_send(call_, internal::Bytes(bytes));
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "stream_send");
+  }
+
   rapport_call* raw() const { return call_; }
 
  private:
+  static bool HasRpcContext(const rapport_host_api* host) {
+    return internal::HasFunction(host, offsetof(rapport_host_api, call_request_id),
+                                 sizeof(host->call_request_id)) &&
+           host->call_request_id != nullptr;
+  }
+  Status Emit(const std::string& type, const std::string& payload_type,
+              const std::string& payload) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, emit_event),
+                               sizeof(host->emit_event)) ||
+        host->emit_event == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no module events (ABI 1.2)"};
+    }
+    int rc = host->emit_event(call_, type.c_str(), payload_type.c_str(), internal::Bytes(payload));
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "emit_event");
+  }
   template <typename Response>
   static Status ParsedAnswer(int rc, const char* what, const std::string& bytes,
                              const std::string& error, Response* out) {

@@ -57,6 +57,7 @@
 #include <utility>
 #include <vector>
 
+#include "rapport/sdk/event_names.h"
 #include "rapport/sdk/fake_host_records.h"
 #include "rapport/sdk/method_names.h"
 #include "rapport/sdk/plugin.h"
@@ -133,6 +134,7 @@ class FakeHost : private fake_host_internal::RecordWire {
     if (rc != RAPPORT_OK) {
       hooks_.clear();
       methods_.clear();
+      stream_methods_.clear();
       return Status{rc, error};
     }
     return {};
@@ -225,6 +227,47 @@ class FakeHost : private fake_host_internal::RecordWire {
   // is written. `records` gets how many records were handed over.
   Status RunBackfill(int64_t* records = nullptr);
 
+  // Modules talking to modules (fake_host_modules.h; rapportd:
+  // core/plugin_host/call_modules.cc). The events the plugin emitted
+  // (Call::EmitEvent) in calls that committed, oldest first, checked as
+  // rapportd checks them.
+  struct EmittedEvent {
+    std::string type;
+    std::string payload_type;  // the payload message's full name
+    std::string payload;
+  };
+  const std::vector<EmittedEvent>& emitted_events() const { return emitted_; }
+  // Delivers a module event (serialized rapport.v1.ChangeEvent, its
+  // module_event set by the test) of `module` and `type` to the plugin's
+  // OnModuleEvent hooks for them, like PostCommit.
+  Status DeliverModuleEvent(const std::string& module, const std::string& type,
+                            const std::string& event_bytes);
+  // What Call::CallModule reaches: `fn` answers `method` ("/rapport.x.v1.S/M")
+  // with a code, filling `response` or `error`; rapportd prefixes the error
+  // with "module 'NAME': ", and so does the fake host, with `module`. A
+  // method nobody serves is NOT_FOUND in rapportd's words.
+  using ModuleMethod =
+      std::function<int(const std::string& request, std::string* response, std::string* error)>;
+  void ServeModuleMethod(const std::string& module, const std::string& method, ModuleMethod fn) {
+    module_methods_[method] = {module, std::move(fn)};
+  }
+  // What Call::DeadlineMicros, Cancelled, Metadata and RequestId answer in
+  // the calls that follow (rapportd fills them from the gRPC call).
+  struct Rpc {
+    int64_t deadline_micros = 0;
+    bool cancelled = false;
+    std::map<std::string, std::string> metadata;  // lower-case keys
+    std::string request_id;
+  };
+  void SetRpc(Rpc rpc) { rpc_ = std::move(rpc); }
+  // Calls a streaming method (Plugin::StreamMethod): `responses` gets each
+  // message it sent. After `cancel_after` messages (-1: never) the caller
+  // "goes away": Call::Send answers UNAVAILABLE and Call::Cancelled is true.
+  // Its keyspace operations commit if it returns OK.
+  template <typename Request, typename Response>
+  Status CallStreamMethod(const std::string& method, const Request& request,
+                          std::vector<Response>* responses, int cancel_after = -1);
+
   const std::map<std::string, std::string>& keyspace() const { return kv_; }
   int64_t metric(const std::string& name) const {
     auto it = metrics_.find(name);
@@ -233,6 +276,8 @@ class FakeHost : private fake_host_internal::RecordWire {
   std::vector<std::string> methods() const {
     std::vector<std::string> out;
     for (const auto& [m, fn] : methods_) out.push_back(m);
+    for (const auto& [m, fn] : stream_methods_) out.push_back(m);
+    std::sort(out.begin(), out.end());
     return out;
   }
   const std::vector<std::string>& logs() const { return logs_; }
@@ -245,6 +290,10 @@ class FakeHost : private fake_host_internal::RecordWire {
     int32_t order;
     rapport_hook_fn fn;
     void* user;
+    // A module-event hook (register_event_hook): kind POST_COMMIT,
+    // resource and operation 0.
+    std::string event_module;
+    std::string event_type;
   };
   // One keyspace operation of a call: a put (value set), a delete (value
   // empty) or a counter add.
@@ -256,6 +305,10 @@ class FakeHost : private fake_host_internal::RecordWire {
     // A timer's schedule (value: when, then the payload) or cancel (no
     // value), applied to timers_ at commit, not to the keyspace.
     bool timer = false;
+    // A module event (key: its type, value: its payload), added to
+    // emitted_ at commit.
+    bool event = false;
+    std::string payload_type;
   };
   using Pending = std::vector<Op>;
   struct Ctx {
@@ -267,6 +320,11 @@ class FakeHost : private fake_host_internal::RecordWire {
     bool in_commit = false;  // validate and pre-commit hooks run inside a commit
     bool reads_all = false;  // post-commit hooks read every record, whatever SetScope says
     std::string last_error;  // call_last_error's answer
+    // A streaming method's responses, and how many may go before the
+    // caller is gone (-1: no limit). Null outside streaming methods.
+    std::vector<std::string>* sent = nullptr;
+    int send_limit = -1;
+    int module_calls = 0;  // call_module nesting
   };
   // A key's value after some of a call's operations, or why it has none.
   struct Folded {
@@ -292,7 +350,7 @@ class FakeHost : private fake_host_internal::RecordWire {
     if (auto it = kv_.find(key); it != kv_.end()) f.value = it->second;
     for (size_t i = 0; i < ops.size(); ++i) {
       const Op& op = ops[i];
-      if (op.key != key || op.timer) continue;
+      if (op.key != key || op.timer || op.event) continue;
       if (!op.add) {
         f.value = op.value;
         continue;
@@ -322,7 +380,7 @@ class FakeHost : private fake_host_internal::RecordWire {
     std::map<std::string, Folded> folded;
     const Folded* failed = nullptr;
     for (const Op& op : ops) {
-      if (op.timer || folded.count(op.key)) continue;
+      if (op.timer || op.event || folded.count(op.key)) continue;
       const Folded& f = folded[op.key] = Fold(op.key, ops);
       if (f.code != RAPPORT_OK && (failed == nullptr || f.failed_at < failed->failed_at)) {
         failed = &f;
@@ -337,6 +395,9 @@ class FakeHost : private fake_host_internal::RecordWire {
       }
     }
     ApplyTimers(ops);
+    for (const Op& op : ops) {
+      if (op.event) emitted_.push_back({op.key, op.payload_type, op.value.value_or("")});
+    }
     return {};
   }
 
@@ -410,25 +471,9 @@ class FakeHost : private fake_host_internal::RecordWire {
   static int RegisterMethod(rapport_host_ctx* h, const char* full_method, rapport_method_fn fn,
                             void* user) {
     FakeHost* host = H(h);
-    if (!host->initialising_) {
-      return Refused(host, RAPPORT_FAILED_PRECONDITION, "methods are registered during init only");
-    }
-    if (fn == nullptr || full_method == nullptr) {
-      return Refused(host, RAPPORT_INVALID_ARGUMENT, "method: no name or no function");
-    }
-    const std::string method = full_method;
-    const std::string problem = MethodNameProblem(method);
-    if (!problem.empty()) {
-      return Refused(host, RAPPORT_INVALID_ARGUMENT, "method '" + method + "': " + problem);
-    }
-    if (host->methods_.count(method)) {
-      const std::string module = host->info_ && host->info_->name ? host->info_->name : "";
-      return Refused(host, RAPPORT_ALREADY_EXISTS,
-                     "method '" + method + "' is already served by module '" + module + "'");
-    }
-    host->methods_[method] = {fn, user};
-    host->last_error_.clear();
-    return RAPPORT_OK;
+    int rc = ClaimMethod(host, full_method, fn != nullptr);
+    if (rc == RAPPORT_OK) host->methods_[full_method] = {fn, user};
+    return rc;
   }
   static int RegisterDescriptors(rapport_host_ctx* h, rapport_bytes set) {
     FakeHost* host = H(h);
@@ -476,6 +521,25 @@ class FakeHost : private fake_host_internal::RecordWire {
   // The timer `key` as the call sees it (its own operations over timers_).
   static std::optional<Timer> TimerAsSeen(const Ctx* c, const std::string& key);
   void ApplyTimers(const Pending& ops);
+
+  // --- Modules talking to modules, and the RPC (fake_host_modules.h).
+
+  static int EmitEvent(rapport_call* call, const char* type, const char* payload_type,
+                       rapport_bytes payload);
+  static int RegisterEventHook(rapport_host_ctx* h, const char* module, const char* type,
+                               rapport_hook_fn fn, void* user);
+  static int CallModule(rapport_call* call, const char* full_method, rapport_bytes request,
+                        rapport_buffer* response, rapport_buffer* error);
+  static int64_t CallDeadlineMicros(rapport_call* call);
+  static int CallCancelled(rapport_call* call);
+  static int CallMetadata(rapport_call* call, const char* key, rapport_buffer* value);
+  static const char* CallRequestId(rapport_call* call);
+  static int RegisterStreamMethod(rapport_host_ctx* h, const char* full_method,
+                                  rapport_stream_fn fn, void* user);
+  static int StreamSend(rapport_call* call, rapport_bytes message);
+  // register_method's and register_stream_method's checks; on OK the name
+  // is taken.
+  static int ClaimMethod(FakeHost* host, const char* full_method, bool has_fn);
 
   // --- Core record queries (rapportd: core/plugin_host/call_records.cc).
   //
@@ -578,6 +642,10 @@ class FakeHost : private fake_host_internal::RecordWire {
   std::map<std::string, Timer> timers_;
   int64_t max_timers_ = 1'000'000;
   std::map<int, std::pair<rapport_backfill_fn, void*>> backfill_;
+  std::vector<EmittedEvent> emitted_;
+  std::map<std::string, std::pair<std::string, ModuleMethod>> module_methods_;
+  Rpc rpc_;
+  std::map<std::string, std::pair<rapport_stream_fn, void*>> stream_methods_;
 };
 
 // Runs the hooks of (kind, resource, op) in order, each seeing the record
@@ -619,6 +687,7 @@ inline Status FakeHost::RunHooks(rapport_hook_kind kind, rapport_resource resour
 #include "rapport/sdk/fake_host_api.h"         // IWYU pragma: export
 #include "rapport/sdk/fake_host_background.h"  // IWYU pragma: export
 #include "rapport/sdk/fake_host_keyspace.h"    // IWYU pragma: export
+#include "rapport/sdk/fake_host_modules.h"     // IWYU pragma: export
 #include "rapport/sdk/fake_host_queries.h"     // IWYU pragma: export
 
 #endif  // RAPPORT_SDK_FAKE_HOST_H_

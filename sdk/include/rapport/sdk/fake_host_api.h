@@ -92,7 +92,16 @@ inline const rapport_host_api* FakeHost::Api() {
       RegisterTimerHandler,
       TimerSchedule,
       TimerCancel,
-      RegisterBackfill};
+      RegisterBackfill,
+      EmitEvent,
+      RegisterEventHook,
+      CallModule,
+      CallDeadlineMicros,
+      CallCancelled,
+      CallMetadata,
+      CallRequestId,
+      RegisterStreamMethod,
+      StreamSend};
   return &api;
 }
 

@@ -60,26 +60,87 @@ class Plugin {
                    std::function<Status(Call&, const Record* before, Record* after)> fn) {
     Register<Record>(RAPPORT_HOOK_PRE_COMMIT, resource, operation, order, std::move(fn));
   }
+  // The same, with the resource taken from Record (rapport.v1.Customer,
+  // Interaction or Opportunity): OnValidate<v1::Opportunity>(RAPPORT_OP_CREATE, 100, fn).
+  // Another type registers nothing and the host refuses the load
+  // ("hook: unknown resource 0").
+  template <typename Record>
+  void OnValidate(rapport_operation operation, int32_t order,
+                  std::function<Status(Call&, const Record* before, const Record* after)> fn) {
+    OnValidate<Record>(internal::ResourceOf(Record().GetTypeName()), operation, order,
+                       std::move(fn));
+  }
+  template <typename Record>
+  void OnPreCommit(rapport_operation operation, int32_t order,
+                   std::function<Status(Call&, const Record* before, Record* after)> fn) {
+    OnPreCommit<Record>(internal::ResourceOf(Record().GetTypeName()), operation, order,
+                        std::move(fn));
+  }
+  // Module events (ABI 1.2): `fn` runs like a post-commit hook for each
+  // event `module` emits (Call::EmitEvent) of type `type` ("" for all).
+  // `Event` is rapport.v1.ChangeEvent; its module_event().payload() is the
+  // emitter's message. Return an error to be retried (then dead-lettered).
+  template <typename Event>
+  Status OnModuleEvent(const std::string& module, const std::string& type,
+                       std::function<Status(Call&, const Event&)> fn) {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, register_event_hook),
+                               sizeof(host->register_event_hook)) ||
+        host->register_event_hook == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no module events (ABI 1.2)"};
+    }
+    auto holder = std::make_unique<std::function<Status(Call&, const Event&)>>(std::move(fn));
+    int rc = host->register_event_hook(internal::HostCtx(), module.c_str(), type.c_str(),
+                                       &PostCommitEntry<Event>, holder.get());
+    if (rc != RAPPORT_OK) {
+      return Status{rc, internal::RegistrationError(
+                            ("the host refused the event hook for '" + module + "'").c_str())};
+    }
+    holder.release();  // the host keeps it for the plugin's life
+    return {};
+  }
+  // A server-streaming RPC method (ABI 1.2), declared `returns (stream
+  // Response)`: `fn` sends responses with call.Send(response) while it
+  // runs; its status ends the stream. Refusals as for Method.
+  template <typename Request, typename Response>
+  Status StreamMethod(const std::string& full_method,
+                      std::function<Status(Call&, const Request&)> fn) {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, register_stream_method),
+                               sizeof(host->register_stream_method)) ||
+        host->register_stream_method == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host has no streaming methods (ABI 1.2)"};
+    }
+    using Fn = std::function<Status(Call&, const Request&)>;
+    auto holder = std::make_unique<Fn>(std::move(fn));
+    int rc = host->register_stream_method(
+        internal::HostCtx(), full_method.c_str(),
+        [](void* user, rapport_call* call, rapport_bytes request, rapport_buffer* error) -> int {
+          return internal::Guard(error, [&]() -> Status {
+            Request req;
+            if (!req.ParseFromArray(request.data, static_cast<int>(request.size))) {
+              return Status::Invalid("cannot parse the request");
+            }
+            Call c(call);
+            return (*static_cast<Fn*>(user))(c, req);
+          });
+        },
+        holder.get());
+    if (rc != RAPPORT_OK) {
+      return Status{rc, internal::RegistrationError(
+                            ("the host refused stream method '" + full_method + "'").c_str())};
+    }
+    holder.release();  // the host keeps it for the plugin's life
+    return {};
+  }
   // Post-commit: `Event` is rapport.v1.ChangeEvent. Return an error to be
   // retried (then dead-lettered).
   template <typename Event>
   void OnPostCommit(rapport_resource resource, rapport_operation operation, int32_t order,
                     std::function<Status(Call&, const Event&)> fn) {
     auto* holder = new std::function<Status(Call&, const Event&)>(std::move(fn));
-    internal::Host()->register_hook(
-        internal::HostCtx(), RAPPORT_HOOK_POST_COMMIT, resource, operation, order,
-        [](void* user, rapport_call* call, rapport_bytes, rapport_bytes after, rapport_buffer*,
-           rapport_buffer* error) -> int {
-          return internal::Guard(error, [&]() -> Status {
-            Event event;
-            if (!event.ParseFromArray(after.data, static_cast<int>(after.size))) {
-              return Status::Internal("cannot parse the change event");
-            }
-            Call c(call);
-            return (*static_cast<std::function<Status(Call&, const Event&)>*>(user))(c, event);
-          });
-        },
-        holder);
+    internal::Host()->register_hook(internal::HostCtx(), RAPPORT_HOOK_POST_COMMIT, resource,
+                                    operation, order, &PostCommitEntry<Event>, holder);
   }
   // A unary RPC method "/rapport.<module>.v1.Service/Method". The host's
   // refusal comes back with its reason (a name outside the rules of
@@ -187,6 +248,20 @@ class Plugin {
   }
 
  private:
+  // A post-commit hook's entry point: parses the change event and calls the
+  // std::function<Status(Call&, const Event&)> at `user`.
+  template <typename Event>
+  static int PostCommitEntry(void* user, rapport_call* call, rapport_bytes, rapport_bytes after,
+                             rapport_buffer*, rapport_buffer* error) {
+    return internal::Guard(error, [&]() -> Status {
+      Event event;
+      if (!event.ParseFromArray(after.data, static_cast<int>(after.size))) {
+        return Status::Internal("cannot parse the change event");
+      }
+      Call c(call);
+      return (*static_cast<std::function<Status(Call&, const Event&)>*>(user))(c, event);
+    });
+  }
   Status RegisterBackfill(rapport_resource resource, void* holder, rapport_backfill_fn fn) {
     const rapport_host_api* host = internal::Host();
     if (!internal::HasFunction(host, offsetof(rapport_host_api, register_backfill),

@@ -123,6 +123,13 @@ typedef int (*rapport_timer_fn)(void* user, rapport_call* call, rapport_bytes ke
 typedef int (*rapport_backfill_fn)(void* user, rapport_call* call, rapport_resource resource,
                                    rapport_bytes record, rapport_buffer* error);
 
+/* A server-streaming RPC method (ABI 1.2, register_stream_method): one
+ * request in; responses go out one by one through stream_send while it runs;
+ * its return ends the stream (RAPPORT_OK, or an error code with a message in
+ * `error`). */
+typedef int (*rapport_stream_fn)(void* user, rapport_call* call, rapport_bytes request,
+                                 rapport_buffer* error);
+
 /* Called by kv_scan for each entry; return 0 to stop. */
 typedef int (*rapport_scan_fn)(void* user, rapport_bytes key, rapport_bytes value);
 
@@ -324,6 +331,73 @@ typedef struct {
    * were. */
   int (*register_backfill)(rapport_host_ctx* host, rapport_resource resource,
                            rapport_backfill_fn fn, void* user);
+
+  /* Module events. emit_event writes an event of the calling module into
+   * its tenant's change feed when the call commits: with the call's
+   * keyspace writes, or, from a pre-commit hook, with the record change
+   * (right after its event). It is a rapport.v1.ChangeEvent with
+   * module_event {module, type, payload}, origin "module/NAME", subject
+   * "module/NAME/TYPE", the caller as principal and the request's
+   * request_id; EventService.Subscribe delivers it, and so do other
+   * modules' event hooks. `type`: [a-z0-9][a-z0-9_.]*, 1..64 characters.
+   * `payload` (at most 64 KiB) is a serialized protobuf message whose full
+   * name is `payload_type` (the event's google.protobuf.Any); both may be
+   * empty. From a post-commit hook the event is one level deeper than the
+   * change that triggered it, and past the host's depth limit it is refused
+   * (as write_record is). Errors: INVALID_ARGUMENT (type, payload size,
+   * payload_type), FAILED_PRECONDITION (a validate hook; the depth limit).
+   * Reasons in call_last_error. */
+  int (*emit_event)(rapport_call* call, const char* type, const char* payload_type,
+                    rapport_bytes payload);
+  /* During init: a post-commit hook for the events `module` emits of type
+   * `type` ("" for all its types), called like any post-commit hook with
+   * `after` the serialized rapport.v1.ChangeEvent and `before` empty,
+   * through the module gate (for the user who caused the event) and with
+   * the same cursor, retries and dead letters. The module need not be
+   * loaded (its events simply never come). */
+  int (*register_event_hook)(rapport_host_ctx* host, const char* module, const char* type,
+                             rapport_hook_fn fn, void* user);
+  /* Calls another loaded module's unary method in process, as the same
+   * caller (their access rules and the module gate for them apply, as on the
+   * public path) and in the same transaction: the callee's keyspace
+   * operations and events join the caller's and commit with them, or not at
+   * all. `full_method`: "/rapport.sfa.v1.SalesService/GetForecast" (the
+   * leading '/' may be left out). `response` gets the callee's response
+   * bytes; on error `error` gets "module 'NAME': ..." and the code is the
+   * callee's. Errors: INVALID_ARGUMENT (a malformed name), NOT_FOUND (no
+   * loaded module serves it), FAILED_PRECONDITION (the module is off for the
+   * caller; a streaming method; calls nested more than 8 deep). */
+  int (*call_module)(rapport_call* call, const char* full_method, rapport_bytes request,
+                     rapport_buffer* response, rapport_buffer* error);
+
+  /* The request behind the call. call_deadline_micros: the RPC caller's
+   * deadline (Unix microseconds, the wall clock), 0 if none or not an RPC.
+   * call_cancelled: 1 once the caller has cancelled or gone away, the
+   * deadline has passed or the server is stopping; a handler doing long
+   * work checks it and gives up (its writes do not commit if it then fails).
+   * call_metadata: the RPC's request metadata `key` (lower case; "-bin"
+   * keys give raw bytes) into `value`, RAPPORT_OK, or RAPPORT_NOT_FOUND.
+   * call_request_id: the request's idempotency key: a plugin RPC's
+   * "x-request-id" metadata, a core write's request_id (pre-commit hooks),
+   * or the change event's (post-commit hooks); "" if none. */
+  int64_t (*call_deadline_micros)(rapport_call* call);
+  int (*call_cancelled)(rapport_call* call);
+  int (*call_metadata)(rapport_call* call, const char* key, rapport_buffer* value);
+  const char* (*call_request_id)(rapport_call* call);
+
+  /* Server-streaming methods. register_stream_method is register_method's
+   * twin (the same name rules) for a method declared `returns (stream T)`.
+   * The host runs each stream on a thread of its own (at most the host's
+   * --plugin-max-streams at once; past it a new stream is
+   * RESOURCE_EXHAUSTED). stream_send sends one response and returns when it
+   * is written: RAPPORT_OK, or RAPPORT_UNAVAILABLE once the caller has
+   * cancelled or gone away (stop then), RAPPORT_FAILED_PRECONDITION outside
+   * a streaming method. A stream's keyspace writes commit when it returns
+   * RAPPORT_OK, as a unary method's do, but it is never run again on a
+   * conflict (the responses are gone): the stream then ends ABORTED. */
+  int (*register_stream_method)(rapport_host_ctx* host, const char* full_method,
+                                rapport_stream_fn fn, void* user);
+  int (*stream_send)(rapport_call* call, rapport_bytes message);
 } rapport_host_api;
 
 typedef struct {

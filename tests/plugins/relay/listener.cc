@@ -1,0 +1,77 @@
+// Test plugin "listener" (relay.proto): receives emitter's module events and
+// calls emitter's methods in process.
+//   every emitter event: Increment("seen/<type>") and ("seen/"), and puts
+//     "last" = the payload's text.
+#include <string>
+
+#include "rapport/sdk/plugin.h"
+#include "rapport/v1/event.pb.h"
+#include "relay.pb.h"
+
+namespace {
+
+using rapport::relay::v1::Note;
+using rapport::sdk::Call;
+using rapport::sdk::Status;
+using rapport::v1::ChangeEvent;
+
+constexpr char kService[] = "/rapport.relay.v1.ListenerService/";
+constexpr char kEmitter[] = "/rapport.relay.v1.EmitterService/";
+
+class Listener : public rapport::sdk::Plugin {
+ public:
+  Status Init() override {
+    Status s = OnModuleEvent<ChangeEvent>(
+        "emitter", "", [](Call& call, const ChangeEvent& event) -> Status {
+          const std::string& type = event.module_event().type();
+          Note note;
+          if (!event.module_event().payload().UnpackTo(&note))
+            return Status::Internal("the event's payload is not a Note");
+          if (Status i = call.Increment("seen/" + type, 1); !i.ok()) return i;
+          if (Status i = call.Increment("seen/", 1); !i.ok()) return i;
+          return call.Put("last", note.text());
+        });
+    if (!s.ok()) return s;
+    s = Method<Note, Note>(std::string(kService) + "Relay",
+                           [](Call& call, const Note& req, Note* resp) -> Status {
+                             Status c = call.CallModule(std::string(kEmitter) + "Emit", req, resp);
+                             if (!c.ok()) return c;
+                             if (Status p = call.Put("relayed/" + req.text(), "1"); !p.ok())
+                               return p;
+                             if (req.detail() == "fail after")
+                               return Status::FailedPrecondition("failed after the call");
+                             return {};
+                           });
+    if (!s.ok()) return s;
+    s = Method<Note, Note>(std::string(kService) + "RelayFail",
+                           [](Call& call, const Note& req, Note* resp) -> Status {
+                             return call.CallModule(std::string(kEmitter) + "Fail", req, resp);
+                           });
+    if (!s.ok()) return s;
+    s = Method<Note, Note>(std::string(kService) + "CallNamed",
+                           [](Call& call, const Note& req, Note* resp) -> Status {
+                             return call.CallModule(req.text(), req, resp);
+                           });
+    if (!s.ok()) return s;
+    s = Method<Note, Note>(std::string(kService) + "Loop",
+                           [](Call& call, const Note& req, Note* resp) -> Status {
+                             return call.CallModule(std::string(kService) + "Loop", req, resp);
+                           });
+    if (!s.ok()) return s;
+    return Method<Note, Note>(std::string(kService) + "Seen",
+                              [](Call& call, const Note& req, Note* resp) -> Status {
+                                std::optional<std::string> v;
+                                if (Status r = call.Read("seen/" + req.text(), &v); !r.ok())
+                                  return r;
+                                int64_t n = 0;
+                                if (v) Call::DecodeCounter(*v, &n);
+                                resp->set_count(n);
+                                resp->set_detail(call.Get("last").value_or(""));
+                                return {};
+                              });
+  }
+};
+
+}  // namespace
+
+RAPPORT_PLUGIN(Listener, "listener", "1.0.0")
