@@ -246,15 +246,13 @@ v1::OpportunityState NextState(const rapport::v1::Opportunity& opp,
 Status ApplyOpportunityChange(const Call& call, const rapport::v1::ChangeEvent& event) {
   const std::string& id = event.resource_id();
   std::optional<v1::OpportunityState> previous = LoadState(call, id);
-  Deltas deltas;
-  std::string old_index, new_index;
-  if (previous) {
-    Contribute(*previous, -1, &deltas);
-    old_index = ActivityKey(*previous, id);
-  }
   if (event.operation() == rapport::v1::CHANGE_OPERATION_DELETE) {
-    if (Status s = ApplyDeltas(call, deltas); !s.ok()) return s;
-    if (Status s = MoveIndex(call, old_index, ""); !s.ok()) return s;
+    if (previous) {
+      Deltas deltas;
+      Contribute(*previous, -1, &deltas);
+      if (Status s = ApplyDeltas(call, deltas); !s.ok()) return s;
+      if (Status s = MoveIndex(call, ActivityKey(*previous, id), ""); !s.ok()) return s;
+    }
     for (const std::string& key : keys::OfOpportunity(id)) {
       if (Status s = call.Delete(key); !s.ok()) return s;
     }
@@ -269,10 +267,20 @@ Status ApplyOpportunityChange(const Call& call, const rapport::v1::ChangeEvent& 
   v1::OpportunityState next =
       NextState(opp, previous ? &*previous : nullptr, ToMicros(event.commit_time()),
                 pipeline ? &*pipeline : nullptr);
+  return ReplaceState(call, id, previous ? &*previous : nullptr, next);
+}
+
+Status ReplaceState(const Call& call, const std::string& id, const v1::OpportunityState* previous,
+                    const v1::OpportunityState& next) {
+  Deltas deltas;
+  std::string old_index;
+  if (previous) {
+    Contribute(*previous, -1, &deltas);
+    old_index = ActivityKey(*previous, id);
+  }
   Contribute(next, +1, &deltas);
-  new_index = ActivityKey(next, id);
   if (Status s = ApplyDeltas(call, deltas); !s.ok()) return s;
-  if (Status s = MoveIndex(call, old_index, new_index); !s.ok()) return s;
+  if (Status s = MoveIndex(call, old_index, ActivityKey(next, id)); !s.ok()) return s;
   return call.Put(keys::OpportunityState(id), next.SerializeAsString());
 }
 

@@ -38,6 +38,10 @@ v1::OpportunityState NextState(const rapport::v1::Opportunity& opp,
 
 // Applies one committed opportunity change (create, update or delete).
 Status ApplyOpportunityChange(const Call& call, const rapport::v1::ChangeEvent& event);
+// Makes `next` opportunity `id`'s state: takes away what `previous` (null if
+// none) contributed, adds what `next` does, and moves its activity index.
+Status ReplaceState(const Call& call, const std::string& id, const v1::OpportunityState* previous,
+                    const v1::OpportunityState& next);
 // Records activity (an interaction) on an open opportunity at `micros`.
 Status RecordActivity(const Call& call, const std::string& opportunity_id, int64_t micros);
 

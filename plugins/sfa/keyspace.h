@@ -23,6 +23,9 @@
 //   ft/<pipeline>/<stage>               Aggregate{count, total_micros}: completed stays
 //   act/<pipeline>/<micros:20>/<opp>    "" open deal by last activity (stage change or
 //                                       interaction): stalled deals are a range scan
+//   bla/<opp>                           micros:20 of the opportunity's latest interaction,
+//                                       kept only while a backfill runs (interactions
+//                                       come before opportunities in it)
 //   task/<task>                         Task
 //   tasg/<assignee>/<task>              "" every task of an assignee (ids are ULIDs)
 //   topn/<assignee>/<due:20>/<task>     "" open tasks by due time (agenda)
@@ -34,8 +37,9 @@
 //   pb/<product_code>                   PriceBookEntry
 //   li/<opp>                            LineItems
 //
-// Aggregates (fc/ fn/ fe/ fa/ ft/ act/ os/) are written only by post-commit
-// hooks, which run one at a time per plugin and whose writes the host
+// Aggregates (fc/ fn/ fe/ fa/ ft/ act/ os/ bla/) are written only by post-commit
+// hooks and the backfill (backfill.cc), which run one at a time per plugin and
+// whose writes the host
 // commits with the feed cursor; hist/ and se/ only by the pre-commit hook,
 // in the opportunity's batch. Stages removed from a pipeline stay in these
 // keys under their old names and are folded into their successor when read.
@@ -93,9 +97,21 @@ inline std::string FunnelStage(const char* kind, const std::string& pipeline,
                                const std::string& stage) {
   return FunnelPrefix(kind, pipeline) + stage;
 }
-inline std::string ActivityPrefix(const std::string& pipeline) { return "act/" + pipeline + "/"; }
+inline constexpr char kActivity[] = "act/";
+inline std::string ActivityPrefix(const std::string& pipeline) {
+  return kActivity + pipeline + "/";
+}
 inline std::string Activity(const std::string& pipeline, int64_t micros, const std::string& opp) {
   return ActivityPrefix(pipeline) + ZeroPad(micros, 20) + "/" + opp;
+}
+
+inline constexpr char kBackfillActivity[] = "bla/";
+inline std::string BackfillActivity(const std::string& opp) { return kBackfillActivity + opp; }
+inline constexpr char kForecast[] = "fc/";
+// Every prefix of state derived from records, which a backfill clears first.
+inline std::vector<std::string> DerivedPrefixes() {
+  return {kOpportunityStates, kForecast,    kFunnelNow, kFunnelEntered,
+          kFunnelAdvanced,    kFunnelStays, kActivity,  kBackfillActivity};
 }
 
 // ---- tasks (tasks.cc)

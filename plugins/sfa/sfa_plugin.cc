@@ -19,6 +19,7 @@
 #include <string>
 
 #include "aggregates.h"
+#include "backfill.h"
 #include "handlers.h"
 #include "rapport/sdk/plugin.h"
 #include "rapport/sfa/v1/sfa.pb.h"
@@ -31,6 +32,7 @@ namespace rapport::sfa {
 namespace {
 
 using rapport::v1::ChangeEvent;
+using rapport::v1::Interaction;
 using rapport::v1::Opportunity;
 
 constexpr char kService[] = "/rapport.sfa.v1.SalesService/";
@@ -52,6 +54,25 @@ class Sfa : public rapport::sdk::Plugin {
     OnPostCommit<ChangeEvent>(
         RAPPORT_RESOURCE_INTERACTION, RAPPORT_OP_CREATE, 100,
         [this](Call& call, const ChangeEvent& event) { return OnInteraction(call, event); });
+    // Aggregates rebuilt from the records (backfill.h): the start clears
+    // them, interactions come before opportunities.
+    if (Status s = OnBackfillStart([](Call& call) { return StartBackfill(call); }); !s.ok()) {
+      return s;
+    }
+    if (Status s = OnBackfill<Interaction>(RAPPORT_RESOURCE_INTERACTION,
+                                           [](Call& call, const Interaction& record) {
+                                             return BackfillInteraction(call, record);
+                                           });
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = OnBackfill<Opportunity>(RAPPORT_RESOURCE_OPPORTUNITY,
+                                           [](Call& call, const Opportunity& record) {
+                                             return BackfillOpportunity(call, record);
+                                           });
+        !s.ok()) {
+      return s;
+    }
 
     Add("SetPipeline", SetPipeline);
     Add("GetPipeline", GetPipeline);

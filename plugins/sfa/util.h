@@ -27,6 +27,7 @@ using rapport::sdk::IsKeySafeName;
 using rapport::sdk::Join;
 using rapport::sdk::kMicrosPerDay;
 using rapport::sdk::MonthName;
+using rapport::sdk::ParseZeroPadded;
 using rapport::sdk::SplitKey;
 using rapport::sdk::StartsWith;
 using rapport::sdk::TimestampFromMicros;
