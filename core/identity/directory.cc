@@ -98,6 +98,24 @@ std::optional<std::vector<std::string>> IdentityStore::LiveUserTeams(uint32_t te
   return TeamsWithAncestors(**directory, it->second);
 }
 
+RequestContext IdentityStore::WriterContext(uint32_t tenant, const std::string& user_id) {
+  auto principal = BuildPrincipal(tenant, user_id);
+  if (principal.ok()) return (*principal)->Context("");
+  RequestContext ctx;
+  ctx.tenant = tenant;
+  ctx.tenant_name = TenantNameOf(tenant);
+  ctx.principal = absl::StrCat(ctx.tenant_name, "/", user_id);
+  ctx.user_id = user_id;
+  ctx.teams = TeamsOf(tenant, user_id);
+  auto own = std::make_shared<AccessScope>();
+  own->all = false;
+  own->can_write = false;
+  own->owners = {user_id};
+  own->owner_set.insert(user_id);
+  ctx.scope = std::move(own);
+  return ctx;
+}
+
 RequestContext Principal::Context(std::string origin) const {
   RequestContext ctx;
   ctx.tenant = tenant;

@@ -122,6 +122,13 @@ class IdentityStore {
   std::optional<std::vector<std::string>> LiveUserTeams(uint32_t tenant,
                                                         const std::string& user_id);
 
+  // Who `user_id` is now, as a RequestContext without an origin: roles,
+  // teams with ancestors and read scope, as their token would give them. A
+  // user since deleted or disabled keeps their teams but reads only their own
+  // records and writes nothing. For post-commit hooks, which act for the
+  // change's writer.
+  RequestContext WriterContext(uint32_t tenant, const std::string& user_id);
+
   static constexpr int kAuditEntriesKept = 1000;
 
  public:

@@ -1,11 +1,15 @@
 // File: core/plugin_host/backfill.cc
 //
 // Backfill (plugin_abi.h, register_backfill): a module receives every
-// existing record of its resources from one consistent snapshot, then its
-// post-commit hooks continue from the snapshot's feed sequence. It runs in
-// the plugin's dispatcher thread, the only writer of the plugin's cursor,
-// so nothing else moves the cursor meanwhile: each change is seen exactly
-// once, by the backfill (sequence <= S) or by a hook (> S).
+// existing record of its resources from one consistent snapshot S. It runs
+// in the plugin's dispatcher thread, the only writer of the plugin's
+// cursor, and leaves the cursor where it was: the dispatcher then skips the
+// events up to S of the backfilled resources (they are in the snapshot) and
+// gives every other event (other resources, module events) to the hooks as
+// usual. Each change of a backfilled resource is seen exactly once, by the
+// backfill (sequence <= S) or by a hook (> S); dead letters of events the
+// snapshot covers are dropped when it finishes, so a replay cannot apply
+// them again.
 //
 // Progress and state are one meta key per plugin and tenant (the backfill
 // key of core/store/keyspace.h, a BackfillStatus), written in the same
@@ -106,28 +110,56 @@ absl::StatusOr<v1::BackfillStatus> PluginHost::GetBackfill(const RequestContext&
   return status;
 }
 
-bool PluginHost::MaybeBackfill(Plugin* p, uint32_t tenant, uint64_t* cursor) {
+int PluginHost::DropCoveredDeadLetters(Plugin* p, uint32_t tenant, uint64_t sequence,
+                                       rocksdb::WriteBatch* batch) {
+  const std::string prefix = store::DeadLetterPrefix(p->name, tenant);
+  int dropped = 0;
+  auto it = db_->NewIterator(db_->meta());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    v1::DeadLetter letter;
+    if (!letter.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
+    if (letter.sequence() > sequence) break;  // keyed by sequence: the rest are later
+    if (!p->Backfills(letter.event())) continue;
+    batch->Delete(db_->meta(), it->key());
+    ++dropped;
+  }
+  return dropped;
+}
+
+bool PluginHost::MaybeBackfill(Plugin* p, uint32_t tenant, uint64_t* covered) {
+  *covered = 0;
   if (p->backfill.empty()) return true;
   v1::BackfillStatus status;
   auto stored = db_->Get(db_->meta(), store::BackfillKey(p->name, tenant));
+  auto rule = gate_->GetRule(tenant, p->name);
+  if (rule.ok() && rule->kill_switch()) {
+    // Killed: nothing of the module runs; a due backfill waits for the
+    // switch's release (the last finished one still covers its events).
+    if (stored.ok() && status.ParseFromString(*stored) &&
+        status.state() == v1::BackfillStatus::STATE_DONE) {
+      *covered = status.sequence();
+    }
+    return true;
+  }
   if (stored.ok()) {
     if (!status.ParseFromString(*stored)) return true;
+    if (status.state() == v1::BackfillStatus::STATE_DONE) *covered = status.sequence();
     if (status.state() != v1::BackfillStatus::STATE_REQUESTED &&
         status.state() != v1::BackfillStatus::STATE_RUNNING) {
       return true;
     }
   } else {
-    // First enable: the module is on for someone (or observes all) and has
-    // never been backfilled here.
-    if (!p->manifest.observe_all) {
-      auto rule = gate_->GetRule(tenant, p->name);
-      if (!rule.ok() || !ModuleGate::AnyoneOn(*rule)) return true;
-    }
+    // First enable: the module is on (not only in shadow) for someone, or
+    // observes all, and has never been backfilled here.
+    if (!p->manifest.observe_all && (!rule.ok() || !ModuleGate::AnyoneLive(*rule))) return true;
     status.set_module(p->name);
     SetTimestamp(status.mutable_requested_time(), clock_->Now());
   }
-  absl::Status s = RunBackfill(p, tenant, &status, cursor);
-  if (s.ok()) return true;
+  absl::Status s = RunBackfill(p, tenant, &status);
+  if (s.ok()) {
+    *covered = status.sequence();
+    return true;
+  }
   if (stopping_.load()) return false;  // RUNNING: again after the restart
   status.set_state(v1::BackfillStatus::STATE_FAILED);
   status.set_error(std::string(s.message()));
@@ -140,8 +172,7 @@ bool PluginHost::MaybeBackfill(Plugin* p, uint32_t tenant, uint64_t* cursor) {
   return true;
 }
 
-absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillStatus* status,
-                                     uint64_t* cursor) {
+absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillStatus* status) {
   // The snapshot and its sequence, taken together under the commit lock.
   const rocksdb::Snapshot* snapshot = nullptr;
   uint64_t sequence = 0;
@@ -201,17 +232,24 @@ absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillSta
                        std::count_if(chunk.begin(), chunk.end(),
                                      [](const auto& entry) { return entry.first != 0; }));
       rocksdb::WriteBatch batch;
+      int dropped = 0;
       if (last) {
         next.set_state(v1::BackfillStatus::STATE_DONE);
         SetTimestamp(next.mutable_done_time(), clock_->Now());
-        batch.Put(db_->meta(), store::PluginCursorKey(p->name, tenant),
-                  store::KeyWriter().U64(sequence).key());
+        dropped = DropCoveredDeadLetters(p, tenant, sequence, &batch);
       }
       batch.Put(db_->meta(), status_key, next.SerializeAsString());
       bool conflict = false;
       result = CommitWrites(writes, &batch, &conflict);
       if (result.ok()) {
         p->backfill_records += next.records() - status->records();
+        p->dead_letters -= dropped;
+        if (dropped > 0) {
+          spdlog::info(
+              "plugin={} msg=\"dead letters covered by the backfill dropped\" tenant={} "
+              "count={}",
+              p->name, tenant, dropped);
+        }
         *status = std::move(next);
         return absl::OkStatus();
       }
@@ -241,7 +279,6 @@ absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillSta
     if (!chunk.empty()) RAPPORT_RETURN_IF_ERROR(run_chunk(chunk, false));
   }
   RAPPORT_RETURN_IF_ERROR(run_chunk({}, true));
-  *cursor = sequence;
   spdlog::info("plugin={} msg=\"backfill done\" tenant={} sequence={} records={}", p->name, tenant,
                sequence, status->records());
   return absl::OkStatus();

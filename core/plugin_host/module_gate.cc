@@ -113,6 +113,13 @@ bool ModuleGate::AnyoneOn(const v1::RolloutRule& rule) {
          Effective(rule.default_mode()) != v1::MODULE_MODE_OFF;
 }
 
+bool ModuleGate::AnyoneLive(const v1::RolloutRule& rule) {
+  if (rule.kill_switch()) return false;
+  bool targeted = rule.user_ids_size() > 0 || rule.team_ids_size() > 0 || rule.percentage() > 0;
+  return (targeted && Effective(rule.mode()) == v1::MODULE_MODE_ON) ||
+         Effective(rule.default_mode()) == v1::MODULE_MODE_ON;
+}
+
 absl::StatusOr<v1::RolloutRule> ModuleGate::SetRule(const RequestContext& ctx, v1::RolloutRule rule,
                                                     int64_t expected_revision) {
   std::vector<FieldViolation> violations;

@@ -59,6 +59,8 @@ class ModuleGate {
   // Whether `rule` has the module on (or shadow) for anyone: not killed,
   // and a default, a target or a percentage that is not off.
   static bool AnyoneOn(const v1::RolloutRule& rule);
+  // Whether `rule` has the module on (not shadow) for anyone, not killed.
+  static bool AnyoneLive(const v1::RolloutRule& rule);
 
   // The stable cohort position of `user_id` for `module`, 0..99.
   static int Bucket(const std::string& module, const std::string& user_id);

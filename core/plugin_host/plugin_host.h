@@ -110,6 +110,13 @@ class PluginHost : public records::WriteHooks {
     user_teams_ = std::move(lookup);
   }
 
+  // Who wrote a change, for its post-commit hooks: the writer's roles,
+  // teams and read scope now (IdentityStore::WriterContext). Unset, hooks
+  // run with the writer's teams only and read everything. Set before Load().
+  void SetWriterDirectory(std::function<RequestContext(uint32_t, const std::string&)> lookup) {
+    writer_of_ = std::move(lookup);
+  }
+
   ModuleGate& gate() { return *gate_; }
   std::vector<v1::Module> Modules() const;
   bool IsLoaded(const std::string& module) const;
@@ -165,11 +172,18 @@ class PluginHost : public records::WriteHooks {
   void Dispatch(Plugin* plugin);
   // In the dispatcher, before a tenant's events: runs the plugin's backfill
   // of `tenant` if one is requested, was cut short, or is due on first
-  // enable; then `*cursor` is the snapshot's sequence. False if stopping
-  // cut it short (it runs again after the restart).
-  bool MaybeBackfill(Plugin* plugin, uint32_t tenant, uint64_t* cursor);
-  absl::Status RunBackfill(Plugin* plugin, uint32_t tenant, v1::BackfillStatus* status,
-                           uint64_t* cursor);
+  // enable (not while the tenant's kill switch is thrown). `*covered` is
+  // then the snapshot sequence of the tenant's last finished backfill (0 if
+  // none): events up to it on a backfilled resource are in the snapshot and
+  // skip the hooks; the cursor does not move, so hooks on other resources
+  // and module events still see them. False if stopping cut it short (it
+  // runs again after the restart).
+  bool MaybeBackfill(Plugin* plugin, uint32_t tenant, uint64_t* covered);
+  absl::Status RunBackfill(Plugin* plugin, uint32_t tenant, v1::BackfillStatus* status);
+  // Adds to `batch` the deletion of the plugin's dead letters in `tenant`
+  // that a backfill up to `sequence` covers; returns how many.
+  int DropCoveredDeadLetters(Plugin* plugin, uint32_t tenant, uint64_t sequence,
+                             rocksdb::WriteBatch* batch);
   // The timer thread of a plugin with a timer handler (timer_dispatcher.cc):
   // fires due timers, oldest first, until Stop().
   void RunTimers(Plugin* plugin);
@@ -218,6 +232,7 @@ class PluginHost : public records::WriteHooks {
   std::function<std::vector<std::string>(uint32_t, const std::string&)> teams_of_;
   std::function<std::string(uint32_t)> tenant_name_;
   std::function<std::optional<std::vector<std::string>>(uint32_t, const std::string&)> user_teams_;
+  std::function<RequestContext(uint32_t, const std::string&)> writer_of_;
   std::unique_ptr<ModuleGate> gate_;
   std::vector<std::unique_ptr<Plugin>> plugins_;
   std::map<std::string, Plugin*> methods_;

@@ -231,6 +231,13 @@ struct PluginHost::Plugin {
   // records handed to them since start.
   std::map<int, std::pair<rapport_backfill_fn, void*>> backfill;
   std::atomic<int64_t> backfill_records{0};
+  // Whether the change is one of a resource the module backfills: up to
+  // the backfill's snapshot, it reaches the module through the backfill,
+  // not through hooks.
+  bool Backfills(const v1::ChangeEvent& event) const {
+    return !event.has_module_event() && !event.resource_id().empty() &&
+           backfill.count(static_cast<int>(event.resource_type())) > 0;
+  }
   // Wakes the timer thread early: the earliest `when` scheduled since it
   // last looked (guarded by timer_mu).
   std::mutex timer_mu;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,8 +40,10 @@ void PluginHost::Dispatch(Plugin* p) {
         store::KeyReader cr(*v);
         if (!cr.U64(&cursor)) cursor = 0;
       }
-      // A backfill due here runs first and moves the cursor to its snapshot.
-      if (!MaybeBackfill(p, tenant, &cursor)) return;
+      // A backfill due here runs first. Events up to its snapshot of the
+      // resources it covers are in it, and skip the hooks.
+      uint64_t covered = 0;
+      if (!MaybeBackfill(p, tenant, &covered)) return;
       RequestContext ctx;
       ctx.tenant = tenant;
       auto events = records_->feed()->Read(ctx.tenant, cursor, 100);
@@ -82,8 +85,13 @@ void PluginHost::Dispatch(Plugin* p) {
         return true;
       };
       if (events.ok()) {
+        std::map<std::string, RequestContext> writers;  // this batch's, by user id
         for (const auto& event : *events) {
           if (stopping_.load()) break;
+          if (event.sequence() <= covered && p->Backfills(event)) {
+            cursor = event.sequence();
+            continue;
+          }
           bool wrote_record = false;
           // The gate is evaluated for the user who made the change.
           RequestContext as_writer;
@@ -94,7 +102,17 @@ void PluginHost::Dispatch(Plugin* p) {
           std::string user = event.principal().substr(event.principal().find('/') + 1);
           if (event.principal().find('/') == std::string::npos) user.clear();
           as_writer.user_id = user;
-          as_writer.teams = teams_of_(tenant, user);
+          if (!user.empty() && writer_of_) {
+            // Hooks act for the writer: their roles and read scope now.
+            auto known = writers.find(user);
+            if (known == writers.end())
+              known = writers.emplace(user, writer_of_(tenant, user)).first;
+            as_writer.teams = known->second.teams;
+            as_writer.roles = known->second.roles;
+            as_writer.scope = known->second.scope;
+          } else {
+            as_writer.teams = teams_of_(tenant, user);
+          }
           GateDecision gate = gate_->Evaluate(as_writer, p->name);
           // An observer ("observe": "all") sees every change.
           if (p->manifest.observe_all) gate.mode = v1::MODULE_MODE_ON;

@@ -134,6 +134,9 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   server->plugins_->SetUserDirectory([identity_store](uint32_t tenant, const std::string& user) {
     return identity_store->LiveUserTeams(tenant, user);
   });
+  server->plugins_->SetWriterDirectory([identity_store](uint32_t tenant, const std::string& user) {
+    return identity_store->WriterContext(tenant, user);
+  });
   server->plugins_->Load();
   server->store_->SetWriteHooks(server->plugins_.get());
   server->services_ = std::make_unique<Services>(

@@ -658,6 +658,34 @@ TEST_F(AccessScopeTest, AdminsAndIntegrationsReadEverything) {
   EXPECT_TRUE(admin_->scope->all);
 }
 
+TEST_F(AccessScopeTest, AWritersContextIsTheirTokensAndAFormerUserReadsOnlyTheirOwn) {
+  const RequestContext rep1 = store_->WriterContext(admin_->tenant, "rep1");
+  EXPECT_EQ(rep1.user_id, "rep1");
+  EXPECT_THAT(rep1.roles, ElementsAre("rep"));
+  EXPECT_THAT(rep1.teams, ElementsAre("sales", "seoul"));
+  ASSERT_NE(rep1.scope, nullptr);
+  EXPECT_THAT(rep1.scope->owners, ElementsAre("rep1", "rep2", "view"));
+  EXPECT_TRUE(rep1.CanWrite());
+  EXPECT_TRUE(store_->WriterContext(admin_->tenant, "bot").scope->all);
+
+  google::protobuf::FieldMask mask;
+  mask.add_paths("disabled");
+  v1::User off;
+  off.set_id("rep1");
+  off.set_disabled(true);
+  ASSERT_TRUE(store_->UpdateUser(*admin_, off, mask, 1).ok());
+  const RequestContext disabled = store_->WriterContext(admin_->tenant, "rep1");
+  EXPECT_TRUE(disabled.roles.empty());
+  EXPECT_THAT(disabled.teams, ElementsAre("sales", "seoul"));
+  ASSERT_NE(disabled.scope, nullptr);
+  EXPECT_THAT(disabled.scope->owners, ElementsAre("rep1"));
+  EXPECT_FALSE(disabled.CanWrite());
+  const RequestContext gone = store_->WriterContext(admin_->tenant, "nobody");
+  EXPECT_THAT(gone.scope->owners, ElementsAre("nobody"));
+  EXPECT_TRUE(gone.teams.empty());
+  EXPECT_FALSE(gone.CanWrite());
+}
+
 TEST_F(AccessScopeTest, TheWidestRoleApplies) {
   google::protobuf::FieldMask roles;
   roles.add_paths("roles");

@@ -38,11 +38,11 @@ class BackfillTest : public OnePluginHostTest {
     EXPECT_TRUE(created.ok()) << created.status();
     return static_cast<const v1::Customer&>(**created).id();
   }
-  void Interact(const std::string& customer_id) {
+  void Interact(const std::string& customer_id, const std::string& subject = "통화") {
     v1::Interaction interaction;
     interaction.set_customer_id(customer_id);
     interaction.set_kind(v1::INTERACTION_KIND_CALL);
-    interaction.set_subject("통화");
+    interaction.set_subject(subject);
     ASSERT_TRUE(records_->Create(Admin(), ResourceType::kInteraction, interaction, "").ok());
     ++truth_[customer_id];
   }
@@ -62,6 +62,25 @@ class BackfillTest : public OnePluginHostTest {
     }
     for (const auto& [id, n] : truth_) ADD_FAILURE() << id << ": " << Count(id) << " != " << n;
     return false;
+  }
+  // Customers the hook on customer create has counted, once it reaches
+  // `want` (or 5 s pass).
+  int64_t CustomersCounted(int64_t want) {
+    int64_t got = -1;
+    for (int i = 0; i < 500 && got != want; ++i) {
+      auto r = Invoke<v1::Customer>(Admin(), absl::StrCat(kService, "Customers"), v1::Customer());
+      got = r.ok() ? r->revision() : -1;
+      if (got != want) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return got;
+  }
+  void SetRule(v1::ModuleMode mode, bool killed) {
+    v1::RolloutRule rule;
+    rule.set_module("tally");
+    rule.set_default_mode(mode);
+    rule.set_kill_switch(killed);
+    auto set = host_->gate().SetRule(Admin(), rule, 0);
+    ASSERT_TRUE(set.ok()) << set.status();
   }
   absl::StatusOr<v1::BackfillStatus> WaitForBackfill(v1::BackfillStatus::State state) {
     absl::StatusOr<v1::BackfillStatus> status;
@@ -94,6 +113,74 @@ TEST_F(BackfillTest, FirstEnableCountsHistoryAndConcurrentWritesExactlyOnce) {
   for (int i = 0; i < 100; ++i) Interact(customers[i % 2]);
   EXPECT_TRUE(WaitForExactCounts());
   EXPECT_GE(Module().metrics().at("backfill_records"), 1500);
+  // The customers, a resource tally does not backfill, were created before
+  // the backfill's snapshot: their hook still saw each of them once.
+  EXPECT_EQ(CustomersCounted(5), 5);
+  NewCustomer("고객 5");
+  EXPECT_EQ(CustomersCounted(6), 6);
+}
+
+TEST_F(BackfillTest, DeadLettersOfEventsTheBackfillCoversAreDropped) {
+  const std::string a = NewCustomer("A");
+  Load();
+  host_->Start();
+  ASSERT_TRUE(WaitForBackfill(v1::BackfillStatus::STATE_DONE).ok());
+  Interact(a);
+  Interact(a, "fail");  // its hook fails every attempt: a dead letter
+  Interact(a);
+  absl::StatusOr<std::vector<v1::DeadLetter>> letters;
+  for (int i = 0; i < 500; ++i) {
+    letters = host_->ListDeadLetters(Admin(), "tally");
+    if (letters.ok() && !letters->empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ(Count(a), 2);  // the failed one is missing
+
+  // The rebuild counts the failed interaction from its record; its dead
+  // letter goes, so a replay cannot count it a second time.
+  ASSERT_TRUE(host_->RequestBackfill(Admin(), "tally").ok());
+  ASSERT_TRUE(WaitForBackfill(v1::BackfillStatus::STATE_DONE).ok());
+  ASSERT_TRUE(WaitForExactCounts());
+  EXPECT_EQ(Count(a), 3);
+  letters = host_->ListDeadLetters(Admin(), "tally");
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  EXPECT_TRUE(letters->empty());
+  auto replayed = host_->ReplayDeadLetters(Admin(), "tally");
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->first + replayed->second, 0);
+  EXPECT_EQ(Count(a), 3);
+  EXPECT_EQ(Module().dead_letters(), 0);
+}
+
+TEST_F(BackfillTest, ShadowIsNotAFirstEnableAndAThrownKillSwitchHoldsTheBackfill) {
+  const std::string a = NewCustomer("A");
+  for (int i = 0; i < 3; ++i) Interact(a);
+  Load({}, v1::MODULE_MODE_OFF);
+  host_->Start();
+  ASSERT_NO_FATAL_FAILURE(SetRule(v1::MODULE_MODE_SHADOW, false));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(host_->GetBackfill(Admin(), "tally").status().code(), absl::StatusCode::kNotFound)
+      << "backfilled in shadow";
+  ASSERT_NO_FATAL_FAILURE(SetRule(v1::MODULE_MODE_ON, true));  // on, but killed
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(host_->GetBackfill(Admin(), "tally").status().code(), absl::StatusCode::kNotFound)
+      << "backfilled while killed";
+  ASSERT_NO_FATAL_FAILURE(SetRule(v1::MODULE_MODE_ON, false));
+  ASSERT_TRUE(WaitForBackfill(v1::BackfillStatus::STATE_DONE).ok());
+  EXPECT_TRUE(WaitForExactCounts());
+
+  // A requested rebuild waits while the switch is thrown.
+  ASSERT_NO_FATAL_FAILURE(SetRule(v1::MODULE_MODE_ON, true));
+  ASSERT_TRUE(host_->RequestBackfill(Admin(), "tally").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto held = host_->GetBackfill(Admin(), "tally");
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->state(), v1::BackfillStatus::STATE_REQUESTED);
+  ASSERT_NO_FATAL_FAILURE(SetRule(v1::MODULE_MODE_ON, false));
+  ASSERT_TRUE(WaitForBackfill(v1::BackfillStatus::STATE_DONE).ok());
+  EXPECT_TRUE(WaitForExactCounts());
 }
 
 TEST_F(BackfillTest, AGatedModuleIsBackfilledWhenFirstTurnedOn) {

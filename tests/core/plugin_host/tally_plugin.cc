@@ -3,6 +3,10 @@
 // kept by a post-commit hook on interaction create and rebuilt by backfill:
 //   start: deletes every "n/" key;
 //   each interaction: Increment("n/<customer_id>", 1).
+// Its post-commit hook on interactions fails for the subject "fail" (to
+// make dead letters). A post-commit hook on customer create, a resource it
+// does not backfill, counts customers in "c".
+//   /rapport.tally.v1.TallyService/Customers  response revision: "c".
 // Requests and responses are rapport.v1.Customer:
 //   /rapport.tally.v1.TallyService/Get      response revision: the count at
 //       "n/<display_name>" (0 if none).
@@ -52,8 +56,22 @@ class Tally : public rapport::sdk::Plugin {
           if (!event.after().UnpackTo(&interaction)) {
             return Status::Internal("the event carries no interaction");
           }
+          if (interaction.subject() == "fail") return Status::Unavailable("told to fail");
           return call.Increment("n/" + interaction.customer_id(), 1);
         });
+    OnPostCommit<rapport::v1::ChangeEvent>(
+        RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
+        [](Call& call, const rapport::v1::ChangeEvent&) { return call.Increment("c", 1); });
+    s = Method<Customer, Customer>(std::string(kService) + "Customers",
+                                   [](Call& call, const Customer&, Customer* resp) {
+                                     std::optional<std::string> value;
+                                     if (Status s = call.Read("c", &value); !s.ok()) return s;
+                                     int64_t count = 0;
+                                     if (value) Call::DecodeCounter(*value, &count);
+                                     resp->set_revision(count);
+                                     return Status{};
+                                   });
+    if (!s.ok()) return s;
     s = Method<Customer, Customer>(
         std::string(kService) + "Get", [](Call& call, const Customer& req, Customer* resp) {
           std::optional<std::string> value;

@@ -2,9 +2,13 @@
 // calls emitter's methods in process.
 //   every emitter event: Increment("seen/<type>") and ("seen/"), and puts
 //     "last" = the payload's text.
+//   every customer created (post-commit): puts "writer/<display name>" =
+//     what the hook sees of the writer: "<all | owners,...>|<roles>|<count
+//     of customers readable>".
 #include <string>
 
 #include "rapport/sdk/plugin.h"
+#include "rapport/v1/customer.pb.h"
 #include "rapport/v1/event.pb.h"
 #include "relay.pb.h"
 
@@ -17,6 +21,23 @@ using rapport::v1::ChangeEvent;
 
 constexpr char kService[] = "/rapport.relay.v1.ListenerService/";
 constexpr char kEmitter[] = "/rapport.relay.v1.EmitterService/";
+
+// "<all | owners,...>|<roles>|<customers readable>" for the call's user.
+std::string WriterView(const Call& call) {
+  const rapport::sdk::ReadScope scope = call.Scope();
+  std::string view;
+  if (scope.all) view = "all";
+  for (const std::string& owner : scope.owners) view += (view.empty() ? "" : ",") + owner;
+  view += "|";
+  for (const char* role : {"admin", "manager", "rep", "viewer", "integration"}) {
+    if (call.HasRole(role)) view += role;
+  }
+  int64_t readable = -1;
+  if (Status s = call.CountRecords(RAPPORT_RESOURCE_CUSTOMER, "", &readable); !s.ok()) {
+    return view + "|" + s.message;
+  }
+  return view + "|" + std::to_string(readable);
+}
 
 class Listener : public rapport::sdk::Plugin {
  public:
@@ -32,6 +53,14 @@ class Listener : public rapport::sdk::Plugin {
           return call.Put("last", note.text());
         });
     if (!s.ok()) return s;
+    OnPostCommit<ChangeEvent>(RAPPORT_RESOURCE_CUSTOMER, RAPPORT_OP_CREATE, 100,
+                              [](Call& call, const ChangeEvent& event) -> Status {
+                                rapport::v1::Customer customer;
+                                if (!customer.ParseFromString(event.after().value()))
+                                  return Status::Internal("unreadable customer");
+                                return call.Put("writer/" + customer.display_name(),
+                                                WriterView(call));
+                              });
     s = Method<Note, Note>(std::string(kService) + "Relay",
                            [](Call& call, const Note& req, Note* resp) -> Status {
                              Status c = call.CallModule(std::string(kEmitter) + "Emit", req, resp);
@@ -56,6 +85,12 @@ class Listener : public rapport::sdk::Plugin {
     s = Method<Note, Note>(std::string(kService) + "Loop",
                            [](Call& call, const Note& req, Note* resp) -> Status {
                              return call.CallModule(std::string(kService) + "Loop", req, resp);
+                           });
+    if (!s.ok()) return s;
+    s = Method<Note, Note>(std::string(kService) + "Writer",
+                           [](Call& call, const Note& req, Note* resp) -> Status {
+                             resp->set_detail(call.Get("writer/" + req.text()).value_or(""));
+                             return {};
                            });
     if (!s.ok()) return s;
     return Method<Note, Note>(std::string(kService) + "Seen",

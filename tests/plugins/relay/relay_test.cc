@@ -350,5 +350,33 @@ TEST_F(RelayTest, StreamsAreBoundedGatedAndAuthenticated) {
   EXPECT_THAT(gated.error_message(), HasSubstr("module 'emitter' is off for tenant"));
 }
 
+TEST_F(RelayTest, PostCommitHooksActForTheWriterWithTheirRolesAndScope) {
+  CreateTeam("seoul");
+  CreateTeam("gangnam", "seoul");
+  CreateTeam("busan");
+  const std::string manager = CreateUser("mgr_seoul", {v1::ROLE_MANAGER}, {"seoul"});
+  const std::string rep = CreateUser("rep_gangnam", {v1::ROLE_REP}, {"gangnam"});
+  const std::string busan = CreateUser("rep_busan", {v1::ROLE_REP}, {"busan"});
+  // One write at a time, each hook seen before the next write.
+  auto view_of = [&](const std::string& name, const std::string& token) {
+    v1::CreateCustomerRequest request;
+    request.mutable_customer()->set_display_name(name);
+    v1::Customer created;
+    grpc::Status s = customers_->CreateCustomer(Call(token).get(), request, &created);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    Note out;
+    for (int i = 0; i < 1000 && out.detail().empty(); ++i) {
+      EXPECT_TRUE(listener_->Writer(Call().get(), MakeNote(name), &out).ok());
+      if (out.detail().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return out.detail();
+  };
+  EXPECT_EQ(view_of("by admin", ""), "all|admin|1");
+  EXPECT_EQ(view_of("by rep", rep), "rep_gangnam|rep|1");  // their own only
+  // A manager reads their teams' subtree: themselves and the gangnam rep.
+  EXPECT_EQ(view_of("by manager", manager), "mgr_seoul,rep_gangnam|manager|2");
+  EXPECT_EQ(view_of("by busan", busan), "rep_busan|rep|1");
+}
+
 }  // namespace
 }  // namespace rapport

@@ -292,8 +292,8 @@ class FakeHost : private fake_host_internal::RecordWire {
     void* user;
     // A module-event hook (register_event_hook): kind POST_COMMIT,
     // resource and operation 0.
-    std::string event_module;
-    std::string event_type;
+    std::string event_module = {};
+    std::string event_type = {};
   };
   // One keyspace operation of a call: a put (value set), a delete (value
   // empty) or a counter add.
@@ -308,7 +308,7 @@ class FakeHost : private fake_host_internal::RecordWire {
     // A module event (key: its type, value: its payload), added to
     // emitted_ at commit.
     bool event = false;
-    std::string payload_type;
+    std::string payload_type = {};
   };
   using Pending = std::vector<Op>;
   struct Ctx {
