@@ -81,6 +81,11 @@ int main(int argc, char** argv) {
                  "keep at most this many change-feed events per tenant")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  double prune_seconds = 60;
+  app.add_option("--feed-prune-interval-seconds", prune_seconds,
+                 "how often retention removes expired change-feed events")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
   app.add_option("--max-subscribers", options.max_subscribers, "concurrent Subscribe streams")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
@@ -132,6 +137,7 @@ int main(int argc, char** argv) {
     options.plugins.config = *configs;
   }
   options.retention.max_age = absl::Seconds(retention_hours * 3600);
+  options.prune_interval = absl::Seconds(prune_seconds);
   options.sync = sync;
   options.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
   options.memtable_budget_bytes = static_cast<size_t>(memtable_mib) << 20;
