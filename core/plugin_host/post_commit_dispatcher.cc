@@ -99,10 +99,14 @@ void PluginHost::Dispatch(Plugin* p) {
           as_writer.tenant_name = tenant_name_ ? tenant_name_(tenant) : "";
           as_writer.principal = event.principal();
           as_writer.request_id = event.request_id();
-          std::string user = event.principal().substr(event.principal().find('/') + 1);
-          if (event.principal().find('/') == std::string::npos) user.clear();
+          const size_t slash = event.principal().find('/');
+          std::string user = slash == std::string::npos ? "" : event.principal().substr(slash + 1);
           as_writer.user_id = user;
-          if (!user.empty() && writer_of_) {
+          // A user of the tenant ("tenant/user"), not the host acting for a
+          // module ("module/NAME": timers, backfill), which reads everything.
+          const bool by_user = !user.empty() && !as_writer.tenant_name.empty() &&
+                               event.principal().compare(0, slash, as_writer.tenant_name) == 0;
+          if (by_user && writer_of_) {
             // Hooks act for the writer: their roles and read scope now.
             auto known = writers.find(user);
             if (known == writers.end())

@@ -5,6 +5,8 @@
 //   every customer created (post-commit): puts "writer/<display name>" =
 //     what the hook sees of the writer: "<all | owners,...>|<roles>|<count
 //     of customers readable>".
+//   CreateLater(text): a timer due now whose handler creates the customer
+//     named text (a write by the host for the module, with no user).
 #include <string>
 
 #include "rapport/sdk/plugin.h"
@@ -85,6 +87,17 @@ class Listener : public rapport::sdk::Plugin {
     s = Method<Note, Note>(std::string(kService) + "Loop",
                            [](Call& call, const Note& req, Note* resp) -> Status {
                              return call.CallModule(std::string(kService) + "Loop", req, resp);
+                           });
+    if (!s.ok()) return s;
+    s = OnTimer([](Call& call, const std::string&, const std::string& payload) -> Status {
+      rapport::v1::Customer customer;
+      customer.set_display_name(payload);
+      return call.CreateRecord(RAPPORT_RESOURCE_CUSTOMER, customer);
+    });
+    if (!s.ok()) return s;
+    s = Method<Note, Note>(std::string(kService) + "CreateLater",
+                           [this](Call& call, const Note& req, Note*) -> Status {
+                             return call.ScheduleAt("later/" + req.text(), NowMicros(), req.text());
                            });
     if (!s.ok()) return s;
     s = Method<Note, Note>(std::string(kService) + "Writer",

@@ -376,6 +376,17 @@ TEST_F(RelayTest, PostCommitHooksActForTheWriterWithTheirRolesAndScope) {
   // A manager reads their teams' subtree: themselves and the gangnam rep.
   EXPECT_EQ(view_of("by manager", manager), "mgr_seoul,rep_gangnam|manager|2");
   EXPECT_EQ(view_of("by busan", busan), "rep_busan|rep|1");
+
+  // A write the host makes for a module (a timer's handler: principal
+  // module/listener, no user) is no user's: its hooks read everything.
+  Note ignored;
+  ASSERT_TRUE(listener_->CreateLater(Call().get(), MakeNote("by timer"), &ignored).ok());
+  Note out;
+  for (int i = 0; i < 1000 && out.detail().empty(); ++i) {
+    ASSERT_TRUE(listener_->Writer(Call().get(), MakeNote("by timer"), &out).ok());
+    if (out.detail().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(out.detail(), "all||5");
 }
 
 }  // namespace
