@@ -34,53 +34,25 @@ std::string Flatten(const grpc::ByteBuffer& buffer) {
 // method runs on a thread of its own (Stream), which writes its responses
 // one at a time: each write's completion (kStreaming) wakes it for the next.
 //
-// gRPC's IsCancelled may be asked of an async call only after its done
-// notification (AsyncNotifyWhenDone), so that notification has a tag of its
-// own (done_), and the Call lives until both it and its last step have
-// completed (refs_).
-class PluginRpcServer::Call : public PluginRpcServer::Tag {
+// Cancellation: gRPC's IsCancelled may be asked of an async call only after
+// an AsyncNotifyWhenDone tag has come back, whose delivery order and
+// shutdown behaviour gRPC leaves loose (issues 10136, 36065). So a handler's
+// Cancelled() is answered from what this server knows for sure: the deadline
+// has passed, a stream's write failed (the client is gone), or the server is
+// stopping.
+class PluginRpcServer::Call {
  public:
-  Call(PluginRpcServer* server) : server_(server), stream_(&context_), done_(this) {
-    context_.AsyncNotifyWhenDone(&done_);
+  Call(PluginRpcServer* server) : server_(server), stream_(&context_) {
     server_->service_.RequestCall(&context_, &stream_, server_->cq_.get(), server_->cq_.get(),
                                   this);
   }
 
-  void Complete(bool ok) override {
-    if (state_ == State::kRequested && !ok) {  // shutting down: never started
-      server_->Park(this);
-      Release();
-      return;
-    }
-    if (!Proceed(ok)) Release();
-  }
-
- private:
-  // The done notification: the call has ended (answered, failed or
-  // cancelled by the client or its deadline).
-  class Done : public Tag {
-   public:
-    explicit Done(Call* call) : call_(call) {}
-    void Complete(bool) override {
-      call_->cancelled_.store(call_->context_.IsCancelled());
-      call_->Release();
-    }
-
-   private:
-    Call* call_;
-  };
-
-  void Release() {
-    if (refs_.fetch_sub(1) == 1) {
-      server_->Unpark(this);
-      delete this;
-    }
-  }
-
-  // Advances on a completion. Returns false when the Call's steps are done.
+  // Advances on a completion. Returns false when the Call is finished and
+  // must be deleted.
   bool Proceed(bool ok) {
     switch (state_) {
       case State::kRequested:
+        if (!ok) return false;  // shutting down
         // Keep one call requested at all times, but never on a queue that is
         // shutting down (a call matched just before the server's shutdown
         // can be processed after it).
@@ -111,6 +83,7 @@ class PluginRpcServer::Call : public PluginRpcServer::Tag {
     return false;
   }
 
+ private:
   enum class State { kRequested, kReading, kStreaming, kFinishing };
 
   void Answer() {
@@ -165,7 +138,12 @@ class PluginRpcServer::Call : public PluginRpcServer::Tag {
     if (deadline < std::chrono::system_clock::time_point::max() - std::chrono::hours(24 * 365)) {
       rpc_.deadline = absl::FromChrono(deadline);
     }
-    rpc_.cancelled = [this] { return cancelled_.load(); };
+    rpc_.cancelled = [this] {
+      if (server_->stopping_.load()) return true;
+      if (absl::Now() >= rpc_.deadline) return true;
+      std::lock_guard<std::mutex> lock(write_mu_);
+      return !write_ok_;
+    };
     for (const auto& [key, value] : context_.client_metadata()) {
       std::string k(key.data(), key.size());
       if (k == kRequestIdHeader) request_id_.assign(value.data(), value.size());
@@ -218,9 +196,6 @@ class PluginRpcServer::Call : public PluginRpcServer::Tag {
   std::condition_variable write_cv_;
   bool write_done_ = true;
   bool write_ok_ = true;
-  Done done_;
-  std::atomic<bool> cancelled_{false};
-  std::atomic<int> refs_{2};  // the steps and the done notification
 };
 
 PluginRpcServer::PluginRpcServer(ServiceDeps deps, int threads, int max_streams)
@@ -262,22 +237,16 @@ void PluginRpcServer::RequestNext() {
 void PluginRpcServer::Serve() {
   void* tag;
   bool ok;
-  while (cq_->Next(&tag, &ok)) static_cast<Tag*>(tag)->Complete(ok);
-}
-
-void PluginRpcServer::Park(Call* call) {
-  std::lock_guard<std::mutex> lock(parked_mu_);
-  parked_.insert(call);
-}
-
-void PluginRpcServer::Unpark(Call* call) {
-  std::lock_guard<std::mutex> lock(parked_mu_);
-  parked_.erase(call);
+  while (cq_->Next(&tag, &ok)) {
+    auto* call = static_cast<Call*>(tag);
+    if (!call->Proceed(ok)) delete call;
+  }
 }
 
 void PluginRpcServer::Shutdown() {
   if (shut_down_ || cq_ == nullptr) return;
   shut_down_ = true;
+  stopping_.store(true);
   {
     // Streams finish their calls on the queue: wait for them first (the
     // server's shutdown has cancelled their calls, so their writes fail).
@@ -297,13 +266,6 @@ void PluginRpcServer::Shutdown() {
     }
   }
   for (auto& t : workers_) t.join();
-  // The queue is drained: no done notification can come any more.
-  std::set<Call*> parked;
-  {
-    std::lock_guard<std::mutex> lock(parked_mu_);
-    parked.swap(parked_);
-  }
-  for (Call* call : parked) delete call;
 }
 
 }  // namespace rapport::services

@@ -22,10 +22,10 @@
 #ifndef RAPPORT_SERVICES_PLUGINS_PLUGIN_RPC_SERVER_H_
 #define RAPPORT_SERVICES_PLUGINS_PLUGIN_RPC_SERVER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <vector>
 
@@ -50,21 +50,9 @@ class PluginRpcServer {
   void Shutdown();
 
   class Call;
-  // What a completion-queue tag does when its operation completes.
-  class Tag {
-   public:
-    virtual ~Tag() = default;
-    virtual void Complete(bool ok) = 0;
-  };
 
  private:
   void Serve();
-  // A call whose RequestCall failed (the queue is shutting down) may or may
-  // not still get its done notification: it waits here, and Shutdown
-  // deletes what is left once the queue is drained.
-  void Park(Call* call);
-  // Forgets `call` (deleted) if it was parked.
-  void Unpark(Call* call);
   // Requests the next call unless the queue is shutting down.
   void RequestNext();
   // Counts a stream in; false if max_streams_ are running.
@@ -84,8 +72,8 @@ class PluginRpcServer {
   bool shut_down_ = false;
   bool shutting_down_ = false;  // guarded by request_mu_
   std::mutex request_mu_;       // orders RequestCall against the queue's shutdown
-  std::mutex parked_mu_;
-  std::set<Call*> parked_;  // guarded by parked_mu_
+  // Set when Shutdown begins: handlers see Cancelled().
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace rapport::services
