@@ -1,10 +1,15 @@
 // File: services/admin/admin_service.h
 //
-// Operator RPCs: the record/index/feed consistency check, and how the
-// server stores writes (--sync and the WAL's syncs).
+// Operator RPCs: the record/index/feed consistency check, how the server
+// stores writes (--sync and the WAL's syncs), and online backups
+// (core/store/backup.h).
 #ifndef RAPPORT_SERVICES_ADMIN_ADMIN_SERVICE_H_
 #define RAPPORT_SERVICES_ADMIN_ADMIN_SERVICE_H_
 
+#include <filesystem>
+
+#include "core/common/status_util.h"
+#include "core/store/backup.h"
 #include "rapport/v1/admin.grpc.pb.h"
 #include "services/common/service_deps.h"
 
@@ -43,6 +48,30 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                     response->set_wal_syncs(wal->syncs);
                     return absl::OkStatus();
                   });
+  }
+
+  grpc::Status CreateBackup(grpc::ServerContext* call, const v1::CreateBackupRequest* request,
+                            v1::CreateBackupResponse* response) override {
+    return Handle(
+        deps_, call, "rapport.v1.AdminService", __func__, [&](const Caller& c) -> absl::Status {
+          if (!c.principal->is_operator) {
+            return absl::PermissionDeniedError(
+                "a backup holds every tenant: it needs the operator (the bootstrap "
+                "tenant's admin)");
+          }
+          const std::string& dir = request->destination();
+          if (dir.empty()) return InvalidField("destination", "is required");
+          if (!std::filesystem::path(dir).is_absolute()) {
+            return InvalidField("destination", "must be an absolute path on the server's machine");
+          }
+          auto info = store::CreateBackup(deps_.store->database(), dir);
+          if (!info.ok()) return info.status();
+          response->set_backup_id(info->backup_id);
+          response->mutable_create_time()->set_seconds(info->timestamp);
+          response->set_size_bytes(info->size_bytes);
+          response->set_files(info->files);
+          return absl::OkStatus();
+        });
   }
 
  private:

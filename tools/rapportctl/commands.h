@@ -53,6 +53,7 @@ int CallAndPrint(Stub& stub,
 void AddRecordsCommands(CLI::App& app, Command* chosen);
 void AddCallCommands(CLI::App& app, Command* chosen);
 void AddAdminCommands(CLI::App& app, Command* chosen);
+void AddBackupCommands(CLI::App& app, Command* chosen);
 void AddIdentityCommands(CLI::App& app, Command* chosen);
 void AddSyncCommands(CLI::App& app, Command* chosen);
 void AddModulesCommands(CLI::App& app, Command* chosen);

@@ -20,6 +20,10 @@
 //   sfa METHOD [--json '{...}']   short for call rapport.sfa.v1.SalesService/METHOD
 //   fsck          check record <-> index <-> feed consistency for the tenant
 //   health        ask the server's grpc.health.v1 service
+//   backup DIR    online backup of the whole server into DIR, an absolute path
+//                 on the server's machine (operator)
+//   restore BACKUP_DIR DATA_DIR [--backup-id N]   verify and restore a backup
+//                 into a new data directory, locally, no server involved
 //   whoami | tenants create NAME | tenants list
 //   users create ID --role R... [--team T]... | users get ID | users list | users update ID ...
 //   teams create ID [--parent P] | teams list | teams update ID --parent P | teams delete ID
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
   AddRecordsCommands(app, &chosen);
   AddCallCommands(app, &chosen);
   AddAdminCommands(app, &chosen);
+  AddBackupCommands(app, &chosen);
   AddIdentityCommands(app, &chosen);
   AddSyncCommands(app, &chosen);
   AddModulesCommands(app, &chosen);
