@@ -108,6 +108,21 @@ for lang in python typescript; do
   expect "$out" "errors: cursor older than retention: OUT_OF_RANGE"
 done
 
+# TLS: a server with a self-signed certificate for 127.0.0.1; each client
+# trusts it through --ca-file.
+echo "--- TLS"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+  -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+  -keyout "$work/tls.key" -out "$work/tls.pem" 2> /dev/null
+start tls --tls-cert "$work/tls.pem" --tls-key "$work/tls.key"
+for lang in python typescript; do
+  out="$(client $lang tls --ca-file "$work/tls.pem" invalid 2>&1)" || true
+  expect "$out" "invalid: field customer.emails[1]: 'not-an-email'"
+done
+# Without --ca-file the client speaks plaintext and never gets an answer.
+out="$(client python tls invalid 2>&1)" || true
+expect "$out" "invalid: UNAVAILABLE"
+
 # buf.gen.yaml (docs/clients.md): stubs for Python, C++ and TypeScript from
 # local plugins; the Python example runs on buf's stubs too.
 echo "--- buf generate"
