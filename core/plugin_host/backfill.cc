@@ -131,16 +131,6 @@ bool PluginHost::MaybeBackfill(Plugin* p, uint32_t tenant, uint64_t* covered) {
   if (p->backfill.empty()) return true;
   v1::BackfillStatus status;
   auto stored = db_->Get(db_->meta(), store::BackfillKey(p->name, tenant));
-  auto rule = gate_->GetRule(tenant, p->name);
-  if (rule.ok() && rule->kill_switch()) {
-    // Killed: nothing of the module runs; a due backfill waits for the
-    // switch's release (the last finished one still covers its events).
-    if (stored.ok() && status.ParseFromString(*stored) &&
-        status.state() == v1::BackfillStatus::STATE_DONE) {
-      *covered = status.sequence();
-    }
-    return true;
-  }
   if (stored.ok()) {
     if (!status.ParseFromString(*stored)) return true;
     if (status.state() == v1::BackfillStatus::STATE_DONE) *covered = status.sequence();
@@ -148,7 +138,13 @@ bool PluginHost::MaybeBackfill(Plugin* p, uint32_t tenant, uint64_t* covered) {
         status.state() != v1::BackfillStatus::STATE_RUNNING) {
       return true;
     }
-  } else {
+  }
+  // A backfill is due, or this may be the first enable: the rule decides.
+  auto rule = gate_->GetRule(tenant, p->name);
+  // Killed: nothing of the module runs; a due backfill waits for the
+  // switch's release.
+  if (rule.ok() && rule->kill_switch()) return true;
+  if (!stored.ok()) {
     // First enable: the module is on (not only in shadow) for someone, or
     // observes all, and has never been backfilled here.
     if (!p->manifest.observe_all && (!rule.ok() || !ModuleGate::AnyoneLive(*rule))) return true;

@@ -357,6 +357,15 @@ TEST_F(RelayTest, PostCommitHooksActForTheWriterWithTheirRolesAndScope) {
   const std::string manager = CreateUser("mgr_seoul", {v1::ROLE_MANAGER}, {"seoul"});
   const std::string rep = CreateUser("rep_gangnam", {v1::ROLE_REP}, {"gangnam"});
   const std::string busan = CreateUser("rep_busan", {v1::ROLE_REP}, {"busan"});
+  // What the hook saw of the customer `name`'s writer, once it has run.
+  auto seen_by_hook = [&](const std::string& name) {
+    Note out;
+    for (int i = 0; i < 1000 && out.detail().empty(); ++i) {
+      EXPECT_TRUE(listener_->Writer(Call().get(), MakeNote(name), &out).ok());
+      if (out.detail().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return out.detail();
+  };
   // One write at a time, each hook seen before the next write.
   auto view_of = [&](const std::string& name, const std::string& token) {
     v1::CreateCustomerRequest request;
@@ -364,12 +373,7 @@ TEST_F(RelayTest, PostCommitHooksActForTheWriterWithTheirRolesAndScope) {
     v1::Customer created;
     grpc::Status s = customers_->CreateCustomer(Call(token).get(), request, &created);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    Note out;
-    for (int i = 0; i < 1000 && out.detail().empty(); ++i) {
-      EXPECT_TRUE(listener_->Writer(Call().get(), MakeNote(name), &out).ok());
-      if (out.detail().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return out.detail();
+    return seen_by_hook(name);
   };
   EXPECT_EQ(view_of("by admin", ""), "all|admin|1");
   EXPECT_EQ(view_of("by rep", rep), "rep_gangnam|rep|1");  // their own only
@@ -381,12 +385,7 @@ TEST_F(RelayTest, PostCommitHooksActForTheWriterWithTheirRolesAndScope) {
   // module/listener, no user) is no user's: its hooks read everything.
   Note ignored;
   ASSERT_TRUE(listener_->CreateLater(Call().get(), MakeNote("by timer"), &ignored).ok());
-  Note out;
-  for (int i = 0; i < 1000 && out.detail().empty(); ++i) {
-    ASSERT_TRUE(listener_->Writer(Call().get(), MakeNote("by timer"), &out).ok());
-    if (out.detail().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(out.detail(), "all||5");
+  EXPECT_EQ(seen_by_hook("by timer"), "all||5");
 }
 
 }  // namespace
