@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/plugin_host/plugin_host_internal.h"
+#include "core/validation/email.h"
+#include "core/validation/phone.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -130,6 +132,26 @@ int RecordsApi::CanRead(rapport_call* call, rapport_resource resource, const cha
   if (record.ok()) return 1;
   if (absl::IsNotFound(record.status()) || absl::IsPermissionDenied(record.status())) return 0;
   return -static_cast<int>(record.status().code());
+}
+
+int RecordsApi::NormalizeContact(rapport_call* call, const char* kind, rapport_bytes raw,
+                                 rapport_buffer* out, rapport_buffer* error) {
+  auto* c = C(call);
+  const std::string what = kind ? kind : "";
+  const std::string text = AsString(raw);
+  absl::StatusOr<std::string> normalized;
+  if (what == "phone") {
+    normalized =
+        validation::NormalizePhone(text, c->host->records_->validation_options().default_region);
+  } else if (what == "email") {
+    normalized = validation::NormalizeEmail(text);
+  } else {
+    normalized =
+        absl::InvalidArgumentError(absl::StrCat("kind: '", what, "' is not phone or email"));
+  }
+  if (!normalized.ok()) return Fail(error, normalized.status());
+  if (out && out->set) out->set(out->user, normalized->data(), normalized->size());
+  return RAPPORT_OK;
 }
 
 }  // namespace rapport::plugin_host::internal

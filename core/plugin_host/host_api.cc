@@ -311,7 +311,8 @@ struct HostApi {
                                          CallMetadata,
                                          CallRequestId,
                                          RegisterStreamMethod,
-                                         StreamSend};
+                                         StreamSend,
+                                         internal::RecordsApi::NormalizeContact};
     return &api;
   }
 };

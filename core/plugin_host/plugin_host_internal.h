@@ -95,6 +95,9 @@ struct RecordsApi {
   static int Count(rapport_call* call, rapport_resource resource, const char* filter,
                    int64_t* count, rapport_buffer* error);
   static int CanRead(rapport_call* call, rapport_resource resource, const char* id);
+  // normalize_contact (ABI 1.3): the core's own phone and email validators.
+  static int NormalizeContact(rapport_call* call, const char* kind, rapport_bytes raw,
+                              rapport_buffer* out, rapport_buffer* error);
 };
 
 // The plugin's keyspace through rapport_call (call_keyspace.cc): reads that

@@ -100,6 +100,10 @@ const SearchKeyMigration& RecordStore::search_key_migration() const {
 
 store::Database* RecordStore::database() const { return state_->db; }
 
+const ValidationOptions& RecordStore::validation_options() const {
+  return state_->options.validation;
+}
+
 void RecordStore::SetWriteHooks(WriteHooks* hooks) { state_->hooks = hooks; }
 
 absl::StatusOr<RecordPtr> RecordStore::Create(const RequestContext& ctx, ResourceType type,

@@ -200,6 +200,8 @@ class RecordStore {
   const SearchKeyMigration& search_key_migration() const;
   // The database every write of this store goes to.
   store::Database* database() const;
+  // How it reads and normalises values (the default phone region).
+  const ValidationOptions& validation_options() const;
 
   // Plugins' hooks, run before every create, update and delete (null: none).
   // REQUIRES: set before serving, outlives the store.

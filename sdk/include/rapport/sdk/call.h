@@ -441,6 +441,28 @@ class Call {
     return rc == RAPPORT_OK ? Status{} : Failure(rc, "stream_send");
   }
 
+  // The form the core stores a contact in (ABI 1.3), to find customers by
+  // it: kind "phone" (E.164, national numbers read with the server's
+  // --default-region) or "email". INVALID_ARGUMENT with the reason for a
+  // value that is neither; UNIMPLEMENTED from an older host.
+  //   std::string e164;
+  //   if (Status s = call.NormalizeContact("phone", "010-1234-5678", &e164); !s.ok()) ...
+  //   // e164 == "+821012345678": ListRecords with filter phones = "+821012345678"
+  Status NormalizeContact(const std::string& kind, const std::string& raw, std::string* out) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, normalize_contact),
+                               sizeof(host->normalize_contact)) ||
+        host->normalize_contact == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host predates ABI 1.3 (no normalize_contact)"};
+    }
+    internal::StringBuffer value, error;
+    int rc = host->normalize_contact(call_, kind.c_str(), internal::Bytes(raw), &value.buffer,
+                                     &error.buffer);
+    if (rc != RAPPORT_OK)
+      return Status{rc, error.data.empty() ? "normalize_contact failed" : error.data};
+    *out = std::move(value.data);
+    return {};
+  }
   rapport_call* raw() const { return call_; }
 
  private:

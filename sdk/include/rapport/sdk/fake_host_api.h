@@ -101,7 +101,8 @@ inline const rapport_host_api* FakeHost::Api() {
       CallMetadata,
       CallRequestId,
       RegisterStreamMethod,
-      StreamSend};
+      StreamSend,
+      NormalizeContact};
   return &api;
 }
 

@@ -200,6 +200,62 @@ inline int FakeHost::StreamSend(rapport_call* call, rapport_bytes message) {
   return Ok(c);
 }
 
+// normalize_contact, approximated without libphonenumber: a phone is its
+// digits (spaces, '-', '(', ')' and '.' dropped), kept after a leading '+'
+// (8..15 digits) or, after a leading trunk '0', read as Korean ("+82" and
+// 8..10 more digits); an email is trimmed and lower-cased (ASCII) and needs
+// one '@' between a local part and a dotted domain. rapportd uses the
+// core's validators (libphonenumber), which also check the number against
+// its region's numbering plan.
+inline int FakeHost::NormalizeContact(rapport_call* call, const char* kind, rapport_bytes raw,
+                                      rapport_buffer* out, rapport_buffer* error) {
+  (void)call;
+  const std::string what = kind ? kind : "";
+  const std::string text = Str(raw);
+  auto fail = [&](const std::string& message) {
+    error->set(error->user, message.data(), message.size());
+    return RAPPORT_INVALID_ARGUMENT;
+  };
+  std::string result;
+  if (what == "phone") {
+    std::string digits;
+    bool plus = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c >= '0' && c <= '9') {
+        digits += c;
+      } else if (c == '+' && digits.empty() && !plus) {
+        plus = true;
+      } else if (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.') {
+        return fail("'" + text + "' is not a phone number");
+      }
+    }
+    if (plus && digits.size() >= 8 && digits.size() <= 15) {
+      result = "+" + digits;
+    } else if (!plus && digits.size() >= 9 && digits.size() <= 11 && digits[0] == '0') {
+      result = "+82" + digits.substr(1);
+    } else {
+      return fail("'" + text + "' is not a phone number");
+    }
+  } else if (what == "email") {
+    size_t b = text.find_first_not_of(" \t\r\n");
+    size_t e = text.find_last_not_of(" \t\r\n");
+    result = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+    for (char& c : result) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    const size_t at = result.find('@');
+    if (at == std::string::npos || at == 0 || result.find('@', at + 1) != std::string::npos ||
+        result.find('.', at) == std::string::npos || result.back() == '.') {
+      return fail("'" + text + "' is not an email address");
+    }
+  } else {
+    return fail("kind: '" + what + "' is not phone or email");
+  }
+  out->set(out->user, result.data(), result.size());
+  return RAPPORT_OK;
+}
+
 template <typename Request, typename Response>
 Status FakeHost::CallStreamMethod(const std::string& method, const Request& request,
                                   std::vector<Response>* responses, int cancel_after) {

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define RAPPORT_PLUGIN_ABI_MAJOR 1
-#define RAPPORT_PLUGIN_ABI_MINOR 2
+#define RAPPORT_PLUGIN_ABI_MINOR 3
 #define RAPPORT_PLUGIN_ENTRY_SYMBOL "rapport_plugin_entry"
 
 /* Status codes: the gRPC/absl codes. */
@@ -398,6 +398,18 @@ typedef struct {
   int (*register_stream_method)(rapport_host_ctx* host, const char* full_method,
                                 rapport_stream_fn fn, void* user);
   int (*stream_send)(rapport_call* call, rapport_bytes message);
+
+  /* --- ABI 1.3 --- */
+
+  /* A contact detail in the form the core stores and filters it:
+   * kind "phone": E.164, a national number read with the server's
+   * --default-region ("010-1234-5678" -> "+821012345678"); kind "email":
+   * trimmed and lower-cased. `out` gets the normalised text, so a module can
+   * then ListRecords with `phones = "..."` or `emails = "..."`. Errors:
+   * INVALID_ARGUMENT (an unknown kind, or a value that is not a valid phone
+   * number or email address; the reason in `error`). */
+  int (*normalize_contact)(rapport_call* call, const char* kind, rapport_bytes raw,
+                           rapport_buffer* out, rapport_buffer* error);
 } rapport_host_api;
 
 typedef struct {

@@ -164,6 +164,42 @@ inline google::protobuf::Duration DurationFromMicros(int64_t micros) {
   return d;
 }
 
+// ---- ISO 8601 calendar dates (SDK 1.3)
+
+// "2026-09-25" for a day count.
+inline std::string FormatCivilDate(int64_t days) {
+  int64_t year;
+  unsigned month, day;
+  CivilFromDays(days, &year, &month, &day);
+  char buffer[32];
+  int n = std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02u", static_cast<long long>(year),
+                        month, day);
+  return std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+// "YYYY-MM-DD" (years 1..9999, a real day of that month) -> days since
+// 1970-01-01; false for anything else ("2026-02-30", "2026-9-5", "").
+inline bool ParseCivilDate(const std::string& text, int64_t* days) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  int values[3] = {0, 0, 0};
+  const int starts[3] = {0, 5, 8};
+  const int widths[3] = {4, 2, 2};
+  for (int f = 0; f < 3; ++f) {
+    for (int i = 0; i < widths[f]; ++i) {
+      const char c = text[starts[f] + i];
+      if (c < '0' || c > '9') return false;
+      values[f] = values[f] * 10 + (c - '0');
+    }
+  }
+  if (values[0] < 1 || values[1] < 1 || values[1] > 12 || values[2] < 1 ||
+      values[2] > static_cast<int>(DaysInMonth(values[0], static_cast<unsigned>(values[1])))) {
+    return false;
+  }
+  *days =
+      DaysFromCivil(values[0], static_cast<unsigned>(values[1]), static_cast<unsigned>(values[2]));
+  return true;
+}
+
 // ---- RFC 3339
 
 namespace internal {
