@@ -299,6 +299,32 @@ absl::Status KeyspaceApi::CommitNow(PluginHost::CallState* c, records::ExtraWrit
   return c->host->CommitWrites({std::move(write)}, &batch);
 }
 
+int KeyspaceApi::SequenceNext(rapport_call* call, rapport_bytes key, int64_t* value) {
+  auto* c = C(call);
+  if (c->read_only) {
+    return Fail(c, RAPPORT_FAILED_PRECONDITION, "validate hooks cannot take sequence numbers");
+  }
+  if (key.size == 0 || key.size > kMaxKeyBytes) {
+    return Fail(c, RAPPORT_INVALID_ARGUMENT,
+                absl::StrCat("key: must be 1 to ", kMaxKeyBytes, " bytes, got ", key.size));
+  }
+  const std::string k = KeyPrefix(c) + AsString(key);
+  std::lock_guard<std::mutex> lock(c->host->sequence_mu_);
+  if (absl::Status s = CommitNow(c, CounterAdd(k, 1)); !s.ok()) {
+    return Fail(c, static_cast<int>(s.code()), std::string(s.message()));
+  }
+  auto stored = c->host->db_->Get(c->host->db_->meta(), k);
+  int64_t n = 0;
+  if (!stored.ok() || !records::DecodeCounter(*stored, &n)) {
+    return Fail(
+        c, RAPPORT_UNAVAILABLE,
+        absl::StrCat("cannot read sequence '", AsString(key), "' back: ",
+                     stored.ok() ? "not a counter" : std::string(stored.status().message())));
+  }
+  if (value) *value = n;
+  return Ok(c);
+}
+
 const char* KeyspaceApi::LastError(rapport_call* call) { return C(call)->last_error.c_str(); }
 
 }  // namespace rapport::plugin_host::internal

@@ -312,7 +312,8 @@ struct HostApi {
                                          CallRequestId,
                                          RegisterStreamMethod,
                                          StreamSend,
-                                         internal::RecordsApi::NormalizeContact};
+                                         internal::RecordsApi::NormalizeContact,
+                                         internal::KeyspaceApi::SequenceNext};
     return &api;
   }
 };

@@ -240,6 +240,8 @@ class PluginHost : public records::WriteHooks {
   std::atomic<bool> stopping_{false};
   std::once_flag stop_once_;
   std::mutex shadow_mu_;
+  // Serialises kv_sequence_next (call_keyspace.cc).
+  std::mutex sequence_mu_;
   std::map<std::string, uint64_t> shadow_next_;
 };
 

@@ -119,6 +119,9 @@ struct KeyspaceApi {
                      std::optional<std::string>* value);
   // A write outside any call's batch, committed at once.
   static absl::Status CommitNow(PluginHost::CallState* call, records::ExtraWrite write);
+  // kv_sequence_next (ABI 1.3): an increment committed at once, under the
+  // host's sequence lock so no two calls read the same value back.
+  static int SequenceNext(rapport_call* call, rapport_bytes key, int64_t* value);
 };
 
 // Durable timers through rapport_call (call_timers.cc): timer_schedule and

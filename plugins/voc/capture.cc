@@ -33,6 +33,9 @@
 namespace rapport::voc {
 namespace {
 
+// Most captures one BatchCaptureCases call takes.
+constexpr int kMaxBatch = 500;
+
 using rapport::sdk::TimestampFromMicros;
 using rapport::sdk::ToMicros;
 
@@ -275,6 +278,16 @@ Status Open(const Call& call, const v1::CaptureCaseRequest& r, const std::string
     if (Status s = call.Put(keys::FromInteraction(interaction_id), c.id()); !s.ok()) return s;
   }
   c.set_status(v1::CASE_STATUS_NEW);
+  if (!settings.shadow_teams().empty()) {
+    if (auto teams = call.UserTeams(call.user())) {
+      for (const std::string& team : *teams) {
+        if (std::find(settings.shadow_teams().begin(), settings.shadow_teams().end(), team) !=
+            settings.shadow_teams().end()) {
+          c.set_shadow(true);
+        }
+      }
+    }
+  }
   c.set_status_reason(sender.why_unmatched);
   c.set_creator(call.user());
   *c.mutable_create_time() = TimestampFromMicros(spoke);
@@ -307,6 +320,34 @@ Status Open(const Call& call, const v1::CaptureCaseRequest& r, const std::string
 
 Status CaptureCase(Call& call, const v1::CaptureCaseRequest& request, int64_t now, v1::Case* out) {
   return Open(call, request, "", now, out);
+}
+
+Status BatchCaptureCases(Call& call, const v1::BatchCaptureCasesRequest& request, int64_t now,
+                         v1::BatchCaptureCasesResponse* out) {
+  if (request.cases_size() > kMaxBatch) {
+    return Status::Invalid("cases: at most " + std::to_string(kMaxBatch) + " per call (got " +
+                           std::to_string(request.cases_size()) + ")");
+  }
+  for (int i = 0; i < request.cases_size(); ++i) {
+    v1::BatchCaptureCasesResponse::Result* result = out->add_results();
+    Status s = Open(call, request.cases(i), "", now, result->mutable_case_());
+    if (s.ok()) {
+      out->set_captured(out->captured() + 1);
+      continue;
+    }
+    // Refusals come before a case writes anything (Open checks first), so
+    // the item is reported and the batch goes on; anything else (storage,
+    // a conflict) fails the whole call, which then writes nothing.
+    if (s.code != RAPPORT_INVALID_ARGUMENT && s.code != RAPPORT_NOT_FOUND &&
+        s.code != RAPPORT_ALREADY_EXISTS && s.code != RAPPORT_FAILED_PRECONDITION) {
+      return Status{s.code, "cases[" + std::to_string(i) + "]: " + s.message};
+    }
+    result->clear_case_();
+    result->set_code(s.code);
+    result->set_error("cases[" + std::to_string(i) + "]." + s.message);
+    out->set_failed(out->failed() + 1);
+  }
+  return {};
 }
 
 namespace {
@@ -373,7 +414,15 @@ Status OnInteraction(const Call& call, const rapport::v1::Interaction& interacti
   }
   if (existing || r.text().find_first_not_of(" \t\r\n") == std::string::npos) return {};
   v1::Case ignored;
-  return Open(call, r, interaction.id(), now, &ignored);
+  Status s = Open(call, r, interaction.id(), now, &ignored);
+  // An interaction VOC refuses (no readable customer, text it cannot take)
+  // is not captured; retrying it would only refuse again and end as a dead
+  // letter. Storage errors and conflicts are retried.
+  if (s.code == RAPPORT_INVALID_ARGUMENT || s.code == RAPPORT_NOT_FOUND ||
+      s.code == RAPPORT_ALREADY_EXISTS || s.code == RAPPORT_FAILED_PRECONDITION) {
+    return {};
+  }
+  return s;
 }
 
 }  // namespace rapport::voc

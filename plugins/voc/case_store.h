@@ -51,9 +51,11 @@ Status SaveCase(const Call& call, CaseRecord* record, int64_t now);
 v1::Case ViewCase(const CaseRecord& record, const Calendar& calendar, int64_t now);
 
 // Who may read a case: admins, members and the escalation manager of its
-// queue, its assignee and creator, and the owner of its customer.
+// queue, its assignee and creator, and the owner of its customer. A shadow
+// case: admins, managers and its creator.
 bool CanSee(const Call& call, const v1::Settings& settings, const v1::Case& c);
-// Who may change it: admins, its queue's members and manager, its assignee.
+// Who may change it: admins, its queue's members and manager, its assignee
+// (a shadow case: admins only).
 bool CanWork(const Call& call, const v1::Settings& settings, const v1::Case& c);
 
 // The counter at `key` (0 when missing); INTERNAL when it is not a counter.

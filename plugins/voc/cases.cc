@@ -15,6 +15,7 @@
 #include "keyspace.h"
 #include "rapport/sdk/page_token.h"
 #include "rapport/sdk/text.h"
+#include "rapport/sdk/time.h"
 #include "rapport/v1/customer.pb.h"
 #include "routing.h"
 #include "text_match.h"
@@ -29,6 +30,7 @@ constexpr int kMaxPageSize = 1000;
 constexpr int kMaxExamined = 10000;
 constexpr size_t kMaxReasonChars = 500;
 constexpr int kMaxTrainingExamples = 500;
+constexpr int64_t kDefaultPauseAuditMinutes = 10;
 
 // What a mutating method starts with: the case (visible to the caller, or
 // NOT_FOUND), the settings and calendar, the revision checked, and
@@ -132,9 +134,9 @@ Status ListCases(Call& call, const v1::ListCasesRequest& request, int64_t now,
   }
   std::string statuses;
   for (int st : request.statuses()) statuses += std::to_string(st) + ",";
-  const std::string query =
-      rapport::sdk::PageQuery({"ListCases", request.customer_id(), request.queue(),
-                               request.assignee(), statuses, request.unmatched() ? "u" : ""});
+  const std::string query = rapport::sdk::PageQuery(
+      {"ListCases", request.customer_id(), request.queue(), request.assignee(), statuses,
+       request.unmatched() ? "u" : "", request.shadow_only() ? "s" : ""});
   std::string resume;
   if (Status s = rapport::sdk::DecodePageToken(request.page_token(), query, &resume); !s.ok()) {
     return s;
@@ -170,6 +172,7 @@ Status ListCases(Call& call, const v1::ListCasesRequest& request, int64_t now,
         (request.unmatched() && !c.customer_id().empty()) ||
         (!request.queue().empty() && c.queue() != request.queue()) ||
         (!request.assignee().empty() && c.assignee() != request.assignee()) ||
+        (request.shadow_only() && !c.shadow()) ||
         (!request.statuses().empty() &&
          std::find(request.statuses().begin(), request.statuses().end(), c.status()) ==
              request.statuses().end()) ||
@@ -216,6 +219,20 @@ Status ChangeCaseStatus(Call& call, const v1::ChangeCaseStatusRequest& request, 
                                       " (allowed: " + AllowedFrom(from) + ")");
   }
   Move(call, &w.record, request.status(), request.reason(), now);
+  if (Pauses(request.status())) {
+    // The pause audit: flag a pause begun soon after the customer spoke.
+    const int64_t window = (w.settings.pause_audit_minutes() > 0 ? w.settings.pause_audit_minutes()
+                                                                 : kDefaultPauseAuditMinutes) *
+                           rapport::sdk::kMicrosPerMinute;
+    for (auto it = w.record.events.rbegin(); it != w.record.events.rend(); ++it) {
+      if (it->kind() != v1::CaseEvent::KIND_CUSTOMER_MESSAGE &&
+          it->kind() != v1::CaseEvent::KIND_CAPTURED) {
+        continue;
+      }
+      w.record.events.back().set_pause_flagged(now - rapport::sdk::ToMicros(it->time()) <= window);
+      break;
+    }
+  }
   return Finish(call, &w, now, out);
 }
 

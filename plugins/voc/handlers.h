@@ -19,6 +19,8 @@ using rapport::sdk::Status;
 
 // ---- capture.cc: one-step capture
 Status CaptureCase(Call& call, const v1::CaptureCaseRequest& request, int64_t now, v1::Case* out);
+Status BatchCaptureCases(Call& call, const v1::BatchCaptureCasesRequest& request, int64_t now,
+                         v1::BatchCaptureCasesResponse* out);
 Status CaptureFromInteraction(Call& call, const v1::CaptureFromInteractionRequest& request,
                               int64_t now, v1::Case* out);
 // The post-commit hook on interaction creates: an inbound interaction is

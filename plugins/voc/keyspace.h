@@ -13,12 +13,10 @@
 //   cu/<case>                         "" unmatched cases (no customer yet)
 //   open/<case>                       "" cases not solved or closed
 //   ao/<assignee>                     counter: open cases assigned (least_open)
-//   rr/<queue>                        counter: cases assigned in the queue (round robin)
-//   settings                          Settings
-//   calendar                          BusinessCalendar
-//   nb/d/<label>                      counter: documents the classifier learned per label
-//   nb/n/<label>                      counter: n-grams in them
-//   nb/v                              counter: distinct n-grams (the vocabulary)
+//   rr/<queue>                        sequence (NextSequence): turns taken in the queue (round
+//   robin) settings                          Settings calendar BusinessCalendar nb/d/<label>
+//   counter: documents the classifier learned per label nb/n/<label>                      counter:
+//   n-grams in them nb/v                              counter: distinct n-grams (the vocabulary)
 //   nb/f/<n-gram>                     FeatureCounts: the n-gram's count per label
 //   nb/case/<case>                    the label the case taught (replaced on correction)
 //   r/oc/<category>, r/oq/<queue>     counters: open cases ("-" for none)
@@ -29,6 +27,8 @@
 //   r/csat/<date>/<rating>            counter: CSAT recorded that day
 //   r/tc/<date>/<team>                counter: cases captured by the team's members
 //   r/ti/<date>/<team>                counter: inbound interactions of the team's members
+//   r/pc/<date>/<agent>, r/pf/...     counters: pauses begun by the agent, and flagged ones
+//   r/pm/<date>/<agent>               counter: business minutes paused, by the day it ended
 //   (dates "YYYY-MM-DD", local to the calendar; counters move only by Increment)
 //
 // Case ids are ULIDs, so every index lists oldest first by key and newest
@@ -75,6 +75,9 @@ inline constexpr char kHistogramByDate[] = "r/h/";
 inline constexpr char kCsatByDate[] = "r/csat/";
 inline constexpr char kTeamCasesByDate[] = "r/tc/";
 inline constexpr char kTeamInboundByDate[] = "r/ti/";
+inline constexpr char kPausesByDate[] = "r/pc/";
+inline constexpr char kFlaggedPausesByDate[] = "r/pf/";
+inline constexpr char kPausedMinutesByDate[] = "r/pm/";
 
 }  // namespace rapport::voc::keys
 

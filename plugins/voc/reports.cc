@@ -106,6 +106,7 @@ int64_t Median(const std::vector<int64_t>& histogram) {
 }  // namespace
 
 Status CountForReports(const Call& call, const CaseRecord& record, const Calendar& calendar) {
+  if (record.current.shadow()) return {};  // shadow cases stay out of reports
   std::map<std::string, int64_t> deltas;
   if (record.before) {
     for (const std::string& k : StateKeys(*record.before)) deltas[k] -= 1;
@@ -136,7 +137,24 @@ Status CountForReports(const Call& call, const CaseRecord& record, const Calenda
           e.to_status() == v1::CASE_STATUS_SOLVED) {
         CountStop(after.resolution, after.resolution_elapsed, date, "res", &deltas);
       }
-    } else if (e.kind() == v1::CaseEvent::KIND_CSAT) {
+    }
+    if (e.kind() == v1::CaseEvent::KIND_STATUS_CHANGED && Pauses(e.to_status())) {
+      deltas[keys::kPausesByDate + date + "/" + OrDash(e.actor())] += 1;
+      if (e.pause_flagged())
+        deltas[keys::kFlaggedPausesByDate + date + "/" + OrDash(e.actor())] += 1;
+    }
+    if (e.kind() == v1::CaseEvent::KIND_STATUS_CHANGED && Pauses(e.from_status())) {
+      // The pause ends: its business minutes go to whoever began it.
+      for (size_t j = i; j-- > 0;) {
+        const v1::CaseEvent& p = record.events[j];
+        if (p.kind() != v1::CaseEvent::KIND_STATUS_CHANGED || !Pauses(p.to_status())) continue;
+        const int64_t minutes =
+            BusinessMicrosBetween(calendar, ToMicros(p.time()), at) / kMicrosPerMinute;
+        deltas[keys::kPausedMinutesByDate + date + "/" + OrDash(p.actor())] += minutes;
+        break;
+      }
+    }
+    if (e.kind() == v1::CaseEvent::KIND_CSAT) {
       deltas[keys::kCsatByDate + date + "/" + std::to_string(e.csat_rating())] += 1;
       // A second rating replaces the first.
       for (size_t j = i; j-- > 0;) {
@@ -299,6 +317,23 @@ Status GetReport(Call& call, const v1::GetReportRequest& request, int64_t now, v
       t->set_capture_rate(static_cast<double>(t->cases()) /
                           static_cast<double>(t->inbound_interactions()));
     }
+  }
+  std::map<std::string, int64_t> pauses, flagged, paused;
+  for (auto [prefix, into] : {std::pair{keys::kPausesByDate, &pauses},
+                              {keys::kFlaggedPausesByDate, &flagged},
+                              {keys::kPausedMinutesByDate, &paused}}) {
+    if (Status s = SumByDate(call, prefix, from_date, to_date, into); !s.ok()) return s;
+  }
+  std::map<std::string, bool> agents;
+  for (const auto* m : {&pauses, &flagged, &paused}) {
+    for (const auto& [agent, n] : *m) agents[agent] = true;
+  }
+  for (const auto& [agent, unused] : agents) {
+    v1::Report::PauseAudit* a = out->add_pause_audit();
+    a->set_agent(agent);
+    a->set_pauses(pauses[agent]);
+    a->set_flagged(flagged[agent]);
+    a->set_paused_minutes(paused[agent]);
   }
   return {};
 }

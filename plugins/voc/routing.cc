@@ -46,7 +46,7 @@ std::string ChooseQueue(const v1::Settings& settings, const v1::Case& c,
 }
 
 Status PickAssignee(const Call& call, const v1::Settings& settings, const std::string& queue,
-                    std::string* assignee) {
+                    std::string* assignee, bool count) {
   assignee->clear();
   const v1::Queue* q = FindQueue(settings, queue);
   if (q == nullptr) return {};
@@ -67,11 +67,19 @@ Status PickAssignee(const Call& call, const v1::Settings& settings, const std::s
     }
     return {};
   }
-  // Round robin: the queue's counter says whose turn it is.
+  // Round robin: the queue's sequence hands out turns. It is taken outside
+  // the capture's transaction, so concurrent captures never conflict on it
+  // (a capture that fails after taking a turn skips that member once). A
+  // shadow case only looks at whose turn is next.
   int64_t turn = 0;
-  if (Status s = ReadCounter(call, keys::RoundRobin(queue), &turn); !s.ok()) return s;
+  if (count) {
+    if (Status s = call.NextSequence(keys::RoundRobin(queue), &turn); !s.ok()) return s;
+    --turn;
+  } else if (Status s = ReadCounter(call, keys::RoundRobin(queue), &turn); !s.ok()) {
+    return s;
+  }
   *assignee = available[static_cast<size_t>(turn) % available.size()];
-  return call.Increment(keys::RoundRobin(queue), 1);
+  return {};
 }
 
 const v1::SlaPolicy* MatchSlaPolicy(const v1::Settings& settings, const v1::Case& c) {
@@ -92,10 +100,14 @@ Status Route(const Call& call, const v1::Settings& settings,
   const std::string queue = c.customer_id().empty() ? std::string(kUnmatchedQueue)
                                                     : ChooseQueue(settings, c, customer_tags);
   std::string assignee;
-  if (Status s = PickAssignee(call, settings, queue, &assignee); !s.ok()) return s;
+  if (Status s = PickAssignee(call, settings, queue, &assignee, !c.shadow()); !s.ok()) return s;
   if (queue != c.queue()) {
     c.set_queue(queue);
     AddEvent(call, record, v1::CaseEvent::KIND_ROUTED, now)->set_queue(queue);
+  }
+  if (c.shadow()) {
+    c.set_shadow_assignee(assignee);
+    return {};
   }
   if (assignee != c.assignee()) {
     c.set_assignee(assignee);

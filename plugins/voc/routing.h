@@ -28,16 +28,17 @@ std::string ChooseQueue(const v1::Settings& settings, const v1::Case& c,
                         const std::vector<std::string>& customer_tags);
 
 // Picks a member of `queue` (its available members, by the queue's
-// assignment) and counts the pick; "" when the queue is unknown or has
-// nobody available.
+// assignment) and, when `count`, counts the pick (round robin's turn); ""
+// when the queue is unknown or has nobody available.
 Status PickAssignee(const Call& call, const v1::Settings& settings, const std::string& queue,
-                    std::string* assignee);
+                    std::string* assignee, bool count = true);
 
 // The first SLA policy that applies to the case, or null.
 const v1::SlaPolicy* MatchSlaPolicy(const v1::Settings& settings, const v1::Case& c);
 
 // Sends the case to its queue (unmatched cases to "unmatched") and picks
-// its assignee, appending KIND_ROUTED and KIND_ASSIGNED to its log.
+// its assignee, appending KIND_ROUTED and KIND_ASSIGNED to its log. A
+// shadow case only records whom it would assign (shadow_assignee).
 Status Route(const Call& call, const v1::Settings& settings,
              const std::vector<std::string>& customer_tags, int64_t now, CaseRecord* record);
 

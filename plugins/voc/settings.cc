@@ -61,7 +61,7 @@ Status UpdateSettings(Call& call, const v1::UpdateSettingsRequest& request, int6
     return Status::Invalid(
         "update_mask: is required (taxonomy, category_rules, queues, routing_rules, "
         "default_queue, sla_policies, user_channels, classifier_disabled, classifier_threshold, "
-        "classifier_min_examples, auto_capture_kinds)");
+        "classifier_min_examples, auto_capture_kinds, shadow_teams, pause_audit_minutes)");
   }
   v1::Settings settings;
   if (Status s = LoadSettings(call, &settings); !s.ok()) return s;
@@ -94,6 +94,10 @@ Status UpdateSettings(Call& call, const v1::UpdateSettingsRequest& request, int6
       settings.set_classifier_min_examples(patch.classifier_min_examples());
     } else if (path == "auto_capture_kinds") {
       *settings.mutable_auto_capture_kinds() = patch.auto_capture_kinds();
+    } else if (path == "shadow_teams") {
+      *settings.mutable_shadow_teams() = patch.shadow_teams();
+    } else if (path == "pause_audit_minutes") {
+      settings.set_pause_audit_minutes(patch.pause_audit_minutes());
     } else {
       return Status::Invalid("update_mask: '" + path + "' is not a settings field");
     }

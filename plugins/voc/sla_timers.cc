@@ -80,6 +80,7 @@ Status ScheduleSlaTimers(const Call& call, const CaseRecord& record, const Calen
   const Clocks clocks = ReplayClocks(calendar, record.events, now);
   const v1::SlaPolicy* policy = PolicyNamed(settings, c.sla_policy());
   for (const ClockRef& ref : kClocks) {
+    if (c.shadow()) continue;  // a shadow case notifies nobody
     const bool fr = std::string(ref.code) == "fr";
     const v1::SlaClock& clock = fr ? clocks.first_response : clocks.resolution;
     const int64_t elapsed = fr ? clocks.first_response_elapsed : clocks.resolution_elapsed;

@@ -231,6 +231,17 @@ Status CheckSettings(const Call& call, const v1::Settings& settings) {
   if (settings.classifier_min_examples() < 0) {
     return Status::Invalid("settings.classifier_min_examples: must not be negative");
   }
+  if (settings.pause_audit_minutes() < 0 || settings.pause_audit_minutes() > 24 * 60) {
+    return Status::Invalid("settings.pause_audit_minutes: " +
+                           std::to_string(settings.pause_audit_minutes()) + " is outside 0..1440");
+  }
+  for (int i = 0; i < settings.shadow_teams_size(); ++i) {
+    if (Status s =
+            CheckName("settings.shadow_teams[" + std::to_string(i) + "]", settings.shadow_teams(i));
+        !s.ok()) {
+      return s;
+    }
+  }
   for (int i = 0; i < settings.auto_capture_kinds_size(); ++i) {
     const std::string& kind = settings.auto_capture_kinds(i);
     if (kind != "call" && kind != "email" && kind != "visit" && kind != "meeting" &&

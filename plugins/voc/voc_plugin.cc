@@ -64,6 +64,7 @@ class Voc : public rapport::sdk::Plugin {
       return s;
     }
     Add("CaptureCase", CaptureCase);
+    Add("BatchCaptureCases", BatchCaptureCases);
     Add("GetCase", GetCase);
     Add("ListCases", ListCases);
     Add("ListCaseEvents", ListCaseEvents);

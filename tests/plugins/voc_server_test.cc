@@ -3,10 +3,12 @@
 // from a phone number, routing and the SLA deadline, unmatched senders,
 // the state machine, access, fair assignment, the calendar, and every bad
 // input refused without writing anything.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -20,6 +22,14 @@ namespace {
 
 namespace voc = ::rapport::voc::v1;
 using ::testing::HasSubstr;
+
+// Unix seconds `seconds` ago.
+int64_t SecondsAgo(int64_t seconds) {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() -
+         seconds;
+}
 
 class VocServerTest : public testing::ServerTest {
  protected:
@@ -153,6 +163,32 @@ TEST_F(VocServerTest, OffUntilRolledOut) {
   voc::Case out;
   grpc::Status s = Capture(ByPhone("010-1234-5678", "배송이 3일째 안 와요"), &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+}
+
+TEST_F(VocServerTest, RolledOutTeamByTeam) {
+  // On for team cs only; everyone else is off, and their inbound
+  // interactions are neither counted nor captured.
+  for (const char* team : {"cs", "busan"}) CreateTeam(team);
+  const std::string agent = CreateUser("agent1", {v1::ROLE_REP}, {"cs"});
+  const std::string outsider = CreateUser("agent9", {v1::ROLE_REP}, {"busan"});
+  v1::SetRolloutRequest rollout;
+  rollout.mutable_rule()->set_module("voc");
+  rollout.mutable_rule()->set_mode(v1::MODULE_MODE_ON);
+  rollout.mutable_rule()->add_team_ids("cs");
+  v1::RolloutRule rule;
+  ASSERT_TRUE(modules_->SetRollout(Call().get(), rollout, &rule).ok());
+  Customer("김민수", "010-1234-5678", agent);
+  voc::Case c;
+  grpc::Status s = Capture(ByPhone("010-1234-5678", "배송 문의"), &c, agent);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  s = Capture(ByPhone("010-1234-5678", "배송 문의"), &c, outsider);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // The kill switch turns it off for everyone at once.
+  rollout.mutable_rule()->set_kill_switch(true);
+  rollout.set_expected_revision(rule.revision());
+  ASSERT_TRUE(modules_->SetRollout(Call().get(), rollout, &rule).ok());
+  s = Capture(ByPhone("010-1234-5678", "배송 문의"), &c, agent);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(VocServerTest, CaptureFromAPhoneNumberIsRoutedWithItsDeadline) {
@@ -325,6 +361,35 @@ TEST_F(VocServerTest, RoundRobinIsFairOverAThousandCases) {
   }
   ASSERT_EQ(per_agent.size(), 2u);
   EXPECT_LE(std::abs(per_agent["agent1"] - per_agent["agent2"]), 1);
+
+  // Sixteen clients at once: turns come from a sequence outside the
+  // captures' transactions, so none conflicts and the split stays even.
+  std::atomic<int> failed{0};
+  std::mutex mu;
+  std::map<std::string, int> concurrent;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t) {
+    clients.emplace_back([&, t] {
+      auto stub = voc::VocService::NewStub(channel_);
+      for (int i = 0; i < 25; ++i) {
+        voc::Case c;
+        grpc::Status s = stub->CaptureCase(
+            Call().get(),
+            ByPhone("010-1234-5678", "배송 문의 " + std::to_string(t) + "-" + std::to_string(i)),
+            &c);
+        if (!s.ok()) {
+          failed.fetch_add(1);
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        ++concurrent[c.assignee()];
+      }
+    });
+  }
+  for (auto& th : clients) th.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(concurrent["agent1"] + concurrent["agent2"], 400);
+  EXPECT_LE(std::abs(concurrent["agent1"] - concurrent["agent2"]), 1);
 }
 
 TEST_F(VocServerTest, BadInputIsRefusedAndWritesNothing) {
@@ -625,10 +690,7 @@ TEST_F(VocServerTest, ABreachFiresOnItsTimerAndActs) {
 
   // Spoken 90 minutes ago: the one-hour first response is already late.
   voc::CaptureCaseRequest late = ByPhone("010-1234-5678", "배송이 안 와요");
-  late.mutable_occurred_at()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count() -
-                                          90 * 60);
+  late.mutable_occurred_at()->set_seconds(SecondsAgo(90 * 60));
   voc::Case c;
   ASSERT_TRUE(Capture(late, &c).ok());
   EXPECT_TRUE(c.first_response().breached());
@@ -762,6 +824,17 @@ TEST_F(VocServerTest, ReportsCountAsCasesChange) {
   reply.set_text("확인했습니다");
   voc::Case out;
   ASSERT_TRUE(voc_->AddCaseMessage(Call(agent1_).get(), reply, &out).ok());
+  // Paused right after the customer spoke (flagged by the audit), resumed
+  // by the customer's answer.
+  ASSERT_TRUE(
+      Status(delivery.id(), voc::CASE_STATUS_PENDING_CUSTOMER, "주소 확인 요청", &out, agent1_)
+          .ok());
+  voc::AddCaseMessageRequest answer;
+  answer.set_case_id(delivery.id());
+  answer.set_text("주소는 서울시 중구입니다");
+  answer.set_from_customer(true);
+  ASSERT_TRUE(voc_->AddCaseMessage(Call(agent1_).get(), answer, &out).ok());
+  EXPECT_EQ(out.status(), voc::CASE_STATUS_OPEN);
   ASSERT_TRUE(Status(delivery.id(), voc::CASE_STATUS_SOLVED, "", &out, agent1_).ok());
   voc::RecordCsatRequest csat;
   csat.set_case_id(delivery.id());
@@ -798,6 +871,11 @@ TEST_F(VocServerTest, ReportsCountAsCasesChange) {
   EXPECT_EQ(report.capture_by_team(0).cases(), 2);
   EXPECT_EQ(report.capture_by_team(0).inbound_interactions(), 1);
   EXPECT_DOUBLE_EQ(report.capture_by_team(0).capture_rate(), 2.0);
+  ASSERT_EQ(report.pause_audit_size(), 1);
+  EXPECT_EQ(report.pause_audit(0).agent(), "agent1");
+  EXPECT_EQ(report.pause_audit(0).pauses(), 1);
+  EXPECT_EQ(report.pause_audit(0).flagged(), 1);
+  EXPECT_GE(report.pause_audit(0).paused_minutes(), 0);
 
   // Recategorised: the counters follow.
   voc::ClassifyCaseRequest fix;
@@ -820,6 +898,106 @@ TEST_F(VocServerTest, ReportsCountAsCasesChange) {
   bad.set_from_date("2026-02-30");
   EXPECT_THAT(voc_->GetReport(Call().get(), bad, &report).error_message(),
               HasSubstr("from_date: '2026-02-30' is not a date"));
+}
+
+TEST_F(VocServerTest, AShadowTeamSeesWhatTheModuleWouldDoWithoutAnyoneBeingAssigned) {
+  Enable();
+  Configure();
+  CreateTeam("pilot");
+  const std::string pilot = CreateUser("pilot1", {v1::ROLE_REP}, {"pilot"});
+  Customer("김민수", "010-1234-5678", pilot);  // the pilot rep's customer
+  voc::UpdateSettingsRequest shadow;
+  shadow.mutable_settings()->add_shadow_teams("pilot");
+  shadow.mutable_update_mask()->add_paths("shadow_teams");
+  voc::Settings saved;
+  ASSERT_TRUE(voc_->UpdateSettings(Call().get(), shadow, &saved).ok());
+
+  // Spoken 90 minutes ago: a real case would be breached and escalated at once.
+  voc::CaptureCaseRequest late = ByPhone("010-1234-5678", "배송이 안 와요");
+  late.mutable_occurred_at()->set_seconds(SecondsAgo(90 * 60));
+  voc::Case c;
+  grpc::Status s = Capture(late, &c, pilot);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(c.shadow());
+  EXPECT_EQ(c.category(), "배송");    // categorised
+  EXPECT_EQ(c.queue(), "delivery");   // routed
+  EXPECT_TRUE(c.assignee().empty());  // assigned to nobody
+  EXPECT_EQ(c.shadow_assignee(), "agent1");
+  EXPECT_EQ(c.sla_policy(), "high");  // its clocks run
+  EXPECT_TRUE(c.first_response().has_due_time());
+  // The queue's agents do not see it; admins and its creator do.
+  voc::GetCaseRequest get;
+  get.set_id(c.id());
+  voc::Case seen;
+  EXPECT_EQ(voc_->GetCase(Call(agent1_).get(), get, &seen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(voc_->GetCase(Call(pilot).get(), get, &seen).ok());
+  voc::ListCasesRequest list;
+  list.set_shadow_only(true);
+  voc::ListCasesResponse listed;
+  ASSERT_TRUE(voc_->ListCases(Call().get(), list, &listed).ok());
+  ASSERT_EQ(listed.cases_size(), 1);
+  // Nobody is notified: no breach is logged, no escalation, no report entry.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  voc::ListCaseEventsRequest er;
+  er.set_case_id(c.id());
+  voc::ListCaseEventsResponse events;
+  ASSERT_TRUE(voc_->ListCaseEvents(Call().get(), er, &events).ok());
+  for (const auto& e : events.events()) {
+    EXPECT_NE(e.kind(), voc::CaseEvent::KIND_SLA_BREACHED);
+    EXPECT_NE(e.kind(), voc::CaseEvent::KIND_ASSIGNED);
+  }
+  voc::Report report;
+  ASSERT_TRUE(voc_->GetReport(Call().get(), voc::GetReportRequest(), &report).ok());
+  EXPECT_EQ(report.open_by_queue_size(), 0);
+  // The same words from someone outside the shadow teams are a real case.
+  voc::Case live;
+  ASSERT_TRUE(Capture(ByPhone("010-1234-5678", "배송이 안 와요"), &live).ok());
+  EXPECT_FALSE(live.shadow());
+  EXPECT_EQ(live.assignee(), "agent1");  // the shadow case took no turn
+}
+
+TEST_F(VocServerTest, ACallCentreLogLoadsInBatchesOnceAndReportsItsBadLines) {
+  Enable();
+  Configure();
+  Customer("김민수", "010-1234-5678");
+  voc::BatchCaptureCasesRequest log;
+  auto line = [&](const std::string& phone, const std::string& text, const std::string& id) {
+    voc::CaptureCaseRequest* r = log.add_cases();
+    r->set_phone(phone);
+    r->set_text(text);
+    r->set_external_id(id);
+  };
+  line("010-1234-5678", "택배가 안 와요", "cc-0001");
+  line("010-1234-5678", "   ", "cc-0002");
+  line("not a phone", "환불 문의", "cc-0003");
+  line("010-9876-5432", "환불 문의", "cc-0004");  // nobody: unmatched
+  voc::BatchCaptureCasesResponse first;
+  grpc::Status s = voc_->BatchCaptureCases(Call().get(), log, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(first.captured(), 2);
+  EXPECT_EQ(first.failed(), 2);
+  ASSERT_EQ(first.results_size(), 4);
+  EXPECT_EQ(first.results(0).code(), 0);
+  EXPECT_EQ(first.results(0).case_().category(), "배송");
+  EXPECT_EQ(first.results(1).code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_THAT(first.results(1).error(), HasSubstr("cases[1].text: is required"));
+  EXPECT_THAT(first.results(2).error(), HasSubstr("cases[2].phone: "));
+  EXPECT_EQ(first.results(3).case_().queue(), "unmatched");
+  EXPECT_EQ(CaseCount(), 2);
+  // Loaded again: the same cases, nothing new.
+  voc::BatchCaptureCasesResponse again;
+  ASSERT_TRUE(voc_->BatchCaptureCases(Call().get(), log, &again).ok());
+  EXPECT_EQ(again.results(0).case_().id(), first.results(0).case_().id());
+  EXPECT_EQ(again.results(3).case_().id(), first.results(3).case_().id());
+  EXPECT_EQ(CaseCount(), 2);
+  // More than 500 lines in one call is refused whole.
+  voc::BatchCaptureCasesRequest big;
+  for (int i = 0; i < 501; ++i) *big.add_cases() = log.cases(0);
+  s = voc_->BatchCaptureCases(Call().get(), big, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("cases: at most 500 per call (got 501)"));
+  EXPECT_EQ(CaseCount(), 2);
 }
 
 }  // namespace

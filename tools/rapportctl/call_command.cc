@@ -5,10 +5,8 @@
 // form) and the response printed as JSON (-o table: text format).
 //
 // rapportctl sfa METHOD [--json '{...}'] is short for
-// call rapport.sfa.v1.SalesService/METHOD (the README's SFA walkthrough),
-// rapportctl voc METHOD [--json '{...}'] for rapport.voc.v1.VocService, and
-// rapportctl voc capture --phone 010-1234-5678 "TEXT" builds CaptureCase's
-// request from flags (docs/voc.md).
+// call rapport.sfa.v1.SalesService/METHOD (the README's SFA walkthrough);
+// voc_commands.cc has rapportctl voc.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -17,7 +15,6 @@
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/text_format.h"
 #include "grpcpp/generic/generic_stub.h"
-#include "nlohmann/json.hpp"
 #include "tools/rapportctl/commands.h"
 #include "tools/rapportctl/reflection_client.h"
 
@@ -29,7 +26,6 @@ using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;
 
 constexpr char kSalesService[] = "rapport.sfa.v1.SalesService";
-constexpr char kVocService[] = "rapport.voc.v1.VocService";
 
 // "pkg.Service/Method", also "/pkg.Service/Method" (the HTTP/2 path) and
 // "pkg.Service.Method"; false if `target` names no method.
@@ -118,7 +114,9 @@ grpc::Status UnaryCall(const std::string& path, const std::string& request, std:
   return status;
 }
 
-int CallMethod(const std::string& target, const std::string& json) {
+}  // namespace
+
+int CallMethod(const std::string& target, const std::string& json, std::string* json_out) {
   std::string service_name, method_name;
   if (!SplitTarget(target, &service_name, &method_name)) {
     std::cerr << "error: name the method as SERVICE/METHOD, e.g. " << kSalesService
@@ -141,15 +139,15 @@ int CallMethod(const std::string& target, const std::string& json) {
     std::cerr << "error: unreadable " << method->output_type()->full_name() << " from the server\n";
     return 1;
   }
-  if (g.output == "table" && g.output_set) {
+  if (json_out != nullptr) {
+    *json_out = Json(*response);
+  } else if (g.output == "table" && g.output_set) {
     PrintRecord(*response);  // text format
   } else {
     std::cout << Json(*response);
   }
   return 0;
 }
-
-}  // namespace
 
 void AddCallCommands(CLI::App& app, Command* chosen) {
   struct CallArgs {
@@ -175,68 +173,6 @@ void AddCallCommands(CLI::App& app, Command* chosen) {
                   "the request in the proto's JSON form (default: empty)");
   OnParsed(sfa, chosen, [sfa_args] {
     return CallMethod(std::string(kSalesService) + "/" + sfa_args->target, sfa_args->json);
-  });
-
-  auto voc_args = std::make_shared<CallArgs>();
-  auto* voc = app.add_subcommand(
-      "voc", "the VOC module's API: short for call rapport.voc.v1.VocService/METHOD");
-  voc->add_option("method", voc_args->target,
-                  "method name, e.g. GetCase, ListCases, ChangeCaseStatus, UpdateSettings");
-  voc->add_option("--json", voc_args->json,
-                  "the request in the proto's JSON form (default: empty)");
-  // The one-step capture: a customer reference and the words.
-  struct CaptureArgs {
-    std::string phone, email, customer_id, external_ref, channel, subject, category, subcategory,
-        external_id, text;
-    bool require_match = false;
-  };
-  auto capture_args = std::make_shared<CaptureArgs>();
-  auto* capture = voc->add_subcommand(
-      "capture", "open a VOC case from a customer reference and the customer's words");
-  capture->add_option("text", capture_args->text, "what the customer said")->required();
-  capture->add_option("--phone", capture_args->phone, "the sender's phone, e.g. 010-1234-5678");
-  capture->add_option("--email", capture_args->email, "the sender's email");
-  capture->add_option("--customer-id", capture_args->customer_id, "the customer's id");
-  capture->add_option("--external-ref", capture_args->external_ref,
-                      "SYSTEM/ID of the customer, e.g. erp/C-1");
-  capture->add_option("--channel", capture_args->channel,
-                      "phone, email, web, chat, kakaotalk, visit, ... (default: the caller's)");
-  capture->add_option("--subject", capture_args->subject, "default: the text's first line");
-  capture->add_option("--category", capture_args->category, "skip the category rules");
-  capture->add_option("--subcategory", capture_args->subcategory, "with --category");
-  capture->add_option("--external-id", capture_args->external_id,
-                      "the source record's id: capturing it again returns the same case");
-  capture->add_flag("--require-match", capture_args->require_match,
-                    "refuse (NOT_FOUND) instead of opening an unmatched case");
-  OnParsed(capture, chosen, [capture_args] {
-    const CaptureArgs& a = *capture_args;
-    nlohmann::json request;
-    for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"phone", &a.phone},
-                                      {"email", &a.email},
-                                      {"customerId", &a.customer_id},
-                                      {"externalRef", &a.external_ref},
-                                      {"channel", &a.channel},
-                                      {"subject", &a.subject},
-                                      {"category", &a.category},
-                                      {"subcategory", &a.subcategory},
-                                      {"externalId", &a.external_id},
-                                      {"text", &a.text}}) {
-      if (!value->empty()) request[name] = *value;
-    }
-    if (a.require_match) request["requireMatch"] = true;
-    return CallMethod(std::string(kVocService) + "/CaptureCase", request.dump());
-  });
-  // (CLI11 runs a subcommand's callback before its parent's: `voc capture`
-  // must not be overridden by `voc`.)
-  voc->callback([voc, chosen, voc_args] {
-    if (voc->get_subcommand("capture")->parsed()) return;
-    chosen->run = [voc_args]() -> int {
-      if (voc_args->target.empty()) {
-        std::cerr << "voc: name a method (e.g. ListCases) or use `voc capture`\n";
-        return 2;
-      }
-      return CallMethod(std::string(kVocService) + "/" + voc_args->target, voc_args->json);
-    };
   });
 }
 

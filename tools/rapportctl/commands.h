@@ -57,6 +57,12 @@ void AddBackupCommands(CLI::App& app, Command* chosen);
 void AddIdentityCommands(CLI::App& app, Command* chosen);
 void AddSyncCommands(CLI::App& app, Command* chosen);
 void AddModulesCommands(CLI::App& app, Command* chosen);
+void AddVocCommands(CLI::App& app, Command* chosen);
+
+// call_command.cc: one unary method of any service, found by reflection,
+// with `json` as its request; the answer is printed, or its JSON stored in
+// `*json_out`. Returns the exit code (errors are printed).
+int CallMethod(const std::string& target, const std::string& json, std::string* json_out = nullptr);
 
 }  // namespace rapport::ctl
 

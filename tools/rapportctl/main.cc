@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   AddIdentityCommands(app, &chosen);
   AddSyncCommands(app, &chosen);
   AddModulesCommands(app, &chosen);
+  AddVocCommands(app, &chosen);
 
   CLI11_PARSE(app, argc, argv);
   g.output_set = app.count("--output") > 0;

@@ -463,6 +463,21 @@ class Call {
     *out = std::move(value.data);
     return {};
   }
+  // The next number of the durable sequence at `key` (ABI 1.3): 1, 2, 3,
+  // ... Taken at once, outside the call's transaction, never rolled back, so
+  // concurrent calls never share a number or conflict on it (a failed call
+  // leaves a gap). For turns, tickets and readable numbers. Do not Put,
+  // Delete or Increment `key`. UNIMPLEMENTED from an older host.
+  Status NextSequence(const std::string& key, int64_t* value) const {
+    const rapport_host_api* host = internal::Host();
+    if (!internal::HasFunction(host, offsetof(rapport_host_api, kv_sequence_next),
+                               sizeof(host->kv_sequence_next)) ||
+        host->kv_sequence_next == nullptr) {
+      return Status{RAPPORT_UNIMPLEMENTED, "the host predates ABI 1.3 (no kv_sequence_next)"};
+    }
+    int rc = host->kv_sequence_next(call_, internal::Bytes(key), value);
+    return rc == RAPPORT_OK ? Status{} : Failure(rc, "kv_sequence_next");
+  }
   rapport_call* raw() const { return call_; }
 
  private:

@@ -539,6 +539,7 @@ class FakeHost : private fake_host_internal::RecordWire {
   static int StreamSend(rapport_call* call, rapport_bytes message);
   static int NormalizeContact(rapport_call* call, const char* kind, rapport_bytes raw,
                               rapport_buffer* out, rapport_buffer* error);
+  static int KvSequenceNext(rapport_call* call, rapport_bytes key, int64_t* value);
   // register_method's and register_stream_method's checks; on OK the name
   // is taken.
   static int ClaimMethod(FakeHost* host, const char* full_method, bool has_fn);

@@ -102,7 +102,8 @@ inline const rapport_host_api* FakeHost::Api() {
       CallRequestId,
       RegisterStreamMethod,
       StreamSend,
-      NormalizeContact};
+      NormalizeContact,
+      KvSequenceNext};
   return &api;
 }
 

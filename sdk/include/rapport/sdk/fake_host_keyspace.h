@@ -65,6 +65,32 @@ inline int FakeHost::KvAdd(rapport_call* call, rapport_bytes key, int64_t delta)
   return Write(call, key, std::move(op));
 }
 
+// kv_sequence_next: committed to the store at once, outside the call's
+// pending writes (as rapportd does), so a failed call keeps its number.
+inline int FakeHost::KvSequenceNext(rapport_call* call, rapport_bytes key, int64_t* value) {
+  Ctx* c = C(call);
+  if (c->read_only) {
+    return Fail(c, RAPPORT_FAILED_PRECONDITION, "validate hooks cannot take sequence numbers");
+  }
+  if (key.size == 0 || key.size > kMaxKeyBytes) {
+    return Fail(c, RAPPORT_INVALID_ARGUMENT,
+                "key: must be 1 to " + std::to_string(kMaxKeyBytes) + " bytes, got " +
+                    std::to_string(key.size));
+  }
+  Op op;
+  op.key = Str(key);
+  op.add = true;
+  op.delta = 1;
+  Status s = c->host->Commit(Pending{std::move(op)});
+  if (!s.ok()) return Fail(c, s.code, s.message);
+  int64_t n = 0;
+  if (!Call::DecodeCounter(c->host->kv_[Str(key)], &n)) {
+    return Fail(c, RAPPORT_FAILED_PRECONDITION, "key '" + Str(key) + "' is not a counter");
+  }
+  if (value) *value = n;
+  return Ok(c);
+}
+
 inline int FakeHost::KvGet(rapport_call* call, rapport_bytes key, rapport_buffer* value) {
   Ctx* c = C(call);
   const std::string k = Str(key);

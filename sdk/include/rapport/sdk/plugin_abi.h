@@ -410,6 +410,15 @@ typedef struct {
    * number or email address; the reason in `error`). */
   int (*normalize_contact)(rapport_call* call, const char* kind, rapport_bytes raw,
                            rapport_buffer* out, rapport_buffer* error);
+  /* The next number of the durable sequence `key` in the plugin's keyspace
+   * (1, 2, 3, ...), into `value`. It is committed at once, outside the
+   * call's transaction, and never rolled back: concurrent calls never get
+   * the same number and never conflict on it, and a call that fails after
+   * taking one leaves a gap. `key` then holds the last number as a counter
+   * (Get and DecodeCounter read it); do not Put, Delete or add to it.
+   * Errors: INVALID_ARGUMENT (key size), FAILED_PRECONDITION (a validate
+   * hook), UNAVAILABLE (storage). Reasons in call_last_error. */
+  int (*kv_sequence_next)(rapport_call* call, rapport_bytes key, int64_t* value);
 } rapport_host_api;
 
 typedef struct {
