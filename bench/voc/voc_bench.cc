@@ -236,7 +236,9 @@ int main(int argc, char** argv) {
   spawn.pipe_stdout = true;
   spawn.log_file = log;
   auto child = ChildProcess::Spawn(
-      {rapportd, "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--plugin-dir", plugin_dir},
+      {rapportd, "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--plugin-dir", plugin_dir,
+       // One SLA timer per open case: room for report_cases open cases.
+       "--plugin-max-timers", std::to_string(std::max<int64_t>(report_cases * 2, 1000000))},
       spawn);
   if (!child.ok()) {
     std::fprintf(stderr, "voc_bench: cannot start %s\n", rapportd.c_str());

@@ -24,10 +24,6 @@ struct ClockRef {
 };
 constexpr ClockRef kClocks[] = {{"fr", "first_response"}, {"res", "resolution"}};
 
-std::string Key(const std::string& id, const char* clock, const char* stage) {
-  return std::string(kPrefix) + id + "/" + clock + "/" + stage;
-}
-
 const v1::SlaPolicy* PolicyNamed(const v1::Settings& settings, const std::string& name) {
   for (const v1::SlaPolicy& p : settings.sla_policies()) {
     if (p.name() == name) return &p;
@@ -74,41 +70,71 @@ void Act(const Call& call, const v1::Settings& settings, v1::SlaAction action, i
 
 bool IsSlaTimer(const std::string& key) { return rapport::sdk::StartsWith(key, kPrefix); }
 
-Status ScheduleSlaTimers(const Call& call, const CaseRecord& record, const Calendar& calendar,
-                         const v1::Settings& settings, int64_t now) {
+namespace {
+
+// One SLA point of a case: a clock's warning or its breach.
+struct Point {
+  const ClockRef* clock;
+  bool breach;
+  int64_t at = 0;        // when it is reached if nothing changes (0: never)
+  bool reached = false;  // reached now and not yet announced
+};
+
+// The case's four points as of `now`, with the clocks replayed.
+std::vector<Point> Points(const CaseRecord& record, const Calendar& calendar,
+                          const v1::Settings& settings, int64_t now) {
+  std::vector<Point> out;
   const v1::Case& c = record.current;
+  if (c.shadow() || !IsOpen(c.status())) return out;  // a shadow case notifies nobody
   const Clocks clocks = ReplayClocks(calendar, record.events, now);
   const v1::SlaPolicy* policy = PolicyNamed(settings, c.sla_policy());
+  const int percent = policy ? policy->warning_percent() : 0;
   for (const ClockRef& ref : kClocks) {
-    if (c.shadow()) continue;  // a shadow case notifies nobody
     const bool fr = std::string(ref.code) == "fr";
     const v1::SlaClock& clock = fr ? clocks.first_response : clocks.resolution;
+    if (!clock.has_due_time()) continue;  // paused, stopped or without a target
     const int64_t elapsed = fr ? clocks.first_response_elapsed : clocks.resolution_elapsed;
     const int64_t target = clock.target_minutes() * rapport::sdk::kMicrosPerMinute;
-    const bool running = clock.has_due_time() && IsOpen(c.status());
-    int64_t warn_at = 0, breach_at = 0;
-    if (running && !clock.breached()) {
-      breach_at = ToMicros(clock.due_time());
-      const int percent = policy ? policy->warning_percent() : 0;
+    Point warn{&ref, false}, breach{&ref, true};
+    if (percent > 0 && !clock.breached() &&
+        !Announced(record, v1::CaseEvent::KIND_SLA_WARNING, ref.name)) {
       const int64_t warn_target = target / 100 * percent;
-      if (percent > 0 && !Announced(record, v1::CaseEvent::KIND_SLA_WARNING, ref.name)) {
-        // Past the point already (captured late, a new policy): warn now.
-        warn_at =
-            elapsed < warn_target ? AddBusinessMicros(calendar, now, warn_target - elapsed) : now;
-      }
-    } else if (running && !Announced(record, v1::CaseEvent::KIND_SLA_BREACHED, ref.name)) {
-      breach_at = now;  // breached while nobody looked: announce it now
+      warn.reached = elapsed >= warn_target;
+      // Past the point already (captured late, a new policy): warn now.
+      warn.at = warn.reached ? now : AddBusinessMicros(calendar, now, warn_target - elapsed);
     }
-    if (Status s = Set(call, Key(c.id(), ref.code, "warn"), warn_at); !s.ok()) return s;
-    if (Status s = Set(call, Key(c.id(), ref.code, "breach"), breach_at); !s.ok()) return s;
+    if (!Announced(record, v1::CaseEvent::KIND_SLA_BREACHED, ref.name)) {
+      breach.reached = clock.breached();
+      breach.at = breach.reached ? now : ToMicros(clock.due_time());
+    }
+    out.push_back(warn);
+    out.push_back(breach);
   }
-  return {};
+  return out;
+}
+
+}  // namespace
+
+Status ScheduleSlaTimers(const Call& call, const CaseRecord& record, const Calendar& calendar,
+                         const v1::Settings& settings, int64_t now) {
+  // One timer per case, at its next point: a million open cases hold a
+  // million timers, not four million.
+  int64_t next = 0;
+  for (const Point& p : Points(record, calendar, settings, now)) {
+    if (p.at > 0 && p.at != INT64_MAX && (next == 0 || p.at < next)) next = p.at;
+  }
+  Status s = Set(call, std::string(kPrefix) + record.current.id(), next);
+  // Past the host's --plugin-max-timers the case is still captured (its
+  // clocks are computed whenever it is read); only its warning and breach
+  // wait for its next change. docs/voc.md, "Known limits".
+  return s.code == RAPPORT_RESOURCE_EXHAUSTED ? Status{} : s;
 }
 
 Status FireSlaTimer(const Call& call, const std::string& key, int64_t now) {
-  // sla/<case>/<fr|res>/<warn|breach>
+  // sla/<case> (sla/<case>/<clock>/<stage> from the first layout: the case
+  // is the same part)
   const std::vector<std::string> parts = rapport::sdk::SplitKey(key);
-  if (parts.size() != 4) return {};  // not ours: nothing to do
+  if (parts.size() < 2) return {};  // not ours: nothing to do
   CaseRecord record;
   if (Status s = LoadCase(call, parts[1], &record); !s.ok()) {
     return s.code == RAPPORT_NOT_FOUND ? Status{} : s;
@@ -118,38 +144,39 @@ Status FireSlaTimer(const Call& call, const std::string& key, int64_t now) {
   v1::BusinessCalendar calendar_proto;
   if (Status s = LoadCalendar(call, &calendar_proto); !s.ok()) return s;
   const Calendar calendar = BuildCalendar(calendar_proto);
-  const bool fr = parts[2] == "fr";
-  const bool breach = parts[3] == "breach";
-  const char* clock_name = fr ? "first_response" : "resolution";
-  const Clocks clocks = ReplayClocks(calendar, record.events, now);
-  const v1::SlaClock& clock = fr ? clocks.first_response : clocks.resolution;
-  const int64_t elapsed = fr ? clocks.first_response_elapsed : clocks.resolution_elapsed;
-  const v1::SlaPolicy* policy = PolicyNamed(settings, record.current.sla_policy());
-  const v1::CaseEvent::Kind kind =
-      breach ? v1::CaseEvent::KIND_SLA_BREACHED : v1::CaseEvent::KIND_SLA_WARNING;
-  bool reached = false;
-  if (clock.has_due_time() && IsOpen(record.current.status()) &&
-      !Announced(record, kind, clock_name)) {
-    const int64_t target = clock.target_minutes() * rapport::sdk::kMicrosPerMinute;
-    const int percent = policy ? policy->warning_percent() : 0;
-    reached = breach ? clock.breached() : percent > 0 && elapsed >= target / 100 * percent;
-  }
-  if (reached) {
+  // Announce every point reached, in order; an action (a new priority, so
+  // maybe a new policy) changes what is reached, so look again after each.
+  bool changed = false;
+  for (int round = 0; round < 8; ++round) {
+    const std::vector<Point> points = Points(record, calendar, settings, now);
+    const Point* reached = nullptr;
+    for (const Point& p : points) {
+      if (p.reached) {
+        reached = &p;
+        break;
+      }
+    }
+    if (reached == nullptr) break;
+    const v1::CaseEvent::Kind kind =
+        reached->breach ? v1::CaseEvent::KIND_SLA_BREACHED : v1::CaseEvent::KIND_SLA_WARNING;
     v1::CaseEvent* e = AddEvent(call, &record, kind, now);
-    e->set_clock(clock_name);
+    e->set_clock(reached->clock->name);
     e->set_sla_policy(record.current.sla_policy());
     const v1::CaseEvent announced = *e;
-    if (Status s = call.EmitEvent(breach ? "sla.breached" : "sla.warning", announced); !s.ok()) {
+    if (Status s = call.EmitEvent(reached->breach ? "sla.breached" : "sla.warning", announced);
+        !s.ok()) {
       return s;
     }
-    if (policy) {
-      for (int action : breach ? policy->breach_actions() : policy->warning_actions()) {
+    if (const v1::SlaPolicy* policy = PolicyNamed(settings, record.current.sla_policy())) {
+      const auto actions = reached->breach ? policy->breach_actions() : policy->warning_actions();
+      for (int action : actions) {
         Act(call, settings, static_cast<v1::SlaAction>(action), now, &record);
       }
     }
-    return CommitCase(call, &record, calendar, settings, now);
+    changed = true;
   }
-  // Whatever happened, the timers follow the clocks again.
+  // Saving sets the timer at the next point; so does the last line.
+  if (changed) return CommitCase(call, &record, calendar, settings, now);
   return ScheduleSlaTimers(call, record, calendar, settings, now);
 }
 

@@ -1,14 +1,14 @@
 // File: plugins/voc/sla_timers.h
 //
 // SLA warnings and breaches as they happen, on the SDK's durable timers:
-// after every change of a case its timers are set from its clocks (one per
-// clock and stage, "sla/<case>/<fr|res>/<warn|breach>", moved or cancelled
-// as the clocks move, pause or stop). When one fires, the handler replays
-// the clocks as of then: a clock that has really reached the point is
-// logged on the case (KIND_SLA_WARNING / KIND_SLA_BREACHED), announced as
-// the module event voc/sla.warning or voc/sla.breached, and acted on
-// (SlaPolicy's actions); a clock that moved is timed again. The timer's
-// removal commits with those effects, so each happens once.
+// after every change of a case its one timer ("sla/<case>") is set to its
+// next SLA point (either clock's warning or breach), moved or cancelled as
+// the clocks move, pause or stop. When it fires, the handler replays the
+// clocks as of then: each point really reached is logged on the case
+// (KIND_SLA_WARNING / KIND_SLA_BREACHED), announced as the module event
+// voc/sla.warning or voc/sla.breached, and acted on (SlaPolicy's actions);
+// then the timer is set to the next point. The timer's removal commits
+// with those effects, so each happens once.
 #ifndef RAPPORT_PLUGINS_VOC_SLA_TIMERS_H_
 #define RAPPORT_PLUGINS_VOC_SLA_TIMERS_H_
 
@@ -22,7 +22,7 @@
 
 namespace rapport::voc {
 
-// Sets the case's four timers from its clocks as of `now`.
+// Sets the case's timer to its next SLA point as of `now` (or cancels it).
 Status ScheduleSlaTimers(const Call& call, const CaseRecord& record, const Calendar& calendar,
                          const v1::Settings& settings, int64_t now);
 
