@@ -608,3 +608,32 @@ TEST_F(FakeHostQueriesTest, WhatTheFakeHostDoesNotSupportIsInvalidArgumentSaying
 }
 
 }  // namespace
+
+// ABI 1.3 in the fake host: contacts as the core stores them (approximated
+// without libphonenumber) and sequences taken outside the call's writes.
+TEST_F(FakeHostQueriesTest, NormalizesContactsAndHandsOutSequenceNumbers) {
+  InCall([&](const Call& call, rapport_call*) {
+    std::string out;
+    ASSERT_TRUE(call.NormalizeContact("phone", "010-1234-5678", &out).ok());
+    EXPECT_EQ(out, "+821012345678");
+    ASSERT_TRUE(call.NormalizeContact("phone", "+1 (415) 555-2671", &out).ok());
+    EXPECT_EQ(out, "+14155552671");
+    ASSERT_TRUE(call.NormalizeContact("email", "  Kim@Example.KR ", &out).ok());
+    EXPECT_EQ(out, "kim@example.kr");
+    EXPECT_EQ(call.NormalizeContact("phone", "call me", &out).code, RAPPORT_INVALID_ARGUMENT);
+    EXPECT_EQ(call.NormalizeContact("email", "kim", &out).code, RAPPORT_INVALID_ARGUMENT);
+    rapport::sdk::Status s = call.NormalizeContact("fax", "1", &out);
+    EXPECT_EQ(s.code, RAPPORT_INVALID_ARGUMENT);
+    EXPECT_NE(s.message.find("kind: 'fax'"), std::string::npos) << s.message;
+    int64_t n = 0;
+    ASSERT_TRUE(call.NextSequence("turn", &n).ok());
+    EXPECT_EQ(n, 1);
+    ASSERT_TRUE(call.NextSequence("turn", &n).ok());
+    EXPECT_EQ(n, 2);
+    EXPECT_EQ(call.NextSequence("", &n).code, RAPPORT_INVALID_ARGUMENT);
+  });
+  // Taken at once: the number is in the store whatever the call did after.
+  int64_t stored = 0;
+  ASSERT_TRUE(Call::DecodeCounter(host_.keyspace().at("turn"), &stored));
+  EXPECT_EQ(stored, 2);
+}
