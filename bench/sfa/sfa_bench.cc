@@ -44,6 +44,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "bench/suite/grpc_client.h"
 #include "bench/suite/json.h"
 #include "bench/suite/process.h"
 #include "google/protobuf/stubs/common.h"
@@ -63,6 +64,7 @@ namespace v1 = rapport::v1;
 namespace sfa = rapport::sfa::v1;
 namespace fs = std::filesystem;
 using rapport::bench::ChildProcess;
+using rapport::bench::Client;
 using rapport::bench::JsonWriter;
 
 constexpr int kBatch = 1000;     // BatchUpsert* and ListOpportunities maximum
@@ -352,35 +354,7 @@ void CompareForecast(const char* what, const sfa::GetForecastResponse& module,
   }
 }
 
-// --------------------------------------------------------------- the client
-
-class Client {
- public:
-  Client(const std::string& address, const std::string& token, int channels)
-      : bearer_("Bearer " + token) {
-    for (int i = 0; i < channels; ++i) {
-      grpc::ChannelArguments args;
-      args.SetInt("rapport.bench.channel", i);  // distinct channels, distinct connections
-      args.SetMaxReceiveMessageSize(-1);
-      args.SetMaxSendMessageSize(-1);
-      channels_.push_back(
-          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-    }
-  }
-  std::unique_ptr<grpc::ClientContext> Context(int seconds = 120) const {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", bearer_);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-    return ctx;
-  }
-  const std::shared_ptr<grpc::Channel>& channel(size_t i) const {
-    return channels_[i % channels_.size()];
-  }
-
- private:
-  std::string bearer_;
-  std::vector<std::shared_ptr<grpc::Channel>> channels_;
-};
+// --------------------------------------------------------------- errors
 
 [[noreturn]] void Die(const std::string& what, const grpc::Status& s) {
   std::fprintf(stderr, "sfa_bench: %s: %s (code %d)\n", what.c_str(), s.error_message().c_str(),

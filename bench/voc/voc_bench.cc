@@ -41,6 +41,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/suite/grpc_client.h"
 #include "bench/suite/json.h"
 #include "bench/suite/process.h"
 #include "grpcpp/grpcpp.h"
@@ -56,6 +57,7 @@ namespace v1 = rapport::v1;
 namespace voc = rapport::voc::v1;
 namespace fs = std::filesystem;
 using rapport::bench::ChildProcess;
+using rapport::bench::Client;
 using rapport::bench::JsonWriter;
 
 double Seconds(Clock::time_point since) {
@@ -71,33 +73,6 @@ int64_t UnixMicros() {
 int64_t Micros(const google::protobuf::Timestamp& t) {
   return t.seconds() * 1000000 + t.nanos() / 1000;
 }
-
-class Client {
- public:
-  Client(const std::string& address, const std::string& token, int channels)
-      : bearer_("Bearer " + token) {
-    for (int i = 0; i < channels; ++i) {
-      grpc::ChannelArguments args;
-      args.SetInt("rapport.bench.channel", i);  // distinct connections
-      args.SetMaxReceiveMessageSize(-1);
-      channels_.push_back(
-          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-    }
-  }
-  std::unique_ptr<grpc::ClientContext> Context() const {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("authorization", bearer_);
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    return ctx;
-  }
-  const std::shared_ptr<grpc::Channel>& channel(size_t i) const {
-    return channels_[i % channels_.size()];
-  }
-
- private:
-  std::string bearer_;
-  std::vector<std::shared_ptr<grpc::Channel>> channels_;
-};
 
 void MustOk(const grpc::Status& s, const std::string& what) {
   if (s.ok()) return;

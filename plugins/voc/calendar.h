@@ -5,8 +5,9 @@
 // holidays (holidays_kr.h) and the tenant's own days off. Pure functions of
 // their arguments; times are Unix microseconds (UTC), as the SDK keeps them.
 //
-//   Calendar c;
-//   BuildCalendar(DefaultCalendar(), &c);           // Mon-Fri 09-18, Seoul, KR holidays
+//   v1::BusinessCalendar proto = DefaultCalendar();  // Mon-Fri 09-18, Seoul, KR holidays
+//   NormalizeCalendar(&proto);
+//   const Calendar c = BuildCalendar(proto);
 //   int64_t due = AddBusinessMicros(c, friday_1730, 2 * kMicrosPerHour);  // Monday 10:30
 #ifndef RAPPORT_PLUGINS_VOC_CALENDAR_H_
 #define RAPPORT_PLUGINS_VOC_CALENDAR_H_

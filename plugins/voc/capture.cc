@@ -36,6 +36,13 @@ namespace {
 // Most captures one BatchCaptureCases call takes.
 constexpr int kMaxBatch = 500;
 
+// Open's refusals of its input (it checks before it writes anything), as
+// opposed to storage errors and conflicts, which fail a whole call.
+bool IsRefusal(const Status& s) {
+  return s.code == RAPPORT_INVALID_ARGUMENT || s.code == RAPPORT_NOT_FOUND ||
+         s.code == RAPPORT_ALREADY_EXISTS || s.code == RAPPORT_FAILED_PRECONDITION;
+}
+
 using rapport::sdk::TimestampFromMicros;
 using rapport::sdk::ToMicros;
 
@@ -338,8 +345,7 @@ Status BatchCaptureCases(Call& call, const v1::BatchCaptureCasesRequest& request
     // Refusals come before a case writes anything (Open checks first), so
     // the item is reported and the batch goes on; anything else (storage,
     // a conflict) fails the whole call, which then writes nothing.
-    if (s.code != RAPPORT_INVALID_ARGUMENT && s.code != RAPPORT_NOT_FOUND &&
-        s.code != RAPPORT_ALREADY_EXISTS && s.code != RAPPORT_FAILED_PRECONDITION) {
+    if (!IsRefusal(s)) {
       return Status{s.code, "cases[" + std::to_string(i) + "]: " + s.message};
     }
     result->clear_case_();
@@ -418,11 +424,7 @@ Status OnInteraction(const Call& call, const rapport::v1::Interaction& interacti
   // An interaction VOC refuses (no readable customer, text it cannot take)
   // is not captured; retrying it would only refuse again and end as a dead
   // letter. Storage errors and conflicts are retried.
-  if (s.code == RAPPORT_INVALID_ARGUMENT || s.code == RAPPORT_NOT_FOUND ||
-      s.code == RAPPORT_ALREADY_EXISTS || s.code == RAPPORT_FAILED_PRECONDITION) {
-    return {};
-  }
-  return s;
+  return IsRefusal(s) ? Status{} : s;
 }
 
 }  // namespace rapport::voc

@@ -19,10 +19,10 @@ using rapport::sdk::ToMicros;
 constexpr char kPrefix[] = "sla/";
 
 struct ClockRef {
-  const char* code;  // in the key
+  bool first_response;
   const char* name;  // in events
 };
-constexpr ClockRef kClocks[] = {{"fr", "first_response"}, {"res", "resolution"}};
+constexpr ClockRef kClocks[] = {{true, "first_response"}, {false, "resolution"}};
 
 const v1::SlaPolicy* PolicyNamed(const v1::Settings& settings, const std::string& name) {
   for (const v1::SlaPolicy& p : settings.sla_policies()) {
@@ -90,7 +90,7 @@ std::vector<Point> Points(const CaseRecord& record, const Calendar& calendar,
   const v1::SlaPolicy* policy = PolicyNamed(settings, c.sla_policy());
   const int percent = policy ? policy->warning_percent() : 0;
   for (const ClockRef& ref : kClocks) {
-    const bool fr = std::string(ref.code) == "fr";
+    const bool fr = ref.first_response;
     const v1::SlaClock& clock = fr ? clocks.first_response : clocks.resolution;
     if (!clock.has_due_time()) continue;  // paused, stopped or without a target
     const int64_t elapsed = fr ? clocks.first_response_elapsed : clocks.resolution_elapsed;

@@ -32,18 +32,6 @@ RE2::Options RuleOptions() {
   return options;
 }
 
-bool InTaxonomy(const v1::Settings& settings, const std::string& category,
-                const std::string& subcategory) {
-  for (const v1::Category& c : settings.taxonomy()) {
-    if (c.name() != category) continue;
-    if (subcategory.empty()) return true;
-    for (const std::string& s : c.subcategories()) {
-      if (s == subcategory) return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 bool FoldText(const std::string& text, std::string* folded) {
@@ -58,34 +46,10 @@ bool FoldText(const std::string& text, std::string* folded) {
   return true;
 }
 
-Status CheckCategoryRule(const std::string& field, const v1::CategoryRule& rule,
-                         const v1::Settings& settings) {
-  if (rule.name().empty()) return Status::Invalid(field + ".name: is required");
-  if (rule.keywords_any().empty() && rule.regex().empty()) {
-    return Status::Invalid(field + ": needs keywords_any or a regex");
-  }
-  for (int i = 0; i < rule.keywords_any_size(); ++i) {
-    std::string folded;
-    if (!FoldText(rule.keywords_any(i), &folded) || folded.empty()) {
-      return Status::Invalid(field + ".keywords_any[" + std::to_string(i) +
-                             "]: must be non-empty UTF-8 text");
-    }
-  }
-  if (!rule.regex().empty()) {
-    RE2 re(rule.regex(), RuleOptions());
-    if (!re.ok()) {
-      return Status::Invalid(field + ".regex: does not compile: " + re.error());
-    }
-  }
-  if (!InTaxonomy(settings, rule.category(), rule.subcategory())) {
-    return Status::Invalid(field + ".category: '" + rule.category() +
-                           (rule.subcategory().empty() ? "" : " / " + rule.subcategory()) +
-                           "' is not in the taxonomy");
-  }
-  if (!v1::Priority_IsValid(rule.priority())) {
-    return Status::Invalid(field + ".priority: unknown value");
-  }
-  return {};
+bool RegexCompiles(const std::string& regex, std::string* error) {
+  RE2 re(regex, RuleOptions());
+  if (!re.ok()) *error = re.error();
+  return re.ok();
 }
 
 bool RuleMatches(const v1::CategoryRule& rule, const std::string& folded,

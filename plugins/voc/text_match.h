@@ -10,20 +10,16 @@
 
 #include <string>
 
-#include "rapport/sdk/call.h"
 #include "rapport/voc/v1/voc.pb.h"
 
 namespace rapport::voc {
 
-using rapport::sdk::Status;
-
 // NFKC_Casefold of UTF-8 `text`; false when `text` is not valid UTF-8.
 bool FoldText(const std::string& text, std::string* folded);
 
-// Checks a rule (field names under `field`): a name, keywords or a regex
-// that compiles, a category of the taxonomy.
-Status CheckCategoryRule(const std::string& field, const v1::CategoryRule& rule,
-                         const v1::Settings& settings);
+// Whether `regex` is an RE2 expression the rules accept; why not in
+// `*error`.
+bool RegexCompiles(const std::string& regex, std::string* error);
 
 // Whether `rule` matches `folded` text (FoldText's output) on `channel`.
 bool RuleMatches(const v1::CategoryRule& rule, const std::string& folded,

@@ -59,6 +59,34 @@ Status CheckTaxonomy(const v1::Settings& settings) {
   return {};
 }
 
+Status CheckCategoryRule(const std::string& field, const v1::CategoryRule& rule,
+                         const v1::Settings& settings) {
+  if (rule.name().empty()) return Status::Invalid(field + ".name: is required");
+  if (rule.keywords_any().empty() && rule.regex().empty()) {
+    return Status::Invalid(field + ": needs keywords_any or a regex");
+  }
+  for (int i = 0; i < rule.keywords_any_size(); ++i) {
+    std::string folded;
+    if (!FoldText(rule.keywords_any(i), &folded) || folded.empty()) {
+      return Status::Invalid(field + ".keywords_any[" + std::to_string(i) +
+                             "]: must be non-empty UTF-8 text");
+    }
+  }
+  std::string error;
+  if (!rule.regex().empty() && !RegexCompiles(rule.regex(), &error)) {
+    return Status::Invalid(field + ".regex: does not compile: " + error);
+  }
+  if (!CheckCategory(settings, "", rule.category(), rule.subcategory()).ok()) {
+    return Status::Invalid(field + ".category: '" + rule.category() +
+                           (rule.subcategory().empty() ? "" : " / " + rule.subcategory()) +
+                           "' is not in the taxonomy");
+  }
+  if (!v1::Priority_IsValid(rule.priority())) {
+    return Status::Invalid(field + ".priority: unknown value");
+  }
+  return {};
+}
+
 Status CheckQueues(const Call& call, const v1::Settings& settings) {
   std::set<std::string> names;
   for (int i = 0; i < settings.queues_size(); ++i) {
