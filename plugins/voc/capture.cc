@@ -28,6 +28,7 @@
 #include "reports.h"
 #include "routing.h"
 #include "text_match.h"
+#include "timeline.h"
 #include "validation.h"
 
 namespace rapport::voc {
@@ -364,6 +365,11 @@ Status FromInteraction(const Call& call, const std::string& id, v1::CaptureCaseR
   if (id.empty()) return Status::Invalid("interaction_id: is required");
   auto interaction = call.GetRecord<rapport::v1::Interaction>(RAPPORT_RESOURCE_INTERACTION, id);
   if (!interaction) return Status::NotFound("interaction_id: interaction '" + id + "' not found");
+  if (IsTimelineEntry(*interaction)) {
+    return Status::FailedPrecondition("interaction_id: interaction '" + id +
+                                      "' is the timeline entry of case '" +
+                                      interaction->external_refs().at(kTimelineSystem) + "'");
+  }
   if (Status s = call.Read(keys::FromInteraction(id), existing); !s.ok()) return s;
   r->set_customer_id(interaction->customer_id());
   r->set_text(interaction->body().empty() ? interaction->subject() : interaction->body());
@@ -398,7 +404,11 @@ Status CaptureFromInteraction(Call& call, const v1::CaptureFromInteractionReques
 
 Status OnInteraction(const Call& call, const rapport::v1::Interaction& interaction,
                      int64_t commit_micros, int64_t now) {
-  if (interaction.direction() != rapport::v1::INTERACTION_DIRECTION_INBOUND) return {};
+  // A case's own timeline entry is not a customer's message (timeline.h).
+  if (interaction.direction() != rapport::v1::INTERACTION_DIRECTION_INBOUND ||
+      IsTimelineEntry(interaction)) {
+    return {};
+  }
   v1::BusinessCalendar calendar;
   if (Status s = LoadCalendar(call, &calendar); !s.ok()) return s;
   if (Status s = CountInbound(call, interaction, BuildCalendar(calendar), commit_micros); !s.ok()) {

@@ -3,7 +3,7 @@
 // Saving a changed case with everything that follows from it, in the
 // calling method's (or hook's, or timer's) one transaction: the report
 // counters (reports.h), the case, its indexes and new events (SaveCase),
-// and its SLA timers (sla_timers.h).
+// its SLA timers (sla_timers.h) and its timeline entry's (timeline.h).
 #ifndef RAPPORT_PLUGINS_VOC_COMMIT_H_
 #define RAPPORT_PLUGINS_VOC_COMMIT_H_
 

@@ -13,10 +13,12 @@
 //   cu/<case>                         "" unmatched cases (no customer yet)
 //   open/<case>                       "" cases not solved or closed
 //   ao/<assignee>                     counter: open cases assigned (least_open)
-//   rr/<queue>                        sequence (NextSequence): turns taken in the queue (round
-//   robin) settings                          Settings calendar BusinessCalendar nb/d/<label>
-//   counter: documents the classifier learned per label nb/n/<label>                      counter:
-//   n-grams in them nb/v                              counter: distinct n-grams (the vocabulary)
+//   rr/<queue>                        sequence (NextSequence): round-robin turns taken
+//   settings                          Settings
+//   calendar                          BusinessCalendar
+//   nb/d/<label>                      counter: documents the classifier learned per label
+//   nb/n/<label>                      counter: n-grams in them
+//   nb/v                              counter: distinct n-grams (the vocabulary)
 //   nb/f/<n-gram>                     FeatureCounts: the n-gram's count per label
 //   nb/case/<case>                    the label the case taught (replaced on correction)
 //   r/oc/<category>, r/oq/<queue>     counters: open cases ("-" for none)
@@ -30,6 +32,8 @@
 //   r/pc/<date>/<agent>, r/pf/...     counters: pauses begun by the agent, and flagged ones
 //   r/pm/<date>/<agent>               counter: business minutes paused, by the day it ended
 //   (dates "YYYY-MM-DD", local to the calendar; counters move only by Increment)
+//
+// Timers are not keys: "sla/<case>" (sla_timers.h), "tl/<case>" (timeline.h).
 //
 // Case ids are ULIDs, so every index lists oldest first by key and newest
 // first in reverse. Queue and user names never hold '/' (checked when

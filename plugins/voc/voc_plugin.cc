@@ -18,6 +18,7 @@
 //   sla_timers.cc   warnings and breaches on durable timers
 //   reports.cc      GetReport, from counters kept as cases change
 //   commit.cc       saving a case with its counters and timers
+//   timeline.cc     the case on its customer's timeline, for sales
 //   calendar.cc     business-time arithmetic
 //   holidays_kr.cc  the Korean public holidays (a versioned table)
 //   case_store.cc   the keyspace (keyspace.h), visibility
@@ -34,6 +35,7 @@
 #include "rapport/voc/v1/voc.pb.h"
 #include "reports.h"
 #include "sla_timers.h"
+#include "timeline.h"
 
 namespace rapport::voc {
 namespace {
@@ -56,9 +58,11 @@ class Voc : public rapport::sdk::Plugin {
           return OnInteraction(call, interaction, rapport::sdk::ToMicros(event.commit_time()),
                                NowMicros());
         });
-    // SLA warnings and breaches (sla_timers.h).
+    // SLA warnings and breaches (sla_timers.h), the customer's timeline
+    // (timeline.h).
     if (Status s = OnTimer([this](Call& call, const std::string& key, const std::string&) {
-          return IsSlaTimer(key) ? FireSlaTimer(call, key, NowMicros()) : Status{};
+          if (IsSlaTimer(key)) return FireSlaTimer(call, key, NowMicros());
+          return IsTimelineTimer(key) ? SyncTimeline(call, key) : Status{};
         });
         !s.ok()) {
       return s;

@@ -348,6 +348,127 @@ TEST_F(VocServerTest, AgentsSeeTheirQueuesAndOwnersSeeTheirCustomers) {
   EXPECT_EQ(escalated.assignee(), "lead1");
 }
 
+// The voice reaches sales: each case with a customer is one entry on the
+// customer's timeline, owned by the customer's owner (who sees it in
+// ListCustomerInteractions, as an outsider does not), kept up to date as
+// agents who cannot read the owner's records work the case.
+TEST_F(VocServerTest, CasesAppearOnTheirCustomersTimelineForTheAccountOwner) {
+  Enable();
+  Configure();
+  const std::string owner = CreateUser("rep_kim", {v1::ROLE_REP}, {"sales"});
+  const v1::Customer kim = Customer("김민수", "010-1234-5678", owner);
+  // The tenant captures inbound notes automatically: a case's own entry
+  // must not become another case.
+  voc::UpdateSettingsRequest opt_in;
+  opt_in.mutable_settings()->add_auto_capture_kinds("note");
+  opt_in.mutable_update_mask()->add_paths("auto_capture_kinds");
+  voc::Settings saved;
+  ASSERT_TRUE(voc_->UpdateSettings(Call().get(), opt_in, &saved).ok());
+
+  // The owner's view of the timeline, once it holds `count` entries whose
+  // subjects contain `text`.
+  auto timeline = [&](int count, const std::string& text) {
+    v1::ListCustomerInteractionsRequest r;
+    r.set_customer_id(kim.id());
+    r.set_page_size(50);
+    v1::ListInteractionsResponse out;
+    for (int i = 0; i < 200; ++i) {
+      out.Clear();
+      grpc::Status s = interactions_->ListCustomerInteractions(Call(owner).get(), r, &out);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      int matching = 0;
+      for (const auto& e : out.interactions())
+        matching += e.subject().find(text) != std::string::npos;
+      if (matching >= count) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return out;
+  };
+
+  voc::Case c;
+  ASSERT_TRUE(
+      Capture(ByPhone("010-1234-5678", "택배가 파손되어 왔어요\n사진 첨부합니다"), &c).ok());
+  v1::ListInteractionsResponse seen = timeline(1, "[VOC phone · 배송/지연 · high · new]");
+  ASSERT_EQ(seen.interactions_size(), 1);
+  const v1::Interaction entry = seen.interactions(0);
+  EXPECT_EQ(entry.subject(), "[VOC phone · 배송/지연 · high · new] 택배가 파손되어 왔어요");
+  EXPECT_EQ(entry.body(), "택배가 파손되어 왔어요\n사진 첨부합니다");
+  EXPECT_EQ(entry.owner(), "rep_kim");
+  EXPECT_EQ(entry.kind(), v1::INTERACTION_KIND_NOTE);
+  EXPECT_EQ(entry.direction(), v1::INTERACTION_DIRECTION_INBOUND);
+  EXPECT_EQ(entry.external_refs().at("voc"), c.id());
+  EXPECT_THAT(entry.tags(), ::testing::ElementsAre("voc"));
+  EXPECT_EQ(entry.occurred_at().seconds(), c.create_time().seconds());
+  // An agent of another team sees neither the case nor the entry.
+  v1::ListCustomerInteractionsRequest theirs;
+  theirs.set_customer_id(kim.id());
+  v1::ListInteractionsResponse outsider_view;
+  grpc::Status s =
+      interactions_->ListCustomerInteractions(Call(outsider_).get(), theirs, &outsider_view);
+  EXPECT_TRUE(s.ok() ? outsider_view.interactions().empty()
+                     : s.error_code() == grpc::StatusCode::NOT_FOUND)
+      << s.error_message();
+
+  // Worked by agent1 (cs), who may not read rep_kim's records: the entry
+  // follows, and stays one entry.
+  voc::Case moved;
+  ASSERT_TRUE(Status(c.id(), voc::CASE_STATUS_OPEN, "", &moved, agent1_).ok());
+  ASSERT_TRUE(Status(c.id(), voc::CASE_STATUS_SOLVED, "교환 발송", &moved, agent1_).ok());
+  seen = timeline(1, "· high · solved]");
+  ASSERT_EQ(seen.interactions_size(), 1);
+  EXPECT_EQ(seen.interactions(0).id(), entry.id());
+  EXPECT_EQ(seen.interactions(0).subject(),
+            "[VOC phone · 배송/지연 · high · solved] 택배가 파손되어 왔어요");
+
+  // The entry is not a customer's message: choosing it is refused.
+  voc::CaptureFromInteractionRequest choose;
+  choose.set_interaction_id(entry.id());
+  voc::Case refused;
+  s = voc_->CaptureFromInteraction(Call().get(), choose, &refused);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("interaction_id: interaction '" + entry.id() +
+                                           "' is the timeline entry of case '" + c.id() + "'"));
+
+  // An unknown sender's case reaches the timeline when it is linked.
+  voc::Case unmatched;
+  ASSERT_TRUE(Capture(ByPhone("010-9999-0000", "환불은 언제 되나요?"), &unmatched).ok());
+  ASSERT_TRUE(unmatched.customer_id().empty());
+  voc::LinkCaseRequest link;
+  link.set_case_id(unmatched.id());
+  link.set_customer_id(kim.id());
+  voc::Case linked;
+  ASSERT_TRUE(voc_->LinkCase(Call().get(), link, &linked).ok());
+  seen = timeline(1, "[VOC phone · 요금/환불");
+  ASSERT_EQ(seen.interactions_size(), 2);  // newest first
+  EXPECT_EQ(seen.interactions(0).external_refs().at("voc"), unmatched.id());
+
+  // A customer's own inbound note becomes a case (the opt-in above) and is
+  // its own timeline entry; hooks run in commit order, so once it is a case
+  // the entries before it have been seen, and none of them became one.
+  v1::CreateInteractionRequest note;
+  note.mutable_interaction()->set_customer_id(kim.id());
+  note.mutable_interaction()->set_kind(v1::INTERACTION_KIND_NOTE);
+  note.mutable_interaction()->set_direction(v1::INTERACTION_DIRECTION_INBOUND);
+  note.mutable_interaction()->set_owner("rep_kim");
+  note.mutable_interaction()->set_subject("배송 주소 변경");
+  note.mutable_interaction()->set_body("배송 주소를 바꾸고 싶어요");
+  v1::Interaction written;
+  s = interactions_->CreateInteraction(Call().get(), note, &written);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  voc::ListCasesRequest all;
+  all.set_customer_id(kim.id());
+  voc::ListCasesResponse cases;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(voc_->ListCases(Call().get(), all, &cases).ok());
+    if (cases.cases_size() >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(cases.cases_size(), 3);
+  EXPECT_EQ(cases.cases(0).interaction_id(), written.id());
+  seen = timeline(1, "배송 주소");
+  EXPECT_EQ(seen.interactions_size(), 3);  // two entries and the note, no entry for its case
+}
+
 TEST_F(VocServerTest, RoundRobinIsFairOverAThousandCases) {
   Enable();
   Configure();
