@@ -48,7 +48,10 @@ absl::Status ChangeFeed::Batch::Commit() {
   store::Database* db = feed_->db_;
   batch_->Merge(db->counters(), store::FeedCountKey(tenant_), store::EncodeCounterDelta(events_));
   batch_->Put(db->meta(), store::LastSequenceKey(), store::KeyWriter().U64(sequence_).key());
-  RAPPORT_RETURN_IF_ERROR(db->Write(batch_));
+  const absl::Time start = absl::Now();
+  absl::Status written = db->Write(batch_);
+  feed_->commit_write_.Observe(absl::Now() - start);
+  RAPPORT_RETURN_IF_ERROR(written);
   feed_->Publish(sequence_);
   return absl::OkStatus();
 }

@@ -23,12 +23,16 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
+#include "core/common/latency_histogram.h"
 #include "core/common/request_context.h"
 #include "core/store/database.h"
 #include "rapport/v1/event.pb.h"
@@ -40,6 +44,15 @@ struct FeedInfo {
   uint64_t oldest_sequence = 0;  // the oldest event still in the tenant's feed (0: empty)
   uint64_t head_sequence = 0;    // the server-wide last committed sequence
   uint64_t pruned_through = 0;   // events <= this may have been removed by retention
+};
+
+struct ConsumerLag {
+  uint32_t tenant = 0;
+  std::string consumer;
+  uint64_t cursor = 0;
+  // The commit time of the tenant's first event after the cursor; unset
+  // when the consumer has seen every event.
+  std::optional<absl::Time> oldest_pending;
 };
 
 struct RetentionOptions {
@@ -57,7 +70,10 @@ class ChangeFeed {
   // The commit lock. Sequences are assigned under it, so events enter the
   // feed in commit order.
   [[nodiscard]] std::unique_lock<std::mutex> LockCommits() {
-    return std::unique_lock<std::mutex>(commit_mu_);
+    const absl::Time start = absl::Now();
+    std::unique_lock<std::mutex> lock(commit_mu_);
+    commit_lock_wait_.Observe(absl::Now() - start);
+    return lock;
   }
 
   // The events of one WriteBatch of `tenant`. REQUIRES: LockCommits() held
@@ -113,6 +129,17 @@ class ChangeFeed {
                                              bool from_now, std::string_view consumer) const;
   absl::Status Acknowledge(uint32_t tenant, std::string_view consumer, uint64_t sequence);
   absl::StatusOr<uint64_t> ConsumerCursor(uint32_t tenant, std::string_view consumer) const;
+  // Every named consumer of every tenant, with its oldest pending event's
+  // time (for /metrics).
+  absl::StatusOr<std::vector<ConsumerLag>> ConsumerLags() const;
+  // The commit time of `tenant`'s first event after `cursor`, or nullopt if
+  // there is none.
+  absl::StatusOr<std::optional<absl::Time>> OldestAfter(uint32_t tenant, uint64_t cursor) const;
+
+  // --- Timings (for /metrics): waiting for LockCommits, and Batch::Commit's
+  // write of the batch (the WAL append, and its fsync under --sync).
+  const LatencyHistogram& commit_lock_wait() const { return commit_lock_wait_; }
+  const LatencyHistogram& commit_write() const { return commit_write_; }
   // Removes events older than max_age and beyond max_events per tenant.
   // Returns how many were removed.
   absl::StatusOr<int64_t> Prune(const RetentionOptions& options);
@@ -125,6 +152,8 @@ class ChangeFeed {
   store::Database* db_;
   const Clock* clock_;
   std::mutex commit_mu_;
+  LatencyHistogram commit_lock_wait_;
+  LatencyHistogram commit_write_;
   std::atomic<uint64_t> last_sequence_;
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

@@ -157,4 +157,40 @@ absl::StatusOr<int64_t> ChangeFeed::Prune(const RetentionOptions& options) {
   return removed_total;
 }
 
+absl::StatusOr<std::optional<absl::Time>> ChangeFeed::OldestAfter(uint32_t tenant,
+                                                                  uint64_t cursor) const {
+  if (cursor == UINT64_MAX) return std::nullopt;
+  const std::string prefix = store::KeyWriter().U32(tenant).Release();
+  auto it = db_->NewIterator(db_->feed());
+  it->Seek(store::FeedKey(tenant, cursor + 1));
+  if (!it->Valid() || !it->key().starts_with(prefix)) {
+    RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed scan"));
+    return std::nullopt;
+  }
+  v1::ChangeEvent event;
+  if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    return absl::DataLossError(absl::StrCat("feed event of tenant ", tenant, " unreadable"));
+  }
+  return absl::FromUnixSeconds(event.commit_time().seconds()) +
+         absl::Nanoseconds(event.commit_time().nanos());
+}
+
+absl::StatusOr<std::vector<ConsumerLag>> ChangeFeed::ConsumerLags() const {
+  std::vector<ConsumerLag> out;
+  const std::string prefix = store::Meta(store::MetaPrefix::kFeedConsumer).Release();
+  auto it = db_->NewIterator(db_->meta());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    ConsumerLag lag;
+    store::KeyReader key(it->key().ToStringView().substr(prefix.size()));
+    store::KeyReader value(it->value().ToStringView());
+    if (!key.U32(&lag.tenant) || !key.String(&lag.consumer) || !value.U64(&lag.cursor)) {
+      return absl::DataLossError("feed consumer cursor unreadable");
+    }
+    RAPPORT_ASSIGN_OR_RETURN(lag.oldest_pending, OldestAfter(lag.tenant, lag.cursor));
+    out.push_back(std::move(lag));
+  }
+  RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "consumer scan"));
+  return out;
+}
+
 }  // namespace rapport::feed

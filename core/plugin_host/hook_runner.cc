@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/plugin_host/plugin_host_internal.h"
 #include "core/records/record_fields.h"
@@ -59,10 +60,12 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
       ++p->hook_calls;
       rapport_bytes b = before ? Bytes(before_bytes) : rapport_bytes{nullptr, 0};
       rapport_bytes a = after ? Bytes(after_bytes) : rapport_bytes{nullptr, 0};
+      const absl::Time start = absl::Now();
       int rc = Guarded(error, [&] {
         return hook->fn(hook->user, reinterpret_cast<rapport_call*>(&call), b, a,
                         kind == RAPPORT_HOOK_PRE_COMMIT ? &out.buffer : nullptr, &error.buffer);
       });
+      p->hook_latency[kind == RAPPORT_HOOK_PRE_COMMIT ? 1 : 0].Observe(absl::Now() - start);
       if (rc != RAPPORT_OK) {
         ++p->hook_failures;
         std::string message = error.data.empty() ? "rejected the write" : error.data;
@@ -117,10 +120,12 @@ absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx,
     call.origin = absl::StrCat("module/", p->name);
     HostBuffer error;
     ++p->hook_calls;
+    const absl::Time start = absl::Now();
     int rc = Guarded(error, [&] {
       return h.fn(h.user, reinterpret_cast<rapport_call*>(&call), rapport_bytes{nullptr, 0},
                   Bytes(bytes), nullptr, &error.buffer);
     });
+    p->hook_latency[2].Observe(absl::Now() - start);
     if (rc != RAPPORT_OK) {
       ++p->hook_failures;
       return absl::Status(CodeOf(rc), error.data.empty() ? "post-commit hook failed" : error.data);

@@ -78,6 +78,33 @@ absl::StatusOr<v1::RolloutRule> ModuleGate::GetRule(uint32_t tenant, const std::
 GateDecision ModuleGate::Evaluate(uint32_t tenant, const std::string& module,
                                   const std::string& user_id,
                                   const std::vector<std::string>& teams) {
+  GateDecision decision = Decide(tenant, module, user_id, teams);
+  const size_t mode = static_cast<size_t>(decision.mode) < 4 ? decision.mode : 0;
+  {
+    std::shared_lock<std::shared_mutex> lock(decisions_mu_);
+    auto it = decisions_.find(module);
+    if (it != decisions_.end()) {
+      it->second[mode].fetch_add(1, std::memory_order_relaxed);
+      return decision;
+    }
+  }
+  std::unique_lock<std::shared_mutex> lock(decisions_mu_);
+  decisions_[module][mode].fetch_add(1, std::memory_order_relaxed);
+  return decision;
+}
+
+std::map<std::string, std::array<int64_t, 4>> ModuleGate::Decisions() const {
+  std::map<std::string, std::array<int64_t, 4>> out;
+  std::shared_lock<std::shared_mutex> lock(decisions_mu_);
+  for (const auto& [module, counts] : decisions_) {
+    auto& row = out[module];
+    for (size_t i = 0; i < counts.size(); ++i) row[i] = counts[i].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+GateDecision ModuleGate::Decide(uint32_t tenant, const std::string& module,
+                                const std::string& user_id, const std::vector<std::string>& teams) {
   auto rule = GetRule(tenant, module);
   if (!rule.ok())
     return {v1::MODULE_MODE_OFF, absl::StrCat("rule unreadable: ", rule.status().message())};

@@ -10,6 +10,9 @@
 #ifndef RAPPORT_CORE_PLUGIN_HOST_MODULE_GATE_H_
 #define RAPPORT_CORE_PLUGIN_HOST_MODULE_GATE_H_
 
+#include <array>
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <shared_mutex>
@@ -65,7 +68,14 @@ class ModuleGate {
   // The stable cohort position of `user_id` for `module`, 0..99.
   static int Bucket(const std::string& module, const std::string& user_id);
 
+  // Decisions since start by module and mode (indexed by v1::ModuleMode:
+  // [1] off, [2] shadow, [3] on), for /metrics.
+  std::map<std::string, std::array<int64_t, 4>> Decisions() const;
+
  private:
+  GateDecision Decide(uint32_t tenant, const std::string& module, const std::string& user_id,
+                      const std::vector<std::string>& teams);
+
   store::Database* db_;
   feed::ChangeFeed* feed_;
   const Clock* clock_;
@@ -74,6 +84,10 @@ class ModuleGate {
   std::mutex write_mu_;
   std::shared_mutex mu_;
   absl::flat_hash_map<std::string, v1::RolloutRule> cache_;  // tenant/module -> rule
+  // Evaluate's decisions by module, then mode; a module's entry is added
+  // once and never removed (std::map: its counters stay where they are).
+  mutable std::shared_mutex decisions_mu_;
+  std::map<std::string, std::array<std::atomic<int64_t>, 4>> decisions_;
 };
 
 }  // namespace rapport::plugin_host

@@ -321,4 +321,45 @@ std::vector<std::string> PluginHost::Methods() const {
   return out;
 }
 
+std::map<std::string, std::string> PluginHost::MethodModules() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [method, plugin] : methods_) out.emplace(method, plugin->name);
+  return out;
+}
+
+std::vector<ModuleTimings> PluginHost::Timings() const {
+  std::vector<ModuleTimings> out;
+  const absl::Time now = clock_->Now();
+  for (const auto& p : plugins_) {
+    ModuleTimings t;
+    t.module = p->name;
+    for (size_t i = 0; i < t.hooks.size(); ++i) t.hooks[i] = p->hook_latency[i].Read();
+    const bool post_commit = std::any_of(p->hooks.begin(), p->hooks.end(), [](const auto& h) {
+      return h.kind == RAPPORT_HOOK_POST_COMMIT;
+    });
+    if (post_commit) {
+      t.feed_lag = absl::ZeroDuration();
+      // Each tenant with a feed, as the dispatcher walks them.
+      auto tenants = db_->NewIterator(db_->feed());
+      for (tenants->SeekToFirst(); tenants->Valid();) {
+        uint32_t tenant = 0;
+        store::KeyReader reader(tenants->key().ToStringView());
+        if (!reader.U32(&tenant)) break;
+        uint64_t cursor = 0;
+        if (auto v = db_->Get(db_->meta(), store::PluginCursorKey(p->name, tenant)); v.ok()) {
+          store::KeyReader cr(*v);
+          if (!cr.U64(&cursor)) cursor = 0;
+        }
+        auto oldest = records_->feed()->OldestAfter(tenant, cursor);
+        if (oldest.ok() && oldest->has_value()) {
+          t.feed_lag = std::max(*t.feed_lag, now - **oldest);
+        }
+        tenants->Seek(store::PrefixSuccessor(store::KeyWriter().U32(tenant).Release()));
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 }  // namespace rapport::plugin_host

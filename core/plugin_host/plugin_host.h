@@ -19,6 +19,7 @@
 #ifndef RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_H_
 #define RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_H_
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -33,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/common/clock.h"
+#include "core/common/latency_histogram.h"
 #include "core/plugin_host/manifest.h"
 #include "core/plugin_host/module_gate.h"
 #include "core/records/record_store.h"
@@ -86,6 +88,17 @@ struct RpcContext {
   std::function<bool(const std::string&)> send;
 };
 
+// A module's timings, for /metrics (services/metrics/).
+struct ModuleTimings {
+  std::string module;
+  // Hook run times by kind: validate, pre-commit, post-commit.
+  std::array<LatencyHistogram::Counts, 3> hooks;
+  // How old the oldest change its post-commit hooks have not handled yet is,
+  // over every tenant (zero when caught up); nullopt for a module without
+  // post-commit hooks.
+  std::optional<absl::Duration> feed_lag;
+};
+
 class PluginHost : public records::WriteHooks {
  public:
   // `teams_of(tenant, user)`: the user's teams with ancestors (gate
@@ -128,6 +141,11 @@ class PluginHost : public records::WriteHooks {
   std::vector<std::string> DescriptorSets() const;
   // "/package.Service/Method" of every method plugins serve.
   std::vector<std::string> Methods() const;
+  // The same, each with the module serving it.
+  std::map<std::string, std::string> MethodModules() const;
+  // Every loaded module's timings (reads each tenant's cursor: for a
+  // scrape, not a hot path).
+  std::vector<ModuleTimings> Timings() const;
   // The module gate applies: off (or shadow) for the caller is
   // FAILED_PRECONDITION naming the module and the tenant.
   absl::StatusOr<std::string> Invoke(const RequestContext& ctx, const std::string& method,

@@ -17,6 +17,7 @@
 #ifndef RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
 #define RAPPORT_CORE_PLUGIN_HOST_PLUGIN_HOST_INTERNAL_H_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -33,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/common/latency_histogram.h"
 #include "core/common/time_util.h"
 #include "core/plugin_host/plugin_host.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -213,6 +215,8 @@ struct PluginHost::Plugin {
   };
   std::vector<Hook> hooks;
   std::atomic<int64_t> hook_calls{0}, hook_failures{0}, dead_letters{0};
+  // Hook run times by kind: [0] validate, [1] pre-commit, [2] post-commit.
+  std::array<LatencyHistogram, 3> hook_latency;
   // Keyspace commits that found a read out of date (each one re-ran the
   // handler or the hook).
   std::atomic<int64_t> conflicts{0};

@@ -44,6 +44,11 @@ class Database {
   rocksdb::ColumnFamilyHandle* index() const { return handles_[3]; }
   rocksdb::ColumnFamilyHandle* feed() const { return handles_[4]; }
   rocksdb::ColumnFamilyHandle* counters() const { return handles_[5]; }
+  // Every column family, the default one first (for properties summed over
+  // them).
+  const std::vector<rocksdb::ColumnFamilyHandle*>& families() const { return handles_; }
+  // RocksDB's tickers (block cache hits and misses, stall time; no timers).
+  rocksdb::Statistics* statistics() const { return statistics_.get(); }
 
   // Applies the batch atomically with the configured durability.
   absl::Status Write(rocksdb::WriteBatch* batch);
@@ -76,6 +81,7 @@ class Database {
   Database() = default;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;
   rocksdb::WriteOptions write_options_;
   bool closed_ = false;
 };

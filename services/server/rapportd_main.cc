@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data-dir", options.data_dir, "RocksDB data directory (created if missing)")
       ->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_address,
+                 "host:port for Prometheus GET /metrics over HTTP, unauthenticated: keep it on "
+                 "localhost or a monitoring network (port 0: any; default: off)");
   app.add_flag("--sync", sync,
                "fsync the WAL before acknowledging each write (survives power loss; slower)");
   app.add_option("--default-region", options.store.validation.default_region,
@@ -176,6 +179,11 @@ int main(int argc, char** argv) {
                options.sync, !options.tls_cert_file.empty(), !options.tls_client_ca_file.empty());
   // Machine-readable line for scripts and tests.
   std::printf("rapportd listening on %s\n", (*server)->address().c_str());
+  if ((*server)->metrics_port() != 0) {
+    const std::string& m = options.metrics_address;
+    std::printf("metrics on http://%s:%d/metrics\n", m.substr(0, m.rfind(':')).c_str(),
+                (*server)->metrics_port());
+  }
   const std::string token_file = options.data_dir + "/admin.token";
   if (access(token_file.c_str(), F_OK) == 0)
     std::printf("admin token file: %s\n", token_file.c_str());

@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
 #include "services/admin/admin_service.h"
 #include "services/identity/identity_service.h"
+#include "services/metrics/metrics_endpoint.h"
+#include "services/metrics/rpc_metrics.h"
 #include "services/plugins/module_services.h"
 #include "services/plugins/plugin_rpc_server.h"
 #include "services/records/record_services.h"
@@ -155,7 +159,6 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   ApplyGrpcThreadOptions(options.grpc_threads, builder);
   InstallProtobufLogHandler();
-  builder.experimental().SetInterceptorCreators(RequestInterceptors());
   Services& services = *server->services_;
   std::vector<grpc::Service*> core_services = {
       &services.customers, &services.interactions, &services.opportunities,
@@ -173,6 +176,25 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
       v1::ModuleService::service_full_name(),
       "grpc.health.v1.Health",
       grpc::reflection::v1alpha::ServerReflection::service_full_name()};
+  auto interceptors = RequestInterceptors();
+  if (!options.metrics_address.empty()) {
+    // Every method a call can name, by the module serving it: the table
+    // /metrics reports (rpc_metrics.h).
+    std::map<std::string, std::string> methods = server->plugins_->MethodModules();
+    for (const std::string& name : service_names) {
+      const auto* service =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+      for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+        methods.emplace(absl::StrCat("/", name, "/", service->method(i)->name()), "core");
+      }
+    }
+    // Health's descriptors are inside gRPC, not in the generated pool.
+    methods.emplace("/grpc.health.v1.Health/Check", "core");
+    methods.emplace("/grpc.health.v1.Health/Watch", "core");
+    server->rpc_metrics_ = std::make_unique<RpcMetrics>(methods);
+    interceptors.push_back(server->rpc_metrics_->InterceptorFactory());
+  }
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (grpc::Service* service : core_services) builder.RegisterService(service);
   // Reflection lists and describes the core services and the plugins' (from
   // the descriptor sets they handed over).
@@ -189,6 +211,17 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   }
   server->port_ = port;
   services.plugin_rpcs.Start();
+  if (!options.metrics_address.empty()) {
+    MetricsSources sources;
+    sources.db = server->db_.get();
+    sources.feed = server->store_->feed();
+    sources.plugins = server->plugins_.get();
+    sources.rpcs = server->rpc_metrics_.get();
+    sources.clock = options.clock;
+    auto metrics = MetricsEndpoint::Start(options.metrics_address, sources);
+    if (!metrics.ok()) return metrics.status();
+    server->metrics_ = std::move(*metrics);
+  }
   // Feed retention in the background.
   server->pruner_ = std::thread([raw = server.get(), options] {
     std::unique_lock<std::mutex> lock(raw->pruner_mu_);
@@ -206,8 +239,11 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
 
 RapportServer::~RapportServer() { Shutdown(absl::Seconds(1)); }
 
+int RapportServer::metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+
 void RapportServer::Shutdown(absl::Duration grace) {
   std::call_once(shutdown_once_, [&] {
+    metrics_.reset();  // no scrape reads what is closed below
     {
       std::lock_guard<std::mutex> lock(pruner_mu_);
       pruner_stop_ = true;

@@ -25,6 +25,9 @@
 
 namespace rapport::services {
 
+class RpcMetrics;
+class MetricsEndpoint;
+
 struct ServerOptions {
   // host:port; port 0 picks a free one (see RapportServer::address()).
   std::string listen_address = "127.0.0.1:7700";
@@ -64,6 +67,10 @@ struct ServerOptions {
   identity::AuthFailureLimits auth_failures;
   // gRPC handler threads kept waiting for calls (see grpc_threads.h).
   GrpcThreadOptions grpc_threads;
+  // Prometheus /metrics on its own HTTP listener (host:port; port 0 picks a
+  // free one, see RapportServer::metrics_port()). Empty: no endpoint, and
+  // RPCs are not timed.
+  std::string metrics_address;
   const Clock* clock = &Clock::Real();
 };
 
@@ -77,6 +84,8 @@ class RapportServer {
   // "127.0.0.1:41234": the address actually bound.
   const std::string& address() const { return address_; }
   int port() const { return port_; }
+  // The /metrics port bound; 0 without ServerOptions::metrics_address.
+  int metrics_port() const;
 
   // Stops accepting calls, lets in-flight calls finish until `deadline`
   // (then cancels them), and closes the database cleanly. Idempotent.
@@ -99,6 +108,8 @@ class RapportServer {
   std::unique_ptr<plugin_host::PluginHost> plugins_;
   identity::BootstrapResult bootstrap_;
   std::unique_ptr<Services> services_;
+  std::unique_ptr<RpcMetrics> rpc_metrics_;
+  std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   int port_ = 0;
