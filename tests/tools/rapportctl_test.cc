@@ -53,6 +53,57 @@ std::string IdFrom(const std::string& json) {
   return at == std::string::npos ? "" : json.substr(at + 7, 26);
 }
 
+// Output for people (issue 19, part 5): times in the display zone as ISO
+// 8601, money with its currency's digits, enums without prefixes, and no
+// protobuf text format; -o json is unchanged.
+TEST_F(RapportctlTest, PrintsRecordsForPeople) {
+  Result created = RunCtl(base_ + "customers create --display-name '김민수' --phone 010-1234-5678");
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  EXPECT_THAT(created.out, HasSubstr("display_name: 김민수\n"));
+  EXPECT_THAT(created.out, HasSubstr("lifecycle_stage: lead\n"));
+  EXPECT_THAT(created.out, HasSubstr("phones: +821012345678\n"));
+  EXPECT_THAT(created.out,
+              ::testing::ContainsRegex("create_time: 20[0-9][0-9]-[01][0-9]-[0-3][0-9]T"
+                                       "[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\\+09:00\n"));
+  EXPECT_THAT(created.out, ::testing::Not(HasSubstr("seconds")));
+  EXPECT_THAT(created.out, ::testing::Not(HasSubstr("\"")));
+  const std::string printed = "\n" + created.out;
+  const size_t at = printed.find("\nid: ");
+  ASSERT_NE(at, std::string::npos) << created.out;
+  const std::string id = printed.substr(at + 5, 26);
+
+  Result opp = RunCtl(
+      base_ + "opportunities create --json '{\"customer_id\":\"" + id +
+      "\",\"name\":\"첫 거래\",\"amount\":{\"currency_code\":\"KRW\",\"units\":\"1500000\"}}'");
+  ASSERT_EQ(opp.exit_code, 0) << opp.out;
+  EXPECT_THAT(opp.out, HasSubstr("amount: KRW 1,500,000\n"));
+  EXPECT_THAT(opp.out, HasSubstr("status: open\n"));
+  Result usd = RunCtl(
+      base_ + "opportunities create --json '{\"customer_id\":\"" + id +
+      "\",\"name\":\"USD deal\",\"amount\":{\"currency_code\":\"USD\",\"units\":\"123450\"}}'");
+  EXPECT_THAT(usd.out, HasSubstr("amount: USD 1,234.50\n"));
+  Result rows = RunCtl(base_ + "opportunities list --all");
+  EXPECT_THAT(rows.out, HasSubstr("\tKRW 1,500,000\topen\t"));
+
+  // Another zone on request; an unknown one is a usage error.
+  Result utc = RunCtl(base_ + "--time-zone UTC customers get " + id);
+  EXPECT_THAT(utc.out, ::testing::ContainsRegex("create_time: [-0-9]+T[:0-9]+\\+00:00\n"));
+  Result mars = RunCtl(base_ + "--time-zone Mars/Olympus customers get " + id);
+  EXPECT_EQ(mars.exit_code, 2);
+  EXPECT_THAT(mars.out, HasSubstr("--time-zone: unknown time zone 'Mars/Olympus'"));
+
+  // whoami: nested messages indented, lists on one line, no braces.
+  Result whoami = RunCtl(base_ + "whoami");
+  EXPECT_EQ(whoami.exit_code, 0) << whoami.out;
+  EXPECT_THAT(whoami.out, HasSubstr("tenant: default\nuser:\n  id: admin\n"));
+  EXPECT_THAT(whoami.out, HasSubstr("  roles: admin\n"));
+  EXPECT_THAT(whoami.out, ::testing::Not(HasSubstr("{")));
+  // JSON for scripts, unchanged: UTC times, enum names, quoted strings.
+  Result json = RunCtl(base_ + "-o json customers get " + id);
+  EXPECT_THAT(json.out, HasSubstr("\"lifecycle_stage\": \"LIFECYCLE_STAGE_LEAD\""));
+  EXPECT_THAT(json.out, ::testing::ContainsRegex("\"create_time\": \"[-0-9]+T[:.0-9]+Z\""));
+}
+
 TEST_F(RapportctlTest, CreateGetListSearchAndFsck) {
   Result created = RunCtl(base_ +
                           "-o json customers create --display-name '김민수' "
@@ -135,7 +186,7 @@ TEST_F(RapportctlTest, ManagesTeamsUsersAndTokens) {
   fclose(f);
   Result whoami = RunCtl("--server " + server_->address() + " --token-file " + file + " whoami");
   EXPECT_EQ(whoami.exit_code, 0) << whoami.out;
-  EXPECT_THAT(whoami.out, HasSubstr("id: \"ana\""));
+  EXPECT_THAT(whoami.out, HasSubstr("id: ana\n"));
   Result listed = RunCtl(base_ + "tokens list --user ana");
   EXPECT_EQ(listed.exit_code, 0);
   EXPECT_THAT(listed.out, HasSubstr("laptop"));
@@ -176,7 +227,7 @@ TEST_F(RapportctlTest, ImportsAndExportsCsvWithProgressAndAMapping) {
   EXPECT_EQ(exported.exit_code, 0) << exported.out;
   EXPECT_THAT(exported.out, HasSubstr("id,kind,display_name"));
   EXPECT_THAT(exported.out, HasSubstr("erp:C-1"));
-  EXPECT_THAT(exported.out, HasSubstr("exported 2 records"));
+  EXPECT_THAT(exported.out, HasSubstr("export: 2 records"));  // plain progress, then done
 }
 
 // rapportctl call: any unary method, resolved through server reflection
@@ -188,7 +239,7 @@ TEST_F(RapportctlTest, CallsACoreMethodFoundByReflection) {
   EXPECT_THAT(caller.out, HasSubstr("\"operator\": true"));
   Result text = RunCtl(base_ + "-o table call rapport.v1.IdentityService/GetCaller");
   EXPECT_EQ(text.exit_code, 0) << text.out;
-  EXPECT_THAT(text.out, HasSubstr("tenant: \"default\""));  // -o table: text format
+  EXPECT_THAT(text.out, HasSubstr("tenant: default\n"));  // -o table: text format
 
   // A write with a request, in the proto's JSON form, then read back.
   Result created = RunCtl(
@@ -294,10 +345,10 @@ TEST(RapportctlModulesTest, ListsEnablesRollsOutAndExplainsModules) {
   EXPECT_EQ(list.exit_code, 0) << list.out;
   EXPECT_THAT(list.out, HasSubstr("guard\t1.0.0\tloaded"));
   Result check = RunCtl(base + "modules check guard");
-  EXPECT_THAT(check.out, HasSubstr("MODULE_MODE_OFF"));
+  EXPECT_THAT(check.out, HasSubstr("mode: off\n"));
   EXPECT_EQ(RunCtl(base + "modules enable guard").exit_code, 0);
   check = RunCtl(base + "modules check guard");
-  EXPECT_THAT(check.out, HasSubstr("MODULE_MODE_ON"));
+  EXPECT_THAT(check.out, HasSubstr("mode: on\n"));
   EXPECT_THAT(check.out, HasSubstr("default for the tenant"));
   Result bad = RunCtl(base + "modules rollout guard --percentage 150");
   EXPECT_EQ(bad.exit_code, 1);

@@ -211,7 +211,8 @@ absl::StatusOr<uint64_t> ExportTo(v1::DataService::Stub& stub,
                                   std::unique_ptr<grpc::ClientContext> context,
                                   const v1::ExportRequest& request,
                                   const v1::AttributeSchema& schema, const std::string& format,
-                                  std::ostream& out) {
+                                  std::ostream& out,
+                                  const std::function<void(uint64_t)>& on_progress) {
   if (format != "csv" && format != "jsonl") {
     return absl::InvalidArgumentError(absl::StrCat("unknown format '", format, "' (csv or jsonl)"));
   }
@@ -246,7 +247,7 @@ absl::StatusOr<uint64_t> ExportTo(v1::DataService::Stub& stub,
       (void)google::protobuf::util::MessageToJsonString(*record, &line, json);
       out << line << "\n";
     }
-    ++count;
+    if (++count % 1000 == 0 && on_progress) on_progress(count);
   }
   grpc::Status status = reader->Finish();
   if (!status.ok()) {

@@ -48,12 +48,13 @@ absl::StatusOr<v1::ImportSummary> ImportFile(v1::DataService::Stub& stub,
                                              const ImportOptions& options);
 
 // Writes `request`'s export as "csv" or "jsonl" to `out`; returns the number
-// of records.
+// of records. `on_progress`, if set, gets the count every 1,000 records.
 absl::StatusOr<uint64_t> ExportTo(v1::DataService::Stub& stub,
                                   std::unique_ptr<grpc::ClientContext> context,
                                   const v1::ExportRequest& request,
                                   const v1::AttributeSchema& schema, const std::string& format,
-                                  std::ostream& out);
+                                  std::ostream& out,
+                                  const std::function<void(uint64_t)>& on_progress = nullptr);
 
 // The column -> field path map of a mapping file.
 absl::StatusOr<std::map<std::string, std::string>> ReadMapping(const std::string& path);

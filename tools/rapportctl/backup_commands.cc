@@ -8,6 +8,8 @@
 #include "core/store/backup.h"
 #include "rapport/v1/admin.grpc.pb.h"
 #include "tools/rapportctl/commands.h"
+#include "tools/rapportctl/human_text.h"
+#include "tools/rapportctl/progress.h"
 
 namespace rapport::ctl {
 namespace {
@@ -23,8 +25,11 @@ int Backup(const std::string& destination) {
   v1::CreateBackupRequest r;
   r.set_destination(destination);
   v1::CreateBackupResponse out;
-  grpc::Status s = stub->CreateBackup(Call().get(), r, &out);
+  Progress progress("backup", "files");
+  // The server does the work in one call; until it answers, the time so far.
+  grpc::Status s = progress.WaitFor([&] { return stub->CreateBackup(Call().get(), r, &out); });
   if (!s.ok()) return Fail(s);
+  progress.Done();
   if (g.output == "json") {
     std::cout << Json(out);
   } else {
@@ -35,15 +40,17 @@ int Backup(const std::string& destination) {
 }
 
 int Restore(const RestoreArgs& args) {
-  auto restored = store::RestoreBackup(args.backup_dir, args.backup_id, args.data_dir);
+  Progress progress("restore", "files");
+  auto restored = progress.WaitFor(
+      [&] { return store::RestoreBackup(args.backup_dir, args.backup_id, args.data_dir); });
+  progress.Done();
   if (!restored.ok()) {
     std::cerr << "error: " << absl::StatusCodeToString(restored.status().code()) << ": "
               << restored.status().message() << "\n";
     return 1;
   }
   std::cout << "restored backup " << restored->backup_id << " of "
-            << absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixSeconds(restored->timestamp),
-                                absl::UTCTimeZone())
+            << HumanTime(absl::FromUnixSeconds(restored->timestamp))
             << " (checksums verified) into " << args.data_dir
             << "; start rapportd --data-dir on it, then rapportctl fsck\n";
   return 0;

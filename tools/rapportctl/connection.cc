@@ -40,6 +40,9 @@ void AddGlobalOptions(CLI::App& app) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   app.add_option("--timeout", g.timeout_s, "seconds per call")->capture_default_str();
+  app.add_option("--time-zone", g.time_zone,
+                 "IANA time zone times are shown in (-o table; JSON keeps UTC)")
+      ->capture_default_str();
 }
 
 int ResolveToken() {

@@ -24,13 +24,15 @@ struct Globals {
   std::string output = "table";
   bool output_set = false;  // --output was given (not the default)
   double timeout_s = 30;
+  std::string time_zone = "Asia/Seoul";  // human_text.h
 };
 
 extern Globals g;
 // Set by OpenChannel().
 extern std::shared_ptr<grpc::Channel> channel;
 
-// Adds --server, --token-file, --tls-*, --origin, --output/-o, --timeout.
+// Adds --server, --token-file, --tls-*, --origin, --output/-o, --timeout,
+// --time-zone.
 void AddGlobalOptions(CLI::App& app);
 
 // --token-file, else $RAPPORT_TOKEN, else $RAPPORT_TOKEN_FILE, else

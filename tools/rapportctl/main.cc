@@ -47,6 +47,7 @@
 #include "CLI/CLI.hpp"
 #include "tools/rapportctl/commands.h"
 #include "tools/rapportctl/connection.h"
+#include "tools/rapportctl/human_text.h"
 
 int main(int argc, char** argv) {
   using namespace rapport::ctl;
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   g.output_set = app.count("--output") > 0;
+  if (int rc = SetDisplayZone(g.time_zone); rc != 0) return rc;
   if (!chosen.run) return 2;
   if (chosen.needs_token) {
     if (int rc = ResolveToken(); rc != 0) return rc;

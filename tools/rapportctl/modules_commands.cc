@@ -10,6 +10,7 @@
 
 #include "rapport/v1/modules.grpc.pb.h"
 #include "tools/rapportctl/commands.h"
+#include "tools/rapportctl/progress.h"
 
 namespace rapport::ctl {
 namespace {
@@ -121,6 +122,7 @@ int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
     }
     // --wait: until it is done or failed (bounded by --wait-seconds).
     const bool wait = verb == "backfill" && mo.wait_seconds > 0;
+    Progress progress("backfill", "records");
     for (int i = 0; s.ok() && (verb == "backfill-status" || wait) && i < mo.wait_seconds * 5 + 1;
          ++i) {
       v1::GetBackfillRequest r;
@@ -129,8 +131,11 @@ int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
       if (!s.ok() || verb == "backfill-status" ||
           result->state() == v1::BackfillStatus::STATE_DONE ||
           result->state() == v1::BackfillStatus::STATE_FAILED) {
+        if (wait && s.ok()) progress.Finish(static_cast<uint64_t>(result->records()));
         break;
       }
+      // The total is not known ahead: records handed over so far, and the rate.
+      if (wait) progress.Update(static_cast<uint64_t>(result->records()));
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     out = std::move(result);

@@ -2,7 +2,6 @@
 
 #include <iostream>
 
-#include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -10,6 +9,7 @@
 #include "rapport/v1/interaction.pb.h"
 #include "rapport/v1/opportunity.pb.h"
 #include "tools/rapportctl/connection.h"
+#include "tools/rapportctl/human_text.h"
 
 namespace rapport::ctl {
 namespace {
@@ -38,21 +38,23 @@ std::vector<std::string> Row(const Message& m) {
             c->display_name(),
             c->emails_size() ? c->emails(0) : "",
             c->phones_size() ? c->phones(0) : "",
-            v1::LifecycleStage_Name(c->lifecycle_stage()).substr(16),
+            HumanEnum(v1::LifecycleStage_descriptor()->FindValueByNumber(c->lifecycle_stage())),
             c->owner()};
   }
   if (auto* i = dynamic_cast<const v1::Interaction*>(&m)) {
-    return {i->id(),      v1::InteractionKind_Name(i->kind()).substr(17), i->customer_id(),
-            i->subject(), std::to_string(i->occurred_at().seconds()),     i->owner()};
+    return {i->id(),
+            HumanEnum(v1::InteractionKind_descriptor()->FindValueByNumber(i->kind())),
+            i->customer_id(),
+            i->subject(),
+            i->has_occurred_at() ? HumanTime(i->occurred_at()) : "",
+            i->owner()};
   }
   if (auto* o = dynamic_cast<const v1::Opportunity*>(&m)) {
     return {o->id(),
             o->name(),
             o->stage(),
-            o->has_amount()
-                ? o->amount().currency_code() + " " + std::to_string(o->amount().units())
-                : "",
-            v1::OpportunityStatus_Name(o->status()).substr(19),
+            o->has_amount() ? HumanMoney(o->amount()) : "",
+            HumanEnum(v1::OpportunityStatus_descriptor()->FindValueByNumber(o->status())),
             o->owner()};
   }
   return {Json(m)};
@@ -133,12 +135,7 @@ void PrintRecord(const Message& m) {
   if (g.output == "json") {
     std::cout << Json(m);
   } else {
-    // Text format, with UTF-8 (Hangul) printed as text rather than escapes.
-    google::protobuf::TextFormat::Printer printer;
-    printer.SetUseUtf8StringEscaping(true);
-    std::string text;
-    printer.PrintToString(m, &text);
-    std::cout << text;
+    std::cout << HumanText(m);
   }
 }
 

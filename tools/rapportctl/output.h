@@ -1,7 +1,7 @@
 // File: tools/rapportctl/output.h
 //
-// What rapportctl prints: records as a table row, text format or JSON
-// (--output), and errors with the exit code they mean:
+// What rapportctl prints: records as a table row, text for people
+// (human_text.h) or JSON (--output), and errors with the exit code they mean:
 //
 //   0 ok, 1 the server refused (message and field violations on stderr),
 //   2 usage error, 3 server unreachable.
@@ -36,7 +36,8 @@ std::string Json(const google::protobuf::Message& message);
 // (if any) on stderr.
 void PrintRecords(const std::vector<const google::protobuf::Message*>& records,
                   const std::string& next_token);
-// JSON, or text format with UTF-8 (Hangul) as text.
+// JSON, or for people (human_text.h): times in --time-zone, money with
+// its digits, enums without prefixes.
 void PrintRecord(const google::protobuf::Message& message);
 
 }  // namespace rapport::ctl

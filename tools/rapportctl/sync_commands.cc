@@ -15,6 +15,7 @@
 #include "tools/common/import_export.h"
 #include "tools/common/record_text.h"
 #include "tools/rapportctl/commands.h"
+#include "tools/rapportctl/progress.h"
 
 namespace rapport::ctl {
 namespace {
@@ -44,27 +45,6 @@ absl::StatusOr<v1::AttributeSchema> FetchSchema(v1::ResourceType type) {
   return schema;
 }
 
-// A progress bar on a terminal, plain lines otherwise.
-void ShowProgress(const tools::ImportProgress& p) {
-  static double last_line = -10;
-  const bool tty = isatty(STDERR_FILENO);
-  double rate = p.seconds > 0 ? p.rows / p.seconds : 0;
-  double fraction = p.total_bytes ? static_cast<double>(p.bytes) / p.total_bytes : 0;
-  double eta = fraction > 0 ? p.seconds * (1 - fraction) / fraction : 0;
-  if (tty) {
-    int filled = static_cast<int>(fraction * 30);
-    std::fprintf(stderr, "\r[%-30s] %5.1f%%  %llu rows  %.0f rows/s  ETA %ds   ",
-                 std::string(filled, '=').c_str(), fraction * 100,
-                 static_cast<unsigned long long>(p.rows), rate, static_cast<int>(eta));
-    if (p.done) std::fprintf(stderr, "\n");
-  } else if (p.done || p.seconds - last_line >= 5) {
-    last_line = p.seconds;
-    std::fprintf(stderr, "import: %llu rows (%.1f%%), %.0f rows/s%s\n",
-                 static_cast<unsigned long long>(p.rows), fraction * 100, rate,
-                 p.done ? ", done" : "");
-  }
-}
-
 int Import(const SyncArgs& sy) {
   auto data = v1::DataService::NewStub(channel);
   tools::ImportOptions options;
@@ -76,7 +56,15 @@ int Import(const SyncArgs& sy) {
   options.duplicate_policy =
       sy.block_duplicates ? v1::DUPLICATE_POLICY_BLOCK : v1::DUPLICATE_POLICY_ALLOW;
   options.preserve_ids = sy.preserve_ids;
-  options.on_progress = ShowProgress;
+  Progress progress("import", "rows");
+  options.on_progress = [&progress](const tools::ImportProgress& p) {
+    const double fraction = p.total_bytes ? static_cast<double>(p.bytes) / p.total_bytes : -1;
+    if (p.done) {
+      progress.Finish(p.rows, fraction);
+    } else {
+      progress.Update(p.rows, fraction);
+    }
+  };
   auto schema = FetchSchema(options.type);
   if (!schema.ok()) return Fail(schema.status());
   auto context = Call();
@@ -130,9 +118,11 @@ int Export(const SyncArgs& sy) {
   }
   auto context = Call();
   context->set_deadline(std::chrono::system_clock::time_point::max());
-  auto count = tools::ExportTo(*data, std::move(context), request, schema, format, *out);
+  Progress progress("export", "records");
+  auto count = tools::ExportTo(*data, std::move(context), request, schema, format, *out,
+                               [&progress](uint64_t n) { progress.Update(n); });
   if (!count.ok()) return Fail(count.status());
-  std::cerr << "exported " << *count << " records\n";
+  progress.Finish(*count);  // "export: 2 records, ... done"
   return 0;
 }
 
