@@ -122,6 +122,18 @@ Status FindSender(const Call& call, const v1::CaptureCaseRequest& r, Sender* sen
   return {};
 }
 
+int64_t Documents(const Model& model) {
+  int64_t documents = 0;
+  for (const auto& [label, l] : model.labels) documents += l.documents;
+  return documents;
+}
+int64_t MinExamples(const v1::Settings& settings) {
+  return settings.classifier_min_examples() > 0 ? settings.classifier_min_examples() : 30;
+}
+double Threshold(const v1::Settings& settings) {
+  return settings.classifier_threshold() > 0 ? settings.classifier_threshold() : 0.7;
+}
+
 // When no rule matched: the learned classifier's suggestion, applied when
 // it is confident enough (Settings.classifier_*); otherwise the case waits
 // for a person (CATEGORY_SOURCE_NONE) with the suggestion shown.
@@ -134,11 +146,7 @@ Status Suggest(const Call& call, const v1::Settings& settings, const std::string
   const std::vector<std::string> features = Features(folded);
   Model model;
   if (Status s = LoadModel(call, features, &model); !s.ok()) return s;
-  int64_t documents = 0;
-  for (const auto& [label, l] : model.labels) documents += l.documents;
-  const int64_t min_examples =
-      settings.classifier_min_examples() > 0 ? settings.classifier_min_examples() : 30;
-  if (documents < min_examples) return {};
+  if (Documents(model) < MinExamples(settings)) return {};
   const Prediction p = Predict(model, features);
   std::string category, subcategory;
   SplitLabel(p.label, &category, &subcategory);
@@ -148,12 +156,35 @@ Status Suggest(const Call& call, const v1::Settings& settings, const std::string
   c->set_suggested_category(category);
   c->set_suggested_subcategory(subcategory);
   c->set_category_confidence(p.confidence);
-  const double threshold =
-      settings.classifier_threshold() > 0 ? settings.classifier_threshold() : 0.7;
-  if (p.confidence >= threshold) {
+  if (p.confidence >= Threshold(settings)) {
     c->set_category(category);
     c->set_subcategory(subcategory);
     c->set_category_source(v1::CATEGORY_SOURCE_CLASSIFIER);
+  }
+  return {};
+}
+
+// The learned sentiment model's suggestion, applied as the category's is:
+// at or above the tenant's threshold, once the model knows
+// classifier_min_examples texts (until then it costs two counter scans).
+Status InferSentiment(const Call& call, const v1::Settings& settings, const std::string& text,
+                      v1::Case* c) {
+  if (settings.classifier_disabled()) return {};
+  Model model;
+  if (Status s = LoadModel(call, {}, &model, keys::kSentimentModel); !s.ok()) return s;
+  if (Documents(model) < MinExamples(settings)) return {};
+  std::string folded;
+  if (!FoldText(text, &folded)) return {};
+  const std::vector<std::string> features = Features(folded);
+  if (Status s = LoadModel(call, features, &model, keys::kSentimentModel); !s.ok()) return s;
+  const Prediction p = Predict(model, features);
+  const v1::Sentiment sentiment = SentimentOf(p.label);
+  if (sentiment == v1::SENTIMENT_UNSPECIFIED) return {};
+  c->set_suggested_sentiment(sentiment);
+  c->set_sentiment_confidence(p.confidence);
+  if (p.confidence >= Threshold(settings)) {
+    c->set_sentiment(sentiment);
+    c->set_sentiment_inferred(true);
   }
   return {};
 }
@@ -252,6 +283,7 @@ Status Open(const Call& call, const v1::CaptureCaseRequest& r, const std::string
   } else if (Status s = Suggest(call, settings, r.text(), &c); !s.ok()) {
     return s;
   }
+  if (Status s = InferSentiment(call, settings, r.text(), &c); !s.ok()) return s;
   if (r.priority() != v1::PRIORITY_UNSPECIFIED) c.set_priority(r.priority());
   if (c.priority() == v1::PRIORITY_UNSPECIFIED) c.set_priority(v1::PRIORITY_NORMAL);
   if (!r.opportunity_id().empty()) {

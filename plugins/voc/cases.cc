@@ -377,8 +377,19 @@ Status ClassifyCase(Call& call, const v1::ClassifyCaseRequest& request, int64_t 
       c.set_priority(request.priority());
       AddEvent(call, &w.record, v1::CaseEvent::KIND_PRIORITY_CHANGED, now)
           ->set_priority(request.priority());
-    } else if (path == "sentiment") {
+    } else if (path == "sentiment" &&
+               (request.sentiment() != c.sentiment() || c.sentiment_inferred())) {
       c.set_sentiment(request.sentiment());
+      c.set_sentiment_inferred(false);
+      // An agent's sentiment teaches the sentiment model (a second one
+      // replaces the first).
+      if (request.sentiment() != v1::SENTIMENT_UNSPECIFIED) {
+        if (Status s = LearnFromCase(call, c.id(), c.body(), SentimentLabel(request.sentiment()),
+                                     keys::kSentimentModel);
+            !s.ok()) {
+          return s;
+        }
+      }
     }
   }
   ApplySlaPolicy(call, w.settings, now, &w.record);
@@ -426,17 +437,36 @@ Status TrainClassifier(Call& call, const v1::TrainClassifierRequest& request, in
     const v1::LabelledText& e = request.examples(i);
     const std::string field = "examples[" + std::to_string(i) + "]";
     if (Status s = CheckText(field + ".text", e.text()); !s.ok()) return s;
-    if (Status s = CheckCategory(settings, field + ".category", e.category(), e.subcategory());
-        !s.ok()) {
-      return s;
+    if (!v1::Sentiment_IsValid(e.sentiment())) {
+      return Status::Invalid(field + ".sentiment: unknown value " + std::to_string(e.sentiment()));
+    }
+    if (e.category().empty() && e.subcategory().empty() &&
+        e.sentiment() == v1::SENTIMENT_UNSPECIFIED) {
+      return Status::Invalid(field + ": give a category, a sentiment or both");
+    }
+    if (!e.category().empty() || !e.subcategory().empty()) {
+      if (Status s = CheckCategory(settings, field + ".category", e.category(), e.subcategory());
+          !s.ok()) {
+        return s;
+      }
     }
   }
   for (const v1::LabelledText& e : request.examples()) {
     std::string folded;
     FoldText(e.text(), &folded);
-    if (Status s = TrainStored(call, Features(folded), LabelOf(e.category(), e.subcategory()), +1);
-        !s.ok()) {
-      return s;
+    const std::vector<std::string> features = Features(folded);
+    if (!e.category().empty()) {
+      if (Status s = TrainStored(call, features, LabelOf(e.category(), e.subcategory()), +1);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (e.sentiment() != v1::SENTIMENT_UNSPECIFIED) {
+      if (Status s =
+              TrainStored(call, features, SentimentLabel(e.sentiment()), +1, keys::kSentimentModel);
+          !s.ok()) {
+        return s;
+      }
     }
   }
   Model model;
@@ -444,6 +474,10 @@ Status TrainClassifier(Call& call, const v1::TrainClassifierRequest& request, in
   out->set_examples_trained(request.examples_size());
   for (const auto& [label, l] : model.labels) out->set_documents(out->documents() + l.documents);
   out->set_vocabulary(model.vocabulary);
+  if (Status s = LoadModel(call, {}, &model, keys::kSentimentModel); !s.ok()) return s;
+  for (const auto& [label, l] : model.labels) {
+    out->set_sentiment_documents(out->sentiment_documents() + l.documents);
+  }
   return {};
 }
 

@@ -12,10 +12,11 @@
 namespace rapport::voc {
 namespace {
 
-Status ReadFeature(const Call& call, const std::string& feature, v1::FeatureCounts* out) {
+Status ReadFeature(const Call& call, const keys::ModelKeys& model, const std::string& feature,
+                   v1::FeatureCounts* out) {
   out->Clear();
   std::optional<std::string> bytes;
-  if (Status s = call.Read(keys::Feature(feature), &bytes); !s.ok()) return s;
+  if (Status s = call.Read(model.feature + feature, &bytes); !s.ok()) return s;
   if (bytes && !out->ParseFromString(*bytes)) {
     return Status::Internal("voc keyspace: a classifier feature record does not parse");
   }
@@ -34,9 +35,10 @@ void SplitLabel(const std::string& label, std::string* category, std::string* su
   *subcategory = slash == std::string::npos ? "" : label.substr(slash + 1);
 }
 
-Status LoadModel(const Call& call, const std::vector<std::string>& features, Model* out) {
+Status LoadModel(const Call& call, const std::vector<std::string>& features, Model* out,
+                 const keys::ModelKeys& model) {
   *out = Model();
-  if (Status s = ScanCounters(call, keys::kLabelDocuments,
+  if (Status s = ScanCounters(call, model.documents,
                               [&](const std::string& label, int64_t n) {
                                 if (n > 0) out->labels[label].documents = n;
                                 return true;
@@ -44,7 +46,7 @@ Status LoadModel(const Call& call, const std::vector<std::string>& features, Mod
       !s.ok()) {
     return s;
   }
-  if (Status s = ScanCounters(call, keys::kLabelFeatures,
+  if (Status s = ScanCounters(call, model.features,
                               [&](const std::string& label, int64_t n) {
                                 if (auto it = out->labels.find(label); it != out->labels.end()) {
                                   it->second.features = n;
@@ -54,12 +56,12 @@ Status LoadModel(const Call& call, const std::vector<std::string>& features, Mod
       !s.ok()) {
     return s;
   }
-  if (Status s = ReadCounter(call, keys::kVocabulary, &out->vocabulary); !s.ok()) return s;
+  if (Status s = ReadCounter(call, model.vocabulary, &out->vocabulary); !s.ok()) return s;
   std::map<std::string, bool> distinct;
   for (const std::string& f : features) distinct[f] = true;
   for (const auto& [feature, unused] : distinct) {
     v1::FeatureCounts counts;
-    if (Status s = ReadFeature(call, feature, &counts); !s.ok()) return s;
+    if (Status s = ReadFeature(call, model, feature, &counts); !s.ok()) return s;
     if (counts.counts().empty()) continue;
     out->counts[feature] =
         std::map<std::string, int64_t>(counts.counts().begin(), counts.counts().end());
@@ -68,46 +70,68 @@ Status LoadModel(const Call& call, const std::vector<std::string>& features, Mod
 }
 
 Status TrainStored(const Call& call, const std::vector<std::string>& features,
-                   const std::string& label, int sign) {
+                   const std::string& label, int sign, const keys::ModelKeys& model) {
   // Each distinct feature once (classifier.h: binary features).
   std::map<std::string, int64_t> times;
   for (const std::string& f : features) times[f] = 1;
   for (const auto& [feature, n] : times) {
     v1::FeatureCounts counts;
-    if (Status s = ReadFeature(call, feature, &counts); !s.ok()) return s;
+    if (Status s = ReadFeature(call, model, feature, &counts); !s.ok()) return s;
     const bool was_empty = counts.counts().empty();
     int64_t& count = (*counts.mutable_counts())[label];
     count += sign * n;
     if (count <= 0) counts.mutable_counts()->erase(label);
     if (counts.counts().empty()) {
       if (!was_empty) {
-        if (Status s = call.Delete(keys::Feature(feature)); !s.ok()) return s;
-        if (Status s = call.Increment(keys::kVocabulary, -1); !s.ok()) return s;
+        if (Status s = call.Delete(model.feature + feature); !s.ok()) return s;
+        if (Status s = call.Increment(model.vocabulary, -1); !s.ok()) return s;
       }
       continue;
     }
     if (was_empty) {
-      if (Status s = call.Increment(keys::kVocabulary, 1); !s.ok()) return s;
+      if (Status s = call.Increment(model.vocabulary, 1); !s.ok()) return s;
     }
-    if (Status s = call.Put(keys::Feature(feature), counts.SerializeAsString()); !s.ok()) return s;
+    if (Status s = call.Put(model.feature + feature, counts.SerializeAsString()); !s.ok()) {
+      return s;
+    }
   }
-  if (Status s = call.Increment(keys::kLabelDocuments + label, sign); !s.ok()) return s;
-  return call.Increment(keys::kLabelFeatures + label, sign * static_cast<int64_t>(times.size()));
+  if (Status s = call.Increment(model.documents + label, sign); !s.ok()) return s;
+  return call.Increment(model.features + label, sign * static_cast<int64_t>(times.size()));
 }
 
 Status LearnFromCase(const Call& call, const std::string& case_id, const std::string& text,
-                     const std::string& label) {
+                     const std::string& label, const keys::ModelKeys& model) {
   std::string folded;
   if (!FoldText(text, &folded)) return Status::Invalid("text: is not valid UTF-8");
   const std::vector<std::string> features = Features(folded);
   std::optional<std::string> previous;
-  if (Status s = call.Read(keys::CaseLabel(case_id), &previous); !s.ok()) return s;
+  if (Status s = call.Read(model.case_label + case_id, &previous); !s.ok()) return s;
   if (previous && *previous == label) return {};
   if (previous) {
-    if (Status s = TrainStored(call, features, *previous, -1); !s.ok()) return s;
+    if (Status s = TrainStored(call, features, *previous, -1, model); !s.ok()) return s;
   }
-  if (Status s = TrainStored(call, features, label, +1); !s.ok()) return s;
-  return call.Put(keys::CaseLabel(case_id), label);
+  if (Status s = TrainStored(call, features, label, +1, model); !s.ok()) return s;
+  return call.Put(model.case_label + case_id, label);
+}
+
+std::string SentimentLabel(v1::Sentiment sentiment) {
+  switch (sentiment) {
+    case v1::SENTIMENT_NEGATIVE:
+      return "negative";
+    case v1::SENTIMENT_NEUTRAL:
+      return "neutral";
+    case v1::SENTIMENT_POSITIVE:
+      return "positive";
+    default:
+      return "";
+  }
+}
+
+v1::Sentiment SentimentOf(const std::string& label) {
+  if (label == "negative") return v1::SENTIMENT_NEGATIVE;
+  if (label == "neutral") return v1::SENTIMENT_NEUTRAL;
+  if (label == "positive") return v1::SENTIMENT_POSITIVE;
+  return v1::SENTIMENT_UNSPECIFIED;
 }
 
 }  // namespace rapport::voc

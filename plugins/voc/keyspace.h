@@ -21,6 +21,8 @@
 //   nb/v                              counter: distinct n-grams (the vocabulary)
 //   nb/f/<n-gram>                     FeatureCounts: the n-gram's count per label
 //   nb/case/<case>                    the label the case taught (replaced on correction)
+//   ns/d/, ns/n/, ns/v, ns/f/, ns/case/   the same for the sentiment model (labels
+//                                     negative, neutral, positive)
 //   r/oc/<category>, r/oq/<queue>     counters: open cases ("-" for none)
 //   r/od/<date>                       counter: open cases captured that day
 //   r/cd/<date>/<category>            counter: cases captured that day
@@ -68,8 +70,19 @@ inline constexpr char kCalendar[] = "calendar";
 inline constexpr char kLabelDocuments[] = "nb/d/";
 inline constexpr char kLabelFeatures[] = "nb/n/";
 inline constexpr char kVocabulary[] = "nb/v";
-inline std::string Feature(const std::string& ngram) { return "nb/f/" + ngram; }
-inline std::string CaseLabel(const std::string& id) { return "nb/case/" + id; }
+
+// Where one learned model keeps its counts (classifier_store.h): the
+// category classifier under "nb/", the sentiment model under "ns/".
+struct ModelKeys {
+  const char* documents;   // + label: counter
+  const char* features;    // + label: counter
+  const char* vocabulary;  // counter
+  const char* feature;     // + n-gram: FeatureCounts
+  const char* case_label;  // + case id: the label the case taught
+};
+inline constexpr ModelKeys kCategoryModel = {kLabelDocuments, kLabelFeatures, kVocabulary, "nb/f/",
+                                             "nb/case/"};
+inline constexpr ModelKeys kSentimentModel = {"ns/d/", "ns/n/", "ns/v", "ns/f/", "ns/case/"};
 inline constexpr char kOpenByCategory[] = "r/oc/";
 inline constexpr char kOpenByQueue[] = "r/oq/";
 inline constexpr char kOpenByDate[] = "r/od/";

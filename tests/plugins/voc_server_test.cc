@@ -782,6 +782,96 @@ TEST_F(VocServerTest, TheClassifierFilesWhatNoRuleMatchesAndLearnsFromCorrection
   EXPECT_EQ(trained.documents(), 11);
 }
 
+// Sentiment is inferred like the category: a per-tenant model over
+// character n-grams, trained by TrainClassifier's sentiment examples and
+// by agents' ClassifyCase, applied at or above the threshold once it knows
+// classifier_min_examples texts.
+TEST_F(VocServerTest, SentimentIsLearnedAndInferredWhenConfident) {
+  Enable();
+  Configure();
+  Customer("김민수", "010-1234-5678");
+  voc::Case before;
+  ASSERT_TRUE(
+      Capture(ByPhone("010-1234-5678", "정말 최악이에요. 너무 실망했습니다"), &before).ok());
+  EXPECT_EQ(before.sentiment(), voc::SENTIMENT_UNSPECIFIED);  // an untrained model says nothing
+  EXPECT_EQ(before.suggested_sentiment(), voc::SENTIMENT_UNSPECIFIED);
+
+  const std::vector<std::pair<voc::Sentiment, std::vector<std::string>>> examples = {
+      {voc::SENTIMENT_NEGATIVE,
+       {"최악의 서비스입니다", "너무 실망했어요", "화가 나서 글을 남깁니다",
+        "직원이 너무 불친절해요", "짜증나서 못 쓰겠어요", "다시는 이용하지 않겠습니다",
+        "정말 실망스럽네요", "이런 서비스는 처음이에요 최악", "답답하고 화가 납니다",
+        "불친절한 응대에 실망했습니다", "엉망이에요 너무 화나요", "정말 짜증나고 실망입니다"}},
+      {voc::SENTIMENT_NEUTRAL,
+       {"배송은 언제 되나요?", "영업시간이 궁금합니다", "주소 변경이 가능한가요?",
+        "사용 방법을 알려주세요", "재고가 있는지 문의드립니다", "색상 옵션이 궁금해요",
+        "결제 수단을 알려주실 수 있나요?", "매장 위치를 문의합니다", "사이즈 교환이 가능한가요?",
+        "쿠폰 사용 기간이 궁금합니다", "주문 내역은 어디서 보나요?", "설치 일정을 문의드립니다"}},
+      {voc::SENTIMENT_POSITIVE,
+       {"친절하게 응대해 주셔서 감사합니다", "정말 만족합니다", "최고의 서비스예요",
+        "빠른 배송 감사해요", "상담원분이 너무 친절했어요", "제품이 좋아서 만족해요",
+        "덕분에 잘 해결됐어요 감사합니다", "항상 친절하셔서 좋아요", "기대 이상으로 만족스럽습니다",
+        "정말 감사드립니다 최고예요", "친절한 설명 감사합니다", "아주 좋아요 만족합니다"}}};
+  voc::TrainClassifierRequest train;
+  for (const auto& [sentiment, texts] : examples) {
+    for (const std::string& text : texts) {
+      auto* e = train.add_examples();
+      e->set_text(text);
+      e->set_sentiment(sentiment);
+    }
+  }
+  voc::TrainClassifierResponse trained;
+  grpc::Status s = voc_->TrainClassifier(Call().get(), train, &trained);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(trained.sentiment_documents(), 36);
+  EXPECT_EQ(trained.documents(), 0);  // sentiment-only examples leave the categories alone
+
+  voc::Case angry, pleased, asking;
+  ASSERT_TRUE(
+      Capture(ByPhone("010-1234-5678", "정말 최악이에요. 너무 실망했고 화가 납니다"), &angry).ok());
+  EXPECT_EQ(angry.sentiment(), voc::SENTIMENT_NEGATIVE);
+  EXPECT_TRUE(angry.sentiment_inferred());
+  EXPECT_GE(angry.sentiment_confidence(), 0.7);
+  ASSERT_TRUE(
+      Capture(ByPhone("010-1234-5678", "친절하게 도와주셔서 정말 감사합니다. 만족해요"), &pleased)
+          .ok());
+  EXPECT_EQ(pleased.sentiment(), voc::SENTIMENT_POSITIVE);
+  ASSERT_TRUE(
+      Capture(ByPhone("010-1234-5678", "배송 주소 변경이 가능한가요? 문의드립니다"), &asking).ok());
+  EXPECT_EQ(asking.suggested_sentiment(), voc::SENTIMENT_NEUTRAL);
+
+  // An agent's sentiment wins and teaches; a second correction replaces the
+  // first. (No rule matched: the case is in "general", agent2's queue.)
+  voc::ClassifyCaseRequest correct;
+  correct.set_case_id(angry.id());
+  correct.mutable_update_mask()->add_paths("sentiment");
+  correct.set_sentiment(voc::SENTIMENT_NEUTRAL);
+  voc::Case corrected;
+  s = voc_->ClassifyCase(Call(agent2_).get(), correct, &corrected);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(corrected.sentiment(), voc::SENTIMENT_NEUTRAL);
+  EXPECT_FALSE(corrected.sentiment_inferred());
+  voc::TrainClassifierRequest none;
+  ASSERT_TRUE(voc_->TrainClassifier(Call().get(), none, &trained).ok());
+  EXPECT_EQ(trained.sentiment_documents(), 37);
+  correct.set_sentiment(voc::SENTIMENT_NEGATIVE);
+  ASSERT_TRUE(voc_->ClassifyCase(Call(agent2_).get(), correct, &corrected).ok());
+  ASSERT_TRUE(voc_->TrainClassifier(Call().get(), none, &trained).ok());
+  EXPECT_EQ(trained.sentiment_documents(), 37);
+
+  // Bad examples are refused and teach nothing.
+  voc::TrainClassifierRequest bad;
+  bad.add_examples()->set_text("라벨이 없는 문장");
+  s = voc_->TrainClassifier(Call().get(), bad, &trained);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("examples[0]: give a category, a sentiment or both"));
+  bad.mutable_examples(0)->set_sentiment(static_cast<voc::Sentiment>(9));
+  s = voc_->TrainClassifier(Call().get(), bad, &trained);
+  EXPECT_THAT(s.error_message(), HasSubstr("examples[0].sentiment: unknown value 9"));
+  ASSERT_TRUE(voc_->TrainClassifier(Call().get(), none, &trained).ok());
+  EXPECT_EQ(trained.sentiment_documents(), 37);
+}
+
 TEST_F(VocServerTest, ABreachFiresOnItsTimerAndActs) {
   Enable();
   Configure();
