@@ -1,5 +1,6 @@
 #include "core/feed/change_feed.h"
 
+#include <chrono>
 #include <string>
 
 #include "core/common/status_util.h"
@@ -48,9 +49,9 @@ absl::Status ChangeFeed::Batch::Commit() {
   store::Database* db = feed_->db_;
   batch_->Merge(db->counters(), store::FeedCountKey(tenant_), store::EncodeCounterDelta(events_));
   batch_->Put(db->meta(), store::LastSequenceKey(), store::KeyWriter().U64(sequence_).key());
-  const absl::Time start = absl::Now();
+  const auto start = std::chrono::steady_clock::now();
   absl::Status written = db->Write(batch_);
-  feed_->commit_write_.Observe(absl::Now() - start);
+  feed_->commit_write_.Observe(absl::FromChrono(std::chrono::steady_clock::now() - start));
   RAPPORT_RETURN_IF_ERROR(written);
   feed_->Publish(sequence_);
   return absl::OkStatus();

@@ -5,6 +5,7 @@
 // plugin's post-commit hooks for one change event.
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/plugin_host/plugin_host_internal.h"
 #include "core/records/record_fields.h"
@@ -60,12 +61,13 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
       ++p->hook_calls;
       rapport_bytes b = before ? Bytes(before_bytes) : rapport_bytes{nullptr, 0};
       rapport_bytes a = after ? Bytes(after_bytes) : rapport_bytes{nullptr, 0};
-      const absl::Time start = absl::Now();
+      const auto start = std::chrono::steady_clock::now();
       int rc = Guarded(error, [&] {
         return hook->fn(hook->user, reinterpret_cast<rapport_call*>(&call), b, a,
                         kind == RAPPORT_HOOK_PRE_COMMIT ? &out.buffer : nullptr, &error.buffer);
       });
-      p->hook_latency[kind == RAPPORT_HOOK_PRE_COMMIT ? 1 : 0].Observe(absl::Now() - start);
+      p->hook_latency[kind == RAPPORT_HOOK_PRE_COMMIT ? 1 : 0].Observe(
+          absl::FromChrono(std::chrono::steady_clock::now() - start));
       if (rc != RAPPORT_OK) {
         ++p->hook_failures;
         std::string message = error.data.empty() ? "rejected the write" : error.data;
@@ -120,12 +122,12 @@ absl::Status PluginHost::RunPostCommit(Plugin* p, const RequestContext& ctx,
     call.origin = absl::StrCat("module/", p->name);
     HostBuffer error;
     ++p->hook_calls;
-    const absl::Time start = absl::Now();
+    const auto start = std::chrono::steady_clock::now();
     int rc = Guarded(error, [&] {
       return h.fn(h.user, reinterpret_cast<rapport_call*>(&call), rapport_bytes{nullptr, 0},
                   Bytes(bytes), nullptr, &error.buffer);
     });
-    p->hook_latency[2].Observe(absl::Now() - start);
+    p->hook_latency[2].Observe(absl::FromChrono(std::chrono::steady_clock::now() - start));
     if (rc != RAPPORT_OK) {
       ++p->hook_failures;
       return absl::Status(CodeOf(rc), error.data.empty() ? "post-commit hook failed" : error.data);

@@ -382,14 +382,12 @@ Status ClassifyCase(Call& call, const v1::ClassifyCaseRequest& request, int64_t 
       c.set_sentiment(request.sentiment());
       c.set_sentiment_inferred(false);
       // An agent's sentiment teaches the sentiment model (a second one
-      // replaces the first).
-      if (request.sentiment() != v1::SENTIMENT_UNSPECIFIED) {
-        if (Status s = LearnFromCase(call, c.id(), c.body(), SentimentLabel(request.sentiment()),
+      // replaces the first; clearing it unteaches).
+      Status s = request.sentiment() == v1::SENTIMENT_UNSPECIFIED
+                     ? ForgetCase(call, c.id(), c.body(), keys::kSentimentModel)
+                     : LearnFromCase(call, c.id(), c.body(), SentimentLabel(request.sentiment()),
                                      keys::kSentimentModel);
-            !s.ok()) {
-          return s;
-        }
-      }
+      if (!s.ok()) return s;
     }
   }
   ApplySlaPolicy(call, w.settings, now, &w.record);

@@ -114,6 +114,17 @@ Status LearnFromCase(const Call& call, const std::string& case_id, const std::st
   return call.Put(model.case_label + case_id, label);
 }
 
+Status ForgetCase(const Call& call, const std::string& case_id, const std::string& text,
+                  const keys::ModelKeys& model) {
+  std::optional<std::string> previous;
+  if (Status s = call.Read(model.case_label + case_id, &previous); !s.ok()) return s;
+  if (!previous) return {};
+  std::string folded;
+  if (!FoldText(text, &folded)) return Status::Invalid("text: is not valid UTF-8");
+  if (Status s = TrainStored(call, Features(folded), *previous, -1, model); !s.ok()) return s;
+  return call.Delete(model.case_label + case_id);
+}
+
 std::string SentimentLabel(v1::Sentiment sentiment) {
   switch (sentiment) {
     case v1::SENTIMENT_NEGATIVE:

@@ -43,6 +43,11 @@ Status TrainStored(const Call& call, const std::vector<std::string>& features,
 Status LearnFromCase(const Call& call, const std::string& case_id, const std::string& text,
                      const std::string& label, const keys::ModelKeys& model = keys::kCategoryModel);
 
+// Unteaches what case `case_id` taught the model, if anything (an agent
+// cleared the value).
+Status ForgetCase(const Call& call, const std::string& case_id, const std::string& text,
+                  const keys::ModelKeys& model = keys::kCategoryModel);
+
 // A sentiment as the sentiment model's label ("negative"), and back
 // (SENTIMENT_UNSPECIFIED for anything else).
 std::string SentimentLabel(v1::Sentiment sentiment);

@@ -59,6 +59,7 @@ std::optional<ProcessStats> ReadProcessStats() {
        !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
     ++out.open_fds;
   }
+  if (out.open_fds > 0) --out.open_fds;  // the iterator's own
   return out;
 }
 

@@ -1,25 +1,29 @@
 #include "services/metrics/rpc_metrics.h"
 
+#include <atomic>
+#include <chrono>
 #include <utility>
 
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace rapport::services {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-// Counts the call once: at its status, or, for a call that ends without
-// one (the client went away), as CANCELLED when it is destroyed.
+// Counts the call once, with the status the server sends (for a call the
+// client cancelled or whose deadline passed, that is still the handler's
+// status), or, for a call destroyed without sending one, as CANCELLED.
+// Times on the steady clock, so a step of the system clock cannot make a
+// negative duration.
 class RpcMetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  RpcMetricsInterceptor(RpcMetrics::Method* method) : method_(method), start_(absl::Now()) {}
-  ~RpcMetricsInterceptor() override {
-    if (!counted_) Count(grpc::StatusCode::CANCELLED);
-  }
+  explicit RpcMetricsInterceptor(RpcMetrics::Method* method)
+      : method_(method), start_(std::chrono::steady_clock::now()) {}
+  ~RpcMetricsInterceptor() override { Count(grpc::StatusCode::CANCELLED); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (!counted_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       Count(methods->GetSendStatus().error_code());
     }
     methods->Proceed();
@@ -27,15 +31,16 @@ class RpcMetricsInterceptor : public grpc::experimental::Interceptor {
 
  private:
   void Count(grpc::StatusCode code) {
-    counted_ = true;
+    // Batches of one call may be intercepted on different threads.
+    if (counted_.exchange(true)) return;
     const int c = static_cast<int>(code);
     method_->codes[c >= 0 && c <= 16 ? c : 2].fetch_add(1, std::memory_order_relaxed);
-    method_->latency.Observe(absl::Now() - start_);
+    method_->latency.Observe(absl::FromChrono(std::chrono::steady_clock::now() - start_));
   }
 
   RpcMetrics::Method* method_;
-  absl::Time start_;
-  bool counted_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<bool> counted_{false};
 };
 
 class RpcMetricsFactory : public grpc::experimental::ServerInterceptorFactoryInterface {

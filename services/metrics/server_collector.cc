@@ -155,7 +155,7 @@ void ServerCollector::CollectRocksDb(Families* out) const {
   Add(Family(out, "rapport_rocksdb_write_stopped",
              "1 while RocksDB stops writes (too many memtables or L0 files)", MetricType::Gauge),
       whole(rocksdb::DB::Properties::kIsWriteStopped));
-  Add(Family(out, "rapport_rocksdb_delayed_write_rate_bytes",
+  Add(Family(out, "rapport_rocksdb_delayed_write_rate_bytes_per_second",
              "The write rate RocksDB slows writes to while it delays them (0: not delaying)",
              MetricType::Gauge),
       whole(rocksdb::DB::Properties::kActualDelayedWriteRate));
@@ -230,6 +230,13 @@ void ServerCollector::CollectModules(Families* out) const {
   MetricFamily& conflicts =
       Family(out, "rapport_module_keyspace_conflicts_total",
              "Keyspace commits that found a read out of date and ran again", MetricType::Counter);
+  MetricFamily& module_calls =
+      Family(out, "rapport_module_calls_total",
+             "Calls other modules made to the module's methods in process (call_module)",
+             MetricType::Counter);
+  MetricFamily& backfilled =
+      Family(out, "rapport_module_backfill_records_total",
+             "Records handed to the module's backfill handlers since start", MetricType::Counter);
   MetricFamily& custom =
       Family(out, "rapport_module_metric", "A module's own metric (Plugin::MetricAdd), by name",
              MetricType::Gauge);
@@ -248,6 +255,8 @@ void ServerCollector::CollectModules(Families* out) const {
     Add(timers, metric("timers_fired"), module);
     Add(timer_failures, metric("timer_failures"), module);
     Add(conflicts, metric("keyspace_conflicts"), module);
+    Add(module_calls, metric("module_calls"), module);
+    Add(backfilled, metric("backfill_records"), module);
     // The map's order is not stable: sort the module's own names.
     std::map<std::string, int64_t> own(m.metrics().begin(), m.metrics().end());
     for (const auto& [name, value] : own) {
@@ -278,6 +287,8 @@ void ServerCollector::CollectModules(Families* out) const {
                               "the mode decided",
                               MetricType::Counter);
   for (const auto& [name, counts] : s_.plugins->gate().Decisions()) {
+    // Only loaded modules: a plugin may ask about any name (ModuleEnabled).
+    if (!s_.plugins->IsLoaded(name)) continue;
     for (int mode = v1::MODULE_MODE_OFF; mode <= v1::MODULE_MODE_ON; ++mode) {
       std::string mode_name = v1::ModuleMode_Name(static_cast<v1::ModuleMode>(mode));
       mode_name = absl::AsciiStrToLower(mode_name.substr(sizeof("MODULE_MODE_") - 1));

@@ -858,6 +858,12 @@ TEST_F(VocServerTest, SentimentIsLearnedAndInferredWhenConfident) {
   ASSERT_TRUE(voc_->ClassifyCase(Call(agent2_).get(), correct, &corrected).ok());
   ASSERT_TRUE(voc_->TrainClassifier(Call().get(), none, &trained).ok());
   EXPECT_EQ(trained.sentiment_documents(), 37);
+  // Cleared by the agent: the case no longer teaches anything.
+  correct.set_sentiment(voc::SENTIMENT_UNSPECIFIED);
+  ASSERT_TRUE(voc_->ClassifyCase(Call(agent2_).get(), correct, &corrected).ok());
+  EXPECT_EQ(corrected.sentiment(), voc::SENTIMENT_UNSPECIFIED);
+  ASSERT_TRUE(voc_->TrainClassifier(Call().get(), none, &trained).ok());
+  EXPECT_EQ(trained.sentiment_documents(), 36);
 
   // Bad examples are refused and teach nothing.
   voc::TrainClassifierRequest bad;
@@ -869,7 +875,7 @@ TEST_F(VocServerTest, SentimentIsLearnedAndInferredWhenConfident) {
   s = voc_->TrainClassifier(Call().get(), bad, &trained);
   EXPECT_THAT(s.error_message(), HasSubstr("examples[0].sentiment: unknown value 9"));
   ASSERT_TRUE(voc_->TrainClassifier(Call().get(), none, &trained).ok());
-  EXPECT_EQ(trained.sentiment_documents(), 37);
+  EXPECT_EQ(trained.sentiment_documents(), 36);
 }
 
 TEST_F(VocServerTest, ABreachFiresOnItsTimerAndActs) {

@@ -28,7 +28,10 @@ int Backup(const std::string& destination) {
   Progress progress("backup", "files");
   // The server does the work in one call; until it answers, the time so far.
   grpc::Status s = progress.WaitFor([&] { return stub->CreateBackup(Call().get(), r, &out); });
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) {
+    progress.Abandon();
+    return Fail(s);
+  }
   progress.Done();
   if (g.output == "json") {
     std::cout << Json(out);
@@ -43,12 +46,13 @@ int Restore(const RestoreArgs& args) {
   Progress progress("restore", "files");
   auto restored = progress.WaitFor(
       [&] { return store::RestoreBackup(args.backup_dir, args.backup_id, args.data_dir); });
-  progress.Done();
   if (!restored.ok()) {
+    progress.Abandon();
     std::cerr << "error: " << absl::StatusCodeToString(restored.status().code()) << ": "
               << restored.status().message() << "\n";
     return 1;
   }
+  progress.Done();
   std::cout << "restored backup " << restored->backup_id << " of "
             << HumanTime(absl::FromUnixSeconds(restored->timestamp))
             << " (checksums verified) into " << args.data_dir

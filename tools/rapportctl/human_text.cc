@@ -83,7 +83,11 @@ bool OneValue(const Message& m, std::string* out) {
   }
   if (type == "google.protobuf.Any" || type == "google.protobuf.Struct" ||
       type == "google.protobuf.Value") {
-    (void)google::protobuf::util::MessageToJsonString(m, out);
+    if (!google::protobuf::util::MessageToJsonString(m, out).ok()) {
+      // An Any of a type rapportctl cannot resolve: name it.
+      const google::protobuf::FieldDescriptor* url = m.GetDescriptor()->FindFieldByName("type_url");
+      *out = url ? "<" + m.GetReflection()->GetString(m, url) + ">" : "<" + type + ">";
+    }
     return true;
   }
   return false;
@@ -107,9 +111,9 @@ std::string Scalar(const Message& m, const FieldDescriptor* f, int index) {
     case FieldDescriptor::CPPTYPE_UINT64:
       return absl::StrCat(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      return absl::StrCat(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
+      return absl::StrFormat("%.15g", rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return absl::StrCat(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
+      return absl::StrFormat("%.7g", rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
     case FieldDescriptor::CPPTYPE_BOOL:
       return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
     case FieldDescriptor::CPPTYPE_ENUM:
@@ -253,7 +257,13 @@ std::string HumanMoney(const v1::Money& money) {
   return plain.substr(0, space + 1) + Grouped(plain.substr(space + 1));
 }
 
+std::string HumanEnum(const google::protobuf::EnumDescriptor* type, int number) {
+  const google::protobuf::EnumValueDescriptor* value = type->FindValueByNumber(number);
+  return value ? HumanEnum(value) : std::to_string(number);
+}
+
 std::string HumanEnum(const google::protobuf::EnumValueDescriptor* value) {
+  if (value == nullptr) return "";
   const std::string prefix = EnumPrefix(value->type()->name());
   std::string name = value->name();
   if (name.compare(0, prefix.size(), prefix) == 0 && name.size() > prefix.size()) {

@@ -34,8 +34,10 @@ std::string HumanText(const google::protobuf::Message& message);
 std::string HumanTime(const google::protobuf::Timestamp& time);
 std::string HumanTime(absl::Time time);
 std::string HumanMoney(const v1::Money& money);
-// "LIFECYCLE_STAGE_LEAD" of rapport.v1.LifecycleStage as "lead".
+// "LIFECYCLE_STAGE_LEAD" of rapport.v1.LifecycleStage as "lead"; a value
+// this rapportctl does not know (a newer server's) as its number.
 std::string HumanEnum(const google::protobuf::EnumValueDescriptor* value);
+std::string HumanEnum(const google::protobuf::EnumDescriptor* type, int number);
 
 }  // namespace rapport::ctl
 

@@ -138,6 +138,10 @@ int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
       if (wait) progress.Update(static_cast<uint64_t>(result->records()));
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
+    if (wait && (!s.ok() || (result->state() != v1::BackfillStatus::STATE_DONE &&
+                             result->state() != v1::BackfillStatus::STATE_FAILED))) {
+      progress.Abandon();  // an error, or --wait-seconds ran out
+    }
     out = std::move(result);
   } else if (verb == "history") {
     v1::ListRolloutHistoryRequest r;

@@ -38,23 +38,19 @@ std::vector<std::string> Row(const Message& m) {
             c->display_name(),
             c->emails_size() ? c->emails(0) : "",
             c->phones_size() ? c->phones(0) : "",
-            HumanEnum(v1::LifecycleStage_descriptor()->FindValueByNumber(c->lifecycle_stage())),
+            HumanEnum(v1::LifecycleStage_descriptor(), c->lifecycle_stage()),
             c->owner()};
   }
   if (auto* i = dynamic_cast<const v1::Interaction*>(&m)) {
-    return {i->id(),
-            HumanEnum(v1::InteractionKind_descriptor()->FindValueByNumber(i->kind())),
-            i->customer_id(),
-            i->subject(),
-            i->has_occurred_at() ? HumanTime(i->occurred_at()) : "",
-            i->owner()};
+    return {i->id(),      HumanEnum(v1::InteractionKind_descriptor(), i->kind()),  i->customer_id(),
+            i->subject(), i->has_occurred_at() ? HumanTime(i->occurred_at()) : "", i->owner()};
   }
   if (auto* o = dynamic_cast<const v1::Opportunity*>(&m)) {
     return {o->id(),
             o->name(),
             o->stage(),
             o->has_amount() ? HumanMoney(o->amount()) : "",
-            HumanEnum(v1::OpportunityStatus_descriptor()->FindValueByNumber(o->status())),
+            HumanEnum(v1::OpportunityStatus_descriptor(), o->status()),
             o->owner()};
   }
   return {Json(m)};

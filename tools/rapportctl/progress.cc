@@ -38,6 +38,10 @@ void Progress::Done() {
                tty_ ? "        " : "");
 }
 
+void Progress::Abandon() {
+  if (tty_ && last_drawn_ >= 0) std::fprintf(stderr, "\n");
+}
+
 void Progress::Draw(uint64_t count, double fraction, bool finished) {
   const double s = seconds();
   const double rate = s > 0 ? static_cast<double>(count) / s : 0;

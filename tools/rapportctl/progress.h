@@ -32,6 +32,9 @@ class Progress {
   // then how long it took.
   void Waiting();
   void Done();
+  // The work failed or was given up: on a terminal, ends the progress line
+  // so the error that follows starts on its own.
+  void Abandon();
   // Runs `work` on a thread of its own and shows Waiting() until it returns.
   template <typename Work>
   auto WaitFor(Work work) -> decltype(work());
