@@ -1,4 +1,5 @@
-// sync_bench: bulk import throughput and change-feed catch-up throughput.
+// sync_bench: bulk import throughput, change-feed catch-up throughput, and
+// how long an online backup, its restore and fsck of the restored copy take.
 //
 //   sync_bench [--rows 1000000] [--smoke] [--sync]
 //
@@ -7,7 +8,12 @@
 // code, tag), imports it through DataService.Import exactly as
 // `rapportctl import` does (rows/s), re-imports it (all unchanged, rows/s),
 // then reads the whole change feed with EventService.Subscribe from the start
-// (events/s). Prints a table and one JSON line.
+// (events/s). Then backs the server up (AdminService.CreateBackup, as
+// `rapportctl backup`), restores the backup into a new data directory
+// (store::RestoreBackup, as `rapportctl restore`), starts a second server on
+// it and runs fsck (AdminService.CheckConsistency), timing each step and
+// checking that the restored copy is consistent and holds every row.
+// Prints a table and one JSON line.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -17,8 +23,10 @@
 #include <random>
 
 #include "CLI/CLI.hpp"
+#include "core/store/backup.h"
 #include "core/validation/phone.h"
 #include "grpcpp/grpcpp.h"
+#include "rapport/v1/admin.grpc.pb.h"
 #include "rapport/v1/sync.grpc.pb.h"
 #include "services/server/server.h"
 #include "tools/common/import_export.h"
@@ -129,6 +137,48 @@ int main(int argc, char** argv) {
                  static_cast<unsigned long long>(received), status.error_message().c_str());
     return 1;
   }
+  // Backup (online, while the server serves), restore, fsck of the copy.
+  auto admin = v1::AdminService::NewStub(channel);
+  v1::CreateBackupRequest backup_request;
+  backup_request.set_destination((dir / "backups").string());
+  v1::CreateBackupResponse backup;
+  t0 = Clock::now();
+  status = admin->CreateBackup(Call().get(), backup_request, &backup);
+  const double backup_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!status.ok()) {
+    std::fprintf(stderr, "backup failed: %s\n", status.error_message().c_str());
+    return 1;
+  }
+  t0 = Clock::now();
+  auto restored =
+      rapport::store::RestoreBackup((dir / "backups").string(), 0, (dir / "restored").string());
+  const double restore_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!restored.ok()) {
+    std::fprintf(stderr, "restore failed: %s\n", restored.status().ToString().c_str());
+    return 1;
+  }
+  rapport::services::ServerOptions restored_options = options;
+  restored_options.data_dir = (dir / "restored").string();
+  auto copy = rapport::services::RapportServer::Start(restored_options);
+  if (!copy.ok()) {
+    std::fprintf(stderr, "cannot start on the restored copy: %s\n",
+                 copy.status().ToString().c_str());
+    return 1;
+  }
+  auto copy_admin = v1::AdminService::NewStub(
+      grpc::CreateChannel((*copy)->address(), grpc::InsecureChannelCredentials()));
+  v1::CheckConsistencyResponse fsck;
+  t0 = Clock::now();
+  status = copy_admin->CheckConsistency(Call().get(), v1::CheckConsistencyRequest(), &fsck);
+  const double fsck_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!status.ok() || !fsck.consistent() || fsck.records_checked() < static_cast<uint64_t>(rows)) {
+    std::fprintf(stderr, "fsck of the restored copy: %s consistent=%d records=%llu\n",
+                 status.error_message().c_str(), fsck.consistent(),
+                 static_cast<unsigned long long>(fsck.records_checked()));
+    return 1;
+  }
+  copy->reset();
+
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const double disk_mib = [&] {
@@ -147,13 +197,23 @@ int main(int argc, char** argv) {
               rows / reimport_s);
   std::printf("%-40s %12.2f %12.0f events/s (%.0f MiB/s)\n", "Subscribe catch-up from sequence 0",
               feed_s, received / feed_s, bytes / 1048576.0 / feed_s);
+  std::printf("%-40s %12.2f %12.0f MiB/s (%u files, %.0f MiB)\n", "backup (online, CreateBackup)",
+              backup_s, backup.size_bytes() / 1048576.0 / backup_s, backup.files(),
+              backup.size_bytes() / 1048576.0);
+  std::printf("%-40s %12.2f %12.0f MiB/s (checksums verified first)\n",
+              "restore into a new data directory", restore_s,
+              restored->size_bytes / 1048576.0 / restore_s);
+  std::printf("%-40s %12.2f %12.0f records/s (consistent)\n", "fsck of the restored copy", fsck_s,
+              fsck.records_checked() / fsck_s);
   std::printf("peak RSS (client + in-process server): %ld MiB; data directory %.0f MiB\n",
               usage.ru_maxrss / 1024, disk_mib);
   std::printf(
       "{\"rows\":%d,\"sync\":%s,\"import_rows_per_s\":%.0f,\"reimport_rows_per_s\":%.0f,"
-      "\"feed_events_per_s\":%.0f,\"peak_rss_mib\":%ld,\"disk_mib\":%.0f}\n",
+      "\"feed_events_per_s\":%.0f,\"backup_s\":%.2f,\"backup_mib\":%.0f,\"restore_s\":%.2f,"
+      "\"fsck_s\":%.2f,\"peak_rss_mib\":%ld,\"disk_mib\":%.0f}\n",
       rows, sync ? "true" : "false", rows / import_s, rows / reimport_s, received / feed_s,
-      usage.ru_maxrss / 1024, disk_mib);
+      backup_s, backup.size_bytes() / 1048576.0, restore_s, fsck_s, usage.ru_maxrss / 1024,
+      disk_mib);
   server->reset();
   std::filesystem::remove_all(dir);
   return 0;

@@ -1,5 +1,8 @@
 #include "services/common/call_context.h"
 
+#include <random>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/log_limiter.h"
 #include "core/common/logfmt.h"
@@ -29,7 +32,7 @@ void AuditDenied(grpc::ServerContextBase* call, std::string_view method, const C
   entry.set_code(status.code() == absl::StatusCode::kUnauthenticated ? "UNAUTHENTICATED"
                                                                      : "PERMISSION_DENIED");
   entry.set_reason(std::string(status.message()).substr(0, 500));
-  entry.set_peer(call->peer());
+  entry.set_peer(PeerOf(*call));
   // A caller that did not authenticate is audited in the server-wide log
   // (tenant 0) only, whatever tenant the token it presented belongs to: no
   // unauthenticated caller can push a tenant's own entries out of its log.
@@ -61,6 +64,34 @@ void LogThrottled(std::string_view method, const std::string& peer, const absl::
 
 }  // namespace
 
+const std::string& HttpPeerSecret() {
+  static const std::string* secret = [] {
+    std::random_device random;
+    std::string hex;
+    for (int i = 0; i < 4; ++i) absl::StrAppend(&hex, absl::Hex(random(), absl::kZeroPad8));
+    return new std::string(hex);
+  }();
+  return *secret;
+}
+
+std::string HttpPeerValue(std::string_view address) {
+  return absl::StrCat(HttpPeerSecret(), " ", std::string(address));
+}
+
+std::string PeerOf(const grpc::ServerContextBase& call) {
+  std::string peer = call.peer();
+  // In gRPC 1.51 an in-process call's peer is "unknown" (connect_test pins
+  // it); a network call's is "ipv4:…", "ipv6:…" or "unix:…".
+  if (peer != "unknown" && !absl::StartsWith(peer, "inproc")) return peer;
+  const std::string http = Header(call, kHttpPeerHeader);
+  const std::string& secret = HttpPeerSecret();
+  if (http.size() > secret.size() + 1 && absl::StartsWith(http, secret) &&
+      http[secret.size()] == ' ') {
+    return absl::StrCat("http:", http.substr(secret.size() + 1));
+  }
+  return peer;
+}
+
 absl::StatusOr<Caller> Authenticate(grpc::ServerContextBase* call, std::string_view method,
                                     identity::IdentityStore& identity) {
   const std::string authorization = Header(*call, kAuthorizationHeader);
@@ -68,9 +99,10 @@ absl::StatusOr<Caller> Authenticate(grpc::ServerContextBase* call, std::string_v
   if (!principal.ok()) {
     // Failures are bounded per peer address and per token id; past the
     // bound they are refused without an audit entry each.
-    if (absl::Status limited = identity.RecordAuthFailure(call->peer(), TokenIdOf(authorization));
+    const std::string peer = PeerOf(*call);
+    if (absl::Status limited = identity.RecordAuthFailure(peer, TokenIdOf(authorization));
         !limited.ok()) {
-      LogThrottled(method, call->peer(), limited);
+      LogThrottled(method, peer, limited);
       return limited;
     }
     absl::Status status = principal.status();

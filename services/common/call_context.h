@@ -10,6 +10,7 @@
 #define RAPPORT_SERVICES_COMMON_CALL_CONTEXT_H_
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -21,11 +22,26 @@ namespace rapport::services {
 
 inline constexpr char kAuthorizationHeader[] = "authorization";
 inline constexpr char kOriginHeader[] = "x-rapport-origin";
+// The HTTP client's address, set by the HTTP/JSON gateway
+// (services/connect/) on the in-process calls it makes.
+inline constexpr char kHttpPeerHeader[] = "x-rapport-http-peer";
 
 struct Caller {
   std::shared_ptr<const identity::Principal> principal;
   RequestContext ctx;
 };
+
+// Who is calling, for audit entries and per-address limits: the gRPC peer
+// ("ipv4:10.0.0.7:51234"), or for a call the HTTP/JSON gateway forwards
+// in process, "http:" and the HTTP client's address.
+std::string PeerOf(const grpc::ServerContextBase& call);
+
+// The kHttpPeerHeader value the gateway sends for a client at `address`:
+// a secret drawn once per process, then the address. PeerOf honours the
+// header only on in-process calls and only with that secret (which plugins
+// never see), so no network client can choose the address its calls are
+// audited and limited under.
+std::string HttpPeerValue(std::string_view address);
 
 // `method` is "rapport.v1.CustomerService/GetCustomer". On failure the
 // returned status is UNAUTHENTICATED (or INVALID_ARGUMENT for a bad origin)

@@ -148,6 +148,7 @@ class PluginRpcServer::Call {
       std::string k(key.data(), key.size());
       if (k == kRequestIdHeader) request_id_.assign(value.data(), value.size());
       if (k == "authorization") continue;  // the token stays with the host
+      if (k == kHttpPeerHeader) continue;  // so does the gateway's secret
       rpc_.metadata.emplace_back(std::move(k), std::string(value.data(), value.size()));
     }
   }

@@ -4,9 +4,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "core/common/logfmt.h"
 #include "google/protobuf/descriptor.pb.h"
-#include "spdlog/spdlog.h"
+#include "services/common/descriptor_pool.h"
 
 namespace rapport::services {
 namespace {
@@ -23,29 +22,12 @@ void SetError(ServerReflectionResponse* response, grpc::StatusCode code, std::st
 
 ReflectionService::ReflectionService(std::vector<std::string> services,
                                      const std::vector<std::string>& descriptor_sets)
-    : services_(std::move(services)), pool_(google::protobuf::DescriptorPool::generated_pool()) {
-  for (const std::string& bytes : descriptor_sets) {
-    google::protobuf::FileDescriptorSet set;
-    if (!set.ParseFromString(bytes)) {
-      spdlog::warn("msg=\"reflection: unreadable descriptor set skipped\"");
-      continue;
-    }
-    // protoc --include_imports writes dependencies first.
-    for (const FileDescriptorProto& file : set.file()) {
-      // A file the host already has (its own, or one seen before) is used as is.
-      if (pool_.FindFileByName(file.name()) == nullptr && pool_.BuildFile(file) == nullptr) {
-        spdlog::warn("msg=\"reflection: plugin proto does not build; skipped\" file={}",
-                     LogValue(file.name()));
-        continue;
-      }
-      for (int i = 0; i < file.service_size(); ++i) {
-        std::string name = file.package().empty()
-                               ? file.service(i).name()
-                               : absl::StrCat(file.package(), ".", file.service(i).name());
-        if (std::find(services_.begin(), services_.end(), name) == services_.end())
-          services_.push_back(name);
-      }
-    }
+    : services_(std::move(services)) {
+  ServedDescriptors served = LoadServedDescriptors(descriptor_sets);
+  pool_ = std::move(served.pool);
+  for (std::string& name : served.plugin_services) {
+    if (std::find(services_.begin(), services_.end(), name) == services_.end())
+      services_.push_back(std::move(name));
   }
   std::sort(services_.begin(), services_.end());
 }
@@ -77,7 +59,7 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
         response.mutable_list_services_response()->add_service()->set_name(name);
       break;
     case ServerReflectionRequest::kFileByFilename: {
-      const FileDescriptor* file = pool_.FindFileByName(request.file_by_filename());
+      const FileDescriptor* file = pool_->FindFileByName(request.file_by_filename());
       if (file == nullptr) {
         SetError(&response, grpc::StatusCode::NOT_FOUND,
                  absl::StrCat("no file '", request.file_by_filename(), "'"));
@@ -87,7 +69,8 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
       break;
     }
     case ServerReflectionRequest::kFileContainingSymbol: {
-      const FileDescriptor* file = pool_.FindFileContainingSymbol(request.file_containing_symbol());
+      const FileDescriptor* file =
+          pool_->FindFileContainingSymbol(request.file_containing_symbol());
       if (file == nullptr) {
         SetError(&response, grpc::StatusCode::NOT_FOUND,
                  absl::StrCat("no symbol '", request.file_containing_symbol(), "'"));
@@ -98,9 +81,9 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
     }
     case ServerReflectionRequest::kFileContainingExtension: {
       const auto& ext = request.file_containing_extension();
-      const auto* type = pool_.FindMessageTypeByName(ext.containing_type());
+      const auto* type = pool_->FindMessageTypeByName(ext.containing_type());
       const auto* field =
-          type ? pool_.FindExtensionByNumber(type, ext.extension_number()) : nullptr;
+          type ? pool_->FindExtensionByNumber(type, ext.extension_number()) : nullptr;
       if (field == nullptr) {
         SetError(&response, grpc::StatusCode::NOT_FOUND,
                  absl::StrCat("no extension ", ext.extension_number(), " of '",
@@ -111,14 +94,14 @@ ServerReflectionResponse ReflectionService::Answer(const ServerReflectionRequest
       break;
     }
     case ServerReflectionRequest::kAllExtensionNumbersOfType: {
-      const auto* type = pool_.FindMessageTypeByName(request.all_extension_numbers_of_type());
+      const auto* type = pool_->FindMessageTypeByName(request.all_extension_numbers_of_type());
       if (type == nullptr) {
         SetError(&response, grpc::StatusCode::NOT_FOUND,
                  absl::StrCat("no type '", request.all_extension_numbers_of_type(), "'"));
         break;
       }
       std::vector<const google::protobuf::FieldDescriptor*> extensions;
-      pool_.FindAllExtensions(type, &extensions);
+      pool_->FindAllExtensions(type, &extensions);
       auto* out = response.mutable_all_extension_numbers_response();
       out->set_base_type_name(type->full_name());
       for (const auto* e : extensions) out->add_extension_number(e->number());

@@ -9,12 +9,12 @@
 //                                host->DescriptorSets());
 //   builder.RegisterService(&reflection);
 //
-// Plugin files resolve their imports against the generated pool; a plugin
-// file that redefines a name the host already has (e.g. its copy of
-// rapport/v1/common.proto) is skipped in favour of the host's.
+// The pool is services/common/descriptor_pool.h's: the generated pool plus
+// the plugins' files.
 #ifndef RAPPORT_SERVICES_REFLECTION_REFLECTION_SERVICE_H_
 #define RAPPORT_SERVICES_REFLECTION_REFLECTION_SERVICE_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,7 +47,7 @@ class ReflectionService final : public grpc::reflection::v1alpha::ServerReflecti
                                grpc::reflection::v1alpha::ServerReflectionResponse* response) const;
 
   std::vector<std::string> services_;
-  google::protobuf::DescriptorPool pool_;
+  std::unique_ptr<google::protobuf::DescriptorPool> pool_;
 };
 
 }  // namespace rapport::services

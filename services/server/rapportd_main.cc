@@ -37,6 +37,21 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", options.metrics_address,
                  "host:port for Prometheus GET /metrics over HTTP, unauthenticated: keep it on "
                  "localhost or a monitoring network (port 0: any; default: off)");
+  app.add_option("--http-listen", options.http_address,
+                 "host:port for HTTP/JSON (the Connect protocol) to every method, with the same "
+                 "bearer tokens; plain HTTP: keep it on localhost or behind a TLS proxy "
+                 "(port 0: any; default: off)");
+  app.add_option("--http-threads", options.http_threads,
+                 "HTTP worker threads; each open HTTP connection holds one (a stream for its "
+                 "whole life), and at most this minus 2 streams run at once")
+      ->capture_default_str()
+      ->check(CLI::Range(3, 1024));
+  double http_stream_seconds = 300;
+  app.add_option("--http-stream-seconds", http_stream_seconds,
+                 "longest an HTTP streaming call (the change feed) runs before it ends with "
+                 "deadline_exceeded and the client resumes from its cursor")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
   app.add_flag("--sync", sync,
                "fsync the WAL before acknowledging each write (survives power loss; slower)");
   app.add_option("--default-region", options.store.validation.default_region,
@@ -141,6 +156,7 @@ int main(int argc, char** argv) {
   }
   options.retention.max_age = absl::Seconds(retention_hours * 3600);
   options.prune_interval = absl::Seconds(prune_seconds);
+  options.http_max_stream_duration = absl::Seconds(http_stream_seconds);
   options.sync = sync;
   options.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
   options.memtable_budget_bytes = static_cast<size_t>(memtable_mib) << 20;
@@ -183,6 +199,11 @@ int main(int argc, char** argv) {
     const std::string& m = options.metrics_address;
     std::printf("metrics on http://%s:%d/metrics\n", m.substr(0, m.rfind(':')).c_str(),
                 (*server)->metrics_port());
+  }
+  if ((*server)->http_port() != 0) {
+    const std::string& h = options.http_address;
+    std::printf("http on http://%s:%d/\n", h.substr(0, h.rfind(':')).c_str(),
+                (*server)->http_port());
   }
   const std::string token_file = options.data_dir + "/admin.token";
   if (access(token_file.c_str(), F_OK) == 0)

@@ -12,6 +12,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
 #include "services/admin/admin_service.h"
+#include "services/connect/connect_gateway.h"
 #include "services/identity/identity_service.h"
 #include "services/metrics/metrics_endpoint.h"
 #include "services/metrics/rpc_metrics.h"
@@ -222,6 +223,27 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     if (!metrics.ok()) return metrics.status();
     server->metrics_ = std::move(*metrics);
   }
+  if (!options.http_address.empty()) {
+    // HTTP/JSON through the server's own stack: same interceptors, same
+    // authentication, same handlers.
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(options.max_message_bytes);
+    args.SetMaxSendMessageSize(options.max_message_bytes);
+    // The core's services, not health or reflection (bidirectional).
+    std::vector<std::string> rpc_services(service_names.begin(),
+                                          service_names.begin() + core_services.size());
+    connect::ConnectGatewayOptions http;
+    http.address = options.http_address;
+    http.max_body_bytes = static_cast<size_t>(options.max_message_bytes);
+    http.threads = options.http_threads;
+    http.max_stream_duration = options.http_max_stream_duration;
+    auto gateway =
+        connect::ConnectGateway::Start(http, server->server_->InProcessChannel(args),
+                                       std::make_unique<connect::JsonTranscoder>(
+                                           rpc_services, server->plugins_->DescriptorSets()));
+    if (!gateway.ok()) return gateway.status();
+    server->http_ = std::move(*gateway);
+  }
   // Feed retention in the background.
   server->pruner_ = std::thread([raw = server.get(), options] {
     std::unique_lock<std::mutex> lock(raw->pruner_mu_);
@@ -241,9 +263,12 @@ RapportServer::~RapportServer() { Shutdown(absl::Seconds(1)); }
 
 int RapportServer::metrics_port() const { return metrics_ ? metrics_->port() : 0; }
 
+int RapportServer::http_port() const { return http_ ? http_->port() : 0; }
+
 void RapportServer::Shutdown(absl::Duration grace) {
   std::call_once(shutdown_once_, [&] {
     metrics_.reset();  // no scrape reads what is closed below
+    http_.reset();     // ends HTTP streams and calls before the server's
     {
       std::lock_guard<std::mutex> lock(pruner_mu_);
       pruner_stop_ = true;

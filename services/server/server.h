@@ -24,6 +24,9 @@
 #include "services/server/grpc_threads.h"
 
 namespace rapport::services {
+namespace connect {
+class ConnectGateway;
+}  // namespace connect
 
 class RpcMetrics;
 class MetricsEndpoint;
@@ -71,6 +74,12 @@ struct ServerOptions {
   // free one, see RapportServer::metrics_port()). Empty: no endpoint, and
   // RPCs are not timed.
   std::string metrics_address;
+  // HTTP/JSON (the Connect protocol) for every method on its own listener
+  // (host:port; port 0 picks a free one, see RapportServer::http_port()).
+  // Empty: gRPC only. See services/connect/connect_gateway.h.
+  std::string http_address;
+  int http_threads = 16;
+  absl::Duration http_max_stream_duration = absl::Minutes(5);
   const Clock* clock = &Clock::Real();
 };
 
@@ -86,6 +95,8 @@ class RapportServer {
   int port() const { return port_; }
   // The /metrics port bound; 0 without ServerOptions::metrics_address.
   int metrics_port() const;
+  // The HTTP/JSON port bound; 0 without ServerOptions::http_address.
+  int http_port() const;
 
   // Stops accepting calls, lets in-flight calls finish until `deadline`
   // (then cancels them), and closes the database cleanly. Idempotent.
@@ -111,6 +122,7 @@ class RapportServer {
   std::unique_ptr<RpcMetrics> rpc_metrics_;
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<connect::ConnectGateway> http_;
   std::string address_;
   int port_ = 0;
   std::once_flag shutdown_once_;

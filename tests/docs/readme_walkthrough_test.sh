@@ -11,7 +11,8 @@
 # bash -e -o pipefail from a scratch directory holding `build` (a symlink to
 # BUILD_DIR) and `data` (the server's data directory, so ./data/admin.token
 # is the bootstrap token, as after scripts/run), with HOME a scratch
-# directory and RAPPORT_SERVER the server's address. The server is started
+# directory, RAPPORT_SERVER the server's address and RAPPORT_HTTP its HTTP/JSON
+# address (docs/http.md). The server is started
 # here on 127.0.0.1 with a free port and PLUGIN_DIR, the folder of modules
 # the build makes (build/plugins/out, which scripts/run loads), and stopped
 # here; the whole run is bounded in time. Any failing command fails the test.
@@ -58,6 +59,7 @@ work=$scratch/work
 mkdir -p "$work" "$scratch/home"
 ln -s "$build_dir" "$work/build"
 "$rapportd" --data-dir "$work/data" --listen 127.0.0.1:0 --plugin-dir "$plugin_dir" \
+  --http-listen 127.0.0.1:0 \
   > "$scratch/rapportd.out" 2> "$scratch/rapportd.err" &
 server_pid=$!
 address=
@@ -72,14 +74,19 @@ if [[ -z "$address" || "$address" != 127.0.0.1:* ]]; then
   cat "$scratch/rapportd.err" >&2
   exit 1
 fi
-echo "readme_walkthrough_test: rapportd on $address"
+http_address=$(sed -n 's|^http on http://\(.*\)/$|\1|p' "$scratch/rapportd.out")
+if [[ "$http_address" != 127.0.0.1:* ]]; then
+  echo "FAIL: rapportd printed no HTTP/JSON address" >&2
+  exit 1
+fi
+echo "readme_walkthrough_test: rapportd on $address, HTTP/JSON on $http_address"
 
 # 3. The walkthrough, as a reader would run it, bounded in time.
 status=0
 (
   cd "$work"
   exec env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$scratch/home" LANG=C.UTF-8 \
-    RAPPORT_SERVER="$address" \
+    RAPPORT_SERVER="$address" RAPPORT_HTTP="$http_address" \
     timeout --kill-after=5 180 bash -e -o pipefail -x "$script"
 ) > "$scratch/walkthrough.log" 2>&1 || status=$?
 
