@@ -83,6 +83,7 @@ class Caller {
     stub_ = v1::CustomerService::NewStub(
         grpc::CreateCustomChannel(grpc_address, grpc::InsecureChannelCredentials(), args));
     http_.set_keep_alive(true);
+    http_.set_tcp_nodelay(true);  // as curl and browsers do
     http_.set_read_timeout(30, 0);
     headers_ = {{"Authorization", "Bearer " + token}};
   }

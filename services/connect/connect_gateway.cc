@@ -180,6 +180,9 @@ absl::StatusOr<std::unique_ptr<ConnectGateway>> ConnectGateway::Start(
   // A connection holds a worker thread while it is open: idle keep-alive
   // connections and slow senders let go of it soon.
   http.set_keep_alive_timeout(2);
+  // Without it a response's headers and body, written separately, wait on
+  // the client's delayed ACK: 40 ms and more per call (http_bench saw 88).
+  http.set_tcp_nodelay(true);
   http.set_keep_alive_max_count(1000);
   http.set_read_timeout(10, 0);
   // The body is read here, counted as it arrives (after any decompression),
