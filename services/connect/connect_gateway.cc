@@ -13,6 +13,7 @@
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "httplib.h"
+#include "services/common/byte_buffer.h"
 #include "services/common/call_context.h"
 #include "services/connect/connect_protocol.h"
 
@@ -23,21 +24,6 @@ constexpr char kJson[] = "application/json";
 constexpr char kProto[] = "application/proto";
 constexpr char kStreamJson[] = "application/connect+json";
 constexpr char kStreamProto[] = "application/connect+proto";
-
-std::string Flatten(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  out.reserve(buffer.Length());
-  for (const grpc::Slice& s : slices)
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
-
-grpc::ByteBuffer Buffer(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
 
 grpc::Status FromAbsl(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
@@ -215,7 +201,7 @@ absl::StatusOr<std::unique_ptr<ConnectGateway>> ConnectGateway::Start(
                                              "request body could not be read"),
                     nullptr);
               }
-              raw->Handle(request, body, response);
+              raw->Handle(request, std::move(body), response);
             }));
   // Whatever httplib answers by itself (no such path, wrong HTTP method,
   // body too large, unreadable request) still gets a Connect error body.
@@ -270,7 +256,7 @@ void ConnectGateway::Stop() {
   if (listener_.joinable()) listener_.join();
 }
 
-void ConnectGateway::Handle(const httplib::Request& request, const std::string& request_body,
+void ConnectGateway::Handle(const httplib::Request& request, std::string body,
                             httplib::Response& response) {
   const JsonTranscoder* transcoder = transcoder_.get();
   const google::protobuf::MethodDescriptor* method = transcoder->FindMethod(request.path);
@@ -315,7 +301,6 @@ void ConnectGateway::Handle(const httplib::Request& request, const std::string& 
     SendError(response, HttpStatusOf(static_cast<grpc::StatusCode>(status.code())),
               FromAbsl(status), transcoder);
   };
-  std::string body = request_body;
   if (streaming) {
     auto message = ParseSingleEnvelope(body);
     if (!message.ok()) return fail(message.status());
@@ -348,7 +333,7 @@ void ConnectGateway::Handle(const httplib::Request& request, const std::string& 
     grpc::CompletionQueue cq;
     grpc::ByteBuffer reply;
     grpc::Status status;
-    auto call = stub_->PrepareUnaryCall(&context, path, Buffer(binary), &cq);
+    auto call = stub_->PrepareUnaryCall(&context, path, ToByteBuffer(binary), &cq);
     call->StartCall();
     call->Finish(&reply, &status, nullptr);
     Await(cq, context, [this] { return stopping_.load(); });
@@ -402,7 +387,7 @@ void ConnectGateway::RunStream(StreamCall& call,
   stream->StartCall(nullptr);
   ok = Await(cq, call.context, abandon);
   if (ok) {
-    stream->WriteLast(Buffer(call.request), grpc::WriteOptions(), nullptr);
+    stream->WriteLast(ToByteBuffer(call.request), grpc::WriteOptions(), nullptr);
     ok = Await(cq, call.context, abandon);
   }
   bool client_gone = false;

@@ -87,8 +87,7 @@ class ConnectGateway {
   struct StreamCall;
   ConnectGateway(const ConnectGatewayOptions& options, std::shared_ptr<grpc::Channel> channel,
                  std::unique_ptr<JsonTranscoder> transcoder);
-  void Handle(const httplib::Request& request, const std::string& body,
-              httplib::Response& response);
+  void Handle(const httplib::Request& request, std::string body, httplib::Response& response);
   void RunStream(StreamCall& call, const std::function<bool(const std::string&)>& write,
                  const std::function<bool()>& writable);
 

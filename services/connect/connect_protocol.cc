@@ -9,45 +9,12 @@
 
 namespace rapport::services::connect {
 
-std::string_view CodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "ok";
-    case grpc::StatusCode::CANCELLED:
-      return "canceled";
-    case grpc::StatusCode::UNKNOWN:
-      return "unknown";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "invalid_argument";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "deadline_exceeded";
-    case grpc::StatusCode::NOT_FOUND:
-      return "not_found";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "already_exists";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "permission_denied";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "resource_exhausted";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "failed_precondition";
-    case grpc::StatusCode::ABORTED:
-      return "aborted";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "out_of_range";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "unimplemented";
-    case grpc::StatusCode::INTERNAL:
-      return "internal";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "unavailable";
-    case grpc::StatusCode::DATA_LOSS:
-      return "data_loss";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "unauthenticated";
-    default:
-      return "unknown";
-  }
+std::string CodeName(grpc::StatusCode code) {
+  if (code == grpc::StatusCode::CANCELLED) return "canceled";  // Connect's spelling
+  // gRPC's codes are absl's, by number: INVALID_ARGUMENT -> invalid_argument.
+  std::string name =
+      absl::AsciiStrToLower(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
+  return name.empty() ? "unknown" : name;
 }
 
 int HttpStatusOf(grpc::StatusCode code) {

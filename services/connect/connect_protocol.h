@@ -28,7 +28,7 @@ inline constexpr uint8_t kCompressed = 0x01;
 inline constexpr uint8_t kEndStream = 0x02;
 
 // "invalid_argument", "canceled", … (Connect spells CANCELLED with one l).
-std::string_view CodeName(grpc::StatusCode code);
+std::string CodeName(grpc::StatusCode code);
 
 // The HTTP status a unary error answers with (the Connect spec's table:
 // invalid_argument 400, unauthenticated 401, permission_denied 403,

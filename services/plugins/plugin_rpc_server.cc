@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/common/byte_buffer.h"
 #include "services/common/call_context.h"
 
 namespace rapport::services {
@@ -17,15 +18,6 @@ namespace rapport::services {
 namespace {
 
 constexpr char kRequestIdHeader[] = "x-request-id";
-
-std::string Flatten(const grpc::ByteBuffer& buffer) {
-  std::string out;
-  std::vector<grpc::Slice> slices;
-  if (buffer.Dump(&slices).ok()) {
-    for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -127,8 +119,7 @@ class PluginRpcServer::Call {
       stream_.Finish(status, this);
       return;
     }
-    grpc::Slice slice(response);
-    response_ = grpc::ByteBuffer(&slice, 1);
+    response_ = ToByteBuffer(response);
     stream_.WriteAndFinish(response_, grpc::WriteOptions(), grpc::Status::OK, this);
   }
 
@@ -175,8 +166,7 @@ class PluginRpcServer::Call {
 
   // Writes one response and waits for it: false once the caller is gone.
   bool Write(const std::string& message) {
-    grpc::Slice slice(message);
-    grpc::ByteBuffer buffer(&slice, 1);
+    grpc::ByteBuffer buffer = ToByteBuffer(message);
     std::unique_lock<std::mutex> lock(write_mu_);
     if (!write_ok_) return false;
     write_done_ = false;
