@@ -1,5 +1,10 @@
 #include "core/store/database.h"
 
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +51,11 @@ int64_t DecodeCounter(std::string_view value) {
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
   if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat(AsAbsl(what), ": not found"));
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(AsAbsl(what), ": the disk holding the data directory is full (", s.ToString(),
+                     "); nothing was written. Free space and retry"));
+  }
   if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain())
     return absl::UnavailableError(absl::StrCat(AsAbsl(what), ": ", s.ToString()));
   return absl::InternalError(absl::StrCat(AsAbsl(what), ": ", s.ToString()));
@@ -101,6 +111,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   database->db_.reset(raw);
   database->statistics_ = dbo.statistics;
   database->write_options_.sync = options.sync;
+  database->path_ = options.path;
+  database->min_free_disk_bytes_ = options.min_free_disk_bytes;
+  // The first measurement, before any writer can read the figure (the
+  // answer itself does not matter here).
+  (void)database->CheckFreeSpace(0);
   return database;
 }
 
@@ -120,7 +135,38 @@ absl::Status Database::Close() {
 }
 
 absl::Status Database::Write(rocksdb::WriteBatch* batch) {
+  if (min_free_disk_bytes_ > 0) {
+    if (absl::Status space = CheckFreeSpace(batch->GetDataSize()); !space.ok()) return space;
+  }
   return FromRocks(db_->Write(write_options_, batch), "write");
+}
+
+absl::Status Database::CheckFreeSpace(uint64_t batch_bytes) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t checked = free_checked_micros_.load(std::memory_order_acquire);
+  // One writer measures every 100 ms; in between, each write counts its
+  // batch against the last figure (its WAL record is about that size), so
+  // a burst of writes cannot run past the reserve before the next look.
+  if ((checked < 0 || now - checked >= 100'000) &&
+      free_checked_micros_.compare_exchange_strong(checked, now)) {
+    struct statvfs fs;
+    if (statvfs(path_.c_str(), &fs) == 0) {
+      free_bytes_.store(static_cast<int64_t>(fs.f_bavail * fs.f_frsize), std::memory_order_release);
+    } else {
+      free_bytes_.store(INT64_MAX / 2, std::memory_order_release);  // unknown: do not block
+    }
+  }
+  const int64_t free = free_bytes_.load(std::memory_order_acquire);
+  if (free - static_cast<int64_t>(batch_bytes) >= static_cast<int64_t>(min_free_disk_bytes_)) {
+    free_bytes_.fetch_sub(static_cast<int64_t>(batch_bytes), std::memory_order_acq_rel);
+    return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "write: the disk holding the data directory has ", std::max<int64_t>(free, 0) >> 20,
+      " MiB free, below the ", min_free_disk_bytes_ >> 20,
+      " MiB kept in reserve (--min-free-disk-mib); nothing was written. Free space and retry"));
 }
 
 namespace {

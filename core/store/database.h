@@ -6,6 +6,7 @@
 #ifndef RAPPORT_CORE_STORE_DATABASE_H_
 #define RAPPORT_CORE_STORE_DATABASE_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ struct DatabaseOptions {
   // to the block cache): past it, the largest memtable is flushed. 0: no cap
   // (each family's own write buffers only).
   size_t memtable_budget_bytes = 64 << 20;
+  // Free space Write() keeps on the data directory's file system: below it,
+  // writes are refused (RESOURCE_EXHAUSTED) before RocksDB runs out of
+  // space. RocksDB must never meet a full disk: a failed write to its own
+  // LOG file is followed by another, which fails an assertion in Debian's
+  // build and aborts the process (disk_full_test found it). The reserve
+  // leaves room for memtable flushes and compactions. 0: no reserve.
+  uint64_t min_free_disk_bytes = 256 << 20;
 };
 
 // Thread-safe (RocksDB is). Closes the database on destruction.
@@ -51,6 +59,13 @@ class Database {
   rocksdb::Statistics* statistics() const { return statistics_.get(); }
 
   // Applies the batch atomically with the configured durability.
+  //
+  // With less free space than DatabaseOptions::min_free_disk_bytes on the
+  // data directory's file system (measured every 100 ms, less the batches
+  // written since):
+  // RESOURCE_EXHAUSTED saying so, and nothing of the batch is written.
+  // Writes succeed again as soon as space returns, without a restart;
+  // reads go on throughout.
   absl::Status Write(rocksdb::WriteBatch* batch);
   // Whether every Write() fsyncs the WAL before returning: the sync flag of
   // the write options Write() passes to RocksDB (DatabaseOptions::sync).
@@ -79,15 +94,26 @@ class Database {
 
  private:
   Database() = default;
+  // OK, or RESOURCE_EXHAUSTED if writing `batch_bytes` would leave less
+  // free space than the reserve.
+  absl::Status CheckFreeSpace(uint64_t batch_bytes);
+
   std::unique_ptr<rocksdb::DB> db_;
+  std::string path_;
+  uint64_t min_free_disk_bytes_ = 0;
+  // When free space was last measured (steady clock, microseconds; -1: not
+  // yet), and that figure less the batches written since.
+  std::atomic<int64_t> free_checked_micros_{-1};
+  std::atomic<int64_t> free_bytes_{0};
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::shared_ptr<rocksdb::Statistics> statistics_;
   rocksdb::WriteOptions write_options_;
   bool closed_ = false;
 };
 
-// Maps a RocksDB status onto absl (NotFound stays NotFound; the rest is
-// Internal or Unavailable with the RocksDB message).
+// Maps a RocksDB status onto absl (NotFound stays NotFound, a full disk is
+// ResourceExhausted; the rest is Internal or Unavailable with the RocksDB
+// message).
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
 
 // Encodes an int64 for the counters family's add operator.

@@ -16,6 +16,7 @@
 #include "services/common/byte_buffer.h"
 #include "services/common/call_context.h"
 #include "services/connect/connect_protocol.h"
+#include "services/connect/console_site.h"
 
 namespace rapport::services::connect {
 namespace {
@@ -203,32 +204,46 @@ absl::StatusOr<std::unique_ptr<ConnectGateway>> ConnectGateway::Start(
               }
               raw->Handle(request, std::move(body), response);
             }));
+  const bool console = !options.console_dir.empty();
+  if (console) {
+    if (absl::Status served = ServeConsole(options.console_dir, http); !served.ok()) return served;
+  }
   // Whatever httplib answers by itself (no such path, wrong HTTP method,
   // body too large, unreadable request) still gets a Connect error body.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& request,
-                                                                 httplib::Response& response) {
-    if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    grpc::Status status;
-    switch (response.status) {
-      case 404:
-        status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                              absl::StrCat("no method at '", request.path,
-                                           "': expected POST /package.Service/Method"));
-        break;
-      case 405:
-        status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                              absl::StrCat(request.method, " is not served: methods take POST"));
-        break;
-      case 413:
-        status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "request body too large");
-        break;
-      default:
-        status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              absl::StrCat("HTTP ", response.status, ": request refused"));
-    }
-    response.set_content(ErrorJson(status, nullptr), kJson);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [console](const httplib::Request& request, httplib::Response& response) {
+        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        grpc::Status status;
+        switch (response.status) {
+          case 404:
+            if (absl::StartsWith(request.path, "/console")) {
+              response.set_content(console
+                                       ? absl::StrCat("no such console file: ", request.path, "\n")
+                                       : "the console is not served here: rapportd runs without "
+                                         "--console-dir\n",
+                                   "text/plain; charset=utf-8");
+              response.set_header("X-Content-Type-Options", "nosniff");
+              return httplib::Server::HandlerResponse::Handled;
+            }
+            status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                  absl::StrCat("no method at '", request.path,
+                                               "': expected POST /package.Service/Method"));
+            break;
+          case 405:
+            status =
+                grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                             absl::StrCat(request.method, " is not served: methods take POST"));
+            break;
+          case 413:
+            status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "request body too large");
+            break;
+          default:
+            status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  absl::StrCat("HTTP ", response.status, ": request refused"));
+        }
+        response.set_content(ErrorJson(status, nullptr), kJson);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   http.set_exception_handler([](const httplib::Request&, httplib::Response& response,
                                 std::exception_ptr) {
     SendError(response, 500, grpc::Status(grpc::StatusCode::INTERNAL, "request failed"), nullptr);

@@ -65,6 +65,9 @@ struct ConnectGatewayOptions {
   // idle client went away, so an abandoned stream is bounded by this.
   // Change-feed clients resume from their cursor.
   absl::Duration max_stream_duration = absl::Minutes(5);
+  // The built web console to serve at /console/ (console_site.h); empty:
+  // none.
+  std::string console_dir;
 };
 
 class ConnectGateway {

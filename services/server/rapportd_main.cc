@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   double shutdown_grace = 10;
   int64_t block_cache_mib = 128;
   int64_t memtable_mib = 64;
+  int64_t min_free_disk_mib = 256;
   CLI::App app{"rapportd: the Rapport CRM core server (gRPC over RocksDB)"};
   app.set_config("--config", "", "TOML/INI file with the same options as the flags");
   app.add_option("--listen", options.listen_address, "host:port to serve gRPC on (port 0: any)")
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
                  "whole life), and at most this minus 2 streams run at once")
       ->capture_default_str()
       ->check(CLI::Range(3, 1024));
+  app.add_option("--console-dir", options.console_dir,
+                 "serve the web console built in this directory (BUILD/console, made by "
+                 "scripts/build) at /console/ on the --http-listen address (default: off)");
   double http_stream_seconds = 300;
   app.add_option("--http-stream-seconds", http_stream_seconds,
                  "longest an HTTP streaming call (the change feed) runs before it ends with "
@@ -72,6 +76,12 @@ int main(int argc, char** argv) {
                  "all write buffers together, counted inside the block cache (0: uncapped)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 20));
+  app.add_option("--min-free-disk-mib", min_free_disk_mib,
+                 "free space kept on the data directory's disk: below it, writes fail with "
+                 "RESOURCE_EXHAUSTED until space returns (0: none; RocksDB must not fill the "
+                 "disk, docs/operations.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   app.add_option("--grpc-min-pollers", options.grpc_threads.min_pollers,
                  "gRPC handler threads that always wait for calls")
       ->capture_default_str()
@@ -160,6 +170,7 @@ int main(int argc, char** argv) {
   options.sync = sync;
   options.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
   options.memtable_budget_bytes = static_cast<size_t>(memtable_mib) << 20;
+  options.min_free_disk_bytes = static_cast<uint64_t>(min_free_disk_mib) << 20;
 
   auto logger = spdlog::stderr_logger_mt("rapportd");
   logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
@@ -204,6 +215,10 @@ int main(int argc, char** argv) {
     const std::string& h = options.http_address;
     std::printf("http on http://%s:%d/\n", h.substr(0, h.rfind(':')).c_str(),
                 (*server)->http_port());
+    if (!options.console_dir.empty()) {
+      std::printf("console on http://%s:%d/console/\n", h.substr(0, h.rfind(':')).c_str(),
+                  (*server)->http_port());
+    }
   }
   const std::string token_file = options.data_dir + "/admin.token";
   if (access(token_file.c_str(), F_OK) == 0)

@@ -90,6 +90,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
 
 absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const ServerOptions& options) {
   auto server = std::unique_ptr<RapportServer>(new RapportServer());
+  if (!options.console_dir.empty() && options.http_address.empty()) {
+    return absl::InvalidArgumentError(
+        "--console-dir needs --http-listen: the console is served by the HTTP listener and "
+        "calls its API");
+  }
   if (options.memtable_budget_bytes >= options.block_cache_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("--memtable-mib (", options.memtable_budget_bytes >> 20,
@@ -114,6 +119,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
   db_options.sync = options.sync;
   db_options.block_cache_bytes = options.block_cache_bytes;
   db_options.memtable_budget_bytes = options.memtable_budget_bytes;
+  db_options.min_free_disk_bytes = options.min_free_disk_bytes;
   auto db = store::Database::Open(db_options);
   if (!db.ok()) return db.status();
   server->db_ = std::move(*db);
@@ -237,6 +243,7 @@ absl::StatusOr<std::unique_ptr<RapportServer>> RapportServer::Start(const Server
     http.max_body_bytes = static_cast<size_t>(options.max_message_bytes);
     http.threads = options.http_threads;
     http.max_stream_duration = options.http_max_stream_duration;
+    http.console_dir = options.console_dir;
     auto gateway =
         connect::ConnectGateway::Start(http, server->server_->InProcessChannel(args),
                                        std::make_unique<connect::JsonTranscoder>(

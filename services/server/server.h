@@ -64,6 +64,9 @@ struct ServerOptions {
   size_t block_cache_bytes = 128 << 20;
   // All memtables together, counted inside the block cache (0: uncapped).
   size_t memtable_budget_bytes = 64 << 20;
+  // Free space kept on the data directory's disk: below it, writes are
+  // RESOURCE_EXHAUSTED (store::DatabaseOptions::min_free_disk_bytes).
+  uint64_t min_free_disk_bytes = 256 << 20;
   // Failed authentication allowed per peer address and per token id in a
   // window before further failures get RESOURCE_EXHAUSTED
   // (core/identity/auth_failure_limiter.h).
@@ -80,6 +83,9 @@ struct ServerOptions {
   std::string http_address;
   int http_threads = 16;
   absl::Duration http_max_stream_duration = absl::Minutes(5);
+  // The built web console, served at /console/ on the HTTP listener
+  // (services/connect/console_site.h); empty: none. Needs http_address.
+  std::string console_dir;
   const Clock* clock = &Clock::Real();
 };
 

@@ -11,6 +11,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "tools/common/csv_reader.h"
+#include "tools/common/import_rows.h"
 #include "tools/common/record_text.h"
 
 namespace rapport::tools {
@@ -18,26 +19,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-google::protobuf::Message* RowRecord(v1::ImportRow* row, v1::ResourceType type) {
-  switch (type) {
-    case v1::RESOURCE_TYPE_CUSTOMER:
-      return row->mutable_customer();
-    case v1::RESOURCE_TYPE_INTERACTION:
-      return row->mutable_interaction();
-    default:
-      return row->mutable_opportunity();
-  }
-}
-
 const google::protobuf::Descriptor* TypeDescriptor(v1::ResourceType type) {
   v1::ImportRow row;
   return RowRecord(&row, type)->GetDescriptor();
-}
-
-std::string Utf8Hint(uint64_t line) {
-  return absl::StrCat("line ", line,
-                      " is not valid UTF-8; save the file as UTF-8 "
-                      "(from EUC-KR/CP949: iconv -f CP949 -t UTF-8 in.csv > out.csv)");
 }
 
 }  // namespace
@@ -158,25 +142,12 @@ absl::StatusOr<v1::ImportSummary> ImportFile(v1::DataService::Stub& stub,
     if (format == "csv") {
       auto result = csv.Next(&fields);
       if (result == CsvReader::Result::kEnd) break;
-      row->set_line(csv.line());
       progress.bytes = csv.bytes_read();
       if (result == CsvReader::Result::kError) {
+        row->set_line(csv.line());
         row->set_client_error(csv.error());
-      } else if (fields.size() != paths.size()) {
-        row->set_client_error(
-            absl::StrCat("has ", fields.size(), " fields; the header has ", paths.size()));
       } else {
-        google::protobuf::Message* record = RowRecord(row, options.type);
-        for (size_t i = 0; i < fields.size() && row->client_error().empty(); ++i) {
-          if (paths[i].empty()) continue;
-          if (!IsUtf8(fields[i])) {
-            row->set_client_error(Utf8Hint(csv.line()));
-          } else if (paths[i] == "customer_ref") {
-            row->set_customer_ref(fields[i]);
-          } else if (auto s = SetFromText(record, paths[i], fields[i], schema); !s.ok()) {
-            row->set_client_error(std::string(s.message()));
-          }
-        }
+        FillCsvRow(fields, paths, csv.line(), options.type, schema, row);
       }
     } else {
       if (!std::getline(*in, line_text)) break;
@@ -184,16 +155,7 @@ absl::StatusOr<v1::ImportSummary> ImportFile(v1::DataService::Stub& stub,
       progress.bytes += line_text.size() + 1;
       if (!line_text.empty() && line_text.back() == '\r') line_text.pop_back();
       if (line_text.find_first_not_of(" \t") == std::string::npos) continue;
-      row->set_line(line_number);
-      if (!IsUtf8(line_text)) {
-        row->set_client_error(Utf8Hint(line_number));
-      } else {
-        auto parsed =
-            google::protobuf::util::JsonStringToMessage(line_text, RowRecord(row, options.type));
-        if (!parsed.ok())
-          row->set_client_error(
-              absl::StrCat("not a valid record: ", std::string(parsed.message())));
-      }
+      FillJsonlRow(line_text, line_number, options.type, row);
     }
     stream_ok = writer->Write(message);
     if (++progress.rows % 1000 == 0) report(false);
