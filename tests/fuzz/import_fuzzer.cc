@@ -9,6 +9,7 @@
 //   - CSV: every cell's value as the exporter writes it (FormatText) reads
 //     back to the same text, so an export re-imports to the same records.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -29,9 +30,14 @@ using rapport::tools::FormatText;
 using rapport::tools::RowRecord;
 using rapport::tools::SetFromText;
 
-void Require(bool condition) {
-  if (!condition) std::abort();
-}
+// Aborts (a finding) naming the check that failed.
+#define REQUIRE(condition)                                                                \
+  do {                                                                                    \
+    if (!(condition)) {                                                                   \
+      std::fprintf(stderr, "import_fuzzer: %s:%d: %s\n", __FILE__, __LINE__, #condition); \
+      std::abort();                                                                       \
+    }                                                                                     \
+  } while (0)
 
 const rapport::v1::AttributeSchema& Schema() {
   static const rapport::v1::AttributeSchema* schema = [] {
@@ -57,14 +63,14 @@ bool Empty(const google::protobuf::Message& m) { return m.ByteSizeLong() == 0; }
 
 void CheckFailedRowIsEmpty(rapport::v1::ImportRow& row, rapport::v1::ResourceType type) {
   if (row.client_error().empty()) return;
-  Require(Empty(*RowRecord(&row, type)));
-  Require(row.customer_ref().empty());
+  REQUIRE(Empty(*RowRecord(&row, type)));
+  REQUIRE(row.customer_ref().empty());
 }
 
 void Jsonl(std::string_view line, rapport::v1::ResourceType type) {
   rapport::v1::ImportRow row;
   rapport::tools::FillJsonlRow(line, 7, type, &row);
-  Require(row.line() == 7);
+  REQUIRE(row.line() == 7);
   CheckFailedRowIsEmpty(row, type);
   if (!row.client_error().empty()) return;
   const google::protobuf::Message& record = *RowRecord(&row, type);
@@ -75,8 +81,8 @@ void Jsonl(std::string_view line, rapport::v1::ResourceType type) {
   if (!google::protobuf::util::MessageToJsonString(record, &json).ok()) return;
   rapport::v1::ImportRow again;
   rapport::tools::FillJsonlRow(json, 1, type, &again);
-  Require(again.client_error().empty());
-  Require(google::protobuf::util::MessageDifferencer::Equals(record, *RowRecord(&again, type)));
+  REQUIRE(again.client_error().empty());
+  REQUIRE(google::protobuf::util::MessageDifferencer::Equals(record, *RowRecord(&again, type)));
 }
 
 void Csv(std::string_view input, rapport::v1::ResourceType type) {
@@ -101,7 +107,7 @@ void Csv(std::string_view input, rapport::v1::ResourceType type) {
     if (result == CsvReader::Result::kError) continue;
     rapport::v1::ImportRow row;
     rapport::tools::FillCsvRow(cells, paths, csv.line(), type, Schema(), &row);
-    Require(row.line() == csv.line());
+    REQUIRE(row.line() == csv.line());
     CheckFailedRowIsEmpty(row, type);
     if (!row.client_error().empty()) continue;
     const google::protobuf::Message& record = *RowRecord(&row, type);
@@ -110,8 +116,13 @@ void Csv(std::string_view input, rapport::v1::ResourceType type) {
       const std::string text = FormatText(record, path, Schema());
       rapport::v1::ImportRow again;
       google::protobuf::Message* copy = RowRecord(&again, type);
-      Require(SetFromText(copy, path, text, Schema()).ok());
-      Require(FormatText(*copy, path, Schema()) == text);
+      const absl::Status read_back = SetFromText(copy, path, text, Schema());
+      if (!read_back.ok()) {
+        std::fprintf(stderr, "import_fuzzer: column '%s': '%s' does not read back: %s\n",
+                     path.c_str(), text.c_str(), std::string(read_back.message()).c_str());
+      }
+      REQUIRE(read_back.ok());
+      REQUIRE(FormatText(*copy, path, Schema()) == text);
     }
   }
 }

@@ -185,7 +185,12 @@ TEST(RecordTextTest, FormatTextReadsBackWhatSetFromTextWrote) {
   ASSERT_TRUE(SetFromText(&i, "duration", "90", schema).ok());
   EXPECT_EQ(FormatText(i, "occurred_at", schema), "2026-07-01T00:00:00.25+00:00");
   EXPECT_EQ(FormatText(i, "duration", schema), "90");
-  EXPECT_EQ(FormatText(i, "kind", schema), "unspecified");
+  // An unset enum is an empty cell, which reads back as unset; "unspecified"
+  // would be refused on import (the import fuzzer found it).
+  EXPECT_EQ(FormatText(i, "kind", schema), "");
+  EXPECT_FALSE(SetFromText(&i, "kind", "unspecified", schema).ok());
+  ASSERT_TRUE(SetFromText(&i, "kind", "", schema).ok());
+  EXPECT_EQ(i.kind(), v1::INTERACTION_KIND_UNSPECIFIED);
 
   v1::Opportunity o;
   EXPECT_EQ(FormatText(o, "amount.units", schema), "") << "an unset message reads as empty";
@@ -216,6 +221,20 @@ TEST(RecordTextTest, CsvCellQuotesOnlyWhenItMust) {
   EXPECT_EQ(CsvCell("a,b"), "\"a,b\"");
   EXPECT_EQ(CsvCell("say \"hi\""), "\"say \"\"hi\"\"\"");
   EXPECT_EQ(CsvCell("two\nlines"), "\"two\nlines\"");
+}
+
+// Two columns for one map key (a CSV header naming external_refs.erp
+// twice): the later value wins and the record has one entry, as a map
+// does; found by the import fuzzer as "12;0.5" for an attribute.
+TEST(RecordTextMapTest, ASecondValueForAKeyReplacesTheFirst) {
+  v1::AttributeSchema schema;
+  v1::Customer c;
+  ASSERT_TRUE(SetFromText(&c, "external_refs.erp", "ICC-1", schema).ok());
+  ASSERT_TRUE(SetFromText(&c, "external_refs.erp", "ICC-2", schema).ok());
+  EXPECT_EQ(FormatText(c, "external_refs.erp", schema), "ICC-2");
+  EXPECT_EQ(FormatText(c, "external_refs", schema), "erp:ICC-2");
+  EXPECT_EQ(c.GetReflection()->FieldSize(c, c.GetDescriptor()->FindFieldByName("external_refs")),
+            1);
 }
 
 }  // namespace

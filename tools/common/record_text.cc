@@ -115,8 +115,19 @@ absl::Status AddMapEntry(Message* m, const FieldDescriptor* f, const std::string
     if (!parsed.ok()) return parsed.status();
     typed = std::move(*parsed);
   }
-  Message* entry = m->GetReflection()->AddMessage(m, f);
-  const Descriptor* ed = entry->GetDescriptor();
+  // A key already there is replaced, as a map would (two columns for one
+  // key: the later wins). Through reflection a map is its repeated entries,
+  // and adding would keep both (the import fuzzer found "12;0.5").
+  const auto* r = m->GetReflection();
+  const Descriptor* ed = f->message_type();
+  Message* entry = nullptr;
+  for (int i = 0; i < r->FieldSize(*m, f) && entry == nullptr; ++i) {
+    Message* existing = r->MutableRepeatedMessage(m, f, i);
+    if (existing->GetReflection()->GetString(*existing, ed->FindFieldByName("key")) == key) {
+      entry = existing;
+    }
+  }
+  if (entry == nullptr) entry = r->AddMessage(m, f);
   const auto* er = entry->GetReflection();
   er->SetString(entry, ed->FindFieldByName("key"), key);
   const FieldDescriptor* vf = ed->FindFieldByName("value");
@@ -299,6 +310,16 @@ std::string FormatText(const Message& record, const std::string& path,
               absl::Nanoseconds(tr->GetInt32(ts, td->FindFieldByName("nanos"))),
           absl::UTCTimeZone());
     }
+    case FieldRef::Leaf::kEnum:
+      // An unset enum (its 0 value, "unspecified") is an empty cell: the
+      // import side refuses "unspecified", so an export must not write it
+      // (the import fuzzer found an opportunity without status exported as
+      // a cell it could not read back).
+      if (!ref->chain.back()->is_repeated() &&
+          m->GetReflection()->GetEnumValue(*m, ref->chain.back()) == 0) {
+        return "";
+      }
+      break;
     case FieldRef::Leaf::kDate: {
       const int64_t yyyymmdd = std::get<int64_t>(records::ExtractValues(record, *ref).at(0));
       char buf[32];
