@@ -216,13 +216,7 @@ absl::StatusOr<std::unique_ptr<ConnectGateway>> ConnectGateway::Start(
         grpc::Status status;
         switch (response.status) {
           case 404:
-            if (absl::StartsWith(request.path, "/console")) {
-              response.set_content(console
-                                       ? absl::StrCat("no such console file: ", request.path, "\n")
-                                       : "the console is not served here: rapportd runs without "
-                                         "--console-dir\n",
-                                   "text/plain; charset=utf-8");
-              response.set_header("X-Content-Type-Options", "nosniff");
+            if (AnswerConsoleNotFound(request, console, response)) {
               return httplib::Server::HandlerResponse::Handled;
             }
             status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED,

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
 
@@ -53,6 +54,17 @@ absl::Status ServeConsole(const std::string& dir, httplib::Server& http) {
     response.set_redirect(kConsolePath, 301);
   });
   return absl::OkStatus();
+}
+
+bool AnswerConsoleNotFound(const httplib::Request& request, bool served,
+                           httplib::Response& response) {
+  if (!absl::StartsWith(request.path, "/console")) return false;
+  response.set_content(
+      served ? absl::StrCat("no such console file: ", request.path, "\n")
+             : "the console is not served here: rapportd runs without --console-dir\n",
+      "text/plain; charset=utf-8");
+  response.set_header("X-Content-Type-Options", "nosniff");
+  return true;
 }
 
 }  // namespace rapport::services::connect

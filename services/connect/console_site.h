@@ -21,6 +21,8 @@
 
 namespace httplib {
 class Server;
+struct Request;
+struct Response;
 }  // namespace httplib
 
 namespace rapport::services::connect {
@@ -32,6 +34,12 @@ inline constexpr char kConsolePath[] = "/console/";
 // --console-dir) if `dir` has no index.html: a console directory that was
 // never built is a mistake to report at start, not a 404 to find later.
 absl::Status ServeConsole(const std::string& dir, httplib::Server& http);
+
+// For the listener's 404s: if `request` is for a console path, answers it
+// as plain text (no such console file, or no console served here when
+// `served` is false) and returns true; otherwise leaves it alone.
+bool AnswerConsoleNotFound(const httplib::Request& request, bool served,
+                           httplib::Response& response);
 
 }  // namespace rapport::services::connect
 

@@ -213,11 +213,10 @@ int main(int argc, char** argv) {
   }
   if ((*server)->http_port() != 0) {
     const std::string& h = options.http_address;
-    std::printf("http on http://%s:%d/\n", h.substr(0, h.rfind(':')).c_str(),
-                (*server)->http_port());
+    const std::string host = h.substr(0, h.rfind(':'));
+    std::printf("http on http://%s:%d/\n", host.c_str(), (*server)->http_port());
     if (!options.console_dir.empty()) {
-      std::printf("console on http://%s:%d/console/\n", h.substr(0, h.rfind(':')).c_str(),
-                  (*server)->http_port());
+      std::printf("console on http://%s:%d/console/\n", host.c_str(), (*server)->http_port());
     }
   }
   const std::string token_file = options.data_dir + "/admin.token";
