@@ -44,6 +44,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "bench/common/load_client.h"
 #include "grpcpp/grpcpp.h"
 #include "rapport/sfa/v1/sfa.grpc.pb.h"
 #include "rapport/v1/admin.grpc.pb.h"
@@ -60,7 +61,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kStages = {"lead", "qualify", "proposal", "won", "lost"};
+const std::vector<std::string>& kStages = bench::PipelineStages();
 constexpr char kPipeline[] = "torture";
 
 struct Options {
@@ -115,10 +116,7 @@ struct RoundResult {
 std::string g_token;
 
 std::unique_ptr<grpc::ClientContext> Call(int seconds = 5) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("authorization", "Bearer " + g_token);
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return ctx;
+  return bench::BearerContext(g_token, seconds);
 }
 
 struct Stubs {
@@ -526,29 +524,12 @@ bool FunnelCatchesUp(Stubs& stubs) {
 }
 
 bool Setup(Stubs& stubs) {
-  v1::SetRolloutRequest rollout;
-  rollout.mutable_rule()->set_module("sfa");
-  rollout.mutable_rule()->set_default_mode(v1::MODULE_MODE_ON);
-  v1::RolloutRule rule;
-  grpc::Status s = stubs.modules->SetRollout(Call().get(), rollout, &rule);
+  grpc::Status s = bench::EnableModule(*stubs.modules, g_token, "sfa");
   if (!s.ok()) {
     std::fprintf(stderr, "torture: SetRollout sfa: %s\n", s.error_message().c_str());
     return false;
   }
-  sfa::v1::SetPipelineRequest request;
-  request.mutable_pipeline()->set_name(kPipeline);
-  request.mutable_pipeline()->set_allow_backward_moves(true);
-  for (size_t i = 0; i < kStages.size(); ++i) {
-    auto* stage = request.mutable_pipeline()->add_stages();
-    stage->set_name(kStages[i]);
-    const bool won = kStages[i] == "won", lost = kStages[i] == "lost";
-    stage->set_probability(won ? 100 : lost ? 0 : static_cast<int>(10 + 20 * i));
-    stage->set_forecast_category(won    ? sfa::v1::FORECAST_CATEGORY_CLOSED_WON
-                                 : lost ? sfa::v1::FORECAST_CATEGORY_CLOSED_LOST
-                                        : sfa::v1::FORECAST_CATEGORY_PIPELINE);
-  }
-  sfa::v1::Pipeline pipeline;
-  s = stubs.sales->SetPipeline(Call().get(), request, &pipeline);
+  s = bench::SetUpPipeline(*stubs.sales, g_token, kPipeline);
   if (!s.ok()) {
     std::fprintf(stderr, "torture: SetPipeline: %s\n", s.error_message().c_str());
     return false;

@@ -172,6 +172,29 @@ absl::StatusOr<Manifest> ReadManifest(const std::string& path) {
       }
       m.observe_all = *it == "all";
     }
+    if (auto it = json.find("isolation"); it != json.end()) {
+      if (!it->is_string() || (*it != "in_process" && *it != "process")) {
+        return bad("\"isolation\" must be \"in_process\" (the default) or \"process\"");
+      }
+      m.isolation_process = *it == "process";
+    }
+    // A whole number in [lo, hi], or the default when absent.
+    auto whole = [&](const char* key, int64_t lo, int64_t hi, int64_t* out) -> bool {
+      auto it = json.find(key);
+      if (it == json.end()) return true;
+      const double v = it->is_number() ? it->get<double>() : -1;
+      if (!(v >= static_cast<double>(lo) && v <= static_cast<double>(hi) && v == std::floor(v)))
+        return false;
+      *out = static_cast<int64_t>(v);
+      return true;
+    };
+    if (!whole("timeout_ms", 10, 600'000, &m.timeout_ms))
+      return bad("\"timeout_ms\" must be a whole number of milliseconds from 10 to 600000");
+    if (!whole("memory_limit_mib", 16, 1 << 20, &m.memory_limit_mib))
+      return bad("\"memory_limit_mib\" must be a whole number from 16 to 1048576");
+    if (!m.isolation_process && (json.contains("timeout_ms") || json.contains("memory_limit_mib")))
+      return bad(
+          "\"timeout_ms\" and \"memory_limit_mib\" apply only with \"isolation\": \"process\"");
     if (auto it = json.find("services"); it != json.end()) {
       if (!it->is_array()) return bad("\"services\" must be a list of strings");
       for (const auto& v : *it) {

@@ -5,13 +5,15 @@
 //
 //   {"name": "hello", "version": "1.0.0", "abi_major": 1,
 //    "requires": ["other", {"module": "sfa", "versions": ">=1.2.0 <2.0.0"}],
-//    "services": ["rapport.hello.v1.HelloService"]}
+//    "services": ["rapport.hello.v1.HelloService"],
+//    "isolation": "process", "timeout_ms": 5000, "memory_limit_mib": 256}
 //
 // A "requires" entry is a module name (any version) or an object naming the
 // module and the versions it accepts (version_range.h).
 #ifndef RAPPORT_CORE_PLUGIN_HOST_MANIFEST_H_
 #define RAPPORT_CORE_PLUGIN_HOST_MANIFEST_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,6 +35,14 @@ struct Manifest {
   // for writers the module is on for). The rule still governs the module's
   // RPCs and its validate and pre-commit hooks.
   bool observe_all = false;
+  // "isolation": "process" runs the plugin in a rapport-plugin-runner child
+  // (remote_plugin.h); "in_process" (the default) inside rapportd. With
+  // "process": "timeout_ms", how long a hook, method, timer or backfill
+  // call may run before it is abandoned and the child restarted (default
+  // 10000), and "memory_limit_mib", the child's data limit (default 1024).
+  bool isolation_process = false;
+  int64_t timeout_ms = 10'000;
+  int64_t memory_limit_mib = 1024;
 };
 
 // Parses and checks a manifest file; INVALID_ARGUMENT naming the file and

@@ -123,6 +123,11 @@ std::vector<v1::Module> PluginHost::Modules() const {
     m.set_hook_calls(p->hook_calls.load());
     m.set_hook_failures(p->hook_failures.load());
     m.set_dead_letters(p->dead_letters.load());
+    m.set_isolation(p->manifest.isolation_process ? "process" : "in_process");
+    if (p->remote) {
+      m.set_restarts(p->remote->restarts());
+      m.set_process_up(p->remote->up());
+    }
     std::lock_guard<std::mutex> lock(p->metrics_mu);
     for (const auto& [k, v] : p->metrics) (*m.mutable_metrics())[k] = v;
     // Host-kept: commits of the module's keyspace writes that found a read

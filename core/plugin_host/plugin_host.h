@@ -72,6 +72,13 @@ struct PluginHostOptions {
   // (plugin_abi.h, timer_schedule); past it scheduling is
   // RESOURCE_EXHAUSTED.
   int64_t max_timers = 1'000'000;
+  // The rapport-plugin-runner binary that runs plugins whose manifest says
+  // "isolation": "process" (remote_plugin.h). Empty: such plugins are
+  // refused.
+  std::string plugin_runner = {};
+  // The longest wait before restarting such a plugin's process: the wait
+  // starts at 100 ms and doubles after each restart that did not last 30 s.
+  absl::Duration restart_backoff_max = absl::Seconds(10);
 };
 
 // What a plugin RPC's handler sees of its request beyond the caller
@@ -187,6 +194,10 @@ class PluginHost : public records::WriteHooks {
   friend struct internal::TimersApi;
   friend struct internal::ModulesApi;
   void Refuse(Plugin* plugin, std::string error);
+  // The plugin's entry info: dlopen'd, or from its rapport-plugin-runner
+  // child (plugin_loader.cc). Null after refusing it.
+  const rapport_plugin_info* OpenInProcess(Plugin* p);
+  const rapport_plugin_info* LaunchRemote(Plugin* p);
   void Dispatch(Plugin* plugin);
   // In the dispatcher, before a tenant's events: runs the plugin's backfill
   // of `tenant` if one is requested, was cut short, or is due on first

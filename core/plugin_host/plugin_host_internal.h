@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <exception>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,6 +38,7 @@
 #include "core/common/latency_histogram.h"
 #include "core/common/time_util.h"
 #include "core/plugin_host/plugin_host.h"
+#include "core/plugin_host/remote_plugin.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "rapport/sdk/plugin_abi.h"
 #include "rapport/v1/event.pb.h"
@@ -189,6 +191,9 @@ struct PluginHost::Plugin {
   std::string config_json = "{}";
   bool loaded = false;
   bool initialising = false;
+  // Set when the plugin runs out of process (its manifest's "isolation":
+  // "process"); its entry is then remote->info().
+  std::unique_ptr<RemotePlugin> remote;
   struct Hook {
     rapport_hook_kind kind;
     rapport_resource resource;

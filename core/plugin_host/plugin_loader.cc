@@ -4,6 +4,7 @@
 // init; a plugin that cannot load is refused with the reason.
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -32,6 +33,60 @@ void PluginHost::Refuse(Plugin* plugin, std::string error) {
   plugin->info.set_state("refused");
   plugin->info.set_last_error(error);
   spdlog::error("msg=\"plugin refused\" file={} error={}", LogValue(plugin->file), LogValue(error));
+}
+
+const rapport_plugin_info* PluginHost::OpenInProcess(Plugin* p) {
+  void* handle = dlopen(p->file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    Refuse(p, absl::StrCat(p->file, ": cannot load: ", dlerror()));
+    return nullptr;
+  }
+  auto entry =
+      reinterpret_cast<rapport_plugin_entry_fn>(dlsym(handle, RAPPORT_PLUGIN_ENTRY_SYMBOL));
+  if (entry == nullptr) {
+    Refuse(p, absl::StrCat(p->file, ": no exported symbol '", RAPPORT_PLUGIN_ENTRY_SYMBOL, "'"));
+    return nullptr;
+  }
+  const rapport_plugin_info* info = nullptr;
+  try {
+    info = entry();
+  } catch (...) {
+    info = nullptr;
+  }
+  if (info == nullptr ||
+      info->struct_size < offsetof(rapport_plugin_info, stop) + sizeof(info->stop)) {
+    Refuse(p, absl::StrCat(p->file, ": rapport_plugin_entry returned no usable info"));
+    return nullptr;
+  }
+  return info;
+}
+
+const rapport_plugin_info* PluginHost::LaunchRemote(Plugin* p) {
+  if (options_.plugin_runner.empty() || access(options_.plugin_runner.c_str(), X_OK) != 0) {
+    Refuse(p, absl::StrCat(p->file,
+                           ": \"isolation\": \"process\" needs rapport-plugin-runner, "
+                           "which is not at '",
+                           options_.plugin_runner, "' (rapportd --plugin-runner)"));
+    return nullptr;
+  }
+  RemotePlugin::Options o;
+  o.runner = options_.plugin_runner;
+  o.name = p->name;
+  o.file = p->file;
+  o.config_json = p->config_json;
+  o.timeout = absl::Milliseconds(p->manifest.timeout_ms);
+  o.memory_limit_bytes = p->manifest.memory_limit_mib << 20;
+  o.max_backoff = options_.restart_backoff_max;
+  o.host = internal::HostApiTable();
+  o.host_ctx = reinterpret_cast<rapport_host_ctx*>(p);
+  p->remote = std::make_unique<RemotePlugin>(std::move(o));
+  absl::Status s = p->remote->Launch();
+  if (!s.ok()) {
+    p->remote.reset();
+    Refuse(p, absl::StrCat(p->file, ": ", s.message()));
+    return nullptr;
+  }
+  return p->remote->info();
 }
 
 void PluginHost::Load() {
@@ -185,28 +240,9 @@ void PluginHost::Load() {
       }
     }
     if (!deps_ok) continue;
-    void* handle = dlopen(p->file.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) {
-      Refuse(p, absl::StrCat(p->file, ": cannot load: ", dlerror()));
-      continue;
-    }
-    auto entry =
-        reinterpret_cast<rapport_plugin_entry_fn>(dlsym(handle, RAPPORT_PLUGIN_ENTRY_SYMBOL));
-    if (entry == nullptr) {
-      Refuse(p, absl::StrCat(p->file, ": no exported symbol '", RAPPORT_PLUGIN_ENTRY_SYMBOL, "'"));
-      continue;
-    }
-    const rapport_plugin_info* info = nullptr;
-    try {
-      info = entry();
-    } catch (...) {
-      info = nullptr;
-    }
-    if (info == nullptr ||
-        info->struct_size < offsetof(rapport_plugin_info, stop) + sizeof(info->stop)) {
-      Refuse(p, absl::StrCat(p->file, ": rapport_plugin_entry returned no usable info"));
-      continue;
-    }
+    const rapport_plugin_info* info =
+        p->manifest.isolation_process ? LaunchRemote(p) : OpenInProcess(p);
+    if (info == nullptr) continue;
     if (info->abi_major != RAPPORT_PLUGIN_ABI_MAJOR) {
       Refuse(p,
              absl::StrCat(p->file, ": built for plugin ABI ", info->abi_major, ".", info->abi_minor,
@@ -240,6 +276,7 @@ void PluginHost::Load() {
         it = it->second == p ? methods_.erase(it) : std::next(it);
       }
       p->hooks.clear();
+      p->remote.reset();  // ends its process
       Refuse(p, absl::StrCat(p->file,
                              ": init failed: ", error.data.empty() ? "no message" : error.data));
       continue;

@@ -136,6 +136,10 @@ void PluginHost::Dispatch(Plugin* p) {
             absl::Duration backoff = options_.retry_base;
             auto mark = static_cast<std::ptrdiff_t>(writes.size());
             for (; attempts < options_.dead_letter_after && !stopping_.load(); ++attempts) {
+              // An out-of-process module whose process is down is waited
+              // for: its absence is not an attempt (a crash during the hook
+              // is).
+              if (p->remote && !p->remote->AwaitUp(stopping_)) break;
               writes.erase(writes.begin() + mark, writes.end());  // a failed attempt's are dropped
               status = RunPostCommit(p, as_writer, event, &ran, &writes, &wrote_record);
               if (status.ok()) status = CheckCounterAdds(writes, mark);

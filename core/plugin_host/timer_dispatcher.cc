@@ -121,6 +121,9 @@ void PluginHost::RunTimers(Plugin* p) {
     }
     for (const Due& d : due) {
       if (stopping_.load()) return;
+      // An out-of-process module whose process is down: its timers wait
+      // (not counted as attempts) until it is back.
+      if (p->remote && !p->remote->AwaitUp(stopping_)) return;
       FireTimer(p, d.tenant, d.key, d.when);
     }
     if (due.size() >= kFiredPerPass) continue;  // more may be due

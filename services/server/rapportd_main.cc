@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -155,7 +156,26 @@ int main(int argc, char** argv) {
                  "is RESOURCE_EXHAUSTED")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
+  // Beside rapportd by default (the build tree and an install put them
+  // together).
+  {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec)
+      options.plugins.plugin_runner = (self.parent_path() / "rapport-plugin-runner").string();
+  }
+  app.add_option("--plugin-runner", options.plugins.plugin_runner,
+                 "the rapport-plugin-runner binary, for modules whose manifest says "
+                 "\"isolation\": \"process\"")
+      ->capture_default_str();
+  int restart_max_ms = 10'000;
+  app.add_option("--plugin-restart-max-ms", restart_max_ms,
+                 "the longest wait before restarting a crashed out-of-process plugin (the wait "
+                 "starts at 100 ms and doubles while it keeps crashing within 30 s)")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3'600'000));
   CLI11_PARSE(app, argc, argv);
+  options.plugins.restart_backoff_max = absl::Milliseconds(restart_max_ms);
   if (!plugin_config_file.empty()) {
     auto configs = rapport::plugin_host::ReadPluginConfig(plugin_config_file);
     if (!configs.ok()) {

@@ -67,6 +67,7 @@ class RapportdProcess {
   }
 
   const std::string& address() const { return address_; }
+  pid_t pid() const { return pid_; }
 
   // Sends `signal` and waits; returns the wait status.
   int KillAndWait(int signal) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "rapport/v1/modules.grpc.pb.h"
 #include "tools/rapportctl/commands.h"
 #include "tools/rapportctl/progress.h"
@@ -40,8 +41,16 @@ int ModulesMain(const std::string& verb, const ModuleArgs& mo, CLI::App* sub) {
     s = stub->ListModules(Call().get(), v1::ListModulesRequest(), r.get());
     if (s.ok() && g.output == "table") {
       for (const auto& m : r->modules()) {
-        std::cout << m.name() << "\t" << m.version() << "\t" << m.state() << "\t"
-                  << (m.last_error().empty() ? "" : m.last_error()) << "\n";
+        // Isolation: "in process", or "process" with its restarts and
+        // whether the child is down now.
+        std::string isolation = m.isolation() == "process" ? "process" : "in process";
+        if (m.isolation() == "process" && m.state() == "loaded") {
+          absl::StrAppend(&isolation, ", ", m.restarts(),
+                          m.restarts() == 1 ? " restart" : " restarts",
+                          m.process_up() ? "" : ", down");
+        }
+        std::cout << m.name() << "\t" << m.version() << "\t" << m.state() << "\t" << isolation
+                  << "\t" << m.last_error() << "\n";
       }
       return 0;
     }

@@ -37,6 +37,9 @@ extern "C" {
 typedef enum {
   RAPPORT_OK = 0,
   RAPPORT_INVALID_ARGUMENT = 3,
+  /* Returned by the host, never needed from a plugin: an out-of-process
+   * plugin's call that ran past its manifest's timeout_ms. */
+  RAPPORT_DEADLINE_EXCEEDED = 4,
   RAPPORT_NOT_FOUND = 5,
   RAPPORT_ALREADY_EXISTS = 6,
   RAPPORT_PERMISSION_DENIED = 7,
