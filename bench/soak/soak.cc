@@ -490,6 +490,16 @@ int Run(const Options& options) {
   }
   stop.store(true);
   for (auto& t : threads) t.join();
+  {
+    // Calls that ended after the last sample.
+    std::lock_guard<std::mutex> lock(window.mu);
+    total_calls += window.latencies_ms.size();
+    total_errors += window.errors;
+    total_late += window.late;
+    for (auto& e : window.first_errors) {
+      if (errors.size() < 10) errors.push_back(e);
+    }
+  }
 
   std::vector<std::string> problems;
   if (server_gone) problems.push_back("rapportd exited during the soak");

@@ -30,6 +30,7 @@ using internal::HostBuffer;
 
 void PluginHost::Refuse(Plugin* plugin, std::string error) {
   plugin->loaded = false;
+  plugin->remote.reset();  // a refused out-of-process plugin's child ends
   plugin->info.set_state("refused");
   plugin->info.set_last_error(error);
   spdlog::error("msg=\"plugin refused\" file={} error={}", LogValue(plugin->file), LogValue(error));

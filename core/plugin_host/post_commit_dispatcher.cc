@@ -142,6 +142,12 @@ void PluginHost::Dispatch(Plugin* p) {
               if (p->remote && !p->remote->AwaitUp(stopping_)) break;
               writes.erase(writes.begin() + mark, writes.end());  // a failed attempt's are dropped
               status = RunPostCommit(p, as_writer, event, &ran, &writes, &wrote_record);
+              if (!status.ok() && p->remote && RemotePlugin::LastCallNotSent()) {
+                // The process went down before the hook could be sent: not an
+                // attempt; wait for it (the top of the loop) and run it then.
+                --attempts;
+                continue;
+              }
               if (status.ok()) status = CheckCounterAdds(writes, mark);
               if (status.ok() || !ran) break;
               writes.erase(writes.begin() + mark, writes.end());

@@ -8,6 +8,7 @@
 // does nothing.
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -77,6 +78,20 @@ void AnswerHostCall(const rapport_host_api* api, rapport_host_ctx* ctx, rapport_
     r->set_code(RAPPORT_FAILED_PRECONDITION);
     r->set_text(absl::StrCat(f, ": only inside a hook, method, timer or backfill call"));
     return;
+  }
+  // Enum arguments are checked before the cast: a value outside the enum's
+  // range is undefined behaviour in C++ (the fuzzer found it).
+  // rapport_resource and rapport_operation both run 1..3 (0: none).
+  auto enum_ok = [&](int position) {
+    return q.int_args(position) >= 0 && q.int_args(position) <= 3;
+  };
+  static const std::set<std::string> kResourceFirst = {"get_record", "write_record", "list_records",
+                                                       "count_records", "can_read"};
+  if (kResourceFirst.count(f) && q.int_args_size() >= 1 && !enum_ok(0)) {
+    return refuse(absl::StrCat(f, ": resource ", q.int_args(0), " is not a resource"));
+  }
+  if (f == "write_record" && q.int_args_size() >= 2 && !enum_ok(1)) {
+    return refuse(absl::StrCat(f, ": operation ", q.int_args(1), " is not an operation"));
   }
   HostBuffer out, error;
   int code = RAPPORT_INTERNAL;

@@ -5,6 +5,7 @@
 
 #include "core/plugin_host/remote_plugin.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -61,6 +62,11 @@ bool RemotePlugin::up() const {
   return state_ == State::kUp;
 }
 
+bool& RemotePlugin::NotSent() {
+  thread_local bool not_sent = false;
+  return not_sent;
+}
+
 bool RemotePlugin::AwaitUp(const std::atomic<bool>& stopping) {
   std::unique_lock<std::mutex> lock(mu_);
   while (state_ != State::kUp) {
@@ -83,6 +89,16 @@ absl::Status RemotePlugin::Launch() {
   }
   absl::Status s = Spawn(&init_);
   if (!s.ok()) return s;
+  if (init_.code() != RAPPORT_OK && init_.name().empty()) {
+    // The child could not even open the plugin (dlopen, the entry symbol).
+    Shutdown();
+    return absl::FailedPreconditionError(init_.error());
+  }
+  {
+    // In process a plugin's hooks can run from its init on; so here.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ == State::kStarting) state_ = State::kUp;
+  }
   info_.struct_size = sizeof info_;
   info_.abi_major = init_.abi_major();
   info_.abi_minor = init_.abi_minor();
@@ -131,7 +147,20 @@ absl::Status RemotePlugin::Spawn(wire::Result* init) {
     rlimit limit{data_limit, data_limit};
     setrlimit(RLIMIT_DATA, &limit);
     setrlimit(RLIMIT_STACK, &stack);
-    if (dup2(sv[1], 3) < 0) _exit(126);
+    // The terminal's and the service manager's stop signals are rapportd's
+    // to handle: the child ends when its control socket closes (after
+    // drain and stop) or when rapportd dies (PDEATHSIG), not before.
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&mask, sig);
+    sigprocmask(SIG_SETMASK, &mask, nullptr);
+    // The control socket as fd 3, without close-on-exec (dup2 onto itself
+    // would keep the flag).
+    if (sv[1] == 3) {
+      if (fcntl(3, F_SETFD, 0) < 0) _exit(126);
+    } else if (dup2(sv[1], 3) < 0) {
+      _exit(126);
+    }
     close_range(4, ~0U, 0);
     execv(argv[0], argv.data());
     _exit(127);
@@ -143,6 +172,12 @@ absl::Status RemotePlugin::Spawn(wire::Result* init) {
     control_ = sv[0];
     state_ = State::kStarting;
     ++generation_;
+    if (shutdown_) {
+      // Shutdown came while this child was being made: it ends now (the
+      // supervisor reaps it).
+      kill(pid, SIGKILL);
+      return absl::CancelledError("shutting down");
+    }
   }
   // The connection the plugin's own threads ask on.
   Connection serve = Acquire(/*starting=*/true);
@@ -225,19 +260,21 @@ int RemotePlugin::Invoke(wire::Invoke invoke, rapport_call* call, rapport_buffer
     info->set_deadline_micros(api->call_deadline_micros(call));
   }
   Connection c = Acquire(/*starting=*/false);
+  NotSent() = c.fd < 0;
   if (c.fd < 0) {
     std::lock_guard<std::mutex> lock(mu_);
     SetError(error, DownMessage());
-    return RAPPORT_UNAVAILABLE;
+    return RAPPORT_UNAVAILABLE;  // fails closed: a hook's write is refused
   }
-  // Streams run as long as their RPC allows; everything else has the
-  // manifest's limit.
+  // A call has the manifest's limit. A stream runs as long as its RPC
+  // allows and then gets the same limit to notice (stream_send and
+  // call_cancelled tell it) and end, so a caller's short deadline cannot get
+  // the process killed; without an RPC deadline a stream has no limit.
   int64_t deadline = runner::MonotonicMicros() + absl::ToInt64Microseconds(options_.timeout);
-  if (invoke.kind() == wire::INVOKE_KIND_STREAM) {
+  const bool stream = invoke.kind() == wire::INVOKE_KIND_STREAM;
+  if (stream) {
     const int64_t rpc = invoke.call().deadline_micros();
-    deadline = rpc > 0 ? runner::MonotonicMicros() +
-                             std::max<int64_t>(0, rpc - absl::ToUnixMicros(absl::Now()))
-                       : 0;
+    deadline = rpc > 0 ? deadline + std::max<int64_t>(0, rpc - absl::ToUnixMicros(absl::Now())) : 0;
   }
   wire::Result r;
   const ReadStatus rs = Exchange(c.fd, invoke, call, deadline, &r);
@@ -251,15 +288,23 @@ int RemotePlugin::Invoke(wire::Invoke invoke, rapport_call* call, rapport_buffer
   Release(c, false);
   if (rs == ReadStatus::kTimeout) {
     Kill(c.generation, "a call ran past its timeout");
-    SetError(error, absl::StrCat("did not answer within ", absl::FormatDuration(options_.timeout),
-                                 "; the call was abandoned and the module's process is being "
+    SetError(error, absl::StrCat("did not answer within its timeout_ms (",
+                                 absl::FormatDuration(options_.timeout),
+                                 stream ? " past the RPC's deadline" : "",
+                                 "); the call was abandoned and the module's process is being "
                                  "restarted"));
     return RAPPORT_DEADLINE_EXCEEDED;
   }
-  if (rs == ReadStatus::kBroken) Kill(c.generation, "it broke the runner protocol");
-  SetError(error,
-           "its process ended during the call (nothing the call did was kept); it is being "
-           "restarted");
+  if (rs == ReadStatus::kBroken) {
+    Kill(c.generation, "it sent a frame rapportd could not read");
+    SetError(error,
+             "its process sent a frame rapportd could not read (nothing the call did was kept); "
+             "it is being restarted");
+  } else {
+    SetError(error,
+             "its process ended during the call (nothing the call did was kept); it is being "
+             "restarted");
+  }
   return RAPPORT_UNAVAILABLE;
 }
 
@@ -267,7 +312,7 @@ ReadStatus RemotePlugin::Exchange(int fd, const wire::Invoke& invoke, rapport_ca
                                   int64_t deadline, wire::Result* result) {
   wire::Frame frame;
   *frame.mutable_invoke() = invoke;
-  if (!runner::WriteFrame(fd, frame)) return ReadStatus::kClosed;
+  if (!runner::WriteFrame(fd, frame, deadline)) return ReadStatus::kClosed;
   for (;;) {
     wire::Frame answer;
     const ReadStatus rs = runner::ReadFrame(fd, &answer, deadline);
@@ -280,7 +325,7 @@ ReadStatus RemotePlugin::Exchange(int fd, const wire::Invoke& invoke, rapport_ca
     wire::Frame reply;
     AnswerHostCall(options_.host, options_.host_ctx, call, answer.host_call(),
                    reply.mutable_host_reply());
-    if (!runner::WriteFrame(fd, reply)) return ReadStatus::kClosed;
+    if (!runner::WriteFrame(fd, reply, deadline)) return ReadStatus::kClosed;
   }
 }
 
@@ -306,13 +351,18 @@ void RemotePlugin::Supervise() {
       pid = pid_;
     }
     if (pid > 0) {
-      int status = 0;
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      // Wait without reaping: until pid_ is cleared under the lock, the pid
+      // cannot be reused, so Kill never signals another process.
+      siginfo_t info{};
+      while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 &&
+             errno == EINTR) {
       }
       std::lock_guard<std::mutex> lock(mu_);
+      int status = 0;
+      pid_ = -1;
+      waitpid(pid, &status, 0);  // at once: it has exited
       state_ = State::kDown;
       ++generation_;
-      pid_ = -1;
       for (int fd : idle_) close(fd);
       idle_.clear();
       if (control_ >= 0) close(control_);
@@ -424,6 +474,10 @@ int RemotePlugin::InitTrampoline(const rapport_host_api* host, rapport_host_ctx*
   // The child's registrations, through the real table: the host checks
   // them as it checks an in-process plugin's.
   const wire::Registrations& r = init.registrations();
+  if (!r.registration_error().empty()) {
+    SetError(error, r.registration_error());
+    return RAPPORT_INVALID_ARGUMENT;
+  }
   auto slot = [self](int32_t index, std::string method = "") {
     self->slots_.push_back(Slot{self, index, std::move(method)});
     return &self->slots_.back();

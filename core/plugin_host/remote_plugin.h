@@ -90,6 +90,9 @@ class RemotePlugin {
   bool AwaitUp(const std::atomic<bool>& stopping);
   // Ends the child and the supervisor. Idempotent.
   void Shutdown();
+  // Whether this thread's last Invoke failed without reaching the child
+  // (it was down): a retrying caller does not count that as an attempt.
+  static bool LastCallNotSent() { return NotSent(); }
 
   // What the trampolines run: `invoke` in the child as part of `call`
   // (null for lifecycle calls), answering its host calls until its result.
@@ -126,6 +129,7 @@ class RemotePlugin {
   static int BackfillTrampoline(void* user, rapport_call* call, rapport_resource resource,
                                 rapport_bytes record, rapport_buffer* error);
   int Lifecycle(runner::v1::InvokeKind kind);
+  static bool& NotSent();
 
   // Forks and execs the runner, opens the serve connection and runs INIT
   // into *init. REQUIRES: the child is not running.

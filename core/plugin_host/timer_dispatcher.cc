@@ -188,6 +188,9 @@ bool PluginHost::FireTimer(Plugin* p, uint32_t tenant, const std::string& key, u
       return p->timer_fn(p->timer_user, reinterpret_cast<rapport_call*>(&call), Bytes(key),
                          Bytes(entry.payload), &error.buffer);
     });
+    // The process went down before the handler could be sent: not an
+    // attempt; the timer stays due and fires once the process is back.
+    if (rc != RAPPORT_OK && p->remote && RemotePlugin::LastCallNotSent()) return false;
     status = rc == RAPPORT_OK ? absl::OkStatus() : absl::Status(CodeOf(rc), error.data);
     if (status.ok()) status = CheckCounterAdds(writes, 0);
     if (!status.ok()) break;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -14,8 +15,9 @@
 namespace rapport::runner {
 namespace {
 
-// Waits until `fd` is readable or the deadline passes; false on timeout.
-bool WaitReadable(int fd, int64_t deadline_micros) {
+// Waits until `fd` is readable (or writable: `events` POLLOUT) or the
+// deadline passes; false on timeout.
+bool Wait(int fd, int64_t deadline_micros, short events = POLLIN) {
   for (;;) {
     int timeout_ms = -1;
     if (deadline_micros > 0) {
@@ -23,7 +25,7 @@ bool WaitReadable(int fd, int64_t deadline_micros) {
       if (left <= 0) return false;
       timeout_ms = static_cast<int>((left + 999) / 1000);
     }
-    pollfd p{fd, POLLIN, 0};
+    pollfd p{fd, events, 0};
     const int n = poll(&p, 1, timeout_ms);
     if (n > 0) return true;
     if (n < 0 && errno != EINTR) return true;  // let read report the error
@@ -34,7 +36,7 @@ bool WaitReadable(int fd, int64_t deadline_micros) {
 ReadStatus ReadFull(int fd, char* data, size_t size, int64_t deadline_micros) {
   size_t done = 0;
   while (done < size) {
-    if (!WaitReadable(fd, deadline_micros)) return ReadStatus::kTimeout;
+    if (!Wait(fd, deadline_micros)) return ReadStatus::kTimeout;
     const ssize_t n = read(fd, data + done, size - done);
     if (n == 0) return ReadStatus::kClosed;
     if (n < 0) {
@@ -54,7 +56,7 @@ int64_t MonotonicMicros() {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
 }
 
-bool WriteFrame(int fd, const v1::Frame& frame) {
+bool WriteFrame(int fd, const v1::Frame& frame, int64_t deadline_micros) {
   const size_t size = frame.ByteSizeLong();
   if (size > kMaxFrameBytes) return false;
   std::string bytes(4 + size, '\0');
@@ -63,9 +65,11 @@ bool WriteFrame(int fd, const v1::Frame& frame) {
   size_t done = 0;
   while (done < bytes.size()) {
     // MSG_NOSIGNAL: a dead peer is an error here, not a SIGPIPE.
-    const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    const ssize_t n =
+        send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == EWOULDBLOCK) && Wait(fd, deadline_micros, POLLOUT)) continue;
       return false;
     }
     done += static_cast<size_t>(n);
@@ -81,9 +85,16 @@ ReadStatus ReadFrame(int fd, v1::Frame* frame, int64_t deadline_micros) {
                         static_cast<uint32_t>(header[2]) << 16 |
                         static_cast<uint32_t>(header[3]) << 24;
   if (size > kMaxFrameBytes) return ReadStatus::kBroken;
-  std::string body(size, '\0');
-  s = ReadFull(fd, body.data(), size, deadline_micros);
-  if (s != ReadStatus::kOk) return s;
+  // In chunks, so a peer that claims 64 MiB and sends nothing costs nothing.
+  constexpr size_t kChunk = 64 << 10;
+  std::string body;
+  while (body.size() < size) {
+    const size_t at = body.size();
+    const size_t n = std::min<size_t>(kChunk, size - at);
+    body.resize(at + n);
+    s = ReadFull(fd, body.data() + at, n, deadline_micros);
+    if (s != ReadStatus::kOk) return s;
+  }
   if (!frame->ParseFromString(body)) return ReadStatus::kBroken;
   return ReadStatus::kOk;
 }
@@ -103,7 +114,7 @@ bool SendFd(int socket, int fd) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
   for (;;) {
-    if (sendmsg(socket, &msg, MSG_NOSIGNAL) == 1) return true;
+    if (sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) return true;
     if (errno != EINTR) return false;
   }
 }

@@ -16,8 +16,10 @@ namespace rapport::runner {
 // The largest frame either end accepts; a larger length is a broken peer.
 inline constexpr uint32_t kMaxFrameBytes = 64u << 20;
 
-// Writes `frame` whole; false when the peer is gone or the frame is too big.
-bool WriteFrame(int fd, const v1::Frame& frame);
+// Writes `frame` whole by `deadline_micros` (CLOCK_MONOTONIC microseconds,
+// 0: no limit); false when the peer is gone, stops reading past the
+// deadline, or the frame is too big.
+bool WriteFrame(int fd, const v1::Frame& frame, int64_t deadline_micros = 0);
 
 enum class ReadStatus {
   kOk,
@@ -27,13 +29,15 @@ enum class ReadStatus {
 };
 
 // Reads one frame. `deadline_micros`: CLOCK_MONOTONIC microseconds by which
-// the whole frame must be in, or 0 for no limit.
+// the whole frame must be in, or 0 for no limit. Memory grows with the bytes
+// that arrive, not with the length the peer claims.
 ReadStatus ReadFrame(int fd, v1::Frame* frame, int64_t deadline_micros);
 
 // CLOCK_MONOTONIC in microseconds (the clock of ReadFrame's deadline).
 int64_t MonotonicMicros();
 
-// Sends descriptor `fd` over the Unix socket `socket`; false on failure.
+// Sends descriptor `fd` over the Unix socket `socket` without blocking;
+// false on failure (the peer is gone, or not reading).
 bool SendFd(int socket, int fd);
 // Receives a descriptor sent by SendFd; -1 when the socket closed or broke.
 int ReceiveFd(int socket);

@@ -32,6 +32,8 @@ struct ChildCall {
 struct Registry {
   std::mutex mu;
   std::string config_json = "{}";
+  // Registrations are taken only while init runs, as in rapportd.
+  bool initialising = false;
   v1::Registrations wire;  // what the host is told, in order
   struct HookFn {
     rapport_hook_fn fn;

@@ -34,6 +34,10 @@ v1::HostCall Request(const char* function) {
   return r;
 }
 
+// Registration outside init: refused, as rapportd refuses it in process.
+// REQUIRES: reg.mu held.
+bool Late(const Registry& reg) { return !reg.initialising; }
+
 // Copies the reply's outputs into the plugin's buffers.
 int Finish(const v1::HostReply& reply, rapport_buffer* out, rapport_buffer* error) {
   if (out != nullptr && out->set != nullptr && reply.out_set())
@@ -67,6 +71,7 @@ int RegisterHook(rapport_host_ctx*, rapport_hook_kind kind, rapport_resource res
                  rapport_operation operation, int32_t order, rapport_hook_fn fn, void* user) {
   Registry& reg = TheRegistry();
   std::lock_guard<std::mutex> lock(reg.mu);
+  if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
   auto* h = reg.wire.add_hooks();
   h->set_kind(kind);
   h->set_resource(resource);
@@ -80,6 +85,7 @@ int RegisterEventHook(rapport_host_ctx*, const char* module, const char* type, r
                       void* user) {
   Registry& reg = TheRegistry();
   std::lock_guard<std::mutex> lock(reg.mu);
+  if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
   auto* h = reg.wire.add_hooks();
   h->set_kind(RAPPORT_HOOK_POST_COMMIT);
   h->set_event_hook(true);
@@ -92,6 +98,7 @@ int RegisterEventHook(rapport_host_ctx*, const char* module, const char* type, r
 int RegisterMethod(rapport_host_ctx*, const char* full_method, rapport_method_fn fn, void* user) {
   Registry& reg = TheRegistry();
   std::lock_guard<std::mutex> lock(reg.mu);
+  if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
   reg.wire.add_methods(Safe(full_method));
   reg.methods[Safe(full_method)] = {fn, user};
   return RAPPORT_OK;
@@ -101,6 +108,7 @@ int RegisterStreamMethod(rapport_host_ctx*, const char* full_method, rapport_str
                          void* user) {
   Registry& reg = TheRegistry();
   std::lock_guard<std::mutex> lock(reg.mu);
+  if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
   reg.wire.add_stream_methods(Safe(full_method));
   reg.streams[Safe(full_method)] = {fn, user};
   return RAPPORT_OK;
@@ -109,6 +117,7 @@ int RegisterStreamMethod(rapport_host_ctx*, const char* full_method, rapport_str
 int RegisterDescriptors(rapport_host_ctx*, rapport_bytes set) {
   Registry& reg = TheRegistry();
   std::lock_guard<std::mutex> lock(reg.mu);
+  if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
   reg.wire.add_descriptor_sets(Str(set));
   return RAPPORT_OK;
 }
@@ -116,6 +125,14 @@ int RegisterDescriptors(rapport_host_ctx*, rapport_bytes set) {
 int RegisterTimerHandler(rapport_host_ctx*, rapport_timer_fn fn, void* user) {
   Registry& reg = TheRegistry();
   std::lock_guard<std::mutex> lock(reg.mu);
+  if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
+  if (reg.timer.first != nullptr) {
+    if (reg.wire.registration_error().empty()) {
+      reg.wire.set_registration_error(
+          "timer handler: already registered (a plugin has one; dispatch on the key)");
+    }
+    return RAPPORT_FAILED_PRECONDITION;
+  }
   reg.wire.set_timer_handler(true);
   reg.timer = {fn, user};
   return RAPPORT_OK;
@@ -125,6 +142,7 @@ int RegisterBackfill(rapport_host_ctx*, rapport_resource resource, rapport_backf
                      void* user) {
   Registry& reg = TheRegistry();
   std::lock_guard<std::mutex> lock(reg.mu);
+  if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
   reg.wire.add_backfill_resources(resource);
   reg.backfill[resource] = {fn, user};
   return RAPPORT_OK;
@@ -164,15 +182,18 @@ int KvSequenceNext(rapport_call* call, rapport_bytes key, int64_t* value) {
   return static_cast<int>(reply.code());
 }
 
-// Pages through the host's kv_scan_range (kPage entries a round trip),
-// calling fn for each entry until it returns 0 or `limit` entries were seen.
-constexpr uint32_t kPage = 256;
+// Pages through the host's kv_scan_range, calling fn for each entry until it
+// returns 0 or `limit` entries were seen. Pages start small and double (16
+// to 256 entries a round trip): the host remembers every entry it returned
+// for the commit-time check, so a scan that stops early should not have
+// read far past where it stopped.
+constexpr uint32_t kFirstPage = 16, kMaxPage = 256;
 int KvScanRange(rapport_call* call, rapport_bytes prefix, rapport_bytes start_after, uint32_t limit,
                 int reverse, rapport_scan_fn fn, void* user) {
   std::string after = Str(start_after);
   uint32_t seen = 0;
-  for (;;) {
-    const uint32_t page = limit == 0 ? kPage : std::min(kPage, limit - seen);
+  for (uint32_t size = kFirstPage;; size = std::min(size * 2, kMaxPage)) {
+    const uint32_t page = limit == 0 ? size : std::min(size, limit - seen);
     v1::HostCall r = Request("kv_scan_range");
     r.add_bytes_args(Str(prefix));
     r.add_bytes_args(after);

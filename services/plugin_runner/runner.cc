@@ -118,7 +118,18 @@ void Init(const v1::Invoke& invoke, v1::Result* result) {
   }
   TheRegistry().config_json = invoke.config_json();
   Out error;
-  const int rc = info->init(ProxyHostApi(), nullptr, &g_state, &error.buffer);
+  {
+    std::lock_guard<std::mutex> lock(TheRegistry().mu);
+    TheRegistry().initialising = true;
+  }
+  // The host context is the registry (the proxy table ignores it; a
+  // plugin only hands it back).
+  const int rc = info->init(ProxyHostApi(), reinterpret_cast<rapport_host_ctx*>(&TheRegistry()),
+                            &g_state, &error.buffer);
+  {
+    std::lock_guard<std::mutex> lock(TheRegistry().mu);
+    TheRegistry().initialising = false;
+  }
   result->set_code(rc);
   result->set_error_set(error.set);
   result->set_error(error.data);
