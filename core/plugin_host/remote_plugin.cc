@@ -220,7 +220,9 @@ RemotePlugin::Connection RemotePlugin::Acquire(bool starting) {
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return c;
-  const bool sent = runner::SendFd(control_, sv[1]);
+  // Under the lock, so bounded: a child that is not taking connections
+  // (stopped, or its control buffer full) gets 200 ms.
+  const bool sent = runner::SendFd(control_, sv[1], runner::MonotonicMicros() + 200'000);
   close(sv[1]);
   if (!sent) {
     close(sv[0]);
@@ -260,9 +262,13 @@ int RemotePlugin::Invoke(wire::Invoke invoke, rapport_call* call, rapport_buffer
     info->set_deadline_micros(api->call_deadline_micros(call));
   }
   Connection c = Acquire(/*starting=*/false);
-  NotSent() = c.fd < 0;
   if (c.fd < 0) {
     std::lock_guard<std::mutex> lock(mu_);
+    // "Not sent" only while the process is known to be down: a retrying
+    // caller then waits for it (AwaitUp) instead of counting an attempt. A
+    // connection that could not be made while it is up is an attempt, so
+    // the caller backs off.
+    NotSent() = state_ != State::kUp;
     SetError(error, DownMessage());
     return RAPPORT_UNAVAILABLE;  // fails closed: a hook's write is refused
   }
@@ -278,6 +284,9 @@ int RemotePlugin::Invoke(wire::Invoke invoke, rapport_call* call, rapport_buffer
   }
   wire::Result r;
   const ReadStatus rs = Exchange(c.fd, invoke, call, deadline, &r);
+  // Sent: whatever the nested calls of this one (another module's hooks
+  // through write_record or call_module) left in the flag is theirs.
+  NotSent() = false;
   if (rs == ReadStatus::kOk) {
     if (r.out_set() && out != nullptr && out->set != nullptr)
       out->set(out->user, r.out().data(), r.out().size());
@@ -312,7 +321,13 @@ ReadStatus RemotePlugin::Exchange(int fd, const wire::Invoke& invoke, rapport_ca
                                   int64_t deadline, wire::Result* result) {
   wire::Frame frame;
   *frame.mutable_invoke() = invoke;
-  if (!runner::WriteFrame(fd, frame, deadline)) return ReadStatus::kClosed;
+  // A write that failed at the deadline is a timeout (the child is stuck,
+  // not gone).
+  auto failed_write = [deadline] {
+    return deadline > 0 && runner::MonotonicMicros() >= deadline ? ReadStatus::kTimeout
+                                                                 : ReadStatus::kClosed;
+  };
+  if (!runner::WriteFrame(fd, frame, deadline)) return failed_write();
   for (;;) {
     wire::Frame answer;
     const ReadStatus rs = runner::ReadFrame(fd, &answer, deadline);
@@ -325,7 +340,7 @@ ReadStatus RemotePlugin::Exchange(int fd, const wire::Invoke& invoke, rapport_ca
     wire::Frame reply;
     AnswerHostCall(options_.host, options_.host_ctx, call, answer.host_call(),
                    reply.mutable_host_reply());
-    if (!runner::WriteFrame(fd, reply, deadline)) return ReadStatus::kClosed;
+    if (!runner::WriteFrame(fd, reply, deadline)) return failed_write();
   }
 }
 

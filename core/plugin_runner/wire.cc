@@ -99,7 +99,7 @@ ReadStatus ReadFrame(int fd, v1::Frame* frame, int64_t deadline_micros) {
   return ReadStatus::kOk;
 }
 
-bool SendFd(int socket, int fd) {
+bool SendFd(int socket, int fd, int64_t deadline_micros) {
   char byte = 'f';
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
@@ -115,7 +115,10 @@ bool SendFd(int socket, int fd) {
   std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
   for (;;) {
     if (sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) return true;
-    if (errno != EINTR) return false;
+    if (errno == EINTR) continue;
+    if ((errno == EAGAIN || errno == EWOULDBLOCK) && Wait(socket, deadline_micros, POLLOUT))
+      continue;
+    return false;
   }
 }
 

@@ -36,9 +36,10 @@ ReadStatus ReadFrame(int fd, v1::Frame* frame, int64_t deadline_micros);
 // CLOCK_MONOTONIC in microseconds (the clock of ReadFrame's deadline).
 int64_t MonotonicMicros();
 
-// Sends descriptor `fd` over the Unix socket `socket` without blocking;
-// false on failure (the peer is gone, or not reading).
-bool SendFd(int socket, int fd);
+// Sends descriptor `fd` over the Unix socket `socket`, waiting for room at
+// most until `deadline_micros` (CLOCK_MONOTONIC, 0: no limit); false on
+// failure (the peer is gone, or not reading by the deadline).
+bool SendFd(int socket, int fd, int64_t deadline_micros = 0);
 // Receives a descriptor sent by SendFd; -1 when the socket closed or broke.
 int ReceiveFd(int socket);
 

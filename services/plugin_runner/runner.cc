@@ -118,18 +118,21 @@ void Init(const v1::Invoke& invoke, v1::Result* result) {
   }
   TheRegistry().config_json = invoke.config_json();
   Out error;
-  {
-    std::lock_guard<std::mutex> lock(TheRegistry().mu);
-    TheRegistry().initialising = true;
-  }
+  // Registrations are taken while init runs, and not after, even if it
+  // throws.
+  struct Initialising {
+    explicit Initialising(bool on) { Set(on); }
+    ~Initialising() { Set(false); }
+    static void Set(bool on) {
+      std::lock_guard<std::mutex> lock(TheRegistry().mu);
+      TheRegistry().initialising = on;
+    }
+  } initialising(true);
   // The host context is the registry (the proxy table ignores it; a
   // plugin only hands it back).
   const int rc = info->init(ProxyHostApi(), reinterpret_cast<rapport_host_ctx*>(&TheRegistry()),
                             &g_state, &error.buffer);
-  {
-    std::lock_guard<std::mutex> lock(TheRegistry().mu);
-    TheRegistry().initialising = false;
-  }
+  Initialising::Set(false);
   result->set_code(rc);
   result->set_error_set(error.set);
   result->set_error(error.data);

@@ -225,8 +225,8 @@ rapport_host_api MakeTable() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const rapport_host_api table = MakeTable();
-  // Frames with invalid UTF-8 in string fields fail to parse (they end the
-  // stream as broken); protobuf's log line for each only slows the run.
+  // Protobuf logs a line for each frame that fails to parse (they end the
+  // stream as broken); the lines only slow the run.
   static const bool quiet = [] {
     google::protobuf::SetLogHandler(nullptr);
     return true;
