@@ -208,9 +208,13 @@ absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillSta
       call.origin = absl::StrCat("module/", p->name);
       call.depth = 1;
       int64_t index = status->records();
-      for (const auto& [resource, record] : chunk) {
+      // Not structured bindings: clang 14 (the fuzz build) cannot capture one.
+      for (const auto& item : chunk) {
+        const int resource = item.first;
+        const std::string& record = item.second;
         if (resource != 0) ++index;
-        auto [fn, user] = p->backfill.at(resource);
+        const auto fn = p->backfill.at(resource).first;
+        void* const user = p->backfill.at(resource).second;
         HostBuffer error;
         int rc = Guarded(error, [&] {
           return fn(user, reinterpret_cast<rapport_call*>(&call),

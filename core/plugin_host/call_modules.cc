@@ -120,7 +120,9 @@ int ModulesApi::CallModule(rapport_call* call, const char* full_method, rapport_
                     absl::StrCat("module '", target->name, "' is off for tenant '",
                                  c->ctx->tenant_name, "' (", gate.reason, ")"));
   }
-  auto [fn, user] = method_it->second;
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+  const auto fn = method_it->second.first;
+  void* const user = method_it->second.second;
   // The callee runs as the same caller, in the same transaction: its
   // keyspace operations join the caller's and commit with them.
   CallState inner = *c;

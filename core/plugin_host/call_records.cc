@@ -36,7 +36,7 @@ int Fail(rapport_buffer* error, const absl::Status& status) {
   return static_cast<int>(status.code());
 }
 
-bool ValidResource(rapport_resource resource) {
+bool ValidResource(int resource) {
   return resource >= RAPPORT_RESOURCE_CUSTOMER && resource <= RAPPORT_RESOURCE_OPPORTUNITY;
 }
 
@@ -72,10 +72,11 @@ int Answer(const absl::StatusOr<records::ListResult>& page, rapport_buffer* resp
 
 }  // namespace
 
-int RecordsApi::List(rapport_call* call, rapport_resource resource, const char* filter,
+int RecordsApi::List(rapport_call* call, rapport_resource resource_arg, const char* filter,
                      const char* order_by, int32_t page_size, const char* page_token,
                      rapport_buffer* response, rapport_buffer* error) {
   auto* c = C(call);
+  const int resource = AbiEnum(resource_arg);
   if (!ValidResource(resource)) {
     return Fail(error, absl::InvalidArgumentError(absl::StrCat("resource: unknown resource ",
                                                                static_cast<int>(resource))));
@@ -97,9 +98,10 @@ int RecordsApi::Search(rapport_call* call, const char* query, int32_t page_size,
                 response, error);
 }
 
-int RecordsApi::Count(rapport_call* call, rapport_resource resource, const char* filter,
+int RecordsApi::Count(rapport_call* call, rapport_resource resource_arg, const char* filter,
                       int64_t* count, rapport_buffer* error) {
   auto* c = C(call);
+  const int resource = AbiEnum(resource_arg);
   if (!ValidResource(resource)) {
     return Fail(error, absl::InvalidArgumentError(absl::StrCat("resource: unknown resource ",
                                                                static_cast<int>(resource))));
@@ -125,8 +127,9 @@ int RecordsApi::Count(rapport_call* call, rapport_resource resource, const char*
   return RAPPORT_OK;
 }
 
-int RecordsApi::CanRead(rapport_call* call, rapport_resource resource, const char* id) {
+int RecordsApi::CanRead(rapport_call* call, rapport_resource resource_arg, const char* id) {
   auto* c = C(call);
+  const int resource = AbiEnum(resource_arg);
   if (!ValidResource(resource) || id == nullptr) return -RAPPORT_INVALID_ARGUMENT;
   auto record = c->host->records_->Get(*c->ctx, static_cast<ResourceType>(resource), id);
   if (record.ok()) return 1;

@@ -47,7 +47,10 @@ absl::Status PluginHost::BeforeWrite(const RequestContext& ctx, records::Resourc
       return std::make_pair(a.second->order, a.first->name) <
              std::make_pair(b.second->order, b.first->name);
     });
-    for (const auto& [p, hook] : hooks) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+    for (const auto& entry : hooks) {
+      Plugin* const p = entry.first;
+      const Plugin::Hook* const hook = entry.second;
       GateDecision gate = gate_->Evaluate(ctx, p->name);
       if (gate.mode == v1::MODULE_MODE_OFF) continue;
       const bool shadow = gate.mode == v1::MODULE_MODE_SHADOW;

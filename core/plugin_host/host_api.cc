@@ -46,8 +46,9 @@ struct HostApi {
   static void BufferSet(rapport_buffer* b, const void* data, size_t size) {
     if (b && b->set) b->set(b->user, data, size);
   }
-  static void Log(rapport_host_ctx* h, rapport_log_level level, const char* message) {
+  static void Log(rapport_host_ctx* h, rapport_log_level level_arg, const char* message) {
     auto* p = P(h);
+    const int level = internal::AbiEnum(level_arg);
     std::string m = message ? message : "";
     switch (level) {
       case RAPPORT_LOG_ERROR:
@@ -72,10 +73,13 @@ struct HostApi {
     return code;
   }
   static const char* HostLastError(rapport_host_ctx* h) { return P(h)->last_error.c_str(); }
-  static int RegisterHook(rapport_host_ctx* h, rapport_hook_kind kind, rapport_resource resource,
-                          rapport_operation operation, int32_t order, rapport_hook_fn fn,
-                          void* user) {
+  static int RegisterHook(rapport_host_ctx* h, rapport_hook_kind kind_arg,
+                          rapport_resource resource_arg, rapport_operation operation_arg,
+                          int32_t order, rapport_hook_fn fn, void* user) {
     auto* p = P(h);
+    const int kind = internal::AbiEnum(kind_arg);
+    const int resource = internal::AbiEnum(resource_arg);
+    const int operation = internal::AbiEnum(operation_arg);
     if (!p->initialising)
       return Refused(p, RAPPORT_FAILED_PRECONDITION, "hooks are registered during init only");
     if (fn == nullptr) return Refused(p, RAPPORT_INVALID_ARGUMENT, "hook: no function");
@@ -88,7 +92,14 @@ struct HostApi {
     if (operation < RAPPORT_OP_CREATE || operation > RAPPORT_OP_DELETE)
       return Refused(p, RAPPORT_INVALID_ARGUMENT,
                      absl::StrCat("hook: unknown operation ", static_cast<int>(operation)));
-    p->hooks.push_back({kind, resource, operation, order, fn, user, {}, {}});
+    p->hooks.push_back({static_cast<rapport_hook_kind>(kind),
+                        static_cast<rapport_resource>(resource),
+                        static_cast<rapport_operation>(operation),
+                        order,
+                        fn,
+                        user,
+                        {},
+                        {}});
     p->last_error.clear();
     return RAPPORT_OK;
   }
@@ -158,9 +169,10 @@ struct HostApi {
     c->last_error.clear();
     return RAPPORT_OK;
   }
-  static int RegisterBackfill(rapport_host_ctx* h, rapport_resource resource,
+  static int RegisterBackfill(rapport_host_ctx* h, rapport_resource resource_arg,
                               rapport_backfill_fn fn, void* user) {
     auto* p = P(h);
+    const int resource = internal::AbiEnum(resource_arg);
     if (!p->initialising) {
       return Refused(p, RAPPORT_FAILED_PRECONDITION,
                      "backfill handlers are registered during init only");
@@ -209,9 +221,10 @@ struct HostApi {
     p->last_error.clear();
     return RAPPORT_OK;
   }
-  static int GetRecord(rapport_call* call, rapport_resource resource, const char* id,
+  static int GetRecord(rapport_call* call, rapport_resource resource_arg, const char* id,
                        rapport_buffer* record) {
     auto* c = C(call);
+    const int resource = internal::AbiEnum(resource_arg);
     if (resource < RAPPORT_RESOURCE_CUSTOMER || resource > RAPPORT_RESOURCE_OPPORTUNITY ||
         id == nullptr) {
       return RAPPORT_INVALID_ARGUMENT;
@@ -318,10 +331,13 @@ struct HostApi {
   }
 };
 
-int HostApi::WriteRecord(rapport_call* call, rapport_resource resource, rapport_operation operation,
-                         rapport_bytes record, const char* update_mask, int64_t expected_revision,
-                         rapport_buffer* out, rapport_buffer* error) {
+int HostApi::WriteRecord(rapport_call* call, rapport_resource resource_arg,
+                         rapport_operation operation_arg, rapport_bytes record,
+                         const char* update_mask, int64_t expected_revision, rapport_buffer* out,
+                         rapport_buffer* error) {
   auto* c = C(call);
+  const int resource = internal::AbiEnum(resource_arg);
+  const int operation = internal::AbiEnum(operation_arg);
   auto fail = [&](const absl::Status& s) {
     std::string m(s.message());
     BufferSet(error, m.data(), m.size());

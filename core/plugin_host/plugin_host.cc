@@ -175,7 +175,9 @@ absl::Status PluginHost::InvokeStream(const RequestContext& ctx, const std::stri
   auto found = p->stream_methods.find(method);
   if (found == p->stream_methods.end())
     return absl::UnimplementedError(absl::StrCat(method, " is not a streaming method"));
-  auto [fn, user] = found->second;
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+  const auto fn = found->second.first;
+  void* const user = found->second.second;
   // Once a response has gone out the stream cannot run again: one attempt,
   // and a conflict at its commit ends it ABORTED.
   std::vector<records::ExtraWrite> writes;
@@ -206,7 +208,8 @@ absl::StatusOr<std::string> PluginHost::Invoke(const RequestContext& ctx, const 
     return absl::FailedPreconditionError(
         absl::StrCat(method, " is a streaming method: call it as one"));
   }
-  auto [fn, user] = registered->second;
+  const auto fn = registered->second.first;
+  void* const user = registered->second.second;
   // The method's keyspace writes commit together, and only if it succeeds
   // and what it read is still current; otherwise it runs again.
   absl::Status conflict;
