@@ -12,7 +12,7 @@ import json
 import sys
 
 SYSTEMS = [("rapport", "**Rapport**"), ("b0_echo", "B0 echo"), ("b1_rocksdb", "B1 RocksDB"),
-           ("b2_postgres", "B2 PG")]
+           ("b2_postgres", "B2 PG"), ("b3_grpc_postgres", "B3 gRPC+PG")]
 
 
 def num(value, digits=0):
@@ -43,8 +43,10 @@ def size_tables(size, cores):
     out = [f"#### {size['label']} customers ({size['interactions']:,} interactions, "
            f"{size['opportunities']:,} opportunities)", ""]
     out.append("| Workload | System | Throughput | p50 ms | p99 ms | p99.9 ms | Server CPU µs/op "
-               "| Client CPU µs/op | Peak MiB | Rapport/B0 | Rapport/B1 | Rapport/B2 | bg% |")
-    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+               "| Client CPU µs/op | Peak MiB | Rapport/B0 | Rapport/B1 | Rapport/B2 | Rapport/B3 "
+               "| p99 Rapport/B3 | bg% |")
+    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+               "| ---: | ---: | ---: |")
     for w in size["workloads"]:
         rate = w.get("open_loop_rate") or 0
         first = True
@@ -74,6 +76,8 @@ def size_tables(size, cores):
                 num(ratios.get("throughput_rapport_over_b0_echo"), 2),
                 num(ratios.get("throughput_rapport_over_b1_rocksdb"), 2),
                 num(ratios.get("throughput_rapport_over_b2_postgres"), 2),
+                num(ratios.get("throughput_rapport_over_b3_grpc_postgres"), 2),
+                num(ratios.get("p99_rapport_over_b3_grpc_postgres"), 2),
                 background_percent(closed, cores)]) + " |")
     out.append("")
     out.append("| System | Load time s | Load records/s | Peak MiB during load | Disk bytes/record | incl. WAL |")

@@ -283,13 +283,31 @@ struct SystemConfig {
 std::unique_ptr<System> NewRapportSystem(const SystemConfig& config);
 std::unique_ptr<System> NewEchoSystem(const SystemConfig& config);
 std::unique_ptr<System> NewRocksDbSystem(const SystemConfig& config);
+
+// B2 (bench/suite/system_postgres.cc), and the database B3 serves: what B3
+// needs of it besides being a System.
+class PostgresDatabase : public System {
+ public:
+  // The IDs the load gave the dataset's customers and opportunities.
+  virtual const std::string& customer_id(int64_t i) const = 0;
+  virtual const std::string& opportunity_id(int64_t k) const = 0;
+  // libpq's connection string for the running server.
+  virtual std::string conninfo() const = 0;
+};
 // Returns a reason instead of a system if PostgreSQL cannot run here.
-absl::StatusOr<std::unique_ptr<System>> NewPostgresSystem(const SystemConfig& config);
+// `work_subdir`: its directory under config.work_dir.
+absl::StatusOr<std::unique_ptr<PostgresDatabase>> NewPostgresSystem(
+    const SystemConfig& config, const std::string& work_subdir = "postgres");
 std::string PostgresVersion(const std::string& pg_bin);
+// B3 (bench/suite/system_b3.cc): a gRPC service of its own on PostgreSQL.
+absl::StatusOr<std::unique_ptr<System>> NewB3System(const SystemConfig& config);
 
 // The echo server process (`rapport_bench --serve-echo`): serves until stdin
 // closes. Returns the exit code.
 int ServeEcho(int max_message_bytes, int grpc_max_pollers);
+// B3's server process (`rapport_bench --serve-b3 CONNINFO`,
+// bench/suite/b3_server.cc): serves until stdin closes.
+int ServeB3(const std::string& conninfo, int max_message_bytes, int grpc_max_pollers);
 
 }  // namespace rapport::bench
 

@@ -1,26 +1,16 @@
 // File: bench/suite/system_echo.cc
 //
-// Baseline B0: a bare synchronous gRPC server, built like rapportd's (same
-// ServerBuilder settings: sync service, rapportd's idle-thread count
-// (services/server/grpc_threads.h), health checking and reflection on, the
-// same message size limits), whose one method returns
-// the request bytes. Each operation makes the same calls as against
-// rapportd: the request is the serialized rapport.v1 request, the reply is
-// padded to the mean size rapportd answered for that call.
-#include <signal.h>
-#include <unistd.h>
-
+// Baseline B0: a bare synchronous gRPC server, built like rapportd's
+// (bench/suite/bench_server.h), whose one method returns the request bytes. Each operation makes
+// the same calls as against rapportd: the request is the serialized rapport.v1 request, the reply
+// is padded to the mean size rapportd answered for that call.
 #include <cstdio>
-#include <filesystem>
 
-#include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "bench/suite/bench.h"
+#include "bench/suite/bench_server.h"
 #include "bench/suite/process.h"
 #include "bench/suite/requests.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "rapport/benchmark/v1/echo.grpc.pb.h"
 
 namespace rapport::bench {
@@ -67,59 +57,31 @@ class EchoSystem : public System {
     return "bare sync gRPC echo server in its own process, rapportd's server settings";
   }
   absl::Status Start() override {
-    SpawnOptions spawn;
-    spawn.pipe_stdin = true;
-    spawn.pipe_stdout = true;
-    spawn.log_file = config_.work_dir + "/echo.log";
-    auto child =
-        ChildProcess::Spawn({config_.self_exe, "--serve-echo", "--max-message-bytes",
-                             std::to_string(config_.max_message_bytes), "--grpc-max-pollers",
-                             std::to_string(config_.grpc_max_pollers)},
-                            spawn);
-    if (!child.ok()) return child.status();
-    child_ = std::move(*child);
-    auto line = child_.ReadLine(60000);
-    if (!line.ok()) return line.status();
-    const std::string kPrefix = "echo listening on ";
-    if (line->rfind(kPrefix, 0) != 0) return absl::InternalError("echo server: " + *line);
-    address_ = line->substr(kPrefix.size());
-    for (int i = 0; i < 4; ++i) {
-      grpc::ChannelArguments args;
-      args.SetInt("rapport.bench.channel", i);
-      args.SetMaxReceiveMessageSize(-1);
-      args.SetMaxSendMessageSize(-1);
-      channels_.push_back(
-          grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args));
-    }
+    auto server = BenchServer::Spawn(config_, "echo", {"--serve-echo"});
+    if (!server.ok()) return server.status();
+    server_ = std::move(*server);
     return absl::OkStatus();
   }
   absl::Status Load(const Dataset&, int, LoadReport*) override { return absl::OkStatus(); }
   absl::StatusOr<std::unique_ptr<Client>> NewClient() override {
-    return std::unique_ptr<Client>(new EchoClient(this, channels_[next_++ % channels_.size()]));
+    return std::unique_ptr<Client>(new EchoClient(this, server_.NextChannel()));
   }
-  double CpuSeconds() override { return ProcessCpuSeconds(child_.pid(), false); }
+  double CpuSeconds() override { return ProcessCpuSeconds(server_.pid(), false); }
   std::string cpu_method() const override {
     return "utime+stime of the echo server process (/proc/PID/stat)";
   }
-  void ResetPeakMemory() override { ResetPeakRss(child_.pid()); }
-  int64_t PeakMemoryBytes() override { return ProcStatusBytes(child_.pid(), "VmHWM:"); }
+  void ResetPeakMemory() override { ResetPeakRss(server_.pid()); }
+  int64_t PeakMemoryBytes() override { return ProcStatusBytes(server_.pid(), "VmHWM:"); }
   std::string memory_method() const override {
     return "VmHWM of the echo server process, reset per workload";
   }
-  void Stop() override {
-    channels_.clear();
-    child_.CloseStdin();
-    child_.Wait(30000);
-  }
+  void Stop() override { server_.Stop(); }
   DiskUsage Disk() override { return {}; }
   WireProfile* wire() const { return config_.wire; }
 
  private:
   SystemConfig config_;
-  ChildProcess child_;
-  std::string address_;
-  std::vector<std::shared_ptr<grpc::Channel>> channels_;
-  size_t next_ = 0;
+  BenchServer server_;
 };
 
 absl::Status EchoClient::Send(const google::protobuf::Message& request, OpKind kind, int step) {
@@ -185,32 +147,8 @@ std::unique_ptr<System> NewEchoSystem(const SystemConfig& config) {
 }
 
 int ServeEcho(int max_message_bytes, int grpc_max_pollers) {
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as rapportd_main.cc
   EchoServiceImpl service;
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.SetMaxReceiveMessageSize(max_message_bytes);
-  builder.SetMaxSendMessageSize(max_message_bytes);
-  services::GrpcThreadOptions threads;
-  threads.max_pollers = grpc_max_pollers;
-  services::ApplyGrpcThreadOptions(threads, builder);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "echo: cannot listen\n");
-    return 1;
-  }
-  std::printf("echo listening on 127.0.0.1:%d\n", port);
-  std::fflush(stdout);
-  char buf[256];
-  while (read(0, buf, sizeof buf) > 0) {
-  }
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  server->Wait();
-  return 0;
+  return ServeUntilStdinCloses(&service, "echo", max_message_bytes, grpc_max_pollers);
 }
 
 }  // namespace rapport::bench

@@ -4,6 +4,7 @@
 // registration, their keyspace, records, the caller and the module gate.
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -277,7 +278,11 @@ struct HostApi {
   static void MetricAdd(rapport_host_ctx* h, const char* name, int64_t delta) {
     auto* p = P(h);
     std::lock_guard<std::mutex> lock(p->metrics_mu);
-    p->metrics[name ? name : ""] += delta;
+    int64_t& total = p->metrics[name ? name : ""];
+    // Saturates instead of overflowing (a plugin may add anything).
+    if (__builtin_add_overflow(total, delta, &total)) {
+      total = delta > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+    }
   }
 
   static const rapport_host_api* Table() {

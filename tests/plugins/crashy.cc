@@ -34,8 +34,8 @@ void Misbehave(const std::string& what) {
   if (what == "segv") raise(SIGSEGV);
   if (what == "abort") std::abort();
   if (what == "loop") {
-    for (volatile uint64_t i = 0;; i = i + 1) {
-    }
+    volatile uint64_t spins = 0;
+    for (;;) spins = spins + 1;
   }
   if (what == "leak") {
     // Keeps allocating and touching memory until the memory limit stops it.

@@ -40,7 +40,10 @@ inline const rapport_host_api* FakeHost::Api() {
       [](rapport_host_ctx* h) -> const char* { return H(h)->config_.c_str(); },
       [](rapport_host_ctx* h) -> int64_t { return H(h)->now_; },
       [](rapport_host_ctx* h, const char* name, int64_t delta) {
-        H(h)->metrics_[name ? name : ""] += delta;
+        int64_t& total = H(h)->metrics_[name ? name : ""];
+        if (__builtin_add_overflow(total, delta, &total)) {  // saturates, as rapportd's
+          total = delta > 0 ? INT64_MAX : INT64_MIN;
+        }
       },
       [](rapport_call* c, rapport_resource r, rapport_operation o, rapport_bytes record,
          const char* mask, int64_t revision, rapport_buffer* out, rapport_buffer* error) -> int {

@@ -184,7 +184,8 @@ typedef struct {
   const char* (*config_json)(rapport_host_ctx* host);
   /* Microseconds since the Unix epoch (the host's clock: fake in tests). */
   int64_t (*now_micros)(rapport_host_ctx* host);
-  /* Adds `delta` to a named counter shown by ModuleService. */
+  /* Adds `delta` to a named counter shown by ModuleService; the counter
+   * stops at the int64 range's ends instead of overflowing. */
   void (*metric_add)(rapport_host_ctx* host, const char* name, int64_t delta);
 
   /* --- ABI 1.1 --- */
