@@ -59,7 +59,12 @@ class B3Service final : public bv1::EchoService::Service {
   // This handler thread's connection, with the statements prepared.
   absl::StatusOr<PGconn*> Connection() {
     thread_local pg::Conn conn;
-    if (conn && PQstatus(conn.get()) == CONNECTION_OK) return conn.get();
+    // A connection left broken or inside a transaction (a failed ROLLBACK)
+    // is replaced.
+    if (conn && PQstatus(conn.get()) == CONNECTION_OK &&
+        PQtransactionStatus(conn.get()) == PQTRANS_IDLE) {
+      return conn.get();
+    }
     conn.reset(PQconnectdb(conninfo_.c_str()));
     if (PQstatus(conn.get()) != CONNECTION_OK) {
       absl::Status error =
@@ -80,7 +85,6 @@ class B3Service final : public bv1::EchoService::Service {
   int64_t connections() const { return connections_.load(std::memory_order_relaxed); }
 
  private:
-
   std::string NewId() {
     return ids::UlidToString(ids_.Next(std::chrono::duration_cast<std::chrono::milliseconds>(
                                            std::chrono::system_clock::now().time_since_epoch())
@@ -182,10 +186,19 @@ class B3Service final : public bv1::EchoService::Service {
           return rows->affected() == 1 ? absl::OkStatus()
                                        : absl::AbortedError("opportunity: revision changed");
         }
-      case OpKind::kListPipeline:
+      case OpKind::kListPipeline: {
+        // The filter is always the suite's (kPipelineFilter): its values are
+        // the statement's parameters, as B2 passes them.
+        v1::ListOpportunitiesRequest r;
+        if (auto s = Parse(request, &r); !s.ok()) return s;
         return Statement(conn, "list_pipeline", {kPipeline, kListStage, kListCurrency}, rows);
-      case OpKind::kPipelineAggregate:
-        return Statement(conn, "pipeline_aggregate", {kPipeline, kListStage, kListCurrency}, rows);
+      }
+      case OpKind::kPipelineAggregate: {
+        v1::GetStageTotalRequest r;
+        if (auto s = Parse(request, &r); !s.ok()) return s;
+        return Statement(conn, "pipeline_aggregate", {r.pipeline(), r.stage(), r.currency_code()},
+                         rows);
+      }
       case OpKind::kSearch: {
         v1::SearchCustomersRequest r;
         if (auto s = Parse(request, &r); !s.ok()) return s;

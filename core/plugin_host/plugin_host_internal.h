@@ -22,7 +22,6 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <exception>
 #include <map>
 #include <memory>
@@ -38,6 +37,7 @@
 #include "absl/time/time.h"
 #include "core/common/latency_histogram.h"
 #include "core/common/time_util.h"
+#include "core/plugin_host/abi_enum.h"
 #include "core/plugin_host/plugin_host.h"
 #include "core/plugin_host/remote_plugin.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -46,20 +46,6 @@
 
 namespace rapport::plugin_host {
 namespace internal {
-
-// The number a plugin passed where the ABI has an enum (rapport_resource,
-// rapport_operation, rapport_hook_kind, rapport_log_level). A C plugin may
-// pass any int there, and in C++ reading the parameter as the enum is
-// undefined behaviour when the number is outside the enum's range, so host
-// functions read its bytes (a reference, never a copy, which would already
-// be the read) and check the number before casting it back.
-template <typename Enum>
-int AbiEnum(const Enum& e) {
-  static_assert(sizeof(Enum) == sizeof(int));
-  int value;
-  std::memcpy(&value, &e, sizeof value);
-  return value;
-}
 
 using ::rapport::SetTimestamp;
 

@@ -497,6 +497,22 @@ int RemotePlugin::InitTrampoline(const rapport_host_api* host, rapport_host_ctx*
     self->slots_.push_back(Slot{self, index, std::move(method)});
     return &self->slots_.back();
   };
+  // Numbers from the child where the ABI has enums: casting one out of the
+  // enum's range is undefined, so the replay refuses it before any cast.
+  auto known = [](int64_t v) { return v >= 1 && v <= 3; };
+  for (const wire::HookRegistration& h : r.hooks()) {
+    if (!h.event_hook() && (!known(h.kind()) || !known(h.resource()) || !known(h.operation()))) {
+      SetError(error, absl::StrCat("hook: unknown kind, resource or operation (", h.kind(), ", ",
+                                   h.resource(), ", ", h.operation(), ")"));
+      return RAPPORT_INVALID_ARGUMENT;
+    }
+  }
+  for (int resource : r.backfill_resources()) {
+    if (resource != 0 && !known(resource)) {
+      SetError(error, absl::StrCat("backfill: unknown resource ", resource));
+      return RAPPORT_INVALID_ARGUMENT;
+    }
+  }
   for (int i = 0; i < r.hooks_size(); ++i) {
     const wire::HookRegistration& h = r.hooks(i);
     if (h.event_hook()) {

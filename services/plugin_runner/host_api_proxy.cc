@@ -13,12 +13,17 @@
 #include <string>
 #include <vector>
 
+#include "core/plugin_host/abi_enum.h"
 #include "rapport/runner/v1/runner.pb.h"
 #include "rapport/sdk/plugin_abi.h"
 #include "services/plugin_runner/child_state.h"
 
 namespace rapport::runner {
 namespace {
+
+// Enum arguments are forwarded as the numbers the plugin passed, never read
+// as the enum (abi_enum.h).
+using plugin_host::internal::AbiEnum;
 
 ChildCall* Of(rapport_call* call) { return reinterpret_cast<ChildCall*>(call); }
 
@@ -62,7 +67,7 @@ void BufferSet(rapport_buffer* buffer, const void* data, size_t size) {
 
 void Log(rapport_host_ctx*, rapport_log_level level, const char* message) {
   v1::HostCall r = Request("log");
-  r.add_int_args(level);
+  r.add_int_args(AbiEnum(level));
   r.add_string_args(Safe(message));
   Ask(CurrentCall(), r);
 }
@@ -73,9 +78,9 @@ int RegisterHook(rapport_host_ctx*, rapport_hook_kind kind, rapport_resource res
   std::lock_guard<std::mutex> lock(reg.mu);
   if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
   auto* h = reg.wire.add_hooks();
-  h->set_kind(kind);
-  h->set_resource(resource);
-  h->set_operation(operation);
+  h->set_kind(AbiEnum(kind));
+  h->set_resource(AbiEnum(resource));
+  h->set_operation(AbiEnum(operation));
   h->set_order(order);
   reg.hooks.push_back({fn, user});
   return RAPPORT_OK;
@@ -143,8 +148,8 @@ int RegisterBackfill(rapport_host_ctx*, rapport_resource resource, rapport_backf
   Registry& reg = TheRegistry();
   std::lock_guard<std::mutex> lock(reg.mu);
   if (Late(reg)) return RAPPORT_FAILED_PRECONDITION;
-  reg.wire.add_backfill_resources(resource);
-  reg.backfill[resource] = {fn, user};
+  reg.wire.add_backfill_resources(AbiEnum(resource));
+  reg.backfill[AbiEnum(resource)] = {fn, user};
   return RAPPORT_OK;
 }
 
@@ -220,7 +225,7 @@ int KvScan(rapport_call* call, rapport_bytes prefix, rapport_scan_fn fn, void* u
 int GetRecord(rapport_call* call, rapport_resource resource, const char* id,
               rapport_buffer* record) {
   v1::HostCall r = Request("get_record");
-  r.add_int_args(resource);
+  r.add_int_args(AbiEnum(resource));
   r.add_string_args(Safe(id));
   return Finish(AskCall(call, r), record, nullptr);
 }
@@ -255,8 +260,8 @@ int WriteRecord(rapport_call* call, rapport_resource resource, rapport_operation
                 rapport_bytes record, const char* update_mask, int64_t expected_revision,
                 rapport_buffer* out, rapport_buffer* error) {
   v1::HostCall r = Request("write_record");
-  r.add_int_args(resource);
-  r.add_int_args(operation);
+  r.add_int_args(AbiEnum(resource));
+  r.add_int_args(AbiEnum(operation));
   r.add_int_args(expected_revision);
   r.add_bytes_args(Str(record));
   r.add_string_args(Safe(update_mask));
@@ -281,7 +286,7 @@ int ListRecords(rapport_call* call, rapport_resource resource, const char* filte
                 const char* order_by, int32_t page_size, const char* page_token,
                 rapport_buffer* response, rapport_buffer* error) {
   v1::HostCall r = Request("list_records");
-  r.add_int_args(resource);
+  r.add_int_args(AbiEnum(resource));
   r.add_int_args(page_size);
   r.add_string_args(Safe(filter));
   r.add_string_args(Safe(order_by));
@@ -301,7 +306,7 @@ int SearchCustomers(rapport_call* call, const char* query, int32_t page_size,
 int CountRecords(rapport_call* call, rapport_resource resource, const char* filter, int64_t* count,
                  rapport_buffer* error) {
   v1::HostCall r = Request("count_records");
-  r.add_int_args(resource);
+  r.add_int_args(AbiEnum(resource));
   r.add_string_args(Safe(filter));
   v1::HostReply reply = AskCall(call, r);
   if (reply.code() == RAPPORT_OK && count != nullptr) *count = reply.value();
@@ -310,7 +315,7 @@ int CountRecords(rapport_call* call, rapport_resource resource, const char* filt
 
 int CanRead(rapport_call* call, rapport_resource resource, const char* id) {
   v1::HostCall r = Request("can_read");
-  r.add_int_args(resource);
+  r.add_int_args(AbiEnum(resource));
   r.add_string_args(Safe(id));
   return static_cast<int>(AskCall(call, r).code());
 }

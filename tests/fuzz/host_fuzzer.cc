@@ -63,6 +63,8 @@ namespace store = rapport::store;
 constexpr char kMethod[] = "/rapport.fuzz.v1.HostProbe/Replay";
 constexpr uint32_t kTenant = 1;
 constexpr char kMarker[] = "fuzz/marker";  // put just before a method fails
+// In the first byte, only the check script's: it then verifies its own put.
+constexpr uint8_t kCheckFlag = 0x80;
 
 volatile uint64_t g_sink = 0;
 
@@ -252,6 +254,27 @@ void CheckCode(const Replay& r, int rc) {
   if (rc != RAPPORT_OK) Touch(r.api->call_last_error(r.call));
 }
 
+// The keyspace functions call_last_error documents (kv_put, kv_delete,
+// kv_add, kv_get, kv_scan_range): a failure other than a missing key says
+// why there.
+void CheckKeyspace(const Replay& r, int rc) {
+  CheckCode(r, rc);
+  if (rc != RAPPORT_OK && rc != RAPPORT_NOT_FOUND && *r.api->call_last_error(r.call) == '\0') {
+    std::fprintf(stderr, "host_fuzzer: operation %d: code %d with no call_last_error\n", t_op, rc);
+    std::abort();
+  }
+}
+
+// Functions with an `error` buffer: a failure fills it, when there is one.
+void CheckWithError(const Replay& r, int rc, const rapport_buffer* given, const Out& error) {
+  CheckCode(r, rc);
+  if (rc != RAPPORT_OK && given != nullptr && error.bytes.empty()) {
+    std::fprintf(stderr, "host_fuzzer: operation %d: code %d with an empty error buffer\n", t_op,
+                 rc);
+    std::abort();
+  }
+}
+
 // Functions that answer yes or no: 1 or 0 (can_read: or a negated code).
 void CheckAnswer(int rc, bool may_fail) {
   if (g_trace) std::fprintf(stderr, "  op %d -> %d\n", t_op, rc);
@@ -262,9 +285,12 @@ void CheckAnswer(int rc, bool may_fail) {
 }
 
 __attribute__((no_sanitize("enum"))) rapport_resource Resource(Reader& in) {
-  // Mostly the three real ones, sometimes anything.
+  // Mostly the three real ones, sometimes 0 or just past them, sometimes
+  // anything.
   const uint8_t b = in.U8();
-  return static_cast<rapport_resource>(b < 240 ? 1 + b % 3 : static_cast<int8_t>(b));
+  if (b < 224) return static_cast<rapport_resource>(1 + b % 3);
+  if (b < 240) return static_cast<rapport_resource>(b - 224);  // 0..15
+  return static_cast<rapport_resource>(static_cast<int8_t>(b));
 }
 
 // A serialized customer or interaction that parses, from the input's
@@ -298,6 +324,7 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
   rapport_call* call = r.call;
   Reader& in = *r.in;
   Out out, error;
+  const int outer_op = t_op;  // a scan callback or call_module may nest
   t_op = op % 36;
   switch (op % 36) {
     case 0: {
@@ -319,17 +346,17 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       break;
     case 4: {
       rapport_bytes key = in.Bytes();
-      CheckCode(r, api->kv_get(call, key, MaybeNull(in, out)));
+      CheckKeyspace(r, api->kv_get(call, key, MaybeNull(in, out)));
       break;
     }
     case 5: {
       rapport_bytes key = in.Bytes();
       rapport_bytes value = in.Bytes();
-      if (!IsMarker(key)) CheckCode(r, api->kv_put(call, key, value));
+      if (!IsMarker(key)) CheckKeyspace(r, api->kv_put(call, key, value));
       break;
     }
     case 6:
-      CheckCode(r, api->kv_delete(call, in.Bytes()));
+      CheckKeyspace(r, api->kv_delete(call, in.Bytes()));
       break;
     case 7: {
       rapport_bytes prefix = in.Bytes();
@@ -342,13 +369,13 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       rapport_bytes after = in.Bytes();
       const auto limit = static_cast<uint32_t>(in.I64());
       const int reverse = static_cast<int8_t>(in.U8());
-      CheckCode(r, api->kv_scan_range(call, prefix, after, limit, reverse, ScanCallback, &r));
+      CheckKeyspace(r, api->kv_scan_range(call, prefix, after, limit, reverse, ScanCallback, &r));
       break;
     }
     case 9: {
       rapport_bytes key = in.Bytes();
       const int64_t delta = in.I64();
-      if (!IsMarker(key)) CheckCode(r, api->kv_add(call, key, delta));
+      if (!IsMarker(key)) CheckKeyspace(r, api->kv_add(call, key, delta));
       break;
     }
     case 10: {
@@ -392,8 +419,9 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       const char* mask = in.Str();
       const int64_t revision = in.I64();
       rapport_buffer* o = MaybeNull(in, out);
-      CheckCode(r, api->write_record(call, resource, operation, record, mask, revision, o,
-                                     MaybeNull(in, error)));
+      rapport_buffer* e = MaybeNull(in, error);
+      CheckWithError(r, api->write_record(call, resource, operation, record, mask, revision, o, e),
+                     e, error);
       break;
     }
     case 16: {
@@ -411,8 +439,9 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       const auto page_size = static_cast<int32_t>(in.I64());
       const char* token = in.Str();
       rapport_buffer* o = MaybeNull(in, out);
-      CheckCode(r, api->list_records(call, resource, filter, order_by, page_size, token, o,
-                                     MaybeNull(in, error)));
+      rapport_buffer* e = MaybeNull(in, error);
+      CheckWithError(r, api->list_records(call, resource, filter, order_by, page_size, token, o, e),
+                     e, error);
       break;
     }
     case 19: {
@@ -420,7 +449,8 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       const auto page_size = static_cast<int32_t>(in.I64());
       const char* token = in.Str();
       rapport_buffer* o = MaybeNull(in, out);
-      CheckCode(r, api->search_customers(call, query, page_size, token, o, MaybeNull(in, error)));
+      rapport_buffer* e = MaybeNull(in, error);
+      CheckWithError(r, api->search_customers(call, query, page_size, token, o, e), e, error);
       break;
     }
     case 20: {
@@ -428,7 +458,8 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       const char* filter = in.Str();
       int64_t count = 0;
       int64_t* n = (in.U8() & 7) == 0 ? nullptr : &count;
-      CheckCode(r, api->count_records(call, resource, filter, n, MaybeNull(in, error)));
+      rapport_buffer* e = MaybeNull(in, error);
+      CheckWithError(r, api->count_records(call, resource, filter, n, e), e, error);
       break;
     }
     case 21: {
@@ -455,7 +486,8 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       const char* method = (in.U8() & 1) ? kMethod : in.Str();
       rapport_bytes request = in.Bytes();
       rapport_buffer* o = MaybeNull(in, out);
-      CheckCode(r, api->call_module(call, method, request, o, MaybeNull(in, error)));
+      rapport_buffer* e = MaybeNull(in, error);
+      CheckWithError(r, api->call_module(call, method, request, o, e), e, error);
       break;
     }
     case 26: {
@@ -470,7 +502,8 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       const char* kind = (in.U8() & 1) ? "phone" : in.Str();
       rapport_bytes raw = in.Bytes();
       rapport_buffer* o = MaybeNull(in, out);
-      CheckCode(r, api->normalize_contact(call, kind, raw, o, MaybeNull(in, error)));
+      rapport_buffer* e = MaybeNull(in, error);
+      CheckWithError(r, api->normalize_contact(call, kind, raw, o, e), e, error);
       break;
     }
     case 29: {  // what the hooks of the next write_record play
@@ -523,16 +556,16 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
       rapport_bytes k{reinterpret_cast<const uint8_t*>(key.data()), key.size()};
       switch (in.U8() % 4) {
         case 0:
-          CheckCode(r, api->kv_put(call, k, in.Bytes()));
+          CheckKeyspace(r, api->kv_put(call, k, in.Bytes()));
           break;
         case 1:
-          CheckCode(r, api->kv_add(call, k, in.I64()));
+          CheckKeyspace(r, api->kv_add(call, k, in.I64()));
           break;
         case 2:
-          CheckCode(r, api->kv_delete(call, k));
+          CheckKeyspace(r, api->kv_delete(call, k));
           break;
         default:
-          CheckCode(r, api->kv_get(call, k, &out.buffer));
+          CheckKeyspace(r, api->kv_get(call, k, &out.buffer));
       }
       break;
     }
@@ -546,6 +579,7 @@ __attribute__((no_sanitize("enum"))) void Play(Replay& r, int op) {
     }
   }
   REQUIRE(out.sets <= 1 || op % 36 == 30);
+  t_op = outer_op;
 }
 
 // Runs `script` as host calls; the method's answer.
@@ -556,6 +590,18 @@ int PlayScript(const rapport_host_api* api, rapport_host_ctx* ctx, rapport_call*
   const bool fail = data[0] & 1;
   Replay r{api, ctx, call, &in, 0};
   for (int ops = 0; !in.done() && ops < 64; ++ops) Play(r, in.U8());
+  if (outermost && (data[0] & kCheckFlag)) {
+    // The check script's end: its put of k/0 reads back.
+    Out value;
+    const std::string k0 = "k/0";
+    const int rc =
+        api->kv_get(call, {reinterpret_cast<const uint8_t*>(k0.data()), k0.size()}, &value.buffer);
+    if (rc != RAPPORT_OK || value.bytes != "ok") {
+      std::fprintf(stderr, "host_fuzzer: k/0 put then read back: code %d, value '%s'\n", rc,
+                   value.bytes.c_str());
+      std::abort();
+    }
+  }
   if (!fail) return RAPPORT_OK;
   if (outermost) {
     // A marker that must vanish with the rest of the call's writes.
@@ -605,16 +651,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   plugin_host::PluginHost& host = *g_host->host;
   const RequestContext ctx = Caller();
   t_hook_script.clear();
-  const std::string request(reinterpret_cast<const char*>(data), size);
+  std::string request(reinterpret_cast<const char*>(data), size);
+  if (size > 0) request[0] = static_cast<char>(data[0] & ~kCheckFlag);
   auto answer = host.Invoke(ctx, kMethod, request);
   if (size > 0 && (data[0] & 1)) REQUIRE(!answer.ok());
 
   // The host still serves, and a failed method kept nothing: the check
   // script puts a key, reads it back and finds no marker.
-  static const uint8_t kCheck[] = {0,                      // succeed
-                                   34, 0, 0, 2, 'o', 'k',  // put k/0 = "ok"
-                                   34, 0, 3,               // get k/0
-                                   35};                    // no marker
+  static const uint8_t kCheck[] = {kCheckFlag,                     // succeed, verify
+                                   34,         0, 0, 2, 'o', 'k',  // put k/0 = "ok"
+                                   34,         0, 3,               // get k/0
+                                   35};                            // no marker
   auto check =
       host.Invoke(ctx, kMethod, std::string(reinterpret_cast<const char*>(kCheck), sizeof kCheck));
   REQUIRE(check.ok());

@@ -227,13 +227,14 @@ TEST(ProcessIsolationTest, EveryCrashFailsClosedAndTheChildComesBack) {
     grpc::Status s = server.Create("고객 " + c.name);
     EXPECT_EQ(s.error_code(), c.code) << s.error_message();
     EXPECT_THAT(s.error_message(), HasSubstr("module 'crashy'"));
-    // While the child is down the module's hooks fail closed. The first
-    // restart waits 100 ms, and each next one twice as long (the child is
-    // never up 30 s here), so only on a stalled machine can the restart
-    // win the race; then the write must have gone through the new child.
+    // While the child is down the module's hooks fail closed. The restart
+    // waits 100 ms, then 200, then 400 (this server's --plugin-restart-max-ms)
+    // each time, so only on a stalled machine can the restart win the race;
+    // then the write went through the new child, which is up.
     grpc::Status down = server.Create("while down");
     if (down.ok()) {
-      EXPECT_GT(server.Module().restarts(), restarts) << "a write while down was not refused";
+      EXPECT_NE(server.ChildPid(), pid) << "a write while down was not refused";
+      EXPECT_TRUE(server.Module().process_up());
     } else {
       ++refused_while_down;
       EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
@@ -246,8 +247,9 @@ TEST(ProcessIsolationTest, EveryCrashFailsClosedAndTheChildComesBack) {
     grpc::Status after = server.Create("after a crash");
     EXPECT_TRUE(after.ok()) << after.error_message();
   }
-  // The later restarts wait 800 ms and more: those writes were refused.
-  EXPECT_GE(refused_while_down, static_cast<int>(cases.size()) - 2);
+  // The refusal itself was seen (a stall of 100-400 ms on every one of the
+  // eight would be needed to miss it).
+  EXPECT_GE(refused_while_down, 1);
   // Nothing of a failed write was kept: each stored customer went through
   // the pre-commit hook exactly once, and no misbehaving one is stored.
   const auto all = server.AllCustomers();

@@ -1,7 +1,7 @@
 /* Plugin "hostprobe", for host_fuzzer (tests/fuzz/host_fuzzer.cc): a plugin
- * on the raw C ABI (no SDK) with no logic of its own. Its one method, its validate and
- * pre-commit hooks on every resource and operation, and its timer handler
- * hand the host's table, the call and their bytes to
+ * on the raw C ABI (no SDK) with no logic of its own. Its one method and its
+ * validate and pre-commit hooks on every resource and operation hand the
+ * host's table, the call and their bytes to
  * rapport_fuzz_host_replay, which the fuzzer binary exports: the fuzz input
  * is played there as host calls, so everything the fuzzer does reaches the
  * real host functions as an in-process plugin's calls would. */
