@@ -13,8 +13,9 @@
 // Input: byte 0 says whether the method fails at the end; then operations,
 // each a selector byte and its arguments (Reader below). Checks, beyond "no
 // crash, no sanitizer report":
-//   - every host function answers a status code of the ABI, and a failed one
-//     leaves a reason in call_last_error;
+//   - every host function answers a status code of the ABI (yes/no
+//     functions 1 or 0); a keyspace function failing other than NOT_FOUND
+//     says why in call_last_error, and one with an error buffer fills it;
 //   - output buffers get bytes only through their own set function, never
 //     a null pointer with a size;
 //   - a method that fails keeps none of its keyspace writes (a marker put
