@@ -1,13 +1,14 @@
 // File: bench/suite/requests.h
 //
-// The rapport.v1 requests of each operation, built one way for both the
-// Rapport client and the echo baseline (which sends their bytes), so that B0
-// carries exactly the messages rapportd gets.
+// The rapport.v1 requests of each operation, built one way for the Rapport
+// client and the B0 and B3 baselines (which send their bytes), so that they
+// carry exactly the messages rapportd gets.
 #ifndef RAPPORT_BENCH_SUITE_REQUESTS_H_
 #define RAPPORT_BENCH_SUITE_REQUESTS_H_
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "bench/suite/bench.h"
 #include "rapport/v1/customer.pb.h"
 #include "rapport/v1/interaction.pb.h"
@@ -99,6 +100,17 @@ inline v1::ListCustomerOpportunitiesRequest OpenOpportunities(const std::string&
   r.set_customer_id(customer_id);
   r.set_filter(kOpenFilter);
   return r;
+}
+
+// A customer 360's three calls, in order, through `send(request, step)`
+// (for the clients that send every request the same way: B0, B3); the
+// first failure ends it.
+template <typename Send>
+absl::Status Customer360(const std::string& customer_id, Send send) {
+  absl::Status s = send(GetCustomer(customer_id), 0);
+  if (s.ok()) s = send(Timeline(customer_id), 1);
+  if (s.ok()) s = send(OpenOpportunities(customer_id), 2);
+  return s;
 }
 
 inline v1::BatchUpsertCustomersRequest Import(const Op& op) {

@@ -172,13 +172,10 @@ absl::Status B3Client::Run(const Op& op) {
       if (auto s = Send(requests::Search(op), kind, 0, &found); !s.ok()) return s;
       return found.rows_size() > 0 ? absl::OkStatus() : absl::NotFoundError("search found nothing");
     }
-    case OpKind::kCustomer360: {
-      const std::string& customer = db.customer_id(op.customer);
-      auto s = Send(requests::GetCustomer(customer), kind, 0);
-      if (s.ok()) s = Send(requests::Timeline(customer), kind, 1);
-      if (s.ok()) s = Send(requests::OpenOpportunities(customer), kind, 2);
-      return s;
-    }
+    case OpKind::kCustomer360:
+      return requests::Customer360(db.customer_id(op.customer), [&](const auto& request, int step) {
+        return Send(request, kind, step);
+      });
     case OpKind::kImport:
       return Send(requests::Import(op), kind, 0);
     case OpKind::kCount:

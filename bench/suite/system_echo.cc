@@ -126,12 +126,9 @@ absl::Status EchoClient::Run(const Op& op) {
       return Send(requests::StageTotal(), kind, 0);
     case OpKind::kSearch:
       return Send(requests::Search(op), kind, 0);
-    case OpKind::kCustomer360: {
-      auto s = Send(requests::GetCustomer(customer), kind, 0);
-      if (s.ok()) s = Send(requests::Timeline(customer), kind, 1);
-      if (s.ok()) s = Send(requests::OpenOpportunities(customer), kind, 2);
-      return s;
-    }
+    case OpKind::kCustomer360:
+      return requests::Customer360(
+          customer, [&](const auto& request, int step) { return Send(request, kind, step); });
     case OpKind::kImport:
       return Send(requests::Import(op), kind, 0);
     case OpKind::kCount:
