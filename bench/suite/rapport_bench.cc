@@ -71,6 +71,9 @@ struct Options {
   double warmup = 1;
   int clients = 16;
   int import_clients = 4;
+  // Closed-loop client counts each workload also runs at (e.g. 1,4,16 with
+  // --sync: how concurrent writers share fsyncs). Empty: none.
+  std::vector<int> client_sweep;
   int open_workers = 32;
   double open_fraction = 0.5;
   int loaders = 4;
@@ -109,6 +112,8 @@ struct RunStats {
 
 struct SystemRun {
   RunStats closed, open;
+  // --client-sweep: the closed loop at each client count.
+  std::map<int, RunStats> sweep;
   int64_t peak_memory = 0;
 };
 
@@ -479,6 +484,48 @@ const SystemRun* Find(const WorkloadResult& w, const std::string& system) {
   return it == w.runs.end() || !it->second.closed.ran ? nullptr : &it->second;
 }
 
+// --client-sweep: closed-loop throughput and server CPU per operation at
+// each client count, and Rapport's throughput over each baseline's.
+std::string SweepTable(const SizeResult& size, const Options& options) {
+  if (options.client_sweep.empty()) return "";
+  std::string out = "\n   closed loop by clients: ops/s (server cpu us/op); Rapport/B1, /B2, /B3\n";
+  char line[256];
+  for (const auto& wr : size.workloads) {
+    bool first = true;
+    for (const char* system :
+         {"rapport", "b3_grpc_postgres", "b2_postgres", "b1_rocksdb", "b0_echo"}) {
+      const SystemRun* run = Find(wr, system);
+      if (!run || run->sweep.empty()) continue;
+      std::snprintf(line, sizeof line, "   %-24s %-12s", first ? WorkloadLabel(wr.workload) : "",
+                    ShortName(system));
+      first = false;
+      out += line;
+      for (const auto& [clients, c] : run->sweep) {
+        const double per =
+            static_cast<double>(c.ops) * (wr.workload == Workload::kImport ? kImportBatch : 1);
+        std::snprintf(line, sizeof line, "  %3d: %9s (%6.0f)", clients,
+                      Thousands(TableThroughput(wr.workload, c)).c_str(),
+                      c.ops ? c.server_cpu / per * 1e6 : 0.0);
+        out += line;
+        if (system != std::string("rapport")) continue;
+        std::vector<std::string> ratios;
+        for (const char* base : {"b1_rocksdb", "b2_postgres", "b3_grpc_postgres"}) {
+          const SystemRun* b = Find(wr, base);
+          auto it = b ? b->sweep.find(clients) : run->sweep.end();
+          if (b && it != b->sweep.end()) {
+            ratios.push_back(Ratio(c.throughput, it->second.throughput));
+          } else {
+            ratios.push_back("-");
+          }
+        }
+        out += " " + absl::StrJoin(ratios, "/");
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
 std::string SizeTable(const SizeResult& size, const Options& options) {
   std::string out;
   out += absl::StrCat(
@@ -539,6 +586,7 @@ std::string SizeTable(const SizeResult& size, const Options& options) {
                   Thousands(wr.open_rate).c_str());
     out += rate;
   }
+  out += SweepTable(size, options);
   out +=
       "\n   system        load s   records/s   disk B/record (incl. WAL)   peak MiB during load\n";
   for (const auto& s : size.systems) {
@@ -859,6 +907,9 @@ std::string ToJson(const std::vector<SizeResult>& sizes, const std::vector<Targe
   j.Field("warmup_seconds", options.warmup);
   j.Field("clients", options.clients);
   j.Field("import_clients", options.import_clients);
+  j.Key("client_sweep").BeginArray();
+  for (int n : options.client_sweep) j.Int(n);
+  j.EndArray();
   j.Field("open_loop_workers", options.open_workers);
   j.Field("open_loop_fraction", options.open_fraction);
   j.Field("loaders", options.loaders);
@@ -934,6 +985,15 @@ std::string ToJson(const std::vector<SizeResult>& sizes, const std::vector<Targe
         j.Key("open");
         WriteStats(j, run.open, false);
         j.Field("peak_memory_bytes", run.peak_memory);
+        if (!run.sweep.empty()) {
+          // --client-sweep: the closed loop at each client count.
+          j.Key("closed_by_clients").BeginObject();
+          for (const auto& [clients, stats] : run.sweep) {
+            j.Key(std::to_string(clients));
+            WriteStats(j, stats, true);
+          }
+          j.EndObject();
+        }
         if (wr.workload == Workload::kImport) {
           j.Field("customers_per_second", run.closed.throughput * kImportBatch);
         }
@@ -1177,7 +1237,25 @@ int Main(const Options& options, const std::string& command) {
         if (closed.throughput > 0 && (min_throughput == 0 || closed.throughput < min_throughput)) {
           min_throughput = closed.throughput;
         }
-        wr.runs[sys->name()].closed = std::move(closed);
+        SystemRun& run = wr.runs[sys->name()];
+        for (int n : options.client_sweep) {
+          if (n == clients) {
+            run.sweep[n] = closed;
+            continue;
+          }
+          if (options.quiet_wait > 0)
+            WaitForQuiet(*sys, options.max_background, options.quiet_wait);
+          RunStats r = RunClosed(*sys, keys, w, n, options.warmup, options.seconds, options.seed);
+          sys->records += r.adds;
+          std::printf("[%s] %-22s %-12s closed, %3d clients: %10.1f ops/s  bg %.0f%%%s%s\n",
+                      size_label.c_str(), WorkloadLabel(w), ShortName(sys->name()), n, r.throughput,
+                      Background(r, RunStats()), r.errors ? "  ERRORS: " : "",
+                      r.errors ? r.first_error.c_str() : "");
+          std::fflush(stdout);
+          total_errors += r.errors;
+          run.sweep[n] = std::move(r);
+        }
+        run.closed = std::move(closed);
       }
       wr.open_rate = options.open_fraction * min_throughput;
       for (auto& sys : systems) {
@@ -1280,6 +1358,12 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", options.warmup, "closed-loop warm-up seconds (not measured)")
       ->check(CLI::Range(0.0, 600.0));
   app.add_option("--clients", options.clients, "closed-loop clients")->check(CLI::Range(1, 256));
+  app.add_option("--client-sweep", options.client_sweep,
+                 "also run each workload's closed loop at these client counts, e.g. 1,4,16 "
+                 "(with --sync: how concurrent writers share fsyncs); a table and "
+                 "closed_by_clients in the JSON")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 256));
   app.add_option("--import-clients", options.import_clients, "closed-loop clients for bulk import")
       ->check(CLI::Range(1, 64));
   app.add_option("--open-workers", options.open_workers,

@@ -7,6 +7,14 @@
 //     must see current to the write of its batch; the events, the feed
 //     count and the head go into the same WriteBatch as the change itself
 //     (Batch), so a change and its event are durable together or not at all.
+//   - Group commit. Under --sync the batch is written under the lock without
+//     its fsync, and CommitLock::Release() waits, after unlocking, until the
+//     WAL is synced through it: one waiting writer syncs for every batch
+//     written so far and the others share that fsync, so N writers pay about
+//     one fsync per group, not N one after another under the lock. A change
+//     is visible to readers from its write, up to one fsync before it is
+//     durable (InnoDB's early lock release does the same); its writer is
+//     answered, and its event published to the feed, only once it is.
 //   - Readers (EventService.Subscribe, the plugin host's post-commit
 //     dispatchers) read a tenant's events after a sequence and wait for the
 //     head to move.
@@ -68,16 +76,31 @@ class ChangeFeed {
   // --- Writing (change_feed.cc).
 
   // The commit lock. Sequences are assigned under it, so events enter the
-  // feed in commit order.
-  [[nodiscard]] std::unique_lock<std::mutex> LockCommits() {
-    const absl::Time start = absl::Now();
-    std::unique_lock<std::mutex> lock(commit_mu_);
-    commit_lock_wait_.Observe(absl::Now() - start);
-    return lock;
-  }
+  // feed in commit order. Release() it to learn whether what was written is
+  // durable; destroying it unreleased releases it and logs a failed sync.
+  class CommitLock {
+   public:
+    CommitLock(CommitLock&& other) noexcept = default;
+    CommitLock& operator=(CommitLock&&) = delete;
+    ~CommitLock();
+    // Unlocks; then, under --sync, waits until every batch written so far
+    // (this holder's and any it may have read) is durable. OK without
+    // --sync, or if already released.
+    [[nodiscard]] absl::Status Release();
+    // `status` if it is an error (released all the same), else Release().
+    [[nodiscard]] absl::Status ReleaseAfter(absl::Status status);
+
+   private:
+    friend class ChangeFeed;
+    explicit CommitLock(ChangeFeed* feed);
+    ChangeFeed* feed_;
+    std::unique_lock<std::mutex> lock_;
+  };
+  [[nodiscard]] CommitLock LockCommits() { return CommitLock(this); }
 
   // The events of one WriteBatch of `tenant`. REQUIRES: LockCommits() held
-  // from construction to Commit().
+  // from construction to Commit(), and released (CommitLock::Release) before
+  // the writer is answered.
   class Batch {
    public:
     Batch(ChangeFeed* feed, uint32_t tenant, rocksdb::WriteBatch* batch);
@@ -85,8 +108,10 @@ class ChangeFeed {
     // into the batch.
     void Add(v1::ChangeEvent* event);
     int64_t events() const { return events_; }
-    // Adds the feed count and the new head to the batch, writes it and
-    // publishes the head. With no events added, writes nothing.
+    // Adds the feed count and the new head to the batch and writes it;
+    // without --sync also publishes the head (under --sync the release of
+    // the lock does, once the WAL is synced). With no events added, writes
+    // nothing.
     absl::Status Commit();
 
    private:
@@ -106,12 +131,26 @@ class ChangeFeed {
   // The same, for a caller that holds LockCommits().
   absl::Status CommitWithEventLocked(const RequestContext& ctx, rocksdb::WriteBatch* batch,
                                      v1::ChangeEvent event);
+  // Writes a batch without events under LockCommits(), with the same group
+  // commit as Batch::Commit (a module's keyspace writes).
+  absl::Status WriteLocked(rocksdb::WriteBatch* batch);
 
   // --- Reading (change_feed.cc).
 
-  // The last committed sequence, server-wide.
+  // The last published sequence, server-wide: every event up to it is
+  // durable (under --sync) and readable.
   uint64_t last_sequence() const { return last_sequence_.load(); }
-  // Up to `limit` events of `tenant` after `after_sequence` (exclusive).
+  // The last sequence written, which under --sync may be ahead of
+  // last_sequence() by the batches awaiting their fsync. REQUIRES:
+  // LockCommits() held, for a figure that matches a snapshot taken under it.
+  uint64_t written_sequence() const { return written_sequence_.load(); }
+  // Waits until every batch written so far is durable (at once without
+  // --sync). For an answer that reports an earlier write without writing,
+  // such as an idempotent retry's, so it never acknowledges a change that
+  // a crash could still lose.
+  absl::Status AwaitDurable() { return AwaitDurable(written_batches_.load()); }
+  // Up to `limit` events of `tenant` after `after_sequence` (exclusive),
+  // none beyond last_sequence().
   absl::StatusOr<std::vector<v1::ChangeEvent>> Read(uint32_t tenant, uint64_t after_sequence,
                                                     int limit) const;
   // Blocks until a commit after `after_sequence` or `timeout`; true if there
@@ -136,24 +175,52 @@ class ChangeFeed {
   // there is none.
   absl::StatusOr<std::optional<absl::Time>> OldestAfter(uint32_t tenant, uint64_t cursor) const;
 
-  // --- Timings (for /metrics): waiting for LockCommits, and Batch::Commit's
-  // write of the batch (the WAL append, and its fsync under --sync).
+  // --- Timings (for /metrics): waiting for LockCommits, Batch::Commit's
+  // write of the batch under the lock (the WAL append and memtable inserts),
+  // and under --sync the group's WAL syncs after it, with how many batches
+  // each made durable.
   const LatencyHistogram& commit_lock_wait() const { return commit_lock_wait_; }
   const LatencyHistogram& commit_write() const { return commit_write_; }
+  const LatencyHistogram& commit_sync() const { return commit_sync_; }
+  struct SyncCounts {
+    uint64_t syncs = 0;    // WAL syncs by group commit
+    uint64_t batches = 0;  // batches written under the lock that they made durable
+  };
+  SyncCounts sync_counts() const { return {syncs_.load(), durable_batches_.load()}; }
   // Removes events older than max_age and beyond max_events per tenant.
   // Returns how many were removed.
   absl::StatusOr<int64_t> Prune(const RetentionOptions& options);
 
  private:
   ChangeFeed(store::Database* db, const Clock* clock, uint64_t last_sequence)
-      : db_(db), clock_(clock), last_sequence_(last_sequence) {}
+      : db_(db), clock_(clock), written_sequence_(last_sequence), last_sequence_(last_sequence) {}
   void Publish(uint64_t sequence);
+  // Group commit: returns once the WAL is synced through the `batch`th
+  // batch written under the lock, syncing it if no other writer is.
+  absl::Status AwaitDurable(uint64_t batch);
+  // Writes `batch` under the lock: without its fsync under --sync (counted
+  // in written_batches_ for AwaitDurable), else with it. `sequence`: the
+  // last event it carries (0: none).
+  absl::Status WriteBatchLocked(rocksdb::WriteBatch* batch, uint64_t sequence);
 
   store::Database* db_;
   const Clock* clock_;
   std::mutex commit_mu_;
   LatencyHistogram commit_lock_wait_;
   LatencyHistogram commit_write_;
+  LatencyHistogram commit_sync_;
+  // Written under commit_mu_: every sequence up to written_sequence_, and
+  // the first written_batches_ batches, are in the WAL.
+  std::atomic<uint64_t> written_sequence_;
+  std::atomic<uint64_t> written_batches_{0};
+  // The first durable_batches_ batches are durable (group commit); syncs_
+  // counts the syncs that made them so.
+  std::atomic<uint64_t> durable_batches_{0};
+  std::atomic<uint64_t> syncs_{0};
+  // Group commit: one syncing writer at a time; the others wait on sync_cv_.
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool syncing_ = false;
   std::atomic<uint64_t> last_sequence_;
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

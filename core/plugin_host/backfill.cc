@@ -175,7 +175,9 @@ absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillSta
   {
     auto lock = records_->feed()->LockCommits();
     snapshot = db_->db()->GetSnapshot();
-    sequence = records_->feed()->last_sequence();
+    // Written, not published: the snapshot holds batches that await their
+    // fsync (group commit), and their events must not be applied twice.
+    sequence = records_->feed()->written_sequence();
   }
   absl::Cleanup release = [&] { db_->db()->ReleaseSnapshot(snapshot); };
   status->set_state(v1::BackfillStatus::STATE_RUNNING);

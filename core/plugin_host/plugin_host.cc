@@ -292,7 +292,8 @@ absl::Status PluginHost::CommitWrites(const std::vector<records::ExtraWrite>& wr
         batch->Delete(db_->meta(), w.key);
       }
     }
-    RAPPORT_RETURN_IF_ERROR(events ? events->Commit() : db_->Write(batch));
+    RAPPORT_RETURN_IF_ERROR(
+        lock.ReleaseAfter(events ? events->Commit() : records_->feed()->WriteLocked(batch)));
   }
   // A timer committed here may be due before the timer thread next looks.
   for (const auto& [p, when] : earliest_timer) WakeTimers(p, when);

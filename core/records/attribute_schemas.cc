@@ -92,6 +92,7 @@ absl::StatusOr<v1::AttributeSchema> AttributeSchemas::Update(const RequestContex
     std::unique_lock schema_lock(schema_mu_);
     schema_cache_[(static_cast<uint64_t>(ctx.tenant) << 8) | static_cast<uint8_t>(type)] = next;
   }
+  RAPPORT_RETURN_IF_ERROR(lock.Release());
   return next;
 }
 

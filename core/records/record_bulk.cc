@@ -131,7 +131,7 @@ absl::StatusOr<std::vector<ImportRowOutcome>> RecordBulk::ImportRows(
   committer_.PrepareForCommit(ctx, changes);
   {
     auto lock = s_.feed->LockCommits();
-    RAPPORT_RETURN_IF_ERROR(committer_.CommitLocked(ctx, changes, &committed));
+    RAPPORT_RETURN_IF_ERROR(lock.ReleaseAfter(committer_.CommitLocked(ctx, changes, &committed)));
   }
   for (size_t c = 0; c < changes.size(); ++c) {
     if (!committed[c].ok()) {
@@ -301,7 +301,7 @@ absl::StatusOr<RecordPtr> RecordBulk::MergeCustomers(const RequestContext& ctx,
   // The merged customer's external refs move to the survivor in this same
   // batch; delete first so the survivor can claim them.
   changes.insert(changes.begin(), std::move(removal));
-  RAPPORT_RETURN_IF_ERROR(committer_.CommitLocked(ctx, changes));
+  RAPPORT_RETURN_IF_ERROR(lock.ReleaseAfter(committer_.CommitLocked(ctx, changes)));
   return RecordPtr(std::make_unique<v1::Customer>(result));
 }
 

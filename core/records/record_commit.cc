@@ -56,7 +56,7 @@ absl::Status RecordCommitter::Commit(const RequestContext& ctx,
                                      std::vector<RecordChange>& changes) {
   PrepareForCommit(ctx, changes);
   auto lock = s_.feed->LockCommits();
-  return CommitLocked(ctx, changes);
+  return lock.ReleaseAfter(CommitLocked(ctx, changes));
 }
 
 void RecordCommitter::PrepareForCommit(const RequestContext& ctx,

@@ -128,7 +128,12 @@ absl::StatusOr<RecordPtr> RecordWriter::Create(const RequestContext& ctx, Resour
   if (!request_id.empty()) {
     // A retry returns the first result even if validation rules changed since.
     auto previous = FindIdempotent(ctx, kind, request_id, fingerprint);
-    if (!previous.ok() || *previous != nullptr) return previous;
+    if (!previous.ok()) return previous;
+    if (*previous != nullptr) {
+      // The first attempt may still await its fsync (group commit).
+      RAPPORT_RETURN_IF_ERROR(s_.feed->AwaitDurable());
+      return previous;
+    }
   }
   RAPPORT_ASSIGN_OR_RETURN(v1::AttributeSchema schema, schemas_.Load(ctx.tenant, type));
   RecordChange change;
@@ -180,9 +185,13 @@ absl::StatusOr<RecordPtr> RecordWriter::Create(const RequestContext& ctx, Resour
   // Again under the lock: a concurrent retry may have just committed.
   if (!request_id.empty()) {
     auto previous = FindIdempotent(ctx, kind, request_id, changes[0].request_fingerprint);
-    if (!previous.ok() || *previous != nullptr) return previous;
+    if (!previous.ok()) return previous;
+    if (*previous != nullptr) {
+      RAPPORT_RETURN_IF_ERROR(lock.Release());  // waits for the first attempt's fsync
+      return previous;
+    }
   }
-  auto status = PrefixFields(committer_.CommitLocked(ctx, changes), "");
+  auto status = PrefixFields(lock.ReleaseAfter(committer_.CommitLocked(ctx, changes)), "");
   if (!status.ok()) {
     // Field errors from the commit name fields of the resource.
     auto violations = FieldViolations(status);
@@ -296,7 +305,7 @@ absl::Status RecordWriter::Delete(const RequestContext& ctx, ResourceType type, 
                                                         "); close them or delete with force=true"));
     }
   }
-  return committer_.CommitLocked(ctx, changes);
+  return lock.ReleaseAfter(committer_.CommitLocked(ctx, changes));
 }
 
 absl::StatusOr<UpsertOutcome> RecordWriter::PrepareUpsert(

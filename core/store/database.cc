@@ -135,10 +135,24 @@ absl::Status Database::Close() {
 }
 
 absl::Status Database::Write(rocksdb::WriteBatch* batch) {
+  return WriteWith(write_options_, batch);
+}
+
+absl::Status Database::WriteUnsynced(rocksdb::WriteBatch* batch) {
+  return WriteWith(unsynced_write_options_, batch);
+}
+
+absl::Status Database::WriteWith(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch) {
   if (min_free_disk_bytes_ > 0) {
     if (absl::Status space = CheckFreeSpace(batch->GetDataSize()); !space.ok()) return space;
   }
-  return FromRocks(db_->Write(write_options_, batch), "write");
+  return FromRocks(db_->Write(options, batch), "write");
+}
+
+absl::Status Database::SyncWal() {
+  absl::Status synced = FromRocks(db_->SyncWAL(), "WAL sync");
+  if (synced.ok()) wal_syncs_.fetch_add(1);
+  return synced;
 }
 
 absl::Status Database::CheckFreeSpace(uint64_t batch_bytes) {
@@ -230,6 +244,8 @@ absl::StatusOr<Database::WalStats> Database::GetWalStats() const {
     return absl::InternalError(
         absl::StrCat("cannot read the WAL counts in rocksdb.dbstats: ", stats));
   }
+  // RocksDB counts the syncs of sync writes there, not SyncWAL()'s.
+  result.syncs += wal_syncs_.load();
   return result;
 }
 

@@ -70,10 +70,19 @@ class Database {
   // Whether every Write() fsyncs the WAL before returning: the sync flag of
   // the write options Write() passes to RocksDB (DatabaseOptions::sync).
   bool sync_writes() const { return write_options_.sync; }
+  // For group commit (core/feed/change_feed.h): Write() without the fsync,
+  // whatever DatabaseOptions::sync says. The batch is in the WAL (the OS's
+  // page cache) and the memtable, and visible to readers, when it returns;
+  // SyncWal() then makes it and everything written before it durable.
+  absl::Status WriteUnsynced(rocksdb::WriteBatch* batch);
+  // fsyncs the WAL: every batch written before the call survives power loss
+  // once it returns OK.
+  absl::Status SyncWal();
 
   // The write-ahead log's activity since Open, as RocksDB itself counts it
   // (the "Cumulative WAL" line of the rocksdb.dbstats property, which needs
-  // no Statistics object): writes that went to the WAL and WAL syncs. With
+  // no Statistics object): writes that went to the WAL and WAL syncs, plus
+  // the SyncWal() calls (exact), which RocksDB does not count there. With
   // sync on there is at least one sync per acknowledged write group; with
   // sync off there are none. RocksDB prints the numbers exactly below
   // 10,000 and rounded down to thousands (K), millions (M) or billions (G)
@@ -107,7 +116,11 @@ class Database {
   std::atomic<int64_t> free_bytes_{0};
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::shared_ptr<rocksdb::Statistics> statistics_;
+  absl::Status WriteWith(const rocksdb::WriteOptions& options, rocksdb::WriteBatch* batch);
+
   rocksdb::WriteOptions write_options_;
+  rocksdb::WriteOptions unsynced_write_options_;
+  std::atomic<uint64_t> wal_syncs_{0};  // SyncWal() calls that succeeded
   bool closed_ = false;
 };
 

@@ -114,10 +114,27 @@ void ServerCollector::CollectCommits(Families* out) const {
                       MetricType::Histogram),
                s_.feed->commit_lock_wait().Read());
   AddHistogram(Family(out, "rapport_commit_write_seconds",
-                      "Time of a commit's RocksDB write (the WAL append, and its fsync "
-                      "under --sync), under the commit lock",
+                      "Time of a commit's RocksDB write under the commit lock (the WAL append "
+                      "and memtable inserts; under --sync the fsync follows, see "
+                      "rapport_commit_sync_seconds)",
                       MetricType::Histogram),
                s_.feed->commit_write().Read());
+  // Group commit (--sync only; empty and zero without it).
+  AddHistogram(Family(out, "rapport_commit_sync_seconds",
+                      "Time of a group commit's WAL fsync under --sync, after the commit lock "
+                      "is released; one sync makes every batch written before it durable",
+                      MetricType::Histogram),
+               s_.feed->commit_sync().Read());
+  const auto counts = s_.feed->sync_counts();
+  Add(Family(out, "rapport_commit_syncs_total",
+             "Group commit WAL fsyncs under --sync (batches per sync: "
+             "rapport_commit_synced_batches_total / rapport_commit_syncs_total)",
+             MetricType::Counter),
+      static_cast<double>(counts.syncs));
+  Add(Family(out, "rapport_commit_synced_batches_total",
+             "Batches written under the commit lock that group commit's fsyncs made durable",
+             MetricType::Counter),
+      static_cast<double>(counts.batches));
 }
 
 void ServerCollector::CollectRocksDb(Families* out) const {
