@@ -507,7 +507,7 @@ std::string SweepTable(const SizeResult& size, const Options& options) {
                       Thousands(TableThroughput(wr.workload, c)).c_str(),
                       c.ops ? c.server_cpu / per * 1e6 : 0.0);
         out += line;
-        if (system != std::string("rapport")) continue;
+        // Rapport's ratios; a blank column of the same width on other rows.
         std::vector<std::string> ratios;
         for (const char* base : {"b1_rocksdb", "b2_postgres", "b3_grpc_postgres"}) {
           const SystemRun* b = Find(wr, base);
@@ -518,7 +518,10 @@ std::string SweepTable(const SizeResult& size, const Options& options) {
             ratios.push_back("-");
           }
         }
-        out += " " + absl::StrJoin(ratios, "/");
+        const std::string shown =
+            system == std::string("rapport") ? absl::StrJoin(ratios, "/") : std::string();
+        std::snprintf(line, sizeof line, " %-17s", shown.c_str());
+        out += line;
       }
       out += "\n";
     }

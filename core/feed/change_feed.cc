@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/common/status_util.h"
 #include "core/common/time_util.h"
 #include "core/store/key_codec.h"
@@ -86,6 +87,10 @@ absl::Status ChangeFeed::WriteBatchLocked(rocksdb::WriteBatch* batch, uint64_t s
   // Under --sync, written without its fsync: CommitLock::Release() syncs
   // (or waits for a sync) after the lock is given up (group commit).
   const bool group = db_->sync_writes();
+  if (group && sync_failed_.load()) {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    return sync_error_;
+  }
   const auto start = std::chrono::steady_clock::now();
   absl::Status written = group ? db_->WriteUnsynced(batch) : db_->Write(batch);
   commit_write_.Observe(absl::FromChrono(std::chrono::steady_clock::now() - start));
@@ -115,10 +120,17 @@ absl::Status ChangeFeed::CommitWithEventLocked(const RequestContext& ctx,
   return events.Commit();
 }
 
+absl::Status ChangeFeed::AwaitDurable() {
+  if (!db_->sync_writes()) return absl::OkStatus();
+  // Under the lock no batch is half written: every one before it counts.
+  return LockCommits().Release();
+}
+
 absl::Status ChangeFeed::AwaitDurable(uint64_t batch) {
   if (!db_->sync_writes()) return absl::OkStatus();  // synced at the write
   std::unique_lock<std::mutex> lock(sync_mu_);
   while (durable_batches_.load() < batch) {
+    if (!sync_error_.ok()) return sync_error_;
     if (syncing_) {
       // Another writer's sync is under way; it may cover `batch`.
       sync_cv_.wait(lock);
@@ -139,10 +151,17 @@ absl::Status ChangeFeed::AwaitDurable(uint64_t batch) {
       syncs_.fetch_add(1);
       durable_batches_.store(batches);
       Publish(through);
+    } else {
+      sync_error_ = absl::UnavailableError(absl::StrCat(
+          "the write-ahead log could not be synced (", synced.message(),
+          "); whether changes after feed sequence ", last_sequence_.load(),
+          " are durable is unknown, and no more writes are taken until rapportd is restarted"));
+      sync_failed_.store(true);
+      spdlog::critical("msg=\"WAL sync failed; refusing writes until restart\" error=\"{}\"",
+                       std::string(synced.message()));
     }
     sync_cv_.notify_all();
-    // A writer that failed to sync reports it; a waiter leads the next try.
-    RAPPORT_RETURN_IF_ERROR(synced);
+    RAPPORT_RETURN_IF_ERROR(sync_error_);
   }
   return absl::OkStatus();
 }

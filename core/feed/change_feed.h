@@ -144,11 +144,11 @@ class ChangeFeed {
   // last_sequence() by the batches awaiting their fsync. REQUIRES:
   // LockCommits() held, for a figure that matches a snapshot taken under it.
   uint64_t written_sequence() const { return written_sequence_.load(); }
-  // Waits until every batch written so far is durable (at once without
-  // --sync). For an answer that reports an earlier write without writing,
-  // such as an idempotent retry's, so it never acknowledges a change that
-  // a crash could still lose.
-  absl::Status AwaitDurable() { return AwaitDurable(written_batches_.load()); }
+  // Waits until every batch written so far, or being written under the
+  // lock, is durable (at once without --sync). For an answer that reports
+  // an earlier write without writing, such as an idempotent retry's, so it
+  // never acknowledges a change that a crash could still lose.
+  absl::Status AwaitDurable();
   // Up to `limit` events of `tenant` after `after_sequence` (exclusive),
   // none beyond last_sequence().
   absl::StatusOr<std::vector<v1::ChangeEvent>> Read(uint32_t tenant, uint64_t after_sequence,
@@ -221,6 +221,14 @@ class ChangeFeed {
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   bool syncing_ = false;
+  // The first failed WAL sync, for good (guarded by sync_mu_; mirrored in
+  // sync_failed_ for the write path). After it, which written batches are
+  // durable is unknown, and a later sync could make a batch whose writer was
+  // told it failed durable after all; so, as PostgreSQL does after a failed
+  // fsync, the store takes no more writes until rapportd restarts and
+  // recovers from the WAL.
+  absl::Status sync_error_;
+  std::atomic<bool> sync_failed_{false};
   std::atomic<uint64_t> last_sequence_;
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

@@ -50,6 +50,8 @@ absl::StatusOr<FeedInfo> ChangeFeed::Info(uint32_t tenant) const {
   if (it->Valid() && it->key().starts_with(prefix)) {
     store::KeyReader reader(it->key().ToStringView().substr(prefix.size()));
     if (!reader.U64(&info.oldest_sequence)) return absl::DataLossError("bad feed key");
+    // Written but not yet durable (group commit): not in the feed yet.
+    if (info.oldest_sequence > info.head_sequence) info.oldest_sequence = 0;
   }
   RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed scan"));
   return info;

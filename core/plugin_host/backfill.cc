@@ -178,6 +178,11 @@ absl::Status PluginHost::RunBackfill(Plugin* p, uint32_t tenant, v1::BackfillSta
     // Written, not published: the snapshot holds batches that await their
     // fsync (group commit), and their events must not be applied twice.
     sequence = records_->feed()->written_sequence();
+    // And durable before the backfill reads them.
+    if (absl::Status durable = lock.Release(); !durable.ok()) {
+      db_->db()->ReleaseSnapshot(snapshot);
+      return durable;
+    }
   }
   absl::Cleanup release = [&] { db_->db()->ReleaseSnapshot(snapshot); };
   status->set_state(v1::BackfillStatus::STATE_RUNNING);

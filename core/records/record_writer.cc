@@ -238,7 +238,12 @@ absl::StatusOr<RecordPtr> RecordWriter::Update(const RequestContext& ctx, Resour
     RAPPORT_RETURN_IF_ERROR(
         PrefixFields(Prepare(kind, schema, after.get()), absl::StrCat(kind.name, ".")));
     std::vector<std::string> changed = ChangedFields(*current, *after);
-    if (changed.empty()) return current;
+    if (changed.empty()) {
+      // Answered from the stored record, which another writer's commit may
+      // have written and still be syncing (group commit).
+      RAPPORT_RETURN_IF_ERROR(s_.feed->AwaitDurable());
+      return current;
+    }
     SetRevision(after.get(), GetRevision(*current) + 1);
     SetTime(after.get(), "update_time", s_.clock->Now());
     std::vector<RecordChange> changes(1);

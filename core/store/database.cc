@@ -101,6 +101,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
                                                            {kFeedFamily, cf},
                                                            {kCountersFamily, counters_cf}};
   auto database = std::unique_ptr<Database>(new Database());
+  if (options.file_system) {
+    database->env_ = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = database->env_.get();
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::DBOptions dbo(db_options);
   rocksdb::Status s = rocksdb::DB::Open(dbo, options.path, families, &database->handles_, &raw);

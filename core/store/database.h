@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "rocksdb/db.h"
+#include "rocksdb/file_system.h"
 
 namespace rapport::store {
 
@@ -36,6 +37,9 @@ struct DatabaseOptions {
   // build and aborts the process (disk_full_test found it). The reserve
   // leaves room for memtable flushes and compactions. 0: no reserve.
   uint64_t min_free_disk_bytes = 256 << 20;
+  // Tests only: the file system RocksDB works through (default: the
+  // operating system's), e.g. one that makes WAL syncs fail.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 // Thread-safe (RocksDB is). Closes the database on destruction.
@@ -107,6 +111,8 @@ class Database {
   // free space than the reserve.
   absl::Status CheckFreeSpace(uint64_t batch_bytes);
 
+  // DatabaseOptions::file_system's Env; outlives db_.
+  std::unique_ptr<rocksdb::Env> env_;
   std::unique_ptr<rocksdb::DB> db_;
   std::string path_;
   uint64_t min_free_disk_bytes_ = 0;

@@ -4,16 +4,21 @@
 // it. Writers share fsyncs; an event is published only once durable; no
 // sequence is lost or repeated.
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "core/feed/change_feed.h"
 #include "core/records/record_store.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "gtest/gtest.h"
 #include "rapport/v1/customer.pb.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/write_batch.h"
 #include "tests/testing/temp_dir.h"
 
@@ -166,7 +171,9 @@ TEST_P(GroupCommitTest, ConcurrentWritersShareSyncsAndLoseNoSequence) {
     // Every batch was made durable, by fewer fsyncs than batches: sixteen
     // writers that each need about a millisecond of fsync overlap.
     EXPECT_EQ(counts.batches, uint64_t{kThreads * kPerThread});
-    EXPECT_GE(syncs, counts.syncs);
+    // Every WAL sync RocksDB counted was a group commit's: no write synced
+    // on its own.
+    EXPECT_EQ(syncs, counts.syncs);
     EXPECT_LT(counts.syncs, counts.batches);
     std::printf("group commit: %d writes, %llu syncs (%.1f writes per sync)\n",
                 kThreads * kPerThread, static_cast<unsigned long long>(counts.syncs),
@@ -178,8 +185,8 @@ TEST_P(GroupCommitTest, ConcurrentWritersShareSyncsAndLoseNoSequence) {
 }
 
 // An idempotent retry of a write is answered from the first attempt's
-// record; under --sync it is answered only once that record is durable.
-TEST_P(GroupCommitTest, AnIdempotentRetryIsAnsweredOnlyWhenTheFirstAttemptIsDurable) {
+// record, and writes nothing.
+TEST_P(GroupCommitTest, AnIdempotentRetryWritesNothing) {
   v1::Customer c;
   c.set_display_name("재시도 고객");
   c.set_owner("u1");
@@ -190,8 +197,144 @@ TEST_P(GroupCommitTest, AnIdempotentRetryIsAnsweredOnlyWhenTheFirstAttemptIsDura
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(static_cast<const v1::Customer&>(**again).id(),
             static_cast<const v1::Customer&>(**first).id());
-  EXPECT_EQ(feed()->last_sequence(), published);  // the retry wrote nothing
+  EXPECT_EQ(feed()->last_sequence(), published);
   EXPECT_EQ(feed()->written_sequence(), published);
+}
+
+// Answers that report earlier writes without writing (an idempotent retry,
+// an update that changes nothing) wait until every batch written before
+// them is durable: while another commit holds its batch unsynced, they do
+// not return.
+TEST_P(GroupCommitTest, AnswersFromEarlierWritesWaitUntilTheyAreDurable) {
+  if (!sync()) GTEST_SKIP() << "without sync a batch is as durable as it gets when written";
+  v1::Customer c;
+  c.set_display_name("대기 고객");
+  c.set_owner("u1");
+  auto first = store_->Create(Ctx(), records::ResourceType::kCustomer, c, "retry-2");
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string id = static_cast<const v1::Customer&>(**first).id();
+  const uint64_t before = feed()->last_sequence();
+
+  auto lock = feed()->LockCommits();
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->meta(), "group-commit-held", "1");
+  ASSERT_TRUE(feed()->CommitWithEventLocked(Ctx(), &batch, SchemaEvent("test/held")).ok());
+  std::atomic<int> answered{0};
+  std::thread retry([&] {
+    auto again = store_->Create(Ctx(), records::ResourceType::kCustomer, c, "retry-2");
+    EXPECT_TRUE(again.ok()) << again.status();
+    EXPECT_GT(feed()->last_sequence(), before) << "answered before the held batch was durable";
+    ++answered;
+  });
+  std::thread unchanged([&] {
+    v1::Customer patch;
+    patch.set_id(id);
+    patch.set_display_name(c.display_name());
+    google::protobuf::FieldMask mask;
+    mask.add_paths("display_name");
+    auto updated = store_->Update(Ctx(), records::ResourceType::kCustomer, patch, mask, 0);
+    EXPECT_TRUE(updated.ok()) << updated.status();
+    EXPECT_GT(feed()->last_sequence(), before) << "answered before the held batch was durable";
+    ++answered;
+  });
+  // Neither can answer while the batch is held; 200 ms is ample for either
+  // to have returned if it did not wait.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(answered.load(), 0);
+  ASSERT_TRUE(lock.Release().ok());
+  retry.join();
+  unchanged.join();
+  EXPECT_EQ(answered.load(), 2);
+  EXPECT_EQ(feed()->last_sequence(), before + 1);  // neither wrote
+}
+
+// A file system whose WAL files (NNNNNN.log) fail Sync and Fsync while
+// `fail` is set, as a dying disk would.
+class FailingWalSyncFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FailingWalSyncFileSystem(std::shared_ptr<std::atomic<bool>> fail)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), fail_(std::move(fail)) {}
+  static const char* kClassName() { return "FailingWalSyncFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
+    if (s.ok() && absl::EndsWith(name, ".log")) {
+      *file = std::make_unique<WalFile>(std::move(*file), fail_);
+    }
+    return s;
+  }
+
+ private:
+  class WalFile : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    WalFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<std::atomic<bool>> fail)
+        : FSWritableFileOwnerWrapper(std::move(file)), fail_(std::move(fail)) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+      if (fail_->load()) return rocksdb::IOStatus::IOError("injected WAL sync failure");
+      return target()->Sync(options, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                            rocksdb::IODebugContext* dbg) override {
+      if (fail_->load()) return rocksdb::IOStatus::IOError("injected WAL sync failure");
+      return target()->Fsync(options, dbg);
+    }
+
+   private:
+    std::shared_ptr<std::atomic<bool>> fail_;
+  };
+
+  std::shared_ptr<std::atomic<bool>> fail_;
+};
+
+// A failed WAL sync fails its writer with a clear error, never publishes the
+// batch, and stops further writes even once the disk behaves again: which
+// batches it left durable is unknown until a restart recovers from the WAL.
+TEST(GroupCommitFailureTest, AFailedWalSyncFailsItsWriterAndStopsWrites) {
+  testing::TempDir dir;
+  auto fail = std::make_shared<std::atomic<bool>>(false);
+  store::DatabaseOptions options;
+  options.path = dir.Sub("db");
+  options.sync = true;
+  options.file_system = std::make_shared<FailingWalSyncFileSystem>(fail);
+  auto db = store::Database::Open(options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto feed = ChangeFeed::Open(db->get(), &Clock::Real());
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  RequestContext ctx;
+  ctx.tenant = 1;
+  auto commit = [&](const std::string& key) {
+    rocksdb::WriteBatch batch;
+    batch.Put((*db)->meta(), key, "1");
+    return (*feed)->CommitWithEvent(ctx, &batch, SchemaEvent("test/" + key));
+  };
+
+  ASSERT_TRUE(commit("synced").ok());
+  EXPECT_EQ((*feed)->last_sequence(), 1u);
+
+  fail->store(true);
+  absl::Status failed = commit("unsynced");
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+  EXPECT_TRUE(absl::StrContains(failed.message(), "could not be synced")) << failed;
+  EXPECT_TRUE(absl::StrContains(failed.message(), "after feed sequence 1")) << failed;
+  EXPECT_EQ((*feed)->last_sequence(), 1u);  // never published
+  auto events = (*feed)->Read(1, 0, 100);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), 1u);
+
+  // The disk behaves again; writes stay refused, and so do answers that
+  // would report earlier writes.
+  fail->store(false);
+  const uint64_t written = (*feed)->written_sequence();
+  absl::Status refused = commit("after");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_EQ((*feed)->written_sequence(), written);
+  EXPECT_TRUE(absl::IsNotFound((*db)->Get((*db)->meta(), "after").status()));
+  EXPECT_EQ((*feed)->AwaitDurable().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*feed)->last_sequence(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Durability, GroupCommitTest, ::testing::Values(false, true),
