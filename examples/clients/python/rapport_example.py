@@ -137,9 +137,11 @@ def upsert_by_external_ref(rapport, system, external_id, fields, attempt_timeout
 
 def scenario_upsert(rapport, run):
     ref = f"ICC-{run}"
-    # The first attempt's deadline is too short: a timeout, as on a bad network.
+    # The first attempt's deadline has passed before it is sent: a timeout, as
+    # on a stalled network. (A deadline of 1 µs did not always fail: gRPC turns
+    # the wall-clock deadline into its own clock, with a little jitter.)
     first, how = upsert_by_external_ref(rapport, "erp", ref, {"display_name": "주식회사 한빛"},
-                                        attempt_timeout=0.000001)
+                                        attempt_timeout=-1.0)
     print(f"upsert: {how} {first.id} for erp/{ref}")
     again, how = upsert_by_external_ref(rapport, "erp", ref, {"display_name": "주식회사 한빛 (본사)"})
     print(f"upsert: {how} {again.id} revision {again.revision}")
