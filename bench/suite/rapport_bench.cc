@@ -510,17 +510,13 @@ std::string SweepTable(const SizeResult& size, const Options& options) {
         // Rapport's ratios; a blank column of the same width on other rows.
         std::vector<std::string> ratios;
         for (const char* base : {"b1_rocksdb", "b2_postgres", "b3_grpc_postgres"}) {
+          if (system != std::string("rapport")) break;
           const SystemRun* b = Find(wr, base);
           auto it = b ? b->sweep.find(clients) : run->sweep.end();
-          if (b && it != b->sweep.end()) {
-            ratios.push_back(Ratio(c.throughput, it->second.throughput));
-          } else {
-            ratios.push_back("-");
-          }
+          ratios.push_back(b && it != b->sweep.end() ? Ratio(c.throughput, it->second.throughput)
+                                                     : "-");
         }
-        const std::string shown =
-            system == std::string("rapport") ? absl::StrJoin(ratios, "/") : std::string();
-        std::snprintf(line, sizeof line, " %-17s", shown.c_str());
+        std::snprintf(line, sizeof line, " %-17s", absl::StrJoin(ratios, "/").c_str());
         out += line;
       }
       out += "\n";

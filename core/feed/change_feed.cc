@@ -184,18 +184,17 @@ absl::StatusOr<std::vector<v1::ChangeEvent>> ChangeFeed::Read(uint32_t tenant,
                                                               uint64_t after_sequence,
                                                               int limit) const {
   std::vector<v1::ChangeEvent> events;
-  // Events written but not yet durable (group commit) are not published.
-  const uint64_t head = last_sequence_.load();
-  const std::string prefix = store::KeyWriter().U32(tenant).Release();
+  // Events written but not yet durable (group commit) are not published:
+  // the scan stops at the head's key, before parsing what lies beyond.
+  const std::string end = store::FeedKey(tenant, last_sequence_.load() + 1);
   auto it = db_->NewIterator(db_->feed());
   for (it->Seek(store::FeedKey(tenant, after_sequence + 1));
-       it->Valid() && it->key().starts_with(prefix) && static_cast<int>(events.size()) < limit;
+       it->Valid() && it->key().compare(end) < 0 && static_cast<int>(events.size()) < limit;
        it->Next()) {
     v1::ChangeEvent event;
     if (!event.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("undecodable change event");
     }
-    if (event.sequence() > head) break;
     events.push_back(std::move(event));
   }
   RAPPORT_RETURN_IF_ERROR(store::FromRocks(it->status(), "feed scan"));
